@@ -1,0 +1,26 @@
+/**
+ * Why a coin was refused: one vocabulary for wallet, vendor and broker.
+ * @module
+ */
+
+/** Reasons a vendor or the broker refuses a coin. */
+export const REFUSAL_REASONS = {
+  malformed: 'the coin is not k balls of 16 bytes',
+  'fixed-bits': 'a ball does not hash to the fixed bits of the epoch',
+  'wrong-user': 'the superbins do not follow the offsets of the paying user',
+  'wrong-vendor': 'the sub-bins do not follow the offsets of this vendor',
+  'duplicate-ball': 'the same ball appears twice',
+  'unknown-epoch': 'the coin belongs to an epoch this party does not know',
+  expired: 'the epoch of the coin has expired',
+  'already-spent': 'the coin was spent before',
+  forged: 'a ball is not the ball the broker minted into its slot',
+  'not-sold': 'the superbin set was not sold to the paying user',
+  returned: 'the coin was returned to the broker for credit',
+} as const;
+
+/** A machine-readable refusal reason. */
+export type RefusalReason = keyof typeof REFUSAL_REASONS;
+
+/** True for a string that names a {@link RefusalReason}. */
+export const isRefusalReason = (value: unknown): value is RefusalReason =>
+  typeof value === 'string' && Object.hasOwn(REFUSAL_REASONS, value);
