@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: typecheck, unit and integration tests of every package, the extension
+# build, then the end-to-end journey in real Chromium with the built extension.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+started=$(date +%s)
+echo "==> Typecheck"
+npm run typecheck
+echo "==> Unit and integration tests"
+npm run test:unit
+echo "==> Build the extension"
+npm run build
+echo "==> End-to-end tests in Chromium"
+e2e_started=$(date +%s)
+npm run test:e2e
+now=$(date +%s)
+echo "==> All tests passed in $((now - started)) s (end-to-end: $((now - e2e_started)) s)"
