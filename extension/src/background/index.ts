@@ -1,0 +1,135 @@
+/**
+ * The background service worker: opens the wallet, builds the services and wires browser events to
+ * them. Listeners are registered synchronously at the top level (MV3 wakes the worker for events
+ * only if they were registered in its first turn); the services behind them are ready once the
+ * database is open.
+ * @module
+ */
+import browser from 'webextension-polyfill';
+import { createRouter, type Handlers } from './router.ts';
+import { ChallengeStore } from './challenges.ts';
+import { FetchFlow } from './fetch-flow.ts';
+import { FundsService } from './funds.ts';
+import { PaymentFlow } from './payment-flow.ts';
+import { RetryBook } from './receipts.ts';
+import { chromeRetrier } from './retrier.ts';
+import { DEFAULT_SCHEMES } from './schemes/registry.ts';
+import { SettingsStore } from './settings.ts';
+import { openWallet, walletSummary, balance } from '../wallet/index.ts';
+import { updateBadge } from './badge.ts';
+
+const log = (message: string) => console.info(`[micromint] ${message}`);
+
+async function start() {
+  const db = await openWallet();
+  const settings = new SettingsStore(browser.storage.local);
+  const session = browser.storage.session;
+  const flow = new PaymentFlow({
+    db,
+    settings,
+    challenges: new ChallengeStore(session),
+    retries: new RetryBook(session),
+    retrier: chromeRetrier(),
+    schemes: DEFAULT_SCHEMES,
+    log,
+  });
+  const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, log });
+  const funds = new FundsService(db, settings);
+  const refreshBadge = () => balance(db).then(updateBadge, () => undefined);
+  const handlers: Handlers = {
+    'page-loaded': (body, caller) => flow.pageLoaded(caller.tabId!, body.url),
+    'pay-confirm': async (body, caller) => {
+      const verdict = await flow.confirm(caller.tabId!, body.url);
+      void refreshBadge();
+      return verdict;
+    },
+    'pay-decline': (body, caller) => flow.decline(caller.tabId!, body.url),
+    'fetch-402': async (body, caller) => {
+      const verdict = await fetchFlow.request(caller.tabId!, caller.origin, String(body.url), body.confirmed === true);
+      void refreshBadge();
+      return verdict;
+    },
+    'funds-withdrawn': async (body, caller) => {
+      const stored = await funds.importFromPage(String(body.text), caller.origin);
+      void refreshBadge();
+      return stored;
+    },
+    'send-expired': async (body, caller) => {
+      const done = await funds.returnFromPage(String(body.text), caller.origin);
+      void refreshBadge();
+      return done;
+    },
+    'wallet-summary': async () => {
+      const s = await settings.get();
+      return { ...(await walletSummary(db)), brokerUrl: s.brokerUrl, autopayThreshold: s.autopayThreshold };
+    },
+    'settings-get': () => settings.get(),
+    'settings-set': (body) => settings.update(body),
+  };
+  void refreshBadge();
+  return { flow, fetchFlow, handlers, refreshBadge };
+}
+
+const ready = start();
+ready.catch((e: unknown) => console.error('[micromint] the wallet could not start', e));
+
+const after = (what: string, task: (services: Awaited<typeof ready>) => Promise<unknown> | void) => {
+  ready.then(task).catch((e: unknown) => console.error(`[micromint] ${what}:`, e));
+};
+
+browser.runtime.onMessage.addListener(createRouter(() => ready.then((s) => s.handlers), browser.runtime.id, log));
+
+const everywhere = { urls: ['<all_urls>'] };
+
+chrome.webRequest.onHeadersReceived.addListener(
+  (d) => {
+    if (d.tabId >= 0)
+      after('main-frame response', async ({ flow, refreshBadge }) => {
+        const outcome = await flow.onMainFrameResponse(d.tabId, d.url, d.statusCode, d.responseHeaders);
+        if (outcome) void refreshBadge();
+      });
+    return undefined;
+  },
+  { ...everywhere, types: ['main_frame'] },
+  ['responseHeaders'],
+);
+
+chrome.webRequest.onErrorOccurred.addListener(
+  (d) => {
+    if (d.tabId >= 0) after('main-frame error', ({ flow }) => flow.onMainFrameError(d.tabId, d.url, d.error));
+    return undefined;
+  },
+  { ...everywhere, types: ['main_frame'] },
+);
+
+chrome.webRequest.onSendHeaders.addListener(
+  (d) => {
+    if (d.tabId >= 0) after('fetch request', ({ fetchFlow }) => fetchFlow.onSendHeaders(d.requestId, d.tabId, d.requestHeaders));
+    return undefined;
+  },
+  { ...everywhere, types: ['xmlhttprequest'] },
+  ['requestHeaders'],
+);
+
+chrome.webRequest.onHeadersReceived.addListener(
+  (d) => {
+    if (d.tabId >= 0)
+      after('fetch response', async ({ fetchFlow, refreshBadge }) => {
+        const outcome = await fetchFlow.onResponse(d.requestId, d.tabId, d.url, d.statusCode, d.responseHeaders);
+        if (outcome) void refreshBadge();
+      });
+    return undefined;
+  },
+  { ...everywhere, types: ['xmlhttprequest'] },
+  ['responseHeaders'],
+);
+
+chrome.webRequest.onErrorOccurred.addListener(
+  (d) => {
+    after('fetch error', ({ fetchFlow }) => fetchFlow.onError(d.requestId));
+    return undefined;
+  },
+  { ...everywhere, types: ['xmlhttprequest'] },
+);
+
+browser.tabs.onRemoved.addListener((tabId) => after('tab closed', ({ flow }) => flow.tabClosed(tabId)));

@@ -1,0 +1,111 @@
+/**
+ * Reading the vendor's answer to a paid retry, and remembering which navigation is a retry.
+ * @module
+ */
+import {
+  decodePaymentRequired,
+  decodeSettlementResponse,
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_RESPONSE_HEADER,
+} from '@micromint/shared';
+import type { CoinRefusal } from '../wallet/index.ts';
+import { refusedCoins, stripFragment } from './challenges.ts';
+import type { KeyValueArea } from './storage-area.ts';
+
+/** A response header as webRequest reports it. */
+export interface HeaderLike {
+  name: string;
+  value?: string;
+}
+
+/** What the vendor's answer means for the payment. */
+export type RetryOutcome =
+  | { kind: 'paid'; transaction?: string }
+  | { kind: 'refused'; error: string; refused: CoinRefusal[] }
+  /** No verdict (a server error, no receipt): the payment stays pending and is resent later. */
+  | { kind: 'unsettled'; why: string };
+
+/** The value of header `name` (case-insensitive). */
+export const headerValue = (headers: readonly HeaderLike[] | undefined, name: string): string | undefined =>
+  headers?.find((h) => h.name.toLowerCase() === name.toLowerCase())?.value;
+
+/**
+ * Classifies the response to a request that carried a payment.
+ * - 2xx with PAYMENT-RESPONSE `success: true`: paid.
+ * - 402: refused, with the reason and the refused coins from PAYMENT-REQUIRED.
+ * - 400: the vendor could not read the payment header and consumed nothing: refused.
+ * - anything else, or 2xx without a receipt: unsettled.
+ * @example
+ * classifyRetryResponse(200, [{ name: 'payment-response', value: header }]); // { kind: 'paid', ... }
+ */
+export function classifyRetryResponse(statusCode: number, headers: readonly HeaderLike[] | undefined): RetryOutcome {
+  if (statusCode >= 200 && statusCode < 300) {
+    const receipt = headerValue(headers, PAYMENT_RESPONSE_HEADER);
+    if (!receipt) return { kind: 'unsettled', why: `HTTP ${statusCode} without ${PAYMENT_RESPONSE_HEADER}` };
+    try {
+      const s = decodeSettlementResponse(receipt);
+      return s.success
+        ? { kind: 'paid', transaction: s.transaction }
+        : { kind: 'refused', error: s.errorReason ?? 'refused', refused: refusedCoins(s.extensions) };
+    } catch {
+      return { kind: 'unsettled', why: `unreadable ${PAYMENT_RESPONSE_HEADER}` };
+    }
+  }
+  if (statusCode === 402) {
+    try {
+      const r = decodePaymentRequired(headerValue(headers, PAYMENT_REQUIRED_HEADER));
+      return { kind: 'refused', error: r.error ?? 'payment-required', refused: refusedCoins(r.extensions) };
+    } catch {
+      return { kind: 'refused', error: 'payment-required', refused: [] };
+    }
+  }
+  if (statusCode === 400) return { kind: 'refused', error: 'invalid_payment_header', refused: [] };
+  return { kind: 'unsettled', why: `HTTP ${statusCode}` };
+}
+
+/** A retry in flight: the navigation that carries a payment header. */
+export interface AwaitedRetry {
+  tabId: number;
+  url: string;
+  paymentId: string;
+  /** The declarativeNetRequest session rule that adds the header. */
+  ruleId: number;
+  startedAt: number;
+}
+
+/** One retry per tab at a time (a tab shows one page); mirrored to `storage.session`. */
+export class RetryBook {
+  private readonly memory = new Map<number, AwaitedRetry>();
+
+  constructor(private readonly area: KeyValueArea) {}
+
+  private static key = (tabId: number) => `retry:${tabId}`;
+
+  /** Records a retry before its navigation starts. */
+  expect(r: AwaitedRetry): Promise<void> {
+    this.memory.set(r.tabId, r);
+    return this.area.set({ [RetryBook.key(r.tabId)]: r });
+  }
+
+  /** The tab's retry, if any. */
+  async get(tabId: number): Promise<AwaitedRetry | undefined> {
+    const hit = this.memory.get(tabId);
+    if (hit) return hit;
+    const stored = (await this.area.get(RetryBook.key(tabId)))[RetryBook.key(tabId)] as AwaitedRetry | undefined;
+    if (stored) this.memory.set(tabId, stored);
+    return stored;
+  }
+
+  /** Takes the tab's retry out of the book. */
+  async take(tabId: number): Promise<AwaitedRetry | undefined> {
+    const r = await this.get(tabId);
+    this.memory.delete(tabId);
+    await this.area.remove(RetryBook.key(tabId));
+    return r;
+  }
+
+  /** True when `r` is the retry of `url`. */
+  static matches(r: AwaitedRetry, url: string): boolean {
+    return r.url === stripFragment(url);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Sending a request again with a payment header. What works for MV3 navigations: a
+ * declarativeNetRequest session rule that sets the header for exactly that URL in exactly that
+ * tab, then a navigation of the tab to the URL; the rule is removed once the response is in.
+ * @module
+ */
+import { PAYMENT_SIGNATURE_HEADER } from '@micromint/shared';
+
+/** The side effects of a retry, so the payment flow can be tested without a browser. */
+export interface Retrier {
+  /** Installs the header for the next main-frame request of `url` in the tab; returns a rule id. */
+  install(tabId: number, url: string, header: string): Promise<number>;
+  /** Navigates the tab to `url` (the request that carries the header). */
+  navigate(tabId: number, url: string): Promise<void>;
+  /** Removes a rule (idempotent). */
+  release(ruleId: number): Promise<void>;
+  /** Removes every rule this wallet installed for the tab. */
+  releaseTab(tabId: number): Promise<void>;
+}
+
+/**
+ * The DNR condition matching exactly `url`. `urlFilter` with `|` anchors at both ends matches the
+ * whole URL literally unless it contains `*` or `^` (its wildcards); such URLs get an anchored,
+ * escaped `regexFilter` instead.
+ * @example
+ * urlCondition('http://127.0.0.1:4001/a?b=1'); // { urlFilter: '|http://127.0.0.1:4001/a?b=1|' }
+ */
+export function urlCondition(url: string): { urlFilter: string } | { regexFilter: string } {
+  if (!/[*^|]/.test(url)) return { urlFilter: `|${url}|` };
+  return { regexFilter: `^${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$` };
+}
+
+/** The DNR rule that sets the payment header. */
+export function paymentHeaderRule(id: number, tabId: number, url: string, header: string): chrome.declarativeNetRequest.Rule {
+  return {
+    id,
+    priority: 1,
+    action: {
+      type: 'modifyHeaders' as chrome.declarativeNetRequest.RuleActionType,
+      requestHeaders: [{ header: PAYMENT_SIGNATURE_HEADER, operation: 'set' as chrome.declarativeNetRequest.HeaderOperation, value: header }],
+    },
+    condition: { ...urlCondition(url), resourceTypes: ['main_frame' as chrome.declarativeNetRequest.ResourceType], tabIds: [tabId] },
+  };
+}
+
+/** The Chromium retrier: DNR session rules plus `tabs.update`. */
+export function chromeRetrier(): Retrier {
+  const dnr = chrome.declarativeNetRequest;
+  // Rule ids are allocated one at a time so two payments never pick the same id.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  const rulesOfTab = async (tabId: number) => (await dnr.getSessionRules()).filter((r) => r.condition.tabIds?.includes(tabId));
+  return {
+    install: (tabId, url, header) =>
+      serial(async () => {
+        const rules = await dnr.getSessionRules();
+        const id = rules.reduce((max, r) => Math.max(max, r.id), 0) + 1;
+        // An older rule of this tab would race with the new one.
+        const stale = rules.filter((r) => r.condition.tabIds?.includes(tabId)).map((r) => r.id);
+        await dnr.updateSessionRules({ removeRuleIds: stale, addRules: [paymentHeaderRule(id, tabId, url, header)] });
+        return id;
+      }),
+    navigate: async (tabId, url) => {
+      await chrome.tabs.update(tabId, { url });
+    },
+    release: (ruleId) => serial(() => dnr.updateSessionRules({ removeRuleIds: [ruleId] })),
+    releaseTab: (tabId) => serial(async () => dnr.updateSessionRules({ removeRuleIds: (await rulesOfTab(tabId)).map((r) => r.id) })),
+  };
+}

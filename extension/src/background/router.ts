@@ -1,0 +1,102 @@
+/**
+ * The worker's message handler: checks who sent a message, routes it to a service and wraps the
+ * answer (or the error) as a {@link Reply}.
+ * @module
+ */
+import { CONTENT_MESSAGES, isMessage, PAGE_MESSAGES, type Message, type MessageMap, type MessageType, type Reply } from '../messages.ts';
+import { stripFragment } from './challenges.ts';
+
+/** The parts of `runtime.MessageSender` the router looks at. */
+export interface SenderLike {
+  id?: string;
+  url?: string;
+  origin?: string;
+  frameId?: number;
+  tab?: { id?: number };
+}
+
+/** Who sent a message, once checked. */
+export interface Caller {
+  /** The tab of a content script (absent for the popup). */
+  tabId?: number;
+  /** The page's URL without fragment. */
+  url: string;
+  origin: string;
+}
+
+/** A handler per message type. */
+export type Handlers = { [K in MessageType]: (body: MessageMap[K]['body'], caller: Caller) => Promise<MessageMap[K]['reply']> };
+
+/** A sender the router refuses. */
+export class SenderError extends Error {
+  override name = 'SenderError';
+  readonly code = 'forbidden-sender';
+}
+
+function originOf(url: string | undefined): string | undefined {
+  try {
+    return url ? new URL(url).origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks the sender against the message type: content messages come from a content script in a
+ * tab's top frame (and name that frame's own URL), page messages come from this extension's pages.
+ */
+export function checkSender(message: Message, sender: SenderLike, extensionId: string): Caller {
+  if (sender.id !== extensionId) throw new SenderError('messages from other extensions are ignored');
+  const url = sender.url ?? '';
+  const origin = sender.origin ?? originOf(url) ?? '';
+  if (CONTENT_MESSAGES.has(message.type)) {
+    const tabId = sender.tab?.id;
+    if (tabId === undefined || sender.frameId !== 0 || origin.startsWith('chrome-extension:'))
+      throw new SenderError(`${message.type} must come from a page's content script`);
+    const claimed = (message.body as { url?: unknown }).url;
+    if (message.type === 'page-loaded' || message.type === 'pay-confirm' || message.type === 'pay-decline') {
+      if (typeof claimed !== 'string' || stripFragment(claimed) !== stripFragment(url))
+        throw new SenderError('a page may only speak for its own URL');
+    }
+    return { tabId, url: stripFragment(url), origin };
+  }
+  if (PAGE_MESSAGES.has(message.type)) {
+    if (origin !== `chrome-extension://${extensionId}`) throw new SenderError(`${message.type} must come from the wallet's own pages`);
+    return { url, origin };
+  }
+  throw new SenderError('unknown message');
+}
+
+/** Turns an error into a reply the UI can word. */
+export function errorReply(e: unknown): Reply {
+  const err = e as Error & { code?: unknown; field?: unknown };
+  return {
+    ok: false,
+    error: err?.message ?? String(e),
+    ...(typeof err?.code === 'string' ? { code: err.code } : err?.name ? { code: err.name } : {}),
+    ...(typeof err?.field === 'string' ? { field: err.field } : {}),
+  };
+}
+
+/**
+ * Builds the `runtime.onMessage` listener. It answers every MicroMint message with a promise of a
+ * {@link Reply} and ignores anything else (returns undefined).
+ * @example
+ * browser.runtime.onMessage.addListener(createRouter(handlers, browser.runtime.id));
+ */
+export function createRouter(handlers: Handlers | (() => Promise<Handlers>), extensionId: string, log: (m: string) => void = () => undefined) {
+  return (message: unknown, sender: SenderLike): Promise<Reply> | undefined => {
+    if (!isMessage(message)) return undefined;
+    return (async (): Promise<Reply> => {
+      try {
+        const caller = checkSender(message, sender, extensionId);
+        const table = typeof handlers === 'function' ? await handlers() : handlers;
+        const handler = table[message.type] as (body: unknown, caller: Caller) => Promise<unknown>;
+        return { ok: true, value: await handler(message.body, caller) } as Reply;
+      } catch (e) {
+        log(`${message.type} failed: ${(e as Error)?.message ?? e}`);
+        return errorReply(e);
+      }
+    })();
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The wallet's in-page UI: the payment prompt above the autopay threshold and notices, each in an
+ * open shadow root on a fixed element id so page styles cannot restyle it and tests can reach it.
+ * @module
+ */
+
+/** Element id of the payment prompt. */
+export const PROMPT_ID = 'micromint-prompt';
+/** Element id of notices (insufficient funds, refused challenges, results). */
+export const NOTICE_ID = 'micromint-notice';
+
+/** Dollars of `coins` (1 coin = 1 mill = $0.001). */
+export const dollars = (coins: number): string => `$${(coins / 1000).toFixed(3)}`;
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+const STYLE = `
+  :host { all: initial; position: fixed; z-index: 2147483647; right: 20px; bottom: 20px; }
+  .card { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #2b2118;
+    background: #fffaf0; border: 1px solid #e8c978; border-radius: 14px; padding: 16px 18px;
+    width: 320px; box-shadow: 0 12px 32px rgba(60, 40, 0, .25); }
+  .head { display: flex; align-items: center; gap: 10px; font-weight: 650; font-size: 15px; margin-bottom: 6px; }
+  .coin { width: 26px; height: 26px; border-radius: 50%; flex: none;
+    background: radial-gradient(circle at 35% 35%, #fde08a, #f0b73c 60%, #b07010); box-shadow: inset 0 0 0 2px #b07010; }
+  .price { font-size: 22px; font-weight: 700; margin: 4px 0 2px; }
+  .muted { color: #6d5a45; font-size: 12.5px; }
+  .warn { color: #9a2f12; font-size: 12.5px; margin-top: 6px; }
+  .row { display: flex; gap: 8px; margin-top: 14px; justify-content: flex-end; }
+  button { font: inherit; font-weight: 600; border-radius: 9px; padding: 7px 14px; cursor: pointer; border: 1px solid #c9a64e; }
+  button[data-action="pay"] { background: #d89a1e; border-color: #b07a10; color: #fff; }
+  button[data-action="pay"]:hover { background: #c2870f; }
+  button[data-action="decline"], button[data-action="close"] { background: #fff; color: #5a4630; }
+  button:disabled { opacity: .6; cursor: default; }
+`;
+
+function mount(id: string, build: (card: HTMLElement) => void): { host: HTMLElement; root: ShadowRoot } {
+  document.getElementById(id)?.remove();
+  const host = document.createElement('div');
+  host.id = id;
+  const root = host.attachShadow({ mode: 'open' });
+  const style = document.createElement('style');
+  style.textContent = STYLE;
+  const card = document.createElement('div');
+  card.className = 'card';
+  card.setAttribute('role', 'dialog');
+  card.setAttribute('aria-live', 'polite');
+  build(card);
+  root.append(style, card);
+  (document.body ?? document.documentElement).append(host);
+  return { host, root };
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function head(title: string): HTMLElement {
+  const h = el('div', { class: 'head' });
+  h.append(el('span', { class: 'coin', 'aria-hidden': 'true' }), el('span', {}, title));
+  return h;
+}
+
+/** What the prompt shows. */
+export interface PromptInfo {
+  price: number;
+  vendorId: string;
+  threshold: number;
+  balance: number;
+  /** The vendor's reason when it refused the last payment for this page. */
+  refusal?: string;
+}
+
+/**
+ * Asks whether to pay `price` coins; resolves with the user's answer. The prompt stays up (buttons
+ * disabled) after "pay" until the page navigates, and is removed on "decline".
+ * @example
+ * if ((await askToPay({ price: 8, vendorId, threshold: 5, balance: 200 })) === 'pay') ...
+ */
+export function askToPay(info: PromptInfo): Promise<'pay' | 'decline'> {
+  return new Promise((resolve) => {
+    const { host, root } = mount(PROMPT_ID, (card) => {
+      card.append(
+        head('MicroMint payment'),
+        el('div', { class: 'muted' }, `${info.vendorId} asks`),
+        el('div', { class: 'price', 'data-price': String(info.price) }, `${plural(info.price, 'coin')} (${dollars(info.price)})`),
+        el('div', { class: 'muted' }, `Above your autopay threshold of ${plural(info.threshold, 'coin')}. You hold ${plural(info.balance, 'coin')}.`),
+      );
+      if (info.refusal) card.append(el('div', { class: 'warn' }, `The site refused the last payment for this page (${info.refusal}).`));
+      const row = el('div', { class: 'row' });
+      row.append(el('button', { 'data-action': 'decline', type: 'button' }, 'Decline'), el('button', { 'data-action': 'pay', type: 'button' }, `Pay ${plural(info.price, 'coin')}`));
+      card.append(row);
+    });
+    root.querySelector('[data-action="pay"]')!.addEventListener('click', () => {
+      root.querySelectorAll('button').forEach((b) => (b.disabled = true));
+      root.querySelector('[data-action="pay"]')!.textContent = 'Paying…';
+      resolve('pay');
+    });
+    root.querySelector('[data-action="decline"]')!.addEventListener('click', () => {
+      host.remove();
+      resolve('decline');
+    });
+  });
+}
+
+/** Removes the prompt, if shown. */
+export const closePrompt = (): void => document.getElementById(PROMPT_ID)?.remove();
+
+/** Shows a notice with a title and lines of text; it stays until closed. */
+export function showNotice(title: string, lines: string[], kind: string): HTMLElement {
+  const { host, root } = mount(NOTICE_ID, (card) => {
+    card.dataset.kind = kind;
+    card.append(head(title), ...lines.map((l) => el('div', { class: 'muted' }, l)));
+    const row = el('div', { class: 'row' });
+    row.append(el('button', { 'data-action': 'close', type: 'button' }, 'Close'));
+    card.append(row);
+  });
+  host.dataset.kind = kind;
+  root.querySelector('[data-action="close"]')!.addEventListener('click', () => host.remove());
+  return host;
+}
+
+/** The notice for a price the wallet cannot pay this vendor. */
+export function showInsufficient(v: { price: number; vendorId: string; held: number; makeable: number }): HTMLElement {
+  return showNotice(
+    'Not enough MicroMint coins',
+    [
+      `This page needs ${plural(v.price, 'coin')} (${dollars(v.price)}).`,
+      `Your wallet holds ${plural(v.held, 'coin')}; ${v.makeable} of them can be made for ${v.vendorId}.`,
+      'Buy more superbin sets at your broker.',
+    ],
+    'insufficient',
+  );
+}

@@ -1,0 +1,116 @@
+/**
+ * Returning unspent first-superbin balls for credit (thesis: Send-Expired -> Request-Credit).
+ * @module
+ */
+import { encodeRequestCredit, fromHex, type SendExpired } from '@micromint/shared';
+import type { WalletDb } from './db.ts';
+import { WalletError } from './errors.ts';
+import type { ReturnRecord } from './schema.ts';
+import { abortQuietly } from './tx.ts';
+
+/** A return ready to send: its record and the Request-Credit message text. */
+export interface PreparedReturn {
+  record: ReturnRecord;
+  message: string;
+}
+
+/** The broker's answer to a Request-Credit, or why there is none. */
+export type ReturnOutcome =
+  | { kind: 'credited'; credited: number; creditedMills: number }
+  | { kind: 'refused'; error: string }
+  | { kind: 'failed'; error: string };
+
+/**
+ * Marks every spendable first ball of the epoch `returned` and writes a pending return record,
+ * in one transaction, before the Request-Credit is sent. Balls of earlier returns of the epoch
+ * that never got an answer go along again (the broker credits a ball once). Returns null when
+ * there is nothing to return.
+ * @example
+ * const prepared = await prepareReturn(db, decodeSendExpired(text));
+ * if (prepared) await fetch(prepared.record.returnUrl, { method: 'POST', body: prepared.message });
+ */
+export async function prepareReturn(db: WalletDb, s: SendExpired, now = Date.now()): Promise<PreparedReturn | null> {
+  const tx = db.transaction(['epochs', 'balls', 'returns', 'history', 'meta'], 'readwrite');
+  try {
+    const owner = (await tx.objectStore('meta').get('userId'))?.value;
+    if (owner !== s.userId) throw new WalletError('wrong-user', `the broker asks for user ${s.userId}'s coins; this wallet holds ${owner ?? 'none'}`);
+    const epoch = await tx.objectStore('epochs').get(s.epoch);
+    if (!epoch) throw new WalletError('unknown-epoch', `the wallet holds no coins of epoch ${s.epoch}`);
+    const balls = tx.objectStore('balls');
+    const unspent = (await balls.index('by-epoch-role-state').getAll([s.epoch, 0, 'unspent'])).filter((b) => !b.flag);
+    const unanswered = (await tx.objectStore('returns').index('by-epoch').getAll(s.epoch)).filter((r) => r.state === 'pending');
+    const id = crypto.randomUUID();
+    const resend = unanswered.flatMap((r) => r.balls);
+    if (unspent.length + resend.length === 0) {
+      await tx.done;
+      return null;
+    }
+    await Promise.all(unspent.map((b) => balls.put({ ...b, state: 'returned', returnId: id })));
+    // Earlier unanswered returns are folded into this one.
+    for (const r of unanswered) {
+      await tx.objectStore('returns').put({ ...r, state: 'refused', error: `superseded by return ${id}`, updatedAt: now });
+      for (const x of r.balls) {
+        const ball = await balls.get([s.epoch, x]);
+        if (ball) await balls.put({ ...ball, returnId: id });
+      }
+    }
+    const record: ReturnRecord = {
+      id,
+      epoch: s.epoch,
+      broker: s.broker,
+      userId: s.userId,
+      returnUrl: s.returnUrl,
+      balls: [...unspent.map((b) => b.x), ...resend],
+      state: 'pending',
+      createdAt: now,
+      updatedAt: now,
+    };
+    await tx.objectStore('returns').add(record);
+    await tx.objectStore('history').add({ at: now, kind: 'return', coins: -unspent.length, detail: `returning ${record.balls.length} coins of epoch ${s.epoch}`, ref: id });
+    await tx.done;
+    const message = encodeRequestCredit({ broker: s.broker, userId: s.userId, epoch: s.epoch, balls: record.balls.map(fromHex) });
+    return { record, message };
+  } catch (e) {
+    abortQuietly(tx);
+    throw e;
+  }
+}
+
+/**
+ * Records the broker's answer. Credited: done. Refused outright (a 4xx): nothing was credited, so
+ * the balls go back to unspent. Failed (network, 5xx): the balls stay returned and the return
+ * stays pending, to be sent again with the next Send-Expired of the epoch.
+ */
+export async function finishReturn(db: WalletDb, id: string, outcome: ReturnOutcome, now = Date.now()): Promise<ReturnRecord> {
+  const tx = db.transaction(['returns', 'balls', 'history'], 'readwrite');
+  try {
+    const r = await tx.objectStore('returns').get(id);
+    if (!r) throw new WalletError('unknown-payment', `no return ${id}`);
+    let next: ReturnRecord = { ...r, updatedAt: now };
+    if (outcome.kind === 'credited') {
+      next = { ...next, state: 'credited', credited: outcome.credited, creditedMills: outcome.creditedMills };
+      await tx.objectStore('history').add({ at: now, kind: 'credited', coins: 0, detail: `credited ${outcome.credited} coins ($${(outcome.creditedMills / 1000).toFixed(3)})`, ref: id });
+    } else if (outcome.kind === 'refused') {
+      next = { ...next, state: 'refused', error: outcome.error };
+      const balls = tx.objectStore('balls');
+      let restored = 0;
+      for (const x of r.balls) {
+        const ball = await balls.get([r.epoch, x]);
+        if (!ball || ball.returnId !== id || ball.state !== 'returned') continue;
+        const { returnId: _returnedBy, ...rest } = ball;
+        await balls.put({ ...rest, state: 'unspent' });
+        restored++;
+      }
+      await tx.objectStore('history').add({ at: now, kind: 'return-failed', coins: restored, detail: `return refused: ${outcome.error}`, ref: id });
+    } else {
+      next = { ...next, error: outcome.error };
+      await tx.objectStore('history').add({ at: now, kind: 'return-failed', coins: 0, detail: `return not answered: ${outcome.error}`, ref: id });
+    }
+    await tx.objectStore('returns').put(next);
+    await tx.done;
+    return next;
+  } catch (e) {
+    abortQuietly(tx);
+    throw e;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * What happens to a payment after it left: the vendor's receipt, its refusal, or silence.
+ * @module
+ */
+import type { WalletDb } from './db.ts';
+import { WalletError } from './errors.ts';
+import type { CoinRefusal, PaymentRecord } from './schema.ts';
+import { abortQuietly } from './tx.ts';
+
+/** Reasons that mean the vendor (or someone before it) took the coin: it must never be offered again. */
+export const KEEP_SPENT_REASONS: ReadonlySet<string> = new Set(['already-spent']);
+
+/** Outcome of a refusal for the wallet's balance. */
+export interface RefusalOutcome {
+  payment: PaymentRecord;
+  /** Coins put back into the balance. */
+  released: number;
+  /** Coins that stay spent (refused as already spent), now flagged. */
+  kept: number;
+}
+
+async function getPayment(db: WalletDb, id: string): Promise<PaymentRecord> {
+  const p = await db.get('payments', id);
+  if (!p) throw new WalletError('unknown-payment', `no payment ${id}`);
+  return p;
+}
+
+/**
+ * Notes that the payment's payload is about to be sent (again).
+ * @example
+ * await markSent(db, payment.id);
+ */
+export async function markSent(db: WalletDb, id: string, now = Date.now()): Promise<PaymentRecord> {
+  const tx = db.transaction(['payments', 'history'], 'readwrite');
+  const p = await tx.objectStore('payments').get(id);
+  if (!p) {
+    abortQuietly(tx);
+    throw new WalletError('unknown-payment', `no payment ${id}`);
+  }
+  const next = { ...p, attempts: p.attempts + 1, updatedAt: now };
+  await tx.objectStore('payments').put(next);
+  if (p.attempts > 0) await tx.objectStore('history').add({ at: now, kind: 'resend', coins: 0, detail: `resent ${p.price} coins for ${p.url}`, ref: id });
+  await tx.done;
+  return next;
+}
+
+/**
+ * Records the vendor's receipt. A payment already paid stays as it is (the vendor answers a
+ * resent payment as paid again).
+ * @example
+ * await markPaid(db, payment.id, { transaction: 'pay_123' });
+ */
+export async function markPaid(db: WalletDb, id: string, receipt: { transaction?: string } = {}, now = Date.now()): Promise<PaymentRecord> {
+  const tx = db.transaction(['payments', 'history'], 'readwrite');
+  const p = await tx.objectStore('payments').get(id);
+  if (!p) {
+    abortQuietly(tx);
+    throw new WalletError('unknown-payment', `no payment ${id}`);
+  }
+  if (p.state === 'paid') {
+    await tx.done;
+    return p;
+  }
+  const next: PaymentRecord = { ...p, state: 'paid', updatedAt: now, ...(receipt.transaction ? { transaction: receipt.transaction } : {}) };
+  await tx.objectStore('payments').put(next);
+  await tx.objectStore('history').add({ at: now, kind: 'paid', coins: 0, detail: `paid ${p.price} coins for ${p.url}`, ref: id });
+  await tx.done;
+  return next;
+}
+
+/**
+ * Records a refusal and releases the payment's coins in one transaction, except coins refused
+ * with a reason in {@link KEEP_SPENT_REASONS}: those stay spent and are flagged, so the wallet
+ * never offers a coin the vendor believes it has seen. Only a pending payment can be refused.
+ * @example
+ * await markRefused(db, payment.id, { error: 'already-spent', refused: [{ coinId, reason: 'already-spent' }] });
+ */
+export async function markRefused(
+  db: WalletDb,
+  id: string,
+  refusal: { error?: string; refused?: readonly CoinRefusal[] },
+  now = Date.now(),
+): Promise<RefusalOutcome> {
+  const tx = db.transaction(['payments', 'balls', 'history'], 'readwrite');
+  try {
+    const p = await tx.objectStore('payments').get(id);
+    if (!p) throw new WalletError('unknown-payment', `no payment ${id}`);
+    if (p.state !== 'pending') {
+      await tx.done;
+      return { payment: p, released: 0, kept: 0 };
+    }
+    const reasons = new Map((refusal.refused ?? []).filter((r) => p.coinIds.includes(r.coinId)).map((r) => [r.coinId, r.reason]));
+    const balls = tx.objectStore('balls');
+    let released = 0;
+    let kept = 0;
+    for (const coinId of p.coinIds) {
+      const ball = await balls.get([p.epoch, coinId]);
+      if (!ball || ball.paymentId !== id) continue;
+      if (KEEP_SPENT_REASONS.has(reasons.get(coinId) ?? '')) {
+        await balls.put({ ...ball, flag: 'double-spend' });
+        kept++;
+      } else {
+        const { paymentId: _spentBy, ...rest } = ball;
+        await balls.put({ ...rest, state: 'unspent' });
+        released++;
+      }
+    }
+    const next: PaymentRecord = {
+      ...p,
+      state: 'refused',
+      reasons: [...reasons].map(([coinId, reason]) => ({ coinId, reason })),
+      ...(refusal.error ? { error: refusal.error } : {}),
+      updatedAt: now,
+    };
+    await tx.objectStore('payments').put(next);
+    await tx.objectStore('history').add({
+      at: now,
+      kind: 'refused',
+      coins: released,
+      detail: `${p.url} refused (${refusal.error ?? 'no reason'}): ${released} coins released, ${kept} kept as spent`,
+      ref: id,
+    });
+    await tx.done;
+    return { payment: next, released, kept };
+  } catch (e) {
+    abortQuietly(tx);
+    throw e;
+  }
+}
+
+/** The newest pending payment for `url` at `vendorId`: what to resend after a lost response. */
+export async function pendingPaymentFor(db: WalletDb, url: string, vendorId: string): Promise<PaymentRecord | undefined> {
+  const all = await db.getAllFromIndex('payments', 'by-url', url);
+  return all.filter((p) => p.state === 'pending' && p.vendorId === vendorId).sort((a, b) => b.createdAt - a.createdAt)[0];
+}
+
+/** The latest payments, newest first. */
+export async function recentPayments(db: WalletDb, limit = 20): Promise<PaymentRecord[]> {
+  const out: PaymentRecord[] = [];
+  let cursor = await db.transaction('payments').store.index('by-created').openCursor(null, 'prev');
+  while (cursor && out.length < limit) {
+    out.push(cursor.value);
+    cursor = await cursor.continue();
+  }
+  return out;
+}
+
+/** A payment by id. */
+export const paymentById = (db: WalletDb, id: string): Promise<PaymentRecord> => getPayment(db, id);

@@ -1,0 +1,153 @@
+/**
+ * Spending: choosing coins for a vendor, marking them spent and recording the payment, all in one
+ * IndexedDB transaction that commits before the payment can leave the wallet.
+ * @module
+ */
+import {
+  aint,
+  astring,
+  encodeHeader,
+  epochFromJson,
+  isExpired,
+  MAX_COINS_PER_PAYMENT,
+  MICROMINT_SCHEME,
+  micromintPayload,
+  vendorOffsets,
+  X402_VERSION,
+  type EpochParams,
+  type PaymentPayload,
+  type PaymentRequirements,
+} from '@micromint/shared';
+import type { IDBPTransaction } from 'idb';
+import { coinsForVendor, heldCoins, type StoredSet } from './coins.ts';
+import type { WalletDb } from './db.ts';
+import { InsufficientFundsError } from './errors.ts';
+import type { PaymentRecord, WalletSchema } from './schema.ts';
+import { abortQuietly } from './tx.ts';
+
+/** What to pay: a vendor's micromint terms for one URL. */
+export interface SpendRequest {
+  /** The URL being paid for, as the browser requests it (no fragment). */
+  url: string;
+  /** The challenge's `resource.url`, echoed in the payload (defaults to `url`). */
+  resourceUrl?: string;
+  vendorId: string;
+  /** The broker the vendor redeems at (`extra.broker`). */
+  broker: string;
+  epoch: string;
+  price: number;
+  /** The `accepts` entry being paid, echoed as `accepted`. */
+  requirement: PaymentRequirements;
+  now?: number;
+}
+
+/** How many coins the wallet has for a vendor. */
+export interface Funds {
+  /** Spendable first-superbin balls of the epoch. */
+  held: number;
+  /** Coins that can be made for this vendor. */
+  makeable: number;
+}
+
+/** The stores a spend touches; the read-only count opens the same set so both share {@link loadEpoch}. */
+const SPEND_STORES = ['epochs', 'sets', 'balls', 'meta', 'payments', 'history'] as const;
+type SpendTx = IDBPTransaction<WalletSchema, (typeof SPEND_STORES)[number][], IDBTransactionMode>;
+
+const originOf = (url: string): string | undefined => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The epoch's params and sets if the wallet may pay with them at `now` for `broker`; else null. */
+async function loadEpoch(tx: SpendTx, epoch: string, broker: string, now: number): Promise<{ params: EpochParams; sets: StoredSet[] } | null> {
+  const record = await tx.objectStore('epochs').get(epoch);
+  if (!record || originOf(record.broker) !== originOf(broker)) return null;
+  const params = epochFromJson(record.params);
+  if (isExpired(params, now)) return null;
+  const owner = (await tx.objectStore('meta').get('userId'))?.value;
+  const setRecords = (await tx.objectStore('sets').index('by-epoch').getAll(epoch))
+    .filter((s) => s.userId === owner)
+    .sort((a, b) => a.first - b.first);
+  const byIndex = tx.objectStore('balls').index('by-set');
+  const sets = await Promise.all(setRecords.map(async (record) => ({ record, balls: await byIndex.getAll(record.id) })));
+  return { params, sets };
+}
+
+/**
+ * Counts what the wallet could pay a vendor in an epoch, without changing anything.
+ * @example
+ * const { makeable } = await fundsFor(db, { epoch: '2026-11', broker, vendorId: 'http://127.0.0.1:4001' });
+ */
+export async function fundsFor(db: WalletDb, q: { epoch: string; broker: string; vendorId: string; now?: number }): Promise<Funds> {
+  const tx = db.transaction([...SPEND_STORES], 'readonly');
+  const loaded = await loadEpoch(tx, q.epoch, q.broker, q.now ?? Date.now());
+  await tx.done;
+  if (!loaded) return { held: 0, makeable: 0 };
+  const vh = vendorOffsets(loaded.params, q.vendorId);
+  return { held: heldCoins(loaded.sets), makeable: coinsForVendor(loaded.params, vh, loaded.sets).length };
+}
+
+/**
+ * Picks `price` coins for the vendor, marks their first balls spent and writes the pending payment
+ * with its exact PAYMENT-SIGNATURE value, in ONE readwrite transaction. Everything between the
+ * reads and the writes is synchronous, so the transaction cannot commit half-way, and two spends
+ * never see the same unspent ball (IndexedDB runs overlapping readwrite transactions one at a time).
+ * Throws {@link InsufficientFundsError} (nothing written) when the wallet cannot make enough coins.
+ * @example
+ * const payment = await spend(db, { url, vendorId, broker, epoch, price: 2, requirement });
+ * // send payment.header as PAYMENT-SIGNATURE
+ */
+export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRecord> {
+  astring(req.url, 'url', 8192);
+  astring(req.vendorId, 'vendorId', 512);
+  astring(req.epoch, 'epoch', 64);
+  aint(req.price, 1, MAX_COINS_PER_PAYMENT, 'price');
+  const now = req.now ?? Date.now();
+  const tx = db.transaction([...SPEND_STORES], 'readwrite');
+  try {
+    const loaded = await loadEpoch(tx, req.epoch, req.broker, now);
+    if (!loaded) throw new InsufficientFundsError(req.price, 0, 0);
+    const vh = vendorOffsets(loaded.params, req.vendorId);
+    const coins = coinsForVendor(loaded.params, vh, loaded.sets, req.price);
+    if (coins.length < req.price)
+      throw new InsufficientFundsError(req.price, heldCoins(loaded.sets), coinsForVendor(loaded.params, vh, loaded.sets).length);
+
+    const userId = coins[0]!.userId;
+    const body: PaymentPayload = {
+      x402Version: X402_VERSION,
+      resource: { url: req.resourceUrl ?? req.url },
+      accepted: req.requirement,
+      payload: { ...micromintPayload(req.epoch, userId, coins.map((c) => c.coin)) },
+    };
+    const payment: PaymentRecord = {
+      id: crypto.randomUUID(),
+      url: req.url,
+      vendorId: req.vendorId,
+      broker: req.broker,
+      epoch: req.epoch,
+      scheme: MICROMINT_SCHEME,
+      price: req.price,
+      coinIds: coins.map((c) => c.id),
+      header: encodeHeader(body),
+      state: 'pending',
+      reasons: [],
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const balls = tx.objectStore('balls');
+    await Promise.all([
+      ...coins.map((c) => balls.put({ ...c.first, state: 'spent', paymentId: payment.id })),
+      tx.objectStore('payments').add(payment),
+      tx.objectStore('history').add({ at: now, kind: 'spend', coins: -req.price, detail: `${req.price} coins for ${req.url}`, ref: payment.id }),
+    ]);
+    await tx.done;
+    return payment;
+  } catch (e) {
+    abortQuietly(tx);
+    throw e;
+  }
+}
