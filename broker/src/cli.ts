@@ -1,0 +1,182 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The broker's command line.
+ *
+ * ```
+ * tsx src/cli.ts mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N] [--valid-days 30]
+ * tsx src/cli.ts serve   [--port 4000] [--host 127.0.0.1] [--db <file>] [--public-url <url>] [--mint demo|test]
+ *                        [--complaint-threshold 5]
+ * tsx src/cli.ts measure [--params demo] [--seconds 2] [--workers N]
+ * ```
+ * @module
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { PARAMETER_SETS } from '@micromint/shared';
+import { createBroker } from './index.ts';
+import { measureMint } from './mint/measure.ts';
+import { mintEpoch, type MintSummary } from './mint/mint.ts';
+import type { Store } from './db/store.ts';
+
+const USAGE = `Usage:
+  micromint-broker mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N] [--valid-days 30]
+  micromint-broker serve   [--port 4000] [--host 127.0.0.1] [--db .data/broker.db] [--public-url http://HOST:PORT]
+                           [--mint demo|test] [--complaint-threshold 5]
+  micromint-broker measure [--params demo] [--seconds 2] [--workers N]`;
+
+type ParamName = keyof typeof PARAMETER_SETS;
+
+function paramsOf(name: string | undefined): (typeof PARAMETER_SETS)[ParamName] {
+  if (!name || !Object.hasOwn(PARAMETER_SETS, name)) throw new RangeError(`--params must be one of ${Object.keys(PARAMETER_SETS).join(', ')}`);
+  return PARAMETER_SETS[name as ParamName];
+}
+
+function intOption(text: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new RangeError(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The summary printed after minting. */
+function formatSummary(s: MintSummary): string {
+  const p = s.epoch;
+  return [
+    `Epoch ${p.id}: t=${p.t} u=${p.u} v=${p.v} k=${p.k} fixed=${p.fixed}, expires ${p.expiresAt}`,
+    `  hashes           ${fmt(s.hashes)}`,
+    `  balls counted    ${fmt(s.ballsCounted)} (hashes with the ${p.t} fixed bits)`,
+    `  filled slots     ${fmt(s.filledSlots)} of ${fmt(s.slots)} (${(s.filledFraction * 100).toFixed(2)}%)`,
+    `  sellable sets    ${fmt(s.sets)} (2^u / k, disjoint)`,
+    `  coins            ~${fmt(s.coins)} (balls in the first superbins of those sets)`,
+    `  per-vendor coins ~${fmt(s.vendorCoins)} (~${s.vendorCoinsPerSet.toFixed(1)} per set at one vendor: 2^v * f^k)`,
+    `  time             ${(s.ms / 1000).toFixed(2)} s on ${s.workers} thread(s), of which ${(s.storeMs / 1000).toFixed(2)} s storing`,
+    `  speed            ${(s.hashesPerSecond / 1e6).toFixed(2)} M hashes/s (${(s.hashesPerSecond / s.workers / 1e6).toFixed(2)} M/s per thread)`,
+  ].join('\n');
+}
+
+async function mintWithBar(store: Store, name: string, o: { epochId?: string; fill?: number; workers?: number; validDays?: number }): Promise<MintSummary> {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'Minting |{bar}| {percentage}% | {value}/{total} hashes | {speed} M/s | ETA {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+      formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? fmt(v) : String(v)),
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = performance.now();
+  let begun = false;
+  try {
+    const summary = await mintEpoch({
+      store,
+      params: paramsOf(name),
+      ...o,
+      onProgress: ({ hashes, total }) => {
+        if (!begun) {
+          bar.start(total, 0, { speed: '0.00' });
+          begun = true;
+        }
+        bar.update(hashes, { speed: (hashes / ((performance.now() - started) / 1000) / 1e6).toFixed(2) });
+      },
+    });
+    if (begun) bar.update(summary.hashes);
+    return summary;
+  } finally {
+    bar.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      db: { type: 'string' },
+      params: { type: 'string' },
+      epoch: { type: 'string' },
+      fill: { type: 'string' },
+      workers: { type: 'string' },
+      'valid-days': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'public-url': { type: 'string' },
+      mint: { type: 'string' },
+      'complaint-threshold': { type: 'string' },
+      seconds: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help || !command || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const workers = intOption(values.workers, 'workers', 1, 256);
+  const mintOptions = {
+    ...(values.epoch ? { epochId: values.epoch } : {}),
+    ...(values.fill ? { fill: Number(values.fill) } : {}),
+    ...(workers ? { workers } : {}),
+    ...(values['valid-days'] ? { validDays: intOption(values['valid-days'], 'valid-days', 1, 3660)! } : {}),
+  };
+
+  if (command === 'mint') {
+    if (!values.db) throw new RangeError('mint needs --db <file>');
+    mkdirSync(dirname(values.db), { recursive: true });
+    const broker = createBroker({ dbPath: values.db, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
+    try {
+      console.log(formatSummary(await mintWithBar(broker.store, values.params ?? 'demo', mintOptions)));
+    } finally {
+      broker.close();
+    }
+    return;
+  }
+
+  if (command === 'serve') {
+    const port = intOption(values.port, 'port', 0, 65535) ?? 4000;
+    const host = values.host ?? '127.0.0.1';
+    const dbPath = values.db ?? '.data/broker.db';
+    mkdirSync(dirname(dbPath), { recursive: true });
+    const threshold = intOption(values['complaint-threshold'], 'complaint-threshold', 1, 1_000_000);
+    const broker = createBroker({
+      dbPath,
+      publicUrl: values['public-url'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      ...(threshold ? { complaintThreshold: threshold } : {}),
+    });
+    if (values.mint !== undefined && !broker.store.epochs.current(new Date())) {
+      console.error(`No current epoch: minting one with the ${values.mint} parameters first.`);
+      console.error(formatSummary(await mintWithBar(broker.store, values.mint, mintOptions)));
+    }
+    const server = broker.app.listen(port, host, () => {
+      const epoch = broker.store.epochs.current(new Date());
+      console.log(`MicroMint broker on ${broker.options.publicUrl} (db ${dbPath}, epoch ${epoch?.params.id ?? 'none: run mint'})`);
+    });
+    const stop = () => {
+      server.close(() => {
+        broker.close();
+        process.exit(0);
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return;
+  }
+
+  if (command === 'measure') {
+    const seconds = values.seconds ? Number(values.seconds) : 2;
+    const speed = await measureMint({ params: paramsOf(values.params ?? 'demo'), seconds, ...(workers ? { workers } : {}) });
+    console.log(`single thread: ${(speed.singleCore / 1e6).toFixed(2)} M hashes/s`);
+    console.log(`${speed.workers} threads:    ${(speed.allCores / 1e6).toFixed(2)} M hashes/s`);
+    return;
+  }
+
+  throw new RangeError(`unknown command ${command}\n${USAGE}`);
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  console.error(e instanceof RangeError || e instanceof TypeError ? `error: ${e.message}` : e);
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+/**
+ * Request-Credit: a wallet returns unspent balls of its sets' first superbins; each one credits its
+ * buyer one mill and can never be spent afterwards (a later redemption of it is a recorded double spend).
+ * @module
+ */
+import { MessageError, decodeRequestCredit, slotOfBall, toHex, type RefusalReason } from '@micromint/shared';
+import type { BrokerContext } from './context.ts';
+import { BrokerError } from './errors.ts';
+import { safeEqualBytes } from './ids.ts';
+
+/** The answer to a Request-Credit. */
+export interface CreditAnswer {
+  /** Balls credited now. */
+  credited: number;
+  creditedMills: number;
+  /** Balls this user had returned before: not credited again (a retried request changes nothing). */
+  alreadyReturned: number;
+  /** Balls that cannot be returned, with the reason (hex of the ball). */
+  refused: { ball: string; reason: RefusalReason }[];
+}
+
+/**
+ * Handles a Request-Credit message in one transaction.
+ * @example
+ * const answer = requestCredit(ctx, encodeRequestCredit({ broker, userId, epoch: '2026-11', balls }));
+ */
+export function requestCredit(ctx: BrokerContext, text: string): CreditAnswer {
+  let msg;
+  try {
+    msg = decodeRequestCredit(text);
+  } catch (e) {
+    if (e instanceof MessageError) throw new BrokerError(400, 'invalid_message', e.message);
+    throw e;
+  }
+  if (msg.broker.replace(/\/+$/, '') !== ctx.publicUrl)
+    throw new BrokerError(422, 'wrong_broker', `this broker is ${ctx.publicUrl}, the message names ${msg.broker}`);
+  const { store } = ctx;
+  const epoch = store.epochs.get(msg.epoch);
+  if (!epoch) throw new BrokerError(422, 'unknown_epoch', `no epoch ${msg.epoch}`);
+  if (!store.accounts.userById(msg.userId)) throw new BrokerError(422, 'unknown_user', `no user ${msg.userId}`);
+  const p = epoch.params;
+  return store.transaction(() => {
+    const at = ctx.now().toISOString();
+    const answer: CreditAnswer = { credited: 0, creditedMills: 0, alreadyReturned: 0, refused: [] };
+    for (const ball of msg.balls) {
+      const refuse = (reason: RefusalReason) => answer.refused.push({ ball: toHex(ball), reason });
+      const slot = slotOfBall(p, ball);
+      if (!slot.fixedOk) {
+        refuse('fixed-bits');
+        continue;
+      }
+      const minted = store.epochs.ballAt(p.id, slot.superbin, slot.subbin);
+      if (!minted || !safeEqualBytes(minted.x, ball) || minted.status === 'compromised') {
+        refuse('forged');
+        continue;
+      }
+      // Only balls of a set's FIRST superbin are coins (the double-spending identity); only its buyer is credited.
+      const owner = store.sets.superbinOwner(p.id, slot.superbin);
+      if (!owner || owner.position !== 0 || owner.userId !== msg.userId) {
+        refuse('not-sold');
+        continue;
+      }
+      if (minted.status === 'sold') {
+        store.epochs.setStatus(p.id, slot.superbin, slot.subbin, 'returned');
+        store.credits.insert(p.id, slot.superbin, slot.subbin, msg.userId, owner.setId, at);
+        answer.credited++;
+      } else if (minted.status === 'returned' && store.credits.returnedBy(p.id, slot.superbin, slot.subbin) === msg.userId) {
+        answer.alreadyReturned++;
+      } else {
+        refuse(minted.status === 'redeemed' ? 'already-spent' : 'returned');
+      }
+    }
+    answer.creditedMills = answer.credited;
+    if (answer.credited > 0)
+      store.accounts.post('user', msg.userId, answer.credited, 'return-credit', p.id, `Returned ${answer.credited} unspent coin(s) of epoch ${p.id}`, at);
+    return answer;
+  });
+}

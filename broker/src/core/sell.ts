@@ -1,0 +1,92 @@
+/**
+ * MMBroker: selling superbin sets. A set is the k superbins sb_1, sb_1 + uh_1, ... (mod 2^u) of the buyer's
+ * offsets; it never shares a superbin with a set sold before, and costs one mill per ball of its first
+ * superbin (each such ball is at most one coin).
+ * @module
+ */
+import { randomInt } from 'node:crypto';
+import { aint, positions, userOffsets, type EpochParams } from '@micromint/shared';
+import type { BrokerContext } from './context.ts';
+import { BrokerError } from './errors.ts';
+import { newWithdrawalId } from './ids.ts';
+
+/** What a purchase bought. */
+export interface Purchase {
+  withdrawalId: string;
+  epoch: string;
+  sets: number;
+  coins: number;
+  priceMills: number;
+}
+
+/**
+ * Finds a first superbin whose whole set for these offsets is unsold and whose first superbin holds a ball,
+ * scanning from a random start; undefined when no such set is left.
+ */
+export function pickSet(
+  p: EpochParams,
+  offsets: readonly number[],
+  sold: ReadonlySet<number>,
+  ballsIn: (superbin: number) => number,
+): { superbins: number[]; balls: number } | undefined {
+  const bins = 2 ** p.u;
+  const start = randomInt(bins);
+  for (let j = 0; j < bins; j++) {
+    const superbins = positions((start + j) % bins, offsets, p.u);
+    if (superbins.some((sb) => sold.has(sb))) continue;
+    const balls = ballsIn(superbins[0]!);
+    if (balls > 0) return { superbins, balls };
+  }
+  return undefined;
+}
+
+/**
+ * Sells `count` sets of the current epoch to `userId` in one transaction: checks the balance, picks
+ * non-overlapping sets, marks their balls sold, debits the ledger and records the withdrawal.
+ * All or nothing: a purchase the balance cannot cover sells nothing.
+ * @example
+ * const purchase = buySets(ctx, user.id, 2);
+ * const text = fundsWithdrawnText(ctx, purchase.withdrawalId);
+ */
+export function buySets(ctx: BrokerContext, userId: string, count: number): Purchase {
+  aint(count, 1, ctx.maxSetsPerPurchase, 'count');
+  const { store } = ctx;
+  return store.transaction(() => {
+    const now = ctx.now();
+    const at = now.toISOString();
+    const epoch = store.epochs.current(now);
+    if (!epoch) throw new BrokerError(404, 'no_epoch', 'no epoch is on sale right now');
+    const p = epoch.params;
+    if (!store.accounts.userById(userId)) throw new BrokerError(404, 'unknown_user', 'no such user');
+    const balance = store.accounts.balance('user', userId);
+    const sold = store.sets.soldSuperbins(p.id);
+    const offsets = userOffsets(p, userId);
+    const withdrawalId = newWithdrawalId();
+    store.sets.insertWithdrawal(withdrawalId, userId, p.id, at);
+    let price = 0;
+    for (let n = 0; n < count; n++) {
+      const pick = pickSet(p, offsets, sold, (sb) => store.epochs.countIn(p.id, sb));
+      if (!pick) throw new BrokerError(409, 'sold_out', `only ${n} more set(s) of epoch ${p.id} can be sold to you`);
+      if (price + pick.balls > balance)
+        throw new BrokerError(409, 'insufficient_funds', `${count} set(s) cost more than your balance of ${balance} mills`);
+      for (const sb of pick.superbins) {
+        sold.add(sb);
+        store.epochs.sellSuperbin(p.id, sb);
+      }
+      store.sets.insertSet({
+        withdrawalId,
+        userId,
+        epoch: p.id,
+        firstSuperbin: pick.superbins[0]!,
+        superbins: pick.superbins,
+        coins: pick.balls,
+        priceMills: pick.balls,
+        createdAt: at,
+      });
+      price += pick.balls;
+    }
+    store.sets.finishWithdrawal(withdrawalId, price, price);
+    store.accounts.post('user', userId, -price, 'purchase', withdrawalId, `Bought ${count} superbin set(s): ${price} coins`, at);
+    return { withdrawalId, epoch: p.id, sets: count, coins: price, priceMills: price };
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * Public figures for the home page and `/api/stats`.
+ * @module
+ */
+import type { EpochRecord } from '../db/epochs.ts';
+import type { BrokerContext } from './context.ts';
+
+/** Public statistics. */
+export interface PublicStats {
+  epoch: EpochRecord | undefined;
+  ballsMinted: number;
+  setsSold: number;
+  coinsRedeemed: number;
+  doubleSpends: number;
+}
+
+/** Figures of the current epoch and of all redemptions. */
+export function publicStats(ctx: BrokerContext): PublicStats {
+  const { store } = ctx;
+  const epoch = store.epochs.current(ctx.now());
+  return {
+    epoch,
+    ballsMinted: epoch?.filledSlots ?? 0,
+    setsSold: epoch ? store.sets.countSetsInEpoch(epoch.params.id) : 0,
+    coinsRedeemed: store.vendors.totalRedeemed(),
+    doubleSpends: store.vendors.totalDoubleSpends(),
+  };
+}

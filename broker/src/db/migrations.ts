@@ -1,0 +1,212 @@
+/**
+ * Versioned schema migrations. `PRAGMA user_version` holds how many have run; each new schema change is a
+ * new function appended to {@link MIGRATIONS} (never edit one that has shipped).
+ * @module
+ */
+import type Database from 'better-sqlite3';
+
+type Migration = (db: Database.Database) => void;
+
+/** Version 1: epochs and the mint database, accounts, sets, vendors, redemptions, complaints, returns. */
+function v1(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE epochs (
+      id            TEXT PRIMARY KEY,
+      key           BLOB NOT NULL CHECK (length(key) = 32),
+      t             INTEGER NOT NULL,
+      u             INTEGER NOT NULL,
+      v             INTEGER NOT NULL,
+      k             INTEGER NOT NULL,
+      fixed         INTEGER NOT NULL,
+      expires_at    TEXT NOT NULL,
+      created_at    TEXT NOT NULL,
+      fill          REAL NOT NULL,
+      hashes        INTEGER NOT NULL,
+      balls_counted INTEGER NOT NULL,
+      filled_slots  INTEGER NOT NULL,
+      mint_ms       INTEGER NOT NULL,
+      workers       INTEGER NOT NULL
+    );
+
+    -- The thesis's CoinMint file: one row per filled (superbin, sub-bin) slot with the ball minted there.
+    CREATE TABLE balls (
+      epoch    TEXT NOT NULL REFERENCES epochs(id),
+      superbin INTEGER NOT NULL,
+      subbin   INTEGER NOT NULL,
+      x        BLOB NOT NULL CHECK (length(x) = 16),
+      status   TEXT NOT NULL DEFAULT 'exists'
+               CHECK (status IN ('exists', 'sold', 'redeemed', 'returned', 'compromised')),
+      PRIMARY KEY (epoch, superbin, subbin)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE users (
+      id            TEXT PRIMARY KEY CHECK (length(id) = 18 AND id GLOB 'u_[0-9a-f]*'),
+      email         TEXT NOT NULL UNIQUE COLLATE NOCASE,
+      password_hash TEXT NOT NULL,
+      created_at    TEXT NOT NULL
+    );
+
+    -- token_hash = SHA-256 of the cookie token: a copy of the database does not log anyone in.
+    CREATE TABLE sessions (
+      token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),
+      user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      csrf       TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+
+    CREATE TABLE vendors (
+      id              TEXT PRIMARY KEY,
+      name            TEXT NOT NULL,
+      api_key_hash    BLOB NOT NULL UNIQUE CHECK (length(api_key_hash) = 32),
+      owner_user_id   TEXT REFERENCES users(id),
+      disabled        INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+      disabled_reason TEXT,
+      disabled_at     TEXT,
+      created_at      TEXT NOT NULL
+    );
+
+    -- Money in integer mills (1 coin = 1 mill). Balances are sums over this table.
+    CREATE TABLE ledger (
+      id           INTEGER PRIMARY KEY,
+      owner_kind   TEXT NOT NULL CHECK (owner_kind IN ('user', 'vendor')),
+      owner_id     TEXT NOT NULL,
+      amount_mills INTEGER NOT NULL CHECK (amount_mills <> 0),
+      kind         TEXT NOT NULL CHECK (kind IN ('deposit', 'purchase', 'return-credit', 'redemption')),
+      ref          TEXT,
+      memo         TEXT NOT NULL,
+      created_at   TEXT NOT NULL
+    );
+    CREATE INDEX ledger_owner ON ledger(owner_kind, owner_id, id);
+
+    CREATE TABLE withdrawals (
+      id          TEXT PRIMARY KEY,
+      user_id     TEXT NOT NULL REFERENCES users(id),
+      epoch       TEXT NOT NULL REFERENCES epochs(id),
+      coins       INTEGER NOT NULL,
+      price_mills INTEGER NOT NULL,
+      created_at  TEXT NOT NULL
+    );
+    CREATE INDEX withdrawals_user ON withdrawals(user_id, created_at);
+
+    CREATE TABLE sets (
+      id             INTEGER PRIMARY KEY,
+      withdrawal_id  TEXT NOT NULL REFERENCES withdrawals(id),
+      user_id        TEXT NOT NULL REFERENCES users(id),
+      epoch          TEXT NOT NULL REFERENCES epochs(id),
+      first_superbin INTEGER NOT NULL,
+      superbins      TEXT NOT NULL,
+      coins          INTEGER NOT NULL,
+      price_mills    INTEGER NOT NULL,
+      created_at     TEXT NOT NULL,
+      UNIQUE (epoch, first_superbin)
+    );
+    CREATE INDEX sets_withdrawal ON sets(withdrawal_id);
+    CREATE INDEX sets_user ON sets(user_id, epoch);
+
+    -- One row per sold superbin: the primary key is what guarantees that two sets never overlap.
+    CREATE TABLE set_superbins (
+      epoch    TEXT NOT NULL REFERENCES epochs(id),
+      superbin INTEGER NOT NULL,
+      set_id   INTEGER NOT NULL REFERENCES sets(id),
+      position INTEGER NOT NULL,
+      PRIMARY KEY (epoch, superbin)
+    ) WITHOUT ROWID;
+
+    -- The stored answer of each redemption batch, replayed on a retry with the same batchId.
+    CREATE TABLE redemption_batches (
+      vendor_id      TEXT NOT NULL REFERENCES vendors(id),
+      batch_id       TEXT NOT NULL,
+      request_digest BLOB NOT NULL,
+      answer         TEXT NOT NULL,
+      credited       INTEGER NOT NULL,
+      refused        INTEGER NOT NULL,
+      created_at     TEXT NOT NULL,
+      PRIMARY KEY (vendor_id, batch_id)
+    );
+
+    CREATE TABLE redeemed_coins (
+      epoch       TEXT NOT NULL REFERENCES epochs(id),
+      coin_id     TEXT NOT NULL,
+      user_id     TEXT NOT NULL,
+      vendor_id   TEXT NOT NULL REFERENCES vendors(id),
+      batch_id    TEXT NOT NULL,
+      url         TEXT NOT NULL,
+      paid_at     TEXT NOT NULL,
+      redeemed_at TEXT NOT NULL,
+      PRIMARY KEY (epoch, coin_id)
+    );
+    CREATE INDEX redeemed_vendor ON redeemed_coins(vendor_id);
+    CREATE INDEX redeemed_user ON redeemed_coins(user_id);
+
+    CREATE TABLE double_spends (
+      id              INTEGER PRIMARY KEY,
+      epoch           TEXT NOT NULL,
+      coin_id         TEXT NOT NULL,
+      user_id         TEXT NOT NULL,
+      vendor_id       TEXT NOT NULL REFERENCES vendors(id),
+      first_vendor_id TEXT,
+      batch_id        TEXT NOT NULL,
+      reason          TEXT NOT NULL CHECK (reason IN ('already-spent', 'returned')),
+      created_at      TEXT NOT NULL
+    );
+    CREATE INDEX double_spends_vendor ON double_spends(vendor_id);
+    CREATE INDEX double_spends_user ON double_spends(user_id);
+
+    -- Coins a vendor sent that were refused, set aside with the reason (the thesis's "invalid coins").
+    CREATE TABLE rejected_coins (
+      id         INTEGER PRIMARY KEY,
+      vendor_id  TEXT NOT NULL REFERENCES vendors(id),
+      batch_id   TEXT NOT NULL,
+      epoch      TEXT NOT NULL,
+      user_id    TEXT NOT NULL,
+      coin_id    TEXT,
+      coin       TEXT NOT NULL,
+      url        TEXT NOT NULL,
+      reason     TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX rejected_vendor ON rejected_coins(vendor_id);
+
+    CREATE TABLE complaints (
+      id         INTEGER PRIMARY KEY,
+      user_id    TEXT NOT NULL REFERENCES users(id),
+      vendor_id  TEXT NOT NULL REFERENCES vendors(id),
+      text       TEXT NOT NULL,
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX complaints_vendor ON complaints(vendor_id, user_id);
+    CREATE INDEX complaints_user ON complaints(user_id);
+
+    -- Request-Credit: first-superbin balls returned unspent, one row per ball.
+    CREATE TABLE credit_returns (
+      epoch      TEXT NOT NULL REFERENCES epochs(id),
+      superbin   INTEGER NOT NULL,
+      subbin     INTEGER NOT NULL,
+      user_id    TEXT NOT NULL REFERENCES users(id),
+      set_id     INTEGER NOT NULL REFERENCES sets(id),
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (epoch, superbin, subbin)
+    ) WITHOUT ROWID;
+  `);
+}
+
+/** Every migration in order; `PRAGMA user_version` = number applied. */
+export const MIGRATIONS: readonly Migration[] = [v1];
+
+/**
+ * Applies the migrations the database has not seen, each in its own transaction with its version bump.
+ * Refuses a database newer than this code.
+ */
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length)
+    throw new RangeError(`database schema version ${current} is newer than this broker (${MIGRATIONS.length})`);
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      MIGRATIONS[version]!(db);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The broker's store: one SQLite database and its repositories, one per concept.
+ * @module
+ */
+import { accountsRepo } from './accounts.ts';
+import { complaintsRepo } from './complaints.ts';
+import { creditsRepo } from './credits.ts';
+import { epochsRepo } from './epochs.ts';
+import { inTransaction, openDatabase, type Db } from './open.ts';
+import { setsRepo } from './sets.ts';
+import { vendorsRepo } from './vendors.ts';
+
+/** The database and its repositories. */
+export interface Store {
+  db: Db;
+  epochs: ReturnType<typeof epochsRepo>;
+  accounts: ReturnType<typeof accountsRepo>;
+  sets: ReturnType<typeof setsRepo>;
+  vendors: ReturnType<typeof vendorsRepo>;
+  complaints: ReturnType<typeof complaintsRepo>;
+  credits: ReturnType<typeof creditsRepo>;
+  /** Runs `fn` in one IMMEDIATE transaction: all of it is written, or none. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+/**
+ * Opens the store at `dbPath` (created and migrated when needed).
+ * @example
+ * const store = openStore('broker.db');
+ * store.epochs.current(new Date());
+ */
+export function openStore(dbPath: string): Store {
+  const db = openDatabase(dbPath);
+  return {
+    db,
+    epochs: epochsRepo(db),
+    accounts: accountsRepo(db),
+    sets: setsRepo(db),
+    vendors: vendorsRepo(db),
+    complaints: complaintsRepo(db),
+    credits: creditsRepo(db),
+    transaction: <T>(fn: () => T): T => inTransaction(db, fn),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Vendors and what they redeem: stored batch answers, redeemed coins, double spends and refused coins.
+ * @module
+ */
+import type { Db } from './open.ts';
+
+/** A registered vendor. `id` is the vendor site's origin. */
+export interface VendorRecord {
+  id: string;
+  name: string;
+  apiKeyHash: Uint8Array;
+  ownerUserId: string | null;
+  disabled: boolean;
+  disabledReason: string | null;
+  createdAt: string;
+}
+
+/** A recorded double spend: a coin whose first ball had been redeemed or returned before. */
+export interface DoubleSpendRecord {
+  epoch: string;
+  coinId: string;
+  userId: string;
+  vendorId: string;
+  firstVendorId: string | null;
+  batchId: string;
+  reason: 'already-spent' | 'returned';
+  createdAt: string;
+}
+
+/** A coin set aside at redemption, with the reason. */
+export interface RejectedCoinRecord {
+  vendorId: string;
+  batchId: string;
+  epoch: string;
+  userId: string;
+  coinId: string | null;
+  coin: string;
+  url: string;
+  reason: string;
+  createdAt: string;
+}
+
+/** A coin redeemed for a vendor. */
+export interface RedeemedCoinRecord {
+  epoch: string;
+  coinId: string;
+  userId: string;
+  vendorId: string;
+  batchId: string;
+  url: string;
+  paidAt: string;
+  redeemedAt: string;
+}
+
+interface VendorRow {
+  id: string;
+  name: string;
+  api_key_hash: Buffer;
+  owner_user_id: string | null;
+  disabled: number;
+  disabled_reason: string | null;
+  created_at: string;
+}
+const toVendor = (r: VendorRow): VendorRecord => ({
+  id: r.id,
+  name: r.name,
+  apiKeyHash: r.api_key_hash,
+  ownerUserId: r.owner_user_id,
+  disabled: r.disabled === 1,
+  disabledReason: r.disabled_reason,
+  createdAt: r.created_at,
+});
+
+/** SQL for vendors and redemptions. */
+export function vendorsRepo(db: Db) {
+  const q = {
+    insert: db.prepare(
+      'INSERT INTO vendors (id, name, api_key_hash, owner_user_id, created_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    byId: db.prepare<[string], VendorRow>('SELECT * FROM vendors WHERE id = ?'),
+    byKeyHash: db.prepare<[Buffer], VendorRow>('SELECT * FROM vendors WHERE api_key_hash = ?'),
+    all: db.prepare<[], VendorRow>('SELECT * FROM vendors ORDER BY name, id'),
+    ofOwner: db.prepare<[string], VendorRow>('SELECT * FROM vendors WHERE owner_user_id = ? ORDER BY created_at'),
+    disable: db.prepare('UPDATE vendors SET disabled = 1, disabled_reason = ?, disabled_at = ? WHERE id = ? AND disabled = 0'),
+    batch: db.prepare<[string, string], { request_digest: Buffer; answer: string }>(
+      'SELECT request_digest, answer FROM redemption_batches WHERE vendor_id = ? AND batch_id = ?',
+    ),
+    insertBatch: db.prepare(
+      `INSERT INTO redemption_batches (vendor_id, batch_id, request_digest, answer, credited, refused, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    redeemed: db.prepare<[string, string], { vendor_id: string }>(
+      'SELECT vendor_id FROM redeemed_coins WHERE epoch = ? AND coin_id = ?',
+    ),
+    insertRedeemed: db.prepare(
+      `INSERT INTO redeemed_coins (epoch, coin_id, user_id, vendor_id, batch_id, url, paid_at, redeemed_at)
+       VALUES (@epoch, @coinId, @userId, @vendorId, @batchId, @url, @paidAt, @redeemedAt)`,
+    ),
+    insertDoubleSpend: db.prepare(
+      `INSERT INTO double_spends (epoch, coin_id, user_id, vendor_id, first_vendor_id, batch_id, reason, created_at)
+       VALUES (@epoch, @coinId, @userId, @vendorId, @firstVendorId, @batchId, @reason, @createdAt)`,
+    ),
+    insertRejected: db.prepare(
+      `INSERT INTO rejected_coins (vendor_id, batch_id, epoch, user_id, coin_id, coin, url, reason, created_at)
+       VALUES (@vendorId, @batchId, @epoch, @userId, @coinId, @coin, @url, @reason, @createdAt)`,
+    ),
+    countRedeemed: db.prepare<[string], number>('SELECT count(*) FROM redeemed_coins WHERE vendor_id = ?').pluck(),
+    countRejected: db.prepare<[string], number>('SELECT count(*) FROM rejected_coins WHERE vendor_id = ?').pluck(),
+    countDoubleSpends: db.prepare<[string], number>('SELECT count(*) FROM double_spends WHERE vendor_id = ?').pluck(),
+    recentRedeemed: db.prepare<[string, number], Record<string, string>>(
+      `SELECT epoch, coin_id AS coinId, user_id AS userId, vendor_id AS vendorId, batch_id AS batchId, url,
+              paid_at AS paidAt, redeemed_at AS redeemedAt FROM redeemed_coins WHERE vendor_id = ? ORDER BY redeemed_at DESC, rowid DESC LIMIT ?`,
+    ),
+    recentRejected: db.prepare<[string, number], Record<string, string>>(
+      `SELECT vendor_id AS vendorId, batch_id AS batchId, epoch, user_id AS userId, coin_id AS coinId, coin, url, reason,
+              created_at AS createdAt FROM rejected_coins WHERE vendor_id = ? ORDER BY id DESC LIMIT ?`,
+    ),
+    recentDoubleSpends: db.prepare<[string, number], Record<string, string>>(
+      `SELECT epoch, coin_id AS coinId, user_id AS userId, vendor_id AS vendorId, first_vendor_id AS firstVendorId,
+              batch_id AS batchId, reason, created_at AS createdAt FROM double_spends WHERE vendor_id = ? ORDER BY id DESC LIMIT ?`,
+    ),
+    totalRedeemed: db.prepare<[], number>('SELECT count(*) FROM redeemed_coins').pluck(),
+    totalDoubleSpends: db.prepare<[], number>('SELECT count(*) FROM double_spends').pluck(),
+    doubleSpendsOfUser: db.prepare<[string], number>('SELECT count(*) FROM double_spends WHERE user_id = ?').pluck(),
+    redeemedOfUser: db.prepare<[string], number>('SELECT count(*) FROM redeemed_coins WHERE user_id = ?').pluck(),
+  };
+
+  return {
+    insert(id: string, name: string, apiKeyHash: Uint8Array, ownerUserId: string | null, at: string): void {
+      q.insert.run(id, name, Buffer.from(apiKeyHash), ownerUserId, at);
+    },
+    byId: (id: string): VendorRecord | undefined => {
+      const r = q.byId.get(id);
+      return r && toVendor(r);
+    },
+    byKeyHash: (hash: Uint8Array): VendorRecord | undefined => {
+      const r = q.byKeyHash.get(Buffer.from(hash));
+      return r && toVendor(r);
+    },
+    all: (): VendorRecord[] => q.all.all().map(toVendor),
+    ofOwner: (userId: string): VendorRecord[] => q.ofOwner.all(userId).map(toVendor),
+    /** Disables a vendor; returns false when it was disabled already. */
+    disable: (id: string, reason: string, at: string): boolean => q.disable.run(reason, at, id).changes === 1,
+    batch(vendorId: string, batchId: string): { requestDigest: Uint8Array; answer: string } | undefined {
+      const r = q.batch.get(vendorId, batchId);
+      return r && { requestDigest: r.request_digest, answer: r.answer };
+    },
+    insertBatch(vendorId: string, batchId: string, digest: Uint8Array, answer: string, credited: number, refused: number, at: string): void {
+      q.insertBatch.run(vendorId, batchId, Buffer.from(digest), answer, credited, refused, at);
+    },
+    /** The vendor a coin was redeemed for, if it was. */
+    redeemedBy: (epoch: string, coinId: string): string | undefined => q.redeemed.get(epoch, coinId)?.vendor_id,
+    insertRedeemed(r: RedeemedCoinRecord): void {
+      q.insertRedeemed.run(r);
+    },
+    insertDoubleSpend(r: DoubleSpendRecord): void {
+      q.insertDoubleSpend.run(r);
+    },
+    insertRejected(r: RejectedCoinRecord): void {
+      q.insertRejected.run(r);
+    },
+    counts: (vendorId: string) => ({
+      redeemed: q.countRedeemed.get(vendorId) ?? 0,
+      rejected: q.countRejected.get(vendorId) ?? 0,
+      doubleSpends: q.countDoubleSpends.get(vendorId) ?? 0,
+    }),
+    recentRedeemed: (vendorId: string, limit = 20) => q.recentRedeemed.all(vendorId, limit) as unknown as RedeemedCoinRecord[],
+    recentRejected: (vendorId: string, limit = 20) => q.recentRejected.all(vendorId, limit) as unknown as RejectedCoinRecord[],
+    recentDoubleSpends: (vendorId: string, limit = 20) => q.recentDoubleSpends.all(vendorId, limit) as unknown as DoubleSpendRecord[],
+    totalRedeemed: (): number => q.totalRedeemed.get() ?? 0,
+    totalDoubleSpends: (): number => q.totalDoubleSpends.get() ?? 0,
+    doubleSpendsOfUser: (userId: string): number => q.doubleSpendsOfUser.get(userId) ?? 0,
+    /** Coins of a user that vendors redeemed. */
+    redeemedOfUser: (userId: string): number => q.redeemedOfUser.get(userId) ?? 0,
+  };
+}
+
+/** The vendors repository. */
+export type VendorsRepo = ReturnType<typeof vendorsRepo>;

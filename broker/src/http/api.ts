@@ -1,0 +1,132 @@
+/**
+ * The JSON API: epochs, vendor registration, redemption (MMRedeem) and Request-Credit.
+ * @module
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { MICROMINT_MIME, epochToJson } from '@micromint/shared';
+import type { VendorRecord } from '../db/vendors.ts';
+import type { BrokerContext } from '../core/context.ts';
+import { requestCredit } from '../core/credit.ts';
+import { BrokerError } from '../core/errors.ts';
+import { readRedeemRequest, redeemBatch } from '../core/redeem.ts';
+import { publicStats } from '../core/stats.ts';
+import { authenticateVendor, registerVendor, vendorSummary } from '../core/vendors.ts';
+import { apiErrors, validate } from './errors.ts';
+
+/** Largest redemption request. */
+export const REDEEM_LIMIT = '5mb';
+/** Largest Request-Credit message. */
+export const CREDIT_LIMIT = '2mb';
+
+const vendorOf = (res: Response): VendorRecord => res.locals.vendor as VendorRecord;
+
+/** Builds the `/api` router. */
+export function apiRouter(ctx: BrokerContext): express.Router {
+  const r = express.Router();
+  const json = (limit: string) => [
+    (req: Request, _res: Response, next: NextFunction) => {
+      if (!req.is('application/json')) return next(new BrokerError(415, 'unsupported_media_type', 'send application/json'));
+      next();
+    },
+    express.json({ limit, strict: true }),
+  ];
+  const bearer = (req: Request, res: Response, next: NextFunction): void => {
+    const m = /^Bearer +(\S+)$/i.exec(req.get('authorization') ?? '');
+    const vendor = m ? authenticateVendor(ctx, m[1]) : undefined;
+    if (!vendor) return next(new BrokerError(401, 'unauthorized', 'a valid vendor API key is required (Authorization: Bearer <key>)'));
+    res.locals.vendor = vendor;
+    next();
+  };
+  const epochAnswer = (p: NonNullable<ReturnType<typeof ctx.store.epochs.get>>) => ({
+    epoch: epochToJson(p.params),
+    broker: ctx.publicUrl,
+    coinValueMills: 1,
+  });
+
+  r.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  r.get('/epochs/current', (_req, res) => {
+    const e = ctx.store.epochs.current(ctx.now());
+    if (!e) throw new BrokerError(404, 'no_epoch', 'no epoch is current');
+    res.set('Access-Control-Allow-Origin', '*').json(epochAnswer(e));
+  });
+
+  r.get('/epochs/:id', (req, res) => {
+    const e = ctx.store.epochs.get(String(req.params.id));
+    if (!e) throw new BrokerError(404, 'unknown_epoch', `no epoch ${req.params.id}`);
+    res.set('Access-Control-Allow-Origin', '*').json(epochAnswer(e));
+  });
+
+  r.get('/stats', (_req, res) => {
+    const s = publicStats(ctx);
+    res.set('Access-Control-Allow-Origin', '*').json({
+      epoch: s.epoch?.params.id ?? null,
+      ballsMinted: s.ballsMinted,
+      setsSold: s.setsSold,
+      coinsRedeemed: s.coinsRedeemed,
+      doubleSpends: s.doubleSpends,
+    });
+  });
+
+  r.post('/vendors', ...json('16kb'), (req, res) => {
+    const body = validate(() => {
+      const b = req.body as unknown;
+      if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new TypeError('body must be a JSON object');
+      return b as Record<string, unknown>;
+    });
+    const out = validate(() => registerVendor(ctx, { origin: body.origin, name: body.name }));
+    res.status(201).json(out);
+  });
+
+  r.get('/vendors/me', bearer, (_req, res) => {
+    res.json(vendorSummary(ctx, vendorOf(res)));
+  });
+
+  r.post(
+    '/redeem',
+    bearer,
+    (_req, res, next) => {
+      const v = vendorOf(res);
+      if (v.disabled) return next(new BrokerError(403, 'vendor_disabled', `vendor ${v.id} is disabled: ${v.disabledReason ?? ''}`));
+      next();
+    },
+    ...json(REDEEM_LIMIT),
+    (req, res) => {
+      const request = validate(() => readRedeemRequest(req.body));
+      res.json(redeemBatch(ctx, vendorOf(res), request));
+    },
+  );
+
+  // Request-Credit needs no credentials (credit always goes to the buyer of the balls), so any origin may send it.
+  r.options('/credit', (_req, res) => {
+    res
+      .set({
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': 'POST',
+        'Access-Control-Allow-Headers': 'Content-Type',
+        'Access-Control-Max-Age': '600',
+      })
+      .status(204)
+      .end();
+  });
+  r.post(
+    '/credit',
+    (req, res, next) => {
+      res.set('Access-Control-Allow-Origin', '*');
+      if (!req.is(MICROMINT_MIME)) return next(new BrokerError(415, 'unsupported_media_type', `send ${MICROMINT_MIME}`));
+      next();
+    },
+    express.text({ type: MICROMINT_MIME, limit: CREDIT_LIMIT }),
+    (req, res) => {
+      if (typeof req.body !== 'string') throw new BrokerError(400, 'invalid_message', 'a Request-Credit message is required');
+      res.json(requestCredit(ctx, req.body));
+    },
+  );
+
+  r.use((_req, _res, next) => next(new BrokerError(404, 'not_found', 'no such API route')));
+  r.use(apiErrors);
+  return r;
+}

@@ -1,0 +1,74 @@
+/**
+ * The broker's options, checked eagerly: a wrong option throws when the broker is created, not at first use.
+ * @module
+ */
+import { aint, aobject, astring } from '@micromint/shared';
+import { SandboxFunding, type FundingProvider } from './core/funding.ts';
+
+/** Options of `createBroker`. */
+export interface BrokerOptions {
+  /** SQLite file (created when missing). */
+  dbPath: string;
+  /** The broker's public base URL, e.g. `http://127.0.0.1:4000`: named in every message it sends. */
+  publicUrl: string;
+  /** Ways to add funds; default `[new SandboxFunding()]`. */
+  fundingProviders?: FundingProvider[];
+  /** Distinct users whose complaints disable a vendor; default 5. */
+  complaintThreshold?: number;
+  /** Session lifetime in milliseconds; default 7 days. */
+  sessionTtl?: number;
+  /** Most superbin sets in one purchase; default 20. */
+  maxSetsPerPurchase?: number;
+  /** Largest single deposit in mills; default 100,000 ($100). */
+  maxDepositMills?: number;
+  /** The clock (tests move it); default `() => new Date()`. */
+  now?: () => Date;
+}
+
+/** Options with every default filled in. */
+export type ResolvedOptions = Required<BrokerOptions>;
+
+const DAY = 86_400_000;
+
+/** Normalises a public URL: http(s), no query or fragment, no trailing slash. Throws `RangeError` otherwise. */
+export function normalizePublicUrl(url: unknown): string {
+  astring(url, 'publicUrl', 2048);
+  if (!URL.canParse(url)) throw new RangeError('publicUrl must be an absolute URL such as http://127.0.0.1:4000');
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new RangeError('publicUrl must be http or https');
+  if (u.search || u.hash || u.username || u.password) throw new RangeError('publicUrl must not have a query, fragment or credentials');
+  return (u.origin + u.pathname).replace(/\/+$/, '');
+}
+
+/**
+ * Checks options and fills defaults.
+ * @example
+ * resolveOptions({ dbPath: 'broker.db', publicUrl: 'http://127.0.0.1:4000' }).complaintThreshold; // 5
+ */
+export function resolveOptions(o: BrokerOptions): ResolvedOptions {
+  aobject(o, 'options');
+  astring(o.dbPath, 'dbPath', 4096);
+  const publicUrl = normalizePublicUrl(o.publicUrl);
+  const fundingProviders = o.fundingProviders ?? [new SandboxFunding()];
+  if (!Array.isArray(fundingProviders) || fundingProviders.length === 0) throw new RangeError('fundingProviders must list at least one provider');
+  const ids = new Set<string>();
+  for (const p of fundingProviders) {
+    aobject(p, 'funding provider');
+    astring(p.id, 'funding provider id', 64, /^[A-Za-z0-9_-]+$/);
+    astring(p.label, 'funding provider label', 200);
+    if (typeof p.charge !== 'function') throw new TypeError(`funding provider ${p.id} needs a charge function`);
+    if (ids.has(p.id)) throw new RangeError(`two funding providers are called ${p.id}`);
+    ids.add(p.id);
+  }
+  const complaintThreshold = o.complaintThreshold ?? 5;
+  aint(complaintThreshold, 1, 1_000_000, 'complaintThreshold');
+  const sessionTtl = o.sessionTtl ?? 7 * DAY;
+  aint(sessionTtl, 60_000, 366 * DAY, 'sessionTtl');
+  const maxSetsPerPurchase = o.maxSetsPerPurchase ?? 20;
+  aint(maxSetsPerPurchase, 1, 1000, 'maxSetsPerPurchase');
+  const maxDepositMills = o.maxDepositMills ?? 100_000;
+  aint(maxDepositMills, 1, 1e12, 'maxDepositMills');
+  const now = o.now ?? (() => new Date());
+  if (typeof now !== 'function') throw new TypeError('now must be a function');
+  return { dbPath: o.dbPath, publicUrl, fundingProviders, complaintThreshold, sessionTtl, maxSetsPerPurchase, maxDepositMills, now };
+}

@@ -1,0 +1,181 @@
+/**
+ * Test helpers: a broker on a real HTTP server at 127.0.0.1:<random port> over a temp SQLite file, a tiny
+ * cookie-keeping browser, and coin builders.
+ */
+import { hash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BALL_BYTES,
+  PARAMETER_SETS,
+  ballPreimage,
+  buildCoin,
+  coinStarts,
+  decodeFundsWithdrawn,
+  setBall,
+  slotOfDigest,
+  toBase64,
+  vendorOffsets,
+  type EpochParams,
+  type FundsWithdrawn,
+} from '@micromint/shared';
+import { createBroker, mintEpoch, type Broker, type BrokerOptions, type MintSummary } from '../src/index.ts';
+
+export interface TestBroker {
+  broker: Broker;
+  base: string;
+  mint?: MintSummary;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts a broker; its publicUrl is the real address. Mints a `test` epoch unless `mint: false`. */
+export async function startBroker(o: Partial<BrokerOptions> & { mint?: boolean } = {}): Promise<TestBroker> {
+  const dir = mkdtempSync(join(tmpdir(), 'mm-broker-'));
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { mint = true, ...options } = o;
+  const broker = createBroker({ dbPath: join(dir, 'broker.db'), publicUrl: base, ...options });
+  server.on('request', broker.app);
+  const summary = mint ? await mintEpoch({ store: broker.store, params: PARAMETER_SETS.test, workers: 2 }) : undefined;
+  return {
+    broker,
+    base,
+    dir,
+    ...(summary ? { mint: summary } : {}),
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A client that keeps cookies and sends this site's Origin on POST, like a browser. */
+export class Browser {
+  cookies = new Map<string, string>();
+  constructor(readonly base: string) {}
+
+  private remember(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (/expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  private cookieHeader(): Record<string, string> {
+    return this.cookies.size ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {};
+  }
+
+  async get(path: string): Promise<{ res: Response; text: string }> {
+    const res = await fetch(this.base + path, { redirect: 'manual', headers: this.cookieHeader() });
+    this.remember(res);
+    return { res, text: await res.text() };
+  }
+
+  /** Posts a form; `csrf` defaults to the token of the last page fetched from `from`. */
+  async post(path: string, form: Record<string, string>, o: { origin?: string | null; csrf?: string } = {}): Promise<{ res: Response; text: string }> {
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', ...this.cookieHeader() };
+    if (o.origin !== null) headers.origin = o.origin ?? this.base;
+    const body = new URLSearchParams({ ...(o.csrf !== undefined ? { _csrf: o.csrf } : {}), ...form });
+    const res = await fetch(this.base + path, { method: 'POST', redirect: 'manual', headers, body });
+    this.remember(res);
+    return { res, text: await res.text() };
+  }
+
+  /** GETs `page` and returns the CSRF token in its forms. */
+  async csrf(page: string): Promise<string> {
+    const { text } = await this.get(page);
+    const m = /name="_csrf" value="([^"]+)"/.exec(text);
+    if (!m) throw new Error(`no CSRF token on ${page}`);
+    return m[1]!;
+  }
+
+  /** Signs up (and so logs in) a new user; returns the user ID shown on the account page. */
+  async signUp(email: string, password = 'correct horse battery'): Promise<string> {
+    const csrf = await this.csrf('/signup');
+    const { res } = await this.post('/signup', { email, password }, { csrf });
+    if (res.status !== 303) throw new Error(`sign-up failed: ${res.status}`);
+    const { text } = await this.get('/account');
+    return /id="user-id">(u_[0-9a-f]{16})</.exec(text)![1]!;
+  }
+
+  async addFunds(dollars: string): Promise<Response> {
+    const csrf = await this.csrf('/account');
+    return (await this.post('/account/funds', { provider: 'sandbox', amount: dollars }, { csrf })).res;
+  }
+
+  /** Buys sets through the page; returns the Funds-Withdrawn text embedded in the delivery page. */
+  async buy(count: number): Promise<{ withdrawalId: string; text: string; page: string }> {
+    const csrf = await this.csrf('/account');
+    const { res } = await this.post('/account/buy', { count: String(count) }, { csrf });
+    if (res.status !== 303) throw new Error(`buying failed: ${res.status}`);
+    const location = res.headers.get('location')!;
+    const { text: page } = await this.get(location);
+    const m = /<script type="application\/x-micromint" class="micromint-funds" data-withdrawal-id="(w_[0-9a-f]{16})">([\s\S]*?)<\/script>/.exec(page);
+    if (!m) throw new Error('no funds script on the delivery page');
+    return { withdrawalId: m[1]!, text: m[2]!, page };
+  }
+}
+
+/** Every coin the sets of `fw` can pay at `vendorId`. */
+export function coinsFor(fw: FundsWithdrawn, vendorId: string): Uint8Array[] {
+  const vh = vendorOffsets(fw.epoch, vendorId);
+  const out: Uint8Array[] = [];
+  for (const set of fw.sets) for (const s1 of coinStarts(fw.epoch, set, vh)) out.push(buildCoin(fw.epoch, set, vh, s1)!);
+  return out;
+}
+
+/** A redemption entry for a coin. */
+export const entry = (fw: FundsWithdrawn, coin: Uint8Array, vendorId: string, o: Partial<{ userId: string; epoch: string; url: string; paidAt: string }> = {}) => ({
+  epoch: o.epoch ?? fw.epoch.id,
+  userId: o.userId ?? fw.userId,
+  coin: toBase64(coin),
+  url: o.url ?? `${vendorId}/article/1`,
+  paidAt: o.paidAt ?? new Date().toISOString(),
+});
+
+/** A ball other than `x` that hashes into the same slot: a forger's ball (2^(t+u+v) tries on average). */
+export function forgeBall(p: EpochParams, x: Uint8Array, target: { superbin: number; subbin: number }): Uint8Array {
+  const pre = ballPreimage(p.key);
+  const candidate = new Uint8Array(BALL_BYTES);
+  const view = new DataView(candidate.buffer);
+  view.setUint32(0, 0xf0f0f0f0); // never of the minter's form (8 zero bytes || counter)
+  for (let i = 1; ; i++) {
+    view.setUint32(8, Math.floor(i / 2 ** 32));
+    view.setUint32(12, i >>> 0);
+    setBall(pre, candidate);
+    const d = hash('sha256', pre, 'buffer');
+    const s = slotOfDigest(p, d);
+    if (s.fixedOk && s.superbin === target.superbin && s.subbin === target.subbin && !Buffer.from(candidate).equals(Buffer.from(x)))
+      return candidate.slice();
+  }
+}
+
+export { decodeFundsWithdrawn };
+
+/** JSON POST helper. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json };
+}

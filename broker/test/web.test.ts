@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { MICROMINT_MIME, decodeSendExpired } from '@micromint/shared';
+import { createBroker, SandboxFunding } from '../src/index.ts';
+import { Browser, coinsFor, decodeFundsWithdrawn, entry, postJson, startBroker, type TestBroker } from './helpers.ts';
+
+describe('web pages', () => {
+  let tb: TestBroker;
+
+  before(async () => {
+    tb = await startBroker({ complaintThreshold: 2 });
+  });
+  after(() => tb.stop());
+
+  test('the home page shows the epoch and public figures; security headers are set', async () => {
+    const res = await fetch(`${tb.base}/`);
+    const text = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(text, new RegExp(`id="epoch-id">${tb.mint!.epoch.id}<`));
+    assert.match(text, /id="stat-balls"><div class="n">[\d,]+</);
+    assert.match(res.headers.get('content-security-policy')!, /default-src 'none'/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('x-powered-by'), null);
+    const stats = await (await fetch(`${tb.base}/api/stats`)).json();
+    assert.equal(stats.ballsMinted, tb.mint!.filledSlots);
+  });
+
+  test('sign up, log out, log in; sessions are stored hashed; bad passwords refused', async () => {
+    const b = new Browser(tb.base);
+    const csrf = await b.csrf('/signup');
+    const short = await b.post('/signup', { email: 'carol@example.com', password: 'short' }, { csrf });
+    assert.equal(short.res.status, 422);
+    assert.match(short.text, /at least 8 characters/);
+    const id = await b.signUp('carol@example.com');
+    assert.match(id, /^u_[0-9a-f]{16}$/);
+    const cookie = b.cookies.get('mm_session')!;
+    const setCookie = (await b.post('/logout', {}, { csrf: await b.csrf('/account') })).res;
+    assert.equal(setCookie.status, 303);
+    assert.equal((await b.get('/account')).res.status, 303, 'logged out');
+    // The token is never stored, only its SHA-256.
+    const rows = tb.broker.store.db.prepare('SELECT token_hash FROM sessions').pluck().all() as Buffer[];
+    assert.ok(rows.every((h) => h.length === 32 && !h.toString('latin1').includes(cookie)));
+    const wrong = await b.post('/login', { email: 'carol@example.com', password: 'wrong password' }, { csrf: await b.csrf('/login') });
+    assert.equal(wrong.res.status, 401);
+    const ok = await b.post('/login', { email: 'CAROL@example.com', password: 'correct horse battery' }, { csrf: await b.csrf('/login') });
+    assert.equal(ok.res.status, 303);
+    const { res, text } = await b.get('/account');
+    assert.equal(res.status, 200);
+    assert.match(text, new RegExp(`id="user-id">${id}<`));
+    const dup = new Browser(tb.base);
+    const again = await dup.post('/signup', { email: 'carol@example.com', password: 'another password' }, { csrf: await dup.csrf('/signup') });
+    assert.equal(again.res.status, 409);
+  });
+
+  test('forms without the CSRF token, or from another origin, are refused and change nothing', async () => {
+    const b = new Browser(tb.base);
+    const id = await b.signUp('dave@example.com');
+    const csrf = await b.csrf('/account');
+    const balance = () => tb.broker.store.accounts.balance('user', id);
+    assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' })).res.status, 403);
+    assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf: 'x'.repeat(43) })).res.status, 403);
+    assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf, origin: 'http://evil.example' })).res.status, 403);
+    assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf, origin: null })).res.status, 403);
+    // A logged-out form token is not the session's.
+    const anon = new Browser(tb.base);
+    const anonToken = await anon.csrf('/login');
+    assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf: anonToken })).res.status, 403);
+    const signupNoToken = await new Browser(tb.base).post('/signup', { email: 'eve@example.com', password: 'long enough pw' });
+    assert.equal(signupNoToken.res.status, 403);
+    assert.equal(tb.broker.store.accounts.userByEmail('eve@example.com'), undefined);
+    assert.equal(balance(), 0);
+    assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf })).res.status, 303);
+    assert.equal(balance(), 5000);
+  });
+
+  test('add funds (sandbox, clearly labelled), buy sets, delivery page DOM, .mm download for the owner only', async () => {
+    const b = new Browser(tb.base);
+    const id = await b.signUp('frank@example.com');
+    let page = (await b.get('/account')).text;
+    assert.match(page, /Sandbox: no real money moves/);
+    assert.equal((await b.addFunds('0.0005')).status, 422);
+    assert.equal((await b.addFunds('1000')).status, 422);
+    assert.equal((await b.addFunds('0.5')).status, 303);
+    page = (await b.get('/account')).text;
+    assert.match(page, /id="balance" data-mills="500">\$0\.50/);
+    assert.match(page, /500 coins/);
+    const tooMany = await b.post('/account/buy', { count: '20' }, { csrf: await b.csrf('/account') });
+    assert.equal(tooMany.res.status, 409);
+    assert.match(tooMany.text, /Add funds first/);
+    assert.equal(tb.broker.store.accounts.balance('user', id), 500);
+    const bought = await b.buy(1);
+    assert.match(bought.page, new RegExp(`<p class="micromint-status" data-withdrawal-id="${bought.withdrawalId}">Waiting for your MicroMint wallet\\.\\.\\.</p>`));
+    const fw = decodeFundsWithdrawn(bought.text);
+    assert.equal(fw.withdrawalId, bought.withdrawalId);
+    assert.equal(fw.userId, id);
+    assert.equal(tb.broker.store.accounts.balance('user', id), 500 - fw.coins);
+    // History links to "send again" and the .mm file, which is the same message.
+    page = (await b.get('/account')).text;
+    assert.match(page, new RegExp(`href="/withdrawals/${bought.withdrawalId}">Send to wallet again`));
+    const again = await b.get(`/withdrawals/${bought.withdrawalId}`);
+    assert.ok(again.text.includes(bought.text));
+    const mm = await b.get(`/withdrawals/${bought.withdrawalId}.mm`);
+    assert.equal(mm.res.headers.get('content-type'), `${MICROMINT_MIME}; charset=utf-8`);
+    assert.equal(mm.text, bought.text);
+    const other = new Browser(tb.base);
+    await other.signUp('grace@example.com');
+    assert.equal((await other.get(`/withdrawals/${bought.withdrawalId}.mm`)).res.status, 404);
+    assert.equal((await new Browser(tb.base).get(`/withdrawals/${bought.withdrawalId}.mm`)).res.status, 303);
+    // Return unspent coins: a Send-Expired message for the wallet.
+    const ret = (await b.get('/account/return')).text;
+    const m = /<script type="application\/x-micromint" class="micromint-send-expired" data-epoch="[^"]+">([\s\S]*?)<\/script>/.exec(ret);
+    assert.ok(m);
+    assert.deepEqual(decodeSendExpired(m[1]!), { broker: tb.base, userId: id, epoch: fw.epoch.id, returnUrl: `${tb.base}/api/credit` });
+  });
+
+  test('vendors register from a form (key shown once), log in to the dashboard with it; output is escaped', async () => {
+    const b = new Browser(tb.base);
+    await b.signUp('henry@example.com');
+    const reg = await b.post('/vendors', { origin: 'http://127.0.0.1:4201', name: '<script>alert(1)</script> Shop' }, { csrf: await b.csrf('/vendors') });
+    assert.equal(reg.res.status, 201);
+    const apiKey = /id="api-key">(mmk_[A-Za-z0-9_-]+)</.exec(reg.text)![1]!;
+    const list = (await b.get('/vendors')).text;
+    assert.ok(!list.includes('<script>alert(1)'));
+    assert.ok(list.includes('&lt;script&gt;alert(1)&lt;/script&gt; Shop'));
+    assert.ok(!list.includes(apiKey), 'the key is shown only once');
+    const anon = new Browser(tb.base);
+    const bad = await anon.post('/vendors/dashboard', { apiKey: 'mmk_nope-nope-nope' }, { csrf: await anon.csrf('/vendors/dashboard') });
+    assert.equal(bad.res.status, 401);
+    const dash = await anon.post('/vendors/dashboard', { apiKey }, { csrf: await anon.csrf('/vendors/dashboard') });
+    assert.equal(dash.res.status, 200);
+    assert.match(dash.text, /id="vendor-balance" data-mills="0">\$0\.00/);
+    assert.match(dash.text, /id="vendor-refused"><div class="n">0</);
+    const me = await (await fetch(`${tb.base}/api/vendors/me`, { headers: { authorization: `Bearer ${apiKey}` } })).json();
+    assert.equal(me.vendorId, 'http://127.0.0.1:4201');
+    const loggedOut = new Browser(tb.base);
+    const refused = await loggedOut.post('/vendors', { origin: 'http://x.example', name: 'x' }, { csrf: await loggedOut.csrf('/login') });
+    assert.equal(refused.res.status, 401);
+    assert.equal(tb.broker.store.vendors.byId('http://x.example'), undefined);
+  });
+
+  test('complaints from enough distinct users disable a vendor, which then gets 403 at redemption', async () => {
+    const { json: v } = await postJson(`${tb.base}/api/vendors`, { origin: 'http://127.0.0.1:4301', name: 'Bad shop' });
+    const buyer = new Browser(tb.base);
+    await buyer.signUp('ivy@example.com');
+    await buyer.addFunds('2');
+    const fw = decodeFundsWithdrawn((await buyer.buy(1)).text);
+    const coin = coinsFor(fw, v.vendorId)[0]!;
+    const complain = async (b: Browser) => b.post('/account/complaints', { vendorId: v.vendorId, text: 'Took my coins, showed nothing' }, { csrf: await b.csrf('/account') });
+    const u1 = new Browser(tb.base);
+    await u1.signUp('jack@example.com');
+    assert.equal((await complain(u1)).res.status, 303);
+    assert.equal((await complain(u1)).res.status, 303); // the same user twice counts once
+    assert.equal(tb.broker.store.vendors.byId(v.vendorId)!.disabled, false);
+    assert.match((await u1.get('/account')).text, /Took my coins, showed nothing/);
+    const u2 = new Browser(tb.base);
+    await u2.signUp('kate@example.com');
+    const second = await complain(u2);
+    assert.equal(second.res.headers.get('location'), '/account?msg=complaint-disabled#complaints');
+    assert.equal(tb.broker.store.vendors.byId(v.vendorId)!.disabled, true);
+    const r = await postJson(`${tb.base}/api/redeem`, { batchId: 'd1', coins: [entry(fw, coin, v.vendorId)] }, { authorization: `Bearer ${v.apiKey}` });
+    assert.equal(r.status, 403);
+    assert.equal(r.json.error, 'vendor_disabled');
+    assert.equal(tb.broker.store.db.prepare('SELECT count(*) FROM redemption_batches').pluck().get(), 0);
+    const unknown = await u2.post('/account/complaints', { vendorId: 'http://nobody.example', text: 'x' }, { csrf: await u2.csrf('/account') });
+    assert.equal(unknown.res.status, 404);
+  });
+});
+
+describe('createBroker options', () => {
+  test('wrong options throw at construction', () => {
+    const dbPath = ':memory:';
+    assert.throws(() => createBroker({ dbPath, publicUrl: 'not a url' }), RangeError);
+    assert.throws(() => createBroker({ dbPath, publicUrl: 'ftp://x.example' }), RangeError);
+    assert.throws(() => createBroker({ dbPath: 42 as unknown as string, publicUrl: 'http://127.0.0.1:4000' }), TypeError);
+    assert.throws(() => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', complaintThreshold: 0 }), RangeError);
+    assert.throws(() => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', sessionTtl: 1.5 }), TypeError);
+    assert.throws(() => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', fundingProviders: [] }), RangeError);
+    assert.throws(
+      () => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', fundingProviders: [new SandboxFunding(), new SandboxFunding()] }),
+      RangeError,
+    );
+    const ok = createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000/' });
+    assert.equal(ok.options.publicUrl, 'http://127.0.0.1:4000');
+    assert.equal(ok.options.complaintThreshold, 5);
+    ok.close();
+  });
+});
