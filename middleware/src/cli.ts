@@ -1,0 +1,147 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * Vendor command line (MMVendorRedeem):
+ *
+ * ```
+ * tsx middleware/src/cli.ts redeem --db <file> --broker <url> [--api-key <key>] [--batch-size 500]
+ * tsx middleware/src/cli.ts stats  --db <file>
+ * ```
+ * The API key may also come from the environment variable `MICROMINT_API_KEY`.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { RedeemError } from './errors.ts';
+import { coinsToDollars } from './paywall.ts';
+import { redeemPending, type RedeemReport } from './redeem.ts';
+import { SqliteVendorStore } from './sqlite-store.ts';
+import type { VendorStats } from './store.ts';
+
+const USAGE = `Usage:
+  micromint-redeem redeem --db <file> --broker <url> [--api-key <key>] [--batch-size <n>]
+  micromint-redeem stats  --db <file>
+
+  --db          the vendor's SQLite file (the middleware's dbPath)
+  --broker      broker base URL, e.g. http://127.0.0.1:4000
+  --api-key     the vendor's API key (default: $MICROMINT_API_KEY)
+  --batch-size  coins per redemption batch (default 500)
+`;
+
+/** Formats rows as a left-aligned text table. */
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The report of a redemption run as text. */
+export function formatReport(report: RedeemReport): string {
+  if (report.batches.length === 0) return 'Nothing to redeem: no pending coins.';
+  const rows = report.batches.flatMap((b) =>
+    b.results.map((r) => [b.batchId + (b.retry ? ' (retry)' : ''), r.coinId.slice(0, 16), r.status, r.reason ?? '', r.url ?? '']),
+  );
+  const refused = report.refused.length;
+  return [
+    table(['batch', 'coin', 'status', 'reason', 'url'], rows),
+    '',
+    `Credited ${report.credited} coins (${report.creditedMills} mills, ${coinsToDollars(report.creditedMills)}); refused ${refused}.`,
+  ].join('\n');
+}
+
+/** Store counts as text. */
+export function formatStats(s: VendorStats): string {
+  return table(
+    ['what', 'count'],
+    [
+      ['payments', String(s.payments)],
+      ['coins', String(s.coins)],
+      ['  pending', String(s.pending)],
+      ['  in an unanswered batch', String(s.inOpenBatch)],
+      ['  credited', String(s.credited)],
+      ['  refused by the broker', String(s.refused)],
+      ['refused payment attempts', String(s.refusals)],
+      ['redemption batches', String(s.batches)],
+      ['  unanswered', String(s.openBatches)],
+    ],
+  );
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+export async function main(
+  argv: string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        db: { type: 'string' },
+        broker: { type: 'string' },
+        'api-key': { type: 'string' },
+        'batch-size': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    err(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0];
+  if (values.help || !command) {
+    out(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  if (command !== 'redeem' && command !== 'stats') {
+    err(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (!values.db) {
+    err(`--db is required\n\n${USAGE}`);
+    return 2;
+  }
+  if (!existsSync(values.db)) {
+    err(`no database at ${values.db}`);
+    return 1;
+  }
+  const store = new SqliteVendorStore(values.db);
+  try {
+    if (command === 'stats') {
+      out(formatStats(await store.stats()));
+      return 0;
+    }
+    const apiKey = values['api-key'] ?? process.env.MICROMINT_API_KEY;
+    if (!values.broker || !apiKey) {
+      err(`redeem needs --broker and --api-key (or MICROMINT_API_KEY)\n\n${USAGE}`);
+      return 2;
+    }
+    const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+    try {
+      const report = await redeemPending({ store, broker: values.broker, apiKey, ...(batchSize !== undefined ? { batchSize } : {}) });
+      out(formatReport(report));
+      return 0;
+    } catch (e) {
+      if (e instanceof RedeemError || e instanceof RangeError || e instanceof TypeError) {
+        err(`redeem failed: ${e.message}`);
+        return 1;
+      }
+      throw e;
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * A {@link VendorStore} in memory, with the same rules as the SQLite one: for tests and
+ * throw-away demos (everything is lost when the process ends).
+ * @module
+ */
+import { newBatchId } from './sqlite-store.ts';
+import {
+  classifyPayment,
+  type BatchResult,
+  type CoinStatus,
+  type KnownCoin,
+  type NewPayment,
+  type PaymentOutcome,
+  type RedemptionBatch,
+  type Refusal,
+  type StoredPayment,
+  type VendorStats,
+  type VendorStore,
+} from './store.ts';
+
+interface MemCoin {
+  epoch: string;
+  coinId: string;
+  coin: Uint8Array;
+  userId: string;
+  url: string;
+  paymentId: string;
+  paidAt: string;
+  status: CoinStatus;
+  reason?: string;
+  batchId?: string;
+}
+
+interface MemBatch {
+  id: string;
+  sentAt: string;
+  answeredAt?: string;
+  response?: string;
+  error?: string;
+}
+
+/**
+ * An in-memory {@link VendorStore}.
+ * @example
+ * const mm = micromint({ vendorId, broker, store: new MemoryVendorStore() });
+ */
+export class MemoryVendorStore implements VendorStore {
+  private readonly payments = new Map<string, Omit<StoredPayment, 'coins'> & { coinCount: number }>();
+  /** Coins in insertion order, keyed by `epoch coinId`. */
+  private readonly coins = new Map<string, MemCoin>();
+  private readonly batches = new Map<string, MemBatch>();
+  /** The refusal log (read-only view for tests). */
+  readonly refusals: Refusal[] = [];
+  private closed = false;
+
+  private check(): void {
+    if (this.closed) throw new Error('the store is closed');
+  }
+
+  async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
+    this.check();
+    const known: KnownCoin[] = [];
+    for (const c of payment.coins) {
+      const coin = this.coins.get(`${payment.epoch} ${c.id}`);
+      if (!coin) continue;
+      const p = this.payments.get(coin.paymentId)!;
+      known.push({
+        coinId: coin.coinId,
+        paymentId: coin.paymentId,
+        userId: coin.userId,
+        method: p.method,
+        url: coin.url,
+        paidAt: coin.paidAt,
+        paymentCoins: p.coinCount,
+      });
+    }
+    const verdict = classifyPayment(payment, known);
+    if (verdict.status === 'replay') return verdict;
+    if (verdict.status === 'already-spent') {
+      await this.recordRefusal({
+        at: payment.paidAt,
+        epoch: payment.epoch,
+        userId: payment.userId,
+        method: payment.method,
+        url: payment.url,
+        reason: 'already-spent',
+        coinIds: verdict.coinIds,
+      });
+      return verdict;
+    }
+    if (this.payments.has(payment.id)) throw new Error(`payment ${payment.id} exists`);
+    const { coins, ...rest } = payment;
+    this.payments.set(payment.id, { ...rest, coinCount: coins.length });
+    for (const c of coins)
+      this.coins.set(`${payment.epoch} ${c.id}`, {
+        epoch: payment.epoch,
+        coinId: c.id,
+        coin: c.coin.slice(),
+        userId: payment.userId,
+        url: payment.url,
+        paymentId: payment.id,
+        paidAt: payment.paidAt,
+        status: 'pending',
+      });
+    return { status: 'recorded', paymentId: payment.id };
+  }
+
+  async recordRefusal(refusal: Refusal): Promise<void> {
+    this.check();
+    this.refusals.push({ ...refusal, coinIds: [...refusal.coinIds] });
+  }
+
+  async unredeemed(limit: number): Promise<RedemptionBatch | null> {
+    this.check();
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+    const toCoin = (c: MemCoin) => ({ epoch: c.epoch, coinId: c.coinId, userId: c.userId, coin: c.coin, url: c.url, paidAt: c.paidAt });
+    for (const b of this.batches.values()) {
+      if (b.answeredAt) continue;
+      const coins = [...this.coins.values()].filter((c) => c.batchId === b.id && c.status === 'pending');
+      if (coins.length) return { batchId: b.id, createdAt: b.sentAt, retry: true, coins: coins.map(toCoin) };
+      b.answeredAt = new Date().toISOString();
+      b.error = 'empty';
+    }
+    const pending = [...this.coins.values()].filter((c) => c.status === 'pending' && !c.batchId).slice(0, limit);
+    if (!pending.length) return null;
+    const batch: MemBatch = { id: newBatchId(), sentAt: new Date().toISOString() };
+    this.batches.set(batch.id, batch);
+    for (const c of pending) c.batchId = batch.id;
+    return { batchId: batch.id, createdAt: batch.sentAt, retry: false, coins: pending.map(toCoin) };
+  }
+
+  async markRedeemed(result: BatchResult): Promise<void> {
+    this.check();
+    const batch = this.batches.get(result.batchId);
+    if (!batch) throw new RangeError(`no redemption batch ${result.batchId}`);
+    const inBatch = [...this.coins.values()].filter((c) => c.batchId === result.batchId && c.status === 'pending');
+    if ('response' in result) {
+      const byId = new Map(result.response.results.map((r) => [r.coinId, r]));
+      for (const c of inBatch) {
+        const r = byId.get(c.coinId);
+        if (!r) continue;
+        c.status = r.status;
+        if (r.status === 'refused') c.reason = r.reason ?? 'refused';
+      }
+      batch.response = JSON.stringify(result.response);
+    } else {
+      batch.error = result.failed;
+    }
+    for (const c of inBatch) if (c.status === 'pending') delete c.batchId;
+    batch.answeredAt = result.answeredAt;
+  }
+
+  async payment(id: string): Promise<StoredPayment | undefined> {
+    this.check();
+    const found = this.payments.get(id);
+    if (!found) return undefined;
+    const { coinCount: _count, ...p } = found;
+    const coins = [...this.coins.values()]
+      .filter((c) => c.paymentId === id)
+      .map((c) => ({ id: c.coinId, status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.batchId ? { batchId: c.batchId } : {}) }));
+    return { ...p, coins };
+  }
+
+  async stats(): Promise<VendorStats> {
+    this.check();
+    const coins = [...this.coins.values()];
+    const batches = [...this.batches.values()];
+    return {
+      payments: this.payments.size,
+      coins: coins.length,
+      pending: coins.filter((c) => c.status === 'pending').length,
+      inOpenBatch: coins.filter((c) => c.status === 'pending' && c.batchId).length,
+      credited: coins.filter((c) => c.status === 'credited').length,
+      refused: coins.filter((c) => c.status === 'refused').length,
+      refusals: this.refusals.length,
+      batches: batches.length,
+      openBatches: batches.filter((b) => !b.answeredAt).length,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

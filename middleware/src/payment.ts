@@ -1,0 +1,147 @@
+/**
+ * Checking a `PAYMENT-SIGNATURE` (the thesis's `check-micromint`, step 4): the payment must be
+ * for this URL, this vendor and this broker, in an epoch we know that has not expired, carry
+ * exactly the price in coins, and every coin must verify locally (k hashes each, no broker call).
+ * Recording (and the double-spend check) happens afterwards, in one store transaction.
+ * @module
+ */
+import {
+  coinId,
+  isExpired,
+  PaymentHeaderError,
+  readMicromintPayload,
+  readMicromintRequirements,
+  type EpochParams,
+  type PaymentPayload,
+  type RefusalReason,
+} from '@micromint/shared';
+import type { PaymentFailure, RefusedCoinInfo } from './challenge.ts';
+import type { EpochSource } from './epochs.ts';
+import type { PaymentCoin } from './store.ts';
+
+/** The outcome of checking a payment header. */
+export type PaymentCheck =
+  /** The header cannot be read: 400, nothing consumed. */
+  | { kind: 'malformed'; message: string }
+  /** Readable but not acceptable: 402 again. */
+  | { kind: 'refused'; failure: PaymentFailure; epoch?: EpochParams }
+  /** Every coin verified: record it, then serve. */
+  | { kind: 'valid'; epoch: EpochParams; userId: string; coins: PaymentCoin[] };
+
+/** What a scheme's checker knows of the request. */
+export interface PaymentContext {
+  /** Absolute URL of the request. */
+  url: string;
+  price: number;
+  vendorId: string;
+  /** `micromint:<broker origin>`. */
+  network: string;
+  epochs: EpochSource;
+  now: number;
+}
+
+/** Checks one scheme's payment; schemes are looked up by `accepted.scheme`. */
+export type SchemeChecker = (payment: PaymentPayload, ctx: PaymentContext) => Promise<PaymentCheck>;
+
+const refuse = (error: string, detail?: string, refused: RefusedCoinInfo[] = [], epoch?: EpochParams): PaymentCheck => ({
+  kind: 'refused',
+  failure: { error, refused, ...(detail ? { detail } : {}) },
+  ...(epoch ? { epoch } : {}),
+});
+
+/** The same URL as the WHATWG parser writes it, or undefined when it is not a URL. */
+export function normalizeUrl(url: string): string | undefined {
+  try {
+    return new URL(url).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best-effort coin ids of coins that could not be decoded against an epoch (first 16 bytes). */
+function looseCoinIds(coins: unknown): RefusedCoinInfo[] {
+  if (!Array.isArray(coins)) return [];
+  const out: RefusedCoinInfo[] = [];
+  for (const c of coins.slice(0, 1000)) {
+    if (typeof c !== 'string') continue;
+    try {
+      const bytes = Buffer.from(c, 'base64');
+      if (bytes.length >= 16) out.push({ coinId: coinId(bytes), reason: 'unknown-epoch' });
+    } catch {
+      // not base64: nothing to name
+    }
+  }
+  return out;
+}
+
+/** The `micromint` scheme. */
+export const checkMicromintPayment: SchemeChecker = async (payment, ctx) => {
+  try {
+    readMicromintRequirements(payment.accepted);
+  } catch (e) {
+    return { kind: 'malformed', message: (e as Error).message };
+  }
+  const extra = payment.accepted.extra as { vendorId: string };
+  const epochId = payment.payload.epoch;
+  if (typeof epochId !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(epochId))
+    return { kind: 'malformed', message: 'payload.epoch must be an epoch id' };
+
+  if (payment.resource?.url !== undefined && normalizeUrl(payment.resource.url) !== ctx.url)
+    return refuse('wrong-url', `this payment is for ${payment.resource.url.slice(0, 300)}, not ${ctx.url}`);
+  if (payment.accepted.payTo !== ctx.vendorId || extra.vendorId !== ctx.vendorId)
+    return refuse('wrong-vendor', `this payment is made out to ${payment.accepted.payTo.slice(0, 300)}, not ${ctx.vendorId}`);
+  if (payment.accepted.network !== ctx.network)
+    return refuse('wrong-network', `this vendor takes coins of ${ctx.network}, not ${payment.accepted.network.slice(0, 300)}`);
+
+  const epoch = await ctx.epochs.find(epochId);
+  if (!epoch) return refuse('unknown-epoch', `epoch ${epochId} is not known here`, looseCoinIds(payment.payload.coins));
+
+  let pay: { userId: string; coins: Uint8Array[] };
+  try {
+    pay = readMicromintPayload(epoch, payment);
+  } catch (e) {
+    if (e instanceof PaymentHeaderError) return { kind: 'malformed', message: e.message };
+    throw e;
+  }
+  if (isExpired(epoch, ctx.now)) {
+    const coins = pay.coins.map((coin) => ({ coin, reason: 'expired' as RefusalReason }));
+    return {
+      kind: 'refused',
+      epoch,
+      failure: {
+        error: 'expired',
+        detail: `epoch ${epoch.id} expired at ${epoch.expiresAt}`,
+        refused: coins.map((c) => ({ coinId: coinId(c.coin), reason: c.reason })),
+        coins,
+        k: epoch.k,
+      },
+    };
+  }
+  if (pay.coins.length !== ctx.price)
+    return refuse('wrong-amount', `the price is ${ctx.price} coins, the payment holds ${pay.coins.length}`, [], epoch);
+
+  const verify = ctx.epochs.verifier(epoch);
+  const bad: { coin: Uint8Array; reason: RefusalReason }[] = [];
+  const good: PaymentCoin[] = [];
+  for (const coin of pay.coins) {
+    const check = verify(coin, pay.userId);
+    if (check.ok) good.push({ id: check.id, coin });
+    else bad.push({ coin, reason: check.reason });
+  }
+  if (bad.length) {
+    return {
+      kind: 'refused',
+      epoch,
+      failure: {
+        error: bad[0]!.reason,
+        refused: bad.map((b) => ({ coinId: coinId(b.coin), reason: b.reason })),
+        coins: bad,
+        k: epoch.k,
+      },
+    };
+  }
+  return { kind: 'valid', epoch, userId: pay.userId, coins: good };
+};
+
+/** Payment schemes this vendor takes, by name; a second scheme (e.g. `payword`) is added here. */
+export const SCHEMES: Readonly<Record<string, SchemeChecker>> = { micromint: checkMicromintPayment };

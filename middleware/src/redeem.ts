@@ -1,0 +1,159 @@
+/**
+ * MMVendorRedeem: sending the coins a vendor collected to the broker for credit.
+ * Each batch gets an id that is stored before the batch is sent; if the answer is lost, the next
+ * run sends the same batch with the same id and the broker answers with what it stored the first
+ * time, so no coin is credited twice and none is dropped.
+ * @module
+ */
+import { astring, toBase64 } from '@micromint/shared';
+import { RedeemError } from './errors.ts';
+import type { BrokerCoinResult, BrokerRedeemResponse, RedemptionBatch, VendorStore } from './store.ts';
+
+/** Options of {@link redeemPending}. */
+export interface RedeemOptions {
+  store: VendorStore;
+  /** Broker base URL, e.g. `http://127.0.0.1:4000`. */
+  broker: string;
+  /** The vendor's API key from `POST /api/vendors`. */
+  apiKey: string;
+  /** Most coins per batch (default 500; the broker takes bodies up to 5 MB). */
+  batchSize?: number;
+  /** Most batches in one run (default: until nothing is pending). */
+  maxBatches?: number;
+  /** Milliseconds to wait for the broker's answer to one batch (default 30000). */
+  timeoutMs?: number;
+}
+
+/** One batch as answered. */
+export interface RedeemedBatch {
+  batchId: string;
+  /** True when this batch was sent before and its answer had been lost. */
+  retry: boolean;
+  sent: number;
+  credited: number;
+  creditedMills: number;
+  results: (BrokerCoinResult & { url?: string })[];
+}
+
+/** What a redemption run did. */
+export interface RedeemReport {
+  batches: RedeemedBatch[];
+  /** Coins credited in this run. */
+  credited: number;
+  creditedMills: number;
+  /** Coins the broker refused in this run, with the reason. */
+  refused: { coinId: string; reason: string }[];
+}
+
+/**
+ * Sends pending coins to `POST ${broker}/api/redeem` until none is left (or `maxBatches`).
+ * Throws {@link RedeemError} when the broker cannot be reached or answers with an error: batches
+ * answered before stay recorded; the failed batch keeps its id and coins for the next run.
+ * @example
+ * const report = await redeemPending({ store, broker: 'http://127.0.0.1:4000', apiKey });
+ * console.log(`${report.credited} coins credited`);
+ */
+export async function redeemPending(o: RedeemOptions): Promise<RedeemReport> {
+  const broker = o.broker.replace(/\/+$/, '');
+  astring(broker, 'broker', 2048, /^https?:\/\//);
+  astring(o.apiKey, 'apiKey', 4096);
+  const batchSize = o.batchSize ?? 500;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    throw new RangeError('batchSize must be an integer from 1 to 10000');
+  const maxBatches = o.maxBatches ?? Infinity;
+  const report: RedeemReport = { batches: [], credited: 0, creditedMills: 0, refused: [] };
+  const seen = new Set<string>();
+  while (report.batches.length < maxBatches) {
+    const batch = await o.store.unredeemed(batchSize);
+    if (!batch) break;
+    // A batch coming back means the broker left its coins unanswered: stop rather than loop.
+    if (seen.has(batch.batchId)) break;
+    seen.add(batch.batchId);
+    const response = await sendBatch(broker, o.apiKey, batch, o.timeoutMs ?? 30_000, o.store);
+    await o.store.markRedeemed({ batchId: batch.batchId, answeredAt: new Date().toISOString(), response });
+    const urls = new Map(batch.coins.map((c) => [c.coinId, c.url]));
+    const done: RedeemedBatch = {
+      batchId: batch.batchId,
+      retry: batch.retry,
+      sent: batch.coins.length,
+      credited: response.credited,
+      creditedMills: response.creditedMills,
+      results: response.results.map((r) => ({ ...r, ...(urls.has(r.coinId) ? { url: urls.get(r.coinId)! } : {}) })),
+    };
+    report.batches.push(done);
+    report.credited += response.credited;
+    report.creditedMills += response.creditedMills;
+    for (const r of response.results) if (r.status === 'refused') report.refused.push({ coinId: r.coinId, reason: r.reason ?? 'refused' });
+  }
+  return report;
+}
+
+async function sendBatch(
+  broker: string,
+  apiKey: string,
+  batch: RedemptionBatch,
+  timeoutMs: number,
+  store: VendorStore,
+): Promise<BrokerRedeemResponse> {
+  const url = `${broker}/api/redeem`;
+  const keep = `batch ${batch.batchId} (${batch.coins.length} coins) stays pending and will be sent again with the same id`;
+  const body = JSON.stringify({
+    batchId: batch.batchId,
+    coins: batch.coins.map((c) => ({ epoch: c.epoch, userId: c.userId, coin: toBase64(c.coin), url: c.url, paidAt: c.paidAt })),
+  });
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json' },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    const cause = (e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    throw new RedeemError(`cannot reach the broker at ${url} (${cause}): ${keep}`, batch.batchId, { cause: e });
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status === 400 || res.status === 413 || res.status === 422) {
+    // The broker rejected the batch as a whole and stored nothing: free its coins for smaller batches.
+    await store.markRedeemed({ batchId: batch.batchId, answeredAt: new Date().toISOString(), failed: `${res.status} ${text.slice(0, 500)}` });
+    throw new RedeemError(
+      `the broker refused batch ${batch.batchId} as a whole (${res.status}: ${text.slice(0, 200)}); its coins are pending again${
+        res.status === 413 ? ', use a smaller batchSize' : ''
+      }`,
+      batch.batchId,
+    );
+  }
+  if (res.status === 401 || res.status === 403)
+    throw new RedeemError(`the broker did not accept the API key (${res.status}): ${keep}`, batch.batchId);
+  if (!res.ok) throw new RedeemError(`the broker answered ${res.status} ${text.slice(0, 200)}: ${keep}`, batch.batchId);
+  let answer: BrokerRedeemResponse;
+  try {
+    answer = parseRedeemResponse(JSON.parse(text), batch.batchId);
+  } catch (e) {
+    throw new RedeemError(`the broker's answer to batch ${batch.batchId} is not valid (${(e as Error).message}): ${keep}`, batch.batchId, {
+      cause: e,
+    });
+  }
+  return answer;
+}
+
+/** Checks the broker's answer against the contract. */
+export function parseRedeemResponse(json: unknown, batchId: string): BrokerRedeemResponse {
+  const o = json as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null) throw new TypeError('answer is not an object');
+  if (o.batchId !== batchId) throw new RangeError(`answer is for batch ${String(o.batchId)}`);
+  if (!Number.isSafeInteger(o.credited) || !Number.isSafeInteger(o.creditedMills)) throw new TypeError('credited and creditedMills must be integers');
+  if (!Array.isArray(o.results)) throw new TypeError('results must be an array');
+  const results: BrokerCoinResult[] = o.results.map((r: unknown, i) => {
+    const x = r as Record<string, unknown> | null;
+    if (typeof x !== 'object' || x === null || typeof x.coinId !== 'string' || (x.status !== 'credited' && x.status !== 'refused'))
+      throw new TypeError(`results[${i}] must have coinId and status credited|refused`);
+    return {
+      coinId: x.coinId,
+      status: x.status,
+      ...(x.status === 'refused' ? { reason: typeof x.reason === 'string' ? x.reason : 'refused' } : {}),
+    };
+  });
+  return { batchId, credited: o.credited as number, creditedMills: o.creditedMills as number, results };
+}

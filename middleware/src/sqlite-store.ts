@@ -1,0 +1,298 @@
+/**
+ * The default {@link VendorStore}: one SQLite file (better-sqlite3), WAL journal with
+ * `synchronous = FULL` so a recorded payment survives a power cut before its content is sent.
+ * Schema changes are numbered migrations tracked in `PRAGMA user_version`.
+ * @module
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { astring } from '@micromint/shared';
+import {
+  classifyPayment,
+  type BatchResult,
+  type CoinStatus,
+  type KnownCoin,
+  type NewPayment,
+  type PaymentOutcome,
+  type RedeemCoin,
+  type RedemptionBatch,
+  type Refusal,
+  type StoredPayment,
+  type VendorStats,
+  type VendorStore,
+} from './store.ts';
+
+/** Migration i brings the schema from user_version i to i + 1. Append only. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE payments (
+    id          TEXT PRIMARY KEY,
+    epoch       TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    method      TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    price       INTEGER NOT NULL,
+    coin_count  INTEGER NOT NULL,
+    paid_at     TEXT NOT NULL
+  );
+  CREATE TABLE redemption_batches (
+    id          TEXT PRIMARY KEY,
+    sent_at     TEXT NOT NULL,
+    answered_at TEXT,
+    response    TEXT,
+    error       TEXT
+  );
+  CREATE TABLE coins (
+    epoch       TEXT NOT NULL,
+    coin_id     TEXT NOT NULL,
+    coin        BLOB NOT NULL,
+    user_id     TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    payment_id  TEXT NOT NULL REFERENCES payments(id),
+    paid_at     TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'credited', 'refused')),
+    reason      TEXT,
+    batch_id    TEXT REFERENCES redemption_batches(id),
+    UNIQUE (epoch, coin_id)
+  );
+  CREATE INDEX coins_payment ON coins(payment_id);
+  CREATE INDEX coins_pending ON coins(status, batch_id);
+  CREATE TABLE refusals (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT NOT NULL,
+    epoch       TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    method      TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    coin_ids    TEXT NOT NULL,
+    detail      TEXT
+  );
+  `,
+];
+
+interface CoinRow {
+  epoch: string;
+  coin_id: string;
+  coin: Buffer;
+  user_id: string;
+  url: string;
+  paid_at: string;
+}
+
+const toRedeemCoin = (r: CoinRow): RedeemCoin => ({
+  epoch: r.epoch,
+  coinId: r.coin_id,
+  userId: r.user_id,
+  coin: new Uint8Array(r.coin.buffer, r.coin.byteOffset, r.coin.byteLength),
+  url: r.url,
+  paidAt: r.paid_at,
+});
+
+/**
+ * A {@link VendorStore} in one SQLite file; the directory is created if needed.
+ * @example
+ * const store = new SqliteVendorStore('.data/micromint-vendor.db');
+ * console.log(await store.stats());
+ * await store.close();
+ */
+export class SqliteVendorStore implements VendorStore {
+  /** The open database (for inspection and backups; write through the methods). */
+  readonly db: Database.Database;
+
+  constructor(
+    /** Path of the database file. */
+    readonly path: string,
+  ) {
+    astring(path, 'dbPath', 4096);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  /** The schema version this code writes (number of migrations). */
+  static readonly schemaVersion = MIGRATIONS.length;
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length)
+      throw new Error(`${this.path} has schema version ${version}, newer than this code (${MIGRATIONS.length})`);
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  private insertRefusal(r: Refusal): void {
+    this.db
+      .prepare(
+        `INSERT INTO refusals (at, epoch, user_id, method, url, reason, coin_ids, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(r.at, r.epoch, r.userId, r.method, r.url, r.reason, JSON.stringify(r.coinIds), r.detail ?? null);
+  }
+
+  async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
+    const lookup = this.db.prepare(`
+      SELECT c.coin_id AS coinId, c.payment_id AS paymentId, c.user_id AS userId, p.method AS method,
+             c.url AS url, c.paid_at AS paidAt, p.coin_count AS paymentCoins
+      FROM coins c JOIN payments p ON p.id = c.payment_id
+      WHERE c.epoch = ? AND c.coin_id = ?`);
+    const insertPayment = this.db.prepare(
+      `INSERT INTO payments (id, epoch, user_id, method, url, price, coin_count, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertCoin = this.db.prepare(
+      `INSERT INTO coins (epoch, coin_id, coin, user_id, url, payment_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    return this.db.transaction((): PaymentOutcome => {
+      const known: KnownCoin[] = [];
+      for (const c of payment.coins) {
+        const row = lookup.get(payment.epoch, c.id) as KnownCoin | undefined;
+        if (row) known.push(row);
+      }
+      const verdict = classifyPayment(payment, known);
+      if (verdict.status === 'replay') return verdict;
+      if (verdict.status === 'already-spent') {
+        this.insertRefusal({
+          at: payment.paidAt,
+          epoch: payment.epoch,
+          userId: payment.userId,
+          method: payment.method,
+          url: payment.url,
+          reason: 'already-spent',
+          coinIds: verdict.coinIds,
+        });
+        return verdict;
+      }
+      insertPayment.run(
+        payment.id,
+        payment.epoch,
+        payment.userId,
+        payment.method,
+        payment.url,
+        payment.price,
+        payment.coins.length,
+        payment.paidAt,
+      );
+      for (const c of payment.coins)
+        insertCoin.run(payment.epoch, c.id, Buffer.from(c.coin), payment.userId, payment.url, payment.id, payment.paidAt);
+      return { status: 'recorded', paymentId: payment.id };
+    }).immediate();
+  }
+
+  async recordRefusal(refusal: Refusal): Promise<void> {
+    this.insertRefusal(refusal);
+  }
+
+  async unredeemed(limit: number): Promise<RedemptionBatch | null> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+    return this.db.transaction((): RedemptionBatch | null => {
+      const open = this.db
+        .prepare(`SELECT id, sent_at FROM redemption_batches WHERE answered_at IS NULL ORDER BY sent_at LIMIT 1`)
+        .get() as { id: string; sent_at: string } | undefined;
+      if (open) {
+        const rows = this.db
+          .prepare(`SELECT epoch, coin_id, coin, user_id, url, paid_at FROM coins WHERE batch_id = ? AND status = 'pending' ORDER BY rowid`)
+          .all(open.id) as CoinRow[];
+        if (rows.length) return { batchId: open.id, createdAt: open.sent_at, retry: true, coins: rows.map(toRedeemCoin) };
+        // An open batch without pending coins cannot be answered usefully: close it.
+        this.db.prepare(`UPDATE redemption_batches SET answered_at = ?, error = 'empty' WHERE id = ?`).run(new Date().toISOString(), open.id);
+      }
+      const rows = this.db
+        .prepare(
+          `SELECT rowid AS rid, epoch, coin_id, coin, user_id, url, paid_at FROM coins
+           WHERE status = 'pending' AND batch_id IS NULL ORDER BY rowid LIMIT ?`,
+        )
+        .all(limit) as (CoinRow & { rid: number })[];
+      if (rows.length === 0) return null;
+      const batchId = newBatchId();
+      const createdAt = new Date().toISOString();
+      this.db.prepare(`INSERT INTO redemption_batches (id, sent_at) VALUES (?, ?)`).run(batchId, createdAt);
+      const assign = this.db.prepare(`UPDATE coins SET batch_id = ? WHERE rowid = ?`);
+      for (const r of rows) assign.run(batchId, r.rid);
+      return { batchId, createdAt, retry: false, coins: rows.map(toRedeemCoin) };
+    }).immediate();
+  }
+
+  async markRedeemed(result: BatchResult): Promise<void> {
+    this.db.transaction(() => {
+      const batch = this.db.prepare(`SELECT answered_at FROM redemption_batches WHERE id = ?`).get(result.batchId) as
+        | { answered_at: string | null }
+        | undefined;
+      if (!batch) throw new RangeError(`no redemption batch ${result.batchId}`);
+      if ('failed' in result) {
+        this.db
+          .prepare(`UPDATE redemption_batches SET answered_at = ?, error = ? WHERE id = ?`)
+          .run(result.answeredAt, result.failed, result.batchId);
+        this.db.prepare(`UPDATE coins SET batch_id = NULL WHERE batch_id = ? AND status = 'pending'`).run(result.batchId);
+        return;
+      }
+      const mark = this.db.prepare(
+        `UPDATE coins SET status = ?, reason = ? WHERE batch_id = ? AND coin_id = ? AND status = 'pending'`,
+      );
+      for (const r of result.response.results)
+        mark.run(r.status, r.status === 'refused' ? (r.reason ?? 'refused') : null, result.batchId, r.coinId);
+      // Coins the broker did not mention stay ours to redeem in a later batch.
+      this.db.prepare(`UPDATE coins SET batch_id = NULL WHERE batch_id = ? AND status = 'pending'`).run(result.batchId);
+      this.db
+        .prepare(`UPDATE redemption_batches SET answered_at = ?, response = ? WHERE id = ?`)
+        .run(result.answeredAt, JSON.stringify(result.response), result.batchId);
+    }).immediate();
+  }
+
+  async payment(id: string): Promise<StoredPayment | undefined> {
+    const p = this.db
+      .prepare(`SELECT id, epoch, user_id, method, url, price, paid_at FROM payments WHERE id = ?`)
+      .get(id) as
+      | { id: string; epoch: string; user_id: string; method: string; url: string; price: number; paid_at: string }
+      | undefined;
+    if (!p) return undefined;
+    const coins = this.db
+      .prepare(`SELECT coin_id, status, reason, batch_id FROM coins WHERE payment_id = ? ORDER BY rowid`)
+      .all(id) as { coin_id: string; status: CoinStatus; reason: string | null; batch_id: string | null }[];
+    return {
+      id: p.id,
+      epoch: p.epoch,
+      userId: p.user_id,
+      method: p.method,
+      url: p.url,
+      price: p.price,
+      paidAt: p.paid_at,
+      coins: coins.map((c) => ({
+        id: c.coin_id,
+        status: c.status,
+        ...(c.reason ? { reason: c.reason } : {}),
+        ...(c.batch_id ? { batchId: c.batch_id } : {}),
+      })),
+    };
+  }
+
+  async stats(): Promise<VendorStats> {
+    const count = (sql: string): number => (this.db.prepare(sql).pluck().get() as number | null) ?? 0;
+    return {
+      payments: count(`SELECT COUNT(*) FROM payments`),
+      coins: count(`SELECT COUNT(*) FROM coins`),
+      pending: count(`SELECT COUNT(*) FROM coins WHERE status = 'pending'`),
+      inOpenBatch: count(`SELECT COUNT(*) FROM coins WHERE status = 'pending' AND batch_id IS NOT NULL`),
+      credited: count(`SELECT COUNT(*) FROM coins WHERE status = 'credited'`),
+      refused: count(`SELECT COUNT(*) FROM coins WHERE status = 'refused'`),
+      refusals: count(`SELECT COUNT(*) FROM refusals`),
+      batches: count(`SELECT COUNT(*) FROM redemption_batches`),
+      openBatches: count(`SELECT COUNT(*) FROM redemption_batches WHERE answered_at IS NULL`),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** A fresh batch id: `rb_` + 24 hex characters. */
+export const newBatchId = (): string => `rb_${randomBytes(12).toString('hex')}`;

@@ -1,0 +1,211 @@
+/**
+ * The vendor's coin log: what it was paid, what it refused, what it sent to the broker.
+ * {@link VendorStore} is pluggable (like express-session's stores); the default is
+ * `SqliteVendorStore`, and `MemoryVendorStore` serves tests.
+ * @module
+ */
+
+/** One coin of a payment, verified and about to be recorded. */
+export interface PaymentCoin {
+  /** `coinId(coin)`: hex of the first ball, the coin's identity within its epoch. */
+  id: string;
+  /** The coin's k balls (16k bytes). */
+  coin: Uint8Array;
+}
+
+/** A verified payment to record. */
+export interface NewPayment {
+  /** Payment id, returned as `transaction` in `PAYMENT-RESPONSE`. */
+  id: string;
+  epoch: string;
+  userId: string;
+  /** Request method the payment is bound to (`HEAD` is recorded as `GET`). */
+  method: string;
+  /** Absolute URL the payment is for. */
+  url: string;
+  /** Price in coins (equals `coins.length`). */
+  price: number;
+  /** ISO 8601 time of payment. */
+  paidAt: string;
+  coins: PaymentCoin[];
+}
+
+/** What {@link VendorStore.recordPayment} did. */
+export type PaymentOutcome =
+  /** New payment: it and all its coins are now recorded durably. */
+  | { status: 'recorded'; paymentId: string }
+  /** The same coins paid for the same method, URL and user before: nothing was recorded again. */
+  | { status: 'replay'; paymentId: string; paidAt: string }
+  /** Some coins were seen before (or repeat inside the payment): nothing recorded but the refusal. */
+  | { status: 'already-spent'; coinIds: string[] };
+
+/** A refused payment attempt, for the refusal log. */
+export interface Refusal {
+  /** ISO 8601 time of the attempt. */
+  at: string;
+  epoch: string;
+  userId: string;
+  method: string;
+  url: string;
+  /** A refusal reason code, e.g. `already-spent`. */
+  reason: string;
+  /** The coins at fault. */
+  coinIds: string[];
+  detail?: string;
+}
+
+/** A coin as sent to the broker's `POST /api/redeem`. */
+export interface RedeemCoin {
+  epoch: string;
+  coinId: string;
+  userId: string;
+  coin: Uint8Array;
+  url: string;
+  paidAt: string;
+}
+
+/** A redemption batch: its id is recorded before the batch is sent. */
+export interface RedemptionBatch {
+  batchId: string;
+  /** ISO time the batch was created (first sent). */
+  createdAt: string;
+  /** True when this batch was created by an earlier run whose answer never arrived. */
+  retry: boolean;
+  coins: RedeemCoin[];
+}
+
+/** One coin in the broker's answer. */
+export interface BrokerCoinResult {
+  coinId: string;
+  status: 'credited' | 'refused';
+  reason?: string;
+}
+
+/** The broker's answer to `POST /api/redeem`. */
+export interface BrokerRedeemResponse {
+  batchId: string;
+  credited: number;
+  creditedMills: number;
+  results: BrokerCoinResult[];
+}
+
+/**
+ * How a batch ended: the broker's answer, or a failure the broker reported for the whole batch
+ * (e.g. 413), after which its coins go back to pending for a later batch.
+ */
+export type BatchResult =
+  | { batchId: string; answeredAt: string; response: BrokerRedeemResponse }
+  | { batchId: string; answeredAt: string; failed: string };
+
+/** A recorded payment with its coins. */
+export interface StoredPayment {
+  id: string;
+  epoch: string;
+  userId: string;
+  method: string;
+  url: string;
+  price: number;
+  paidAt: string;
+  coins: { id: string; status: CoinStatus; reason?: string; batchId?: string }[];
+}
+
+/** Redemption status of a recorded coin. */
+export type CoinStatus = 'pending' | 'credited' | 'refused';
+
+/** Counts over the whole store. */
+export interface VendorStats {
+  payments: number;
+  coins: number;
+  /** Coins not yet answered by the broker (including those in an open batch). */
+  pending: number;
+  /** Pending coins that belong to a batch sent but not answered. */
+  inOpenBatch: number;
+  credited: number;
+  refused: number;
+  /** Refused payment attempts (double spends). */
+  refusals: number;
+  batches: number;
+  openBatches: number;
+}
+
+/**
+ * Storage for a vendor. Every method is async so a store may live in another process; each
+ * write must be durable when its promise resolves (the middleware serves content only after).
+ *
+ * @example
+ * const store = new MemoryVendorStore();
+ * const outcome = await store.recordPayment(payment); // { status: 'recorded', paymentId }
+ */
+export interface VendorStore {
+  /**
+   * In ONE transaction: a payment whose coins were all recorded before by the same payment
+   * (same method, URL and user) is a `replay` and changes nothing; a payment with a coin seen
+   * before otherwise, or a coin repeated inside it, is `already-spent` and is added to the refusal
+   * log (the same as {@link recordRefusal}); any other payment is recorded with all its coins
+   * as `pending`.
+   */
+  recordPayment(payment: NewPayment): Promise<PaymentOutcome>;
+  /** Appends a refused attempt to the refusal log. */
+  recordRefusal(refusal: Refusal): Promise<void>;
+  /**
+   * The batch to send to the broker next, recorded before it is returned: the batch still
+   * waiting for an answer if there is one (same id, same coins: the broker answers a repeated
+   * batch id with its stored answer), else a new batch of at most `limit` pending coins.
+   * Null when no coin is pending.
+   */
+  unredeemed(limit: number): Promise<RedemptionBatch | null>;
+  /**
+   * Closes a batch: marks each coin the broker answered `credited` or `refused` (with reason);
+   * coins it did not mention, or all coins of a `failed` batch, go back to pending.
+   */
+  markRedeemed(result: BatchResult): Promise<void>;
+  /** A recorded payment by id, with its coins. */
+  payment(id: string): Promise<StoredPayment | undefined>;
+  /** Counts of payments, coins by status, refusals and batches. */
+  stats(): Promise<VendorStats>;
+  /** Releases the store's resources; further calls fail. */
+  close(): Promise<void>;
+}
+
+/** A coin already in the store, as {@link classifyPayment} needs it. */
+export interface KnownCoin {
+  coinId: string;
+  paymentId: string;
+  userId: string;
+  method: string;
+  url: string;
+  paidAt: string;
+  /** How many coins that payment holds. */
+  paymentCoins: number;
+}
+
+/**
+ * The idempotency rule shared by every store: replay, double spend, or new.
+ * `known` lists the payment's coins that are already recorded (same epoch).
+ */
+export function classifyPayment(
+  payment: NewPayment,
+  known: readonly KnownCoin[],
+): { status: 'new' } | { status: 'replay'; paymentId: string; paidAt: string } | { status: 'already-spent'; coinIds: string[] } {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const c of payment.coins) (seen.has(c.id) ? repeated : seen).add(c.id);
+  if (repeated.size) return { status: 'already-spent', coinIds: [...repeated] };
+  if (known.length === 0) return { status: 'new' };
+  const first = known[0]!;
+  const replay =
+    known.length === payment.coins.length &&
+    first.paymentCoins === payment.coins.length &&
+    known.every(
+      (k) => k.paymentId === first.paymentId && k.userId === payment.userId && k.url === payment.url && k.method === payment.method,
+    );
+  if (replay) return { status: 'replay', paymentId: first.paymentId, paidAt: first.paidAt };
+  return { status: 'already-spent', coinIds: known.map((k) => k.coinId) };
+}
+
+/** Checks a store-like object at the boundary (every method of {@link VendorStore}). */
+export function assertVendorStore(value: unknown, name = 'store'): asserts value is VendorStore {
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be a VendorStore object`);
+  for (const m of ['recordPayment', 'recordRefusal', 'unredeemed', 'markRedeemed', 'payment', 'stats', 'close'] as const)
+    if (typeof (value as Record<string, unknown>)[m] !== 'function') throw new TypeError(`${name}.${m} must be a function`);
+}

@@ -1,0 +1,100 @@
+/**
+ * A vendor site for tests: a temp static root with free and paid files, a paid JSON route,
+ * a paid POST route priced by a function, and the middleware in front of them.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express from 'express';
+import express4 from 'express4';
+import { micromint, type MicroMintMiddleware, type MicroMintOptions, type PaidRequest } from '../src/index.ts';
+import { quietLogger, tempDir } from './harness.ts';
+
+/** Writes the test site; returns its root. */
+export function writeSite(dir: string): string {
+  const root = join(dir, 'public');
+  mkdirSync(join(root, 'articles'), { recursive: true });
+  mkdirSync(join(root, 'club'), { recursive: true });
+  writeFileSync(join(root, 'index.html'), '<h1>Home</h1>');
+  writeFileSync(join(root, 'free.html'), '<h1>Free article</h1>');
+  writeFileSync(join(root, 'articles', 'paid.html'), '<h1>Paid article</h1>');
+  writeFileSync(join(root, 'articles', 'paid.html.mm'), '2\n');
+  writeFileSync(join(root, 'articles', 'cheap.html'), '<h1>Cheap article</h1>');
+  writeFileSync(join(root, 'articles', 'cheap.html.mm'), '1');
+  writeFileSync(join(root, 'articles', 'ghost.html.mm'), '3');
+  writeFileSync(join(root, 'club', 'index.html'), '<h1>Members</h1>');
+  writeFileSync(join(root, 'club', 'index.html.mm'), '4');
+  return root;
+}
+
+export interface Vendor {
+  url: string;
+  root: string;
+  dir: string;
+  mm: MicroMintMiddleware;
+  logger: ReturnType<typeof quietLogger>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a vendor on 127.0.0.1 (port chosen first, so the vendor id is the real origin).
+ * `flavor: 'express4'` mounts the same middleware on Express 4.
+ */
+export async function startVendor(
+  options: Omit<MicroMintOptions, 'vendorId'> & { flavor?: 'express5' | 'express4' },
+): Promise<Vendor> {
+  const tmp = tempDir();
+  const root = writeSite(tmp.dir);
+  const logger = quietLogger();
+  // Large header limit so the "oversized payment" test reaches the middleware's own limit.
+  let handler: (req: unknown, res: unknown) => void = () => undefined;
+  const server = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => handler(req, res));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { flavor, ...rest } = options;
+  const mm = micromint({
+    root,
+    dbPath: join(tmp.dir, 'vendor.db'),
+    secret: 'test-secret-that-is-at-least-32-chars',
+    logger,
+    prices: [{ '/api/quote': 1, '/api/feeds/*': 2 }, (req) => (req.path === '/api/action' ? 3 : undefined)],
+    ...rest,
+    vendorId: url,
+  });
+  const x = flavor === 'express4' ? express4 : express;
+  const app = x();
+  app.set('env', 'test'); // Express's final handler then does not print the expected 500s
+  app.use(mm);
+  app.get('/api/quote', async (_req, res) => {
+    const paid = res.locals.micromint as PaidRequest;
+    // What the store holds while the paid handler runs: the payment is already recorded.
+    const stored = paid.paymentId ? await mm.store.payment(paid.paymentId) : undefined;
+    res.json({ quote: 'Small coins, honest pages.', paid, stored: stored ?? null });
+  });
+  app.get('/api/feeds/:name', (req, res) => {
+    res.json({ feed: req.params.name });
+  });
+  app.post('/api/action', (_req, res) => {
+    res.json({ done: true, paid: res.locals.micromint });
+  });
+  app.use(x.static(root, { cacheControl: false }));
+  handler = app as unknown as typeof handler;
+  return {
+    url,
+    root,
+    dir: tmp.dir,
+    mm,
+    logger,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      await mm.close();
+      tmp.cleanup();
+    },
+  };
+}
