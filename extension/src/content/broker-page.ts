@@ -49,7 +49,12 @@ export async function deliverBrokerMessages(doc: Document, transport: Transport)
         setStatus(status, 'error', `Your MicroMint wallet did not store these coins: ${(e as Error).message}`);
       }
     } else {
-      const status = doc.querySelector<HTMLElement>('.micromint-return-status') ?? statusFor(doc, undefined);
+      // One status per epoch when the broker marks them; else the page's single return status.
+      const epoch = script.dataset.epoch;
+      const status =
+        (epoch ? doc.querySelector<HTMLElement>(`.micromint-return-status[data-epoch="${CSS.escape(epoch)}"]`) : null) ??
+        doc.querySelector<HTMLElement>('.micromint-return-status') ??
+        statusFor(doc, undefined);
       try {
         const done = await send(transport, 'send-expired', { text });
         if (done.state === 'credited')

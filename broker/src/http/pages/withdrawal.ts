@@ -36,7 +36,8 @@ export function returnView(_v: Visitor, messages: { epoch: string; text: string 
 <h1>Return unspent coins</h1>
 <section class="card">
   ${messages.length
-    ? html`${messages.map((m) => micromintScript(m.text, html`class="micromint-send-expired" data-epoch="${m.epoch}"`))}
+    ? html`${messages.map((m) => html`${micromintScript(m.text, html`class="micromint-send-expired" data-epoch="${m.epoch}"`)}
+  <p class="micromint-return-status" data-epoch="${m.epoch}">Epoch ${m.epoch}: waiting for your MicroMint wallet...</p>`)}
   <p>Your MicroMint wallet is sending back its unspent coins of epoch ${messages.map((m) => m.epoch).join(', ')}.
   Each coin credits one mill to your balance.</p>
   <p class="muted">Coins your wallet already spent stay with the sites they paid; a spent coin sent back is refused.</p>`
