@@ -4,7 +4,7 @@ import {
   buildCoin, coinId, coinStarts, coinVerifier, concat, decodeSets, deriveOffsets, encodeSets, positions, readBits,
   userOffsets, validateParams, vendorOffsets, verifyCoin, type SuperbinSet,
 } from '../src/index.ts';
-import { mint, sellSet, testEpoch } from './helpers.ts';
+import { mintSlots, setFromSlots, testEpoch } from '../src/testing.ts';
 
 const p = testEpoch();
 const userId = 'u_00000000000000aa';
@@ -13,8 +13,8 @@ let slots: Map<number, Uint8Array>;
 let set: SuperbinSet;
 
 before(() => {
-  slots = mint(p);
-  set = sellSet(p, slots, userId, 3);
+  slots = mintSlots(p);
+  set = setFromSlots(p, slots, userId, 3);
 });
 
 describe('bits and params', () => {

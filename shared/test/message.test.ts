@@ -5,7 +5,7 @@ import {
   decodeSendExpired, encodeFundsWithdrawn, encodeInvalidPayment, encodeMessage, encodePayment, encodeRequestCredit,
   encodeRequestPayment, encodeSendExpired, MessageError,
 } from '../src/index.ts';
-import { mint, sellSet, testEpoch } from './helpers.ts';
+import { mintSlots, setFromSlots, testEpoch } from '../src/testing.ts';
 
 const p = testEpoch();
 const coin = new Uint8Array(64).map((_, i) => i);
@@ -31,8 +31,8 @@ describe('MicroMint-1.0 messages round-trip', () => {
     assert.deepEqual(decodeRequestCredit(encodeRequestCredit(rc)), rc);
   });
   test('Funds-Withdrawn carries the epoch and verified sets', () => {
-    const slots = mint(p);
-    const set = sellSet(p, slots, 'u_1', 9);
+    const slots = mintSlots(p);
+    const set = setFromSlots(p, slots, 'u_1', 9);
     const text = encodeFundsWithdrawn({ broker: rp.broker, withdrawalId: 'w_1', userId: 'u_1', epoch: p, sets: [set], coins: set.balls[0]!.size });
     assert.ok(text.split('\n').every((l) => l.length <= 76 + 30));
     const f = decodeFundsWithdrawn(text);

@@ -13,7 +13,6 @@ import { PAYMENT_REQUIRED_HEADER, PAYMENT_SIGNATURE_HEADER } from '@micromint/sh
 import type { FetchVerdict } from '../messages.ts';
 import {
   balance,
-  InsufficientFundsError,
   markPaid,
   markRefused,
   markSent,
@@ -23,6 +22,7 @@ import {
 } from '../wallet/index.ts';
 import { assertPayable, ChallengeError, parseChallenge, stripFragment, type Challenge } from './challenges.ts';
 import { decide } from './decide.ts';
+import { insufficient, payChallenge } from './pay-challenge.ts';
 import { classifyRetryResponse, headerValue, type HeaderLike, type RetryOutcome } from './receipts.ts';
 import type { SchemeRegistry } from './schemes/registry.ts';
 import { brokerOrigin, type SettingsStore } from './settings.ts';
@@ -132,8 +132,7 @@ export class FetchFlow {
     if (pending) return this.handOut(tabId, pending, broker, true);
     const funds = await this.deps.schemes.get(challenge.scheme)!.funds(this.deps.db, quote);
     const decision = decide(quote.price, settings.autopayThreshold, funds);
-    if (decision.kind === 'insufficient')
-      return { action: 'insufficient', broker, price: quote.price, vendorId: quote.vendorId, held: decision.held, makeable: decision.makeable };
+    if (decision.kind === 'insufficient') return insufficient(broker, challenge, decision);
     const silent = decision.kind === 'autopay' && !challenge.error && this.mayAutopay(pageOrigin);
     if (!silent && !confirmed)
       return {
@@ -145,18 +144,9 @@ export class FetchFlow {
         balance: await balance(this.deps.db),
         ...(challenge.error ? { refusal: challenge.error } : {}),
       };
-    let payment: PaymentRecord;
-    try {
-      payment = await this.deps.schemes.get(challenge.scheme)!.pay(this.deps.db, {
-        url: challenge.url,
-        resourceUrl: challenge.resourceUrl,
-        requirement: challenge.requirement,
-        quote,
-      });
-    } catch (e) {
-      if (!(e instanceof InsufficientFundsError)) throw e;
-      return { action: 'insufficient', broker, price: quote.price, vendorId: quote.vendorId, held: e.held, makeable: e.makeable };
-    }
+    const paid = await payChallenge(this.deps.schemes, this.deps.db, challenge, broker);
+    if ('verdict' in paid) return paid.verdict;
+    const { payment } = paid;
     if (silent) this.autopays.get(pageOrigin)!.push(this.now());
     this.seen.delete(key);
     return this.handOut(tabId, payment, broker, false);

@@ -15,7 +15,6 @@ import { PAYMENT_REQUIRED_HEADER } from '@micromint/shared';
 import type { PageVerdict } from '../messages.ts';
 import {
   balance,
-  InsufficientFundsError,
   markPaid,
   markRefused,
   markSent,
@@ -25,6 +24,7 @@ import {
 } from '../wallet/index.ts';
 import { assertPayable, ChallengeError, parseChallenge, stripFragment, type Challenge, type ChallengeStore } from './challenges.ts';
 import { decide } from './decide.ts';
+import { insufficient, payChallenge } from './pay-challenge.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { classifyRetryResponse, headerValue, RetryBook, type HeaderLike, type RetryOutcome } from './receipts.ts';
 import type { Retrier } from './retrier.ts';
@@ -101,8 +101,7 @@ export class PaymentFlow {
       const settings = await this.deps.settings.get();
       const funds = await this.deps.schemes.get(challenge.scheme)!.funds(this.deps.db, quote);
       const decision = decide(quote.price, settings.autopayThreshold, funds);
-      if (decision.kind === 'insufficient')
-        return { action: 'insufficient', broker, price: quote.price, vendorId: quote.vendorId, held: decision.held, makeable: decision.makeable };
+      if (decision.kind === 'insufficient') return insufficient(broker, challenge, decision);
       // After a refusal the wallet asks instead of paying again on its own: no loops.
       if (decision.kind === 'confirm' || challenge.error)
         return {
@@ -162,19 +161,9 @@ export class PaymentFlow {
   }
 
   private async payNow(tabId: number, challenge: Challenge, broker: boolean): Promise<PageVerdict> {
-    const { quote } = challenge;
-    let payment: PaymentRecord;
-    try {
-      payment = await this.deps.schemes.get(challenge.scheme)!.pay(this.deps.db, {
-        url: challenge.url,
-        resourceUrl: challenge.resourceUrl,
-        requirement: challenge.requirement,
-        quote,
-      });
-    } catch (e) {
-      if (!(e instanceof InsufficientFundsError)) throw e;
-      return { action: 'insufficient', broker, price: quote.price, vendorId: quote.vendorId, held: e.held, makeable: e.makeable };
-    }
+    const paid = await payChallenge(this.deps.schemes, this.deps.db, challenge, broker);
+    if ('verdict' in paid) return paid.verdict;
+    const { payment } = paid;
     await this.send(tabId, payment);
     return { action: 'paying', broker, price: payment.price, resent: false };
   }
