@@ -6,6 +6,7 @@
 import { newBatchId } from './sqlite-store.ts';
 import {
   classifyPayment,
+  doubleSpendRefusal,
   type BatchResult,
   type CoinStatus,
   type KnownCoin,
@@ -77,15 +78,7 @@ export class MemoryVendorStore implements VendorStore {
     const verdict = classifyPayment(payment, known);
     if (verdict.status === 'replay') return verdict;
     if (verdict.status === 'already-spent') {
-      await this.recordRefusal({
-        at: payment.paidAt,
-        epoch: payment.epoch,
-        userId: payment.userId,
-        method: payment.method,
-        url: payment.url,
-        reason: 'already-spent',
-        coinIds: verdict.coinIds,
-      });
+      await this.recordRefusal(doubleSpendRefusal(payment, verdict.coinIds));
       return verdict;
     }
     if (this.payments.has(payment.id)) throw new Error(`payment ${payment.id} exists`);

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { astring } from '@micromint/shared';
 import {
   classifyPayment,
+  doubleSpendRefusal,
   type BatchResult,
   type CoinStatus,
   type KnownCoin,
@@ -160,15 +161,7 @@ export class SqliteVendorStore implements VendorStore {
       const verdict = classifyPayment(payment, known);
       if (verdict.status === 'replay') return verdict;
       if (verdict.status === 'already-spent') {
-        this.insertRefusal({
-          at: payment.paidAt,
-          epoch: payment.epoch,
-          userId: payment.userId,
-          method: payment.method,
-          url: payment.url,
-          reason: 'already-spent',
-          coinIds: verdict.coinIds,
-        });
+        this.insertRefusal(doubleSpendRefusal(payment, verdict.coinIds));
         return verdict;
       }
       insertPayment.run(

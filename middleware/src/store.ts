@@ -203,6 +203,17 @@ export function classifyPayment(
   return { status: 'already-spent', coinIds: known.map((k) => k.coinId) };
 }
 
+/** The refusal a store records when a payment reuses coins it has seen (a double spend). */
+export const doubleSpendRefusal = (payment: NewPayment, coinIds: string[]): Refusal => ({
+  at: payment.paidAt,
+  epoch: payment.epoch,
+  userId: payment.userId,
+  method: payment.method,
+  url: payment.url,
+  reason: 'already-spent',
+  coinIds,
+});
+
 /** Checks a store-like object at the boundary (every method of {@link VendorStore}). */
 export function assertVendorStore(value: unknown, name = 'store'): asserts value is VendorStore {
   if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be a VendorStore object`);
