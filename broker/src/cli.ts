@@ -54,7 +54,7 @@ function formatSummary(s: MintSummary): string {
     `  coins            ~${fmt(s.coins)} (balls in the first superbins of those sets)`,
     `  per-vendor coins ~${fmt(s.vendorCoins)} (~${s.vendorCoinsPerSet.toFixed(1)} per set at one vendor: 2^v * f^k)`,
     `  time             ${(s.ms / 1000).toFixed(2)} s on ${s.workers} thread(s), of which ${(s.storeMs / 1000).toFixed(2)} s storing`,
-    `  speed            ${(s.hashesPerSecond / 1e6).toFixed(2)} M hashes/s (${(s.hashesPerSecond / s.workers / 1e6).toFixed(2)} M/s per thread)`,
+    `  speed            ${(s.hashesPerSecond / 1e6).toFixed(2)} M hashes/s (${(s.hashesPerSecond / s.workers / 1e6).toFixed(2)} M/s per thread, ${s.kernel} kernel)`,
   ].join('\n');
 }
 
@@ -168,6 +168,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'measure') {
     const seconds = values.seconds ? Number(values.seconds) : 2;
     const speed = await measureMint({ params: paramsOf(values.params ?? 'demo'), seconds, ...(workers ? { workers } : {}) });
+    console.log(`kernel:        ${speed.kernel}`);
     console.log(`single thread: ${(speed.singleCore / 1e6).toFixed(2)} M hashes/s`);
     console.log(`${speed.workers} threads:    ${(speed.allCores / 1e6).toFixed(2)} M hashes/s`);
     return;

@@ -55,6 +55,7 @@ export { ballOfCounter, ballsOfCounters } from './mint/balls.ts';
 export type { MintEpochOptions, MintSummary, MintProgress, MintedBalls } from './mint/mint.ts';
 export { measureMint } from './mint/measure.ts';
 export type { MeasureOptions, MintSpeed } from './mint/measure.ts';
+export { nativeAvailable, type MintKernel } from './mint/native.ts';
 export { hashBudget, estimateCoins } from './mint/stats.ts';
 export { SandboxFunding } from './core/funding.ts';
 export type { FundingProvider, FundingCharge, FundingResult } from './core/funding.ts';

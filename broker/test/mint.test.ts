@@ -114,6 +114,7 @@ describe('CoinMint', () => {
     assert.ok(speed.singleCore > 10_000, `single ${speed.singleCore}`);
     assert.ok(speed.allCores > 10_000, `all ${speed.allCores}`);
     assert.equal(speed.workers, 2);
+    assert.ok(speed.kernel === 'native' || speed.kernel === 'js');
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { aint, aobject } from '@micromint/shared';
+import { resolveKernel, type MintKernel } from './native.ts';
 import type { DoneMessage, MintJob } from './protocol.ts';
 import { runInWorker } from './spawn.ts';
 import type { Shape } from './stats.ts';
@@ -17,6 +18,8 @@ export interface MeasureOptions {
   seconds?: number;
   /** Or a fixed number of hashes per run (split over the threads in the all-cores run). */
   hashes?: number;
+  /** Hashing loop to measure; default as for minting (native when built, see `native.ts`). */
+  kernel?: MintKernel;
 }
 
 /** Hashes per second on one thread and on `workers` threads. */
@@ -24,9 +27,11 @@ export interface MintSpeed {
   singleCore: number;
   allCores: number;
   workers: number;
+  /** The hashing loop measured. */
+  kernel: MintKernel;
 }
 
-async function run(p: Shape, workers: number, seconds: number | undefined, hashes: number | undefined): Promise<number> {
+async function run(p: Shape, kernel: MintKernel, workers: number, seconds: number | undefined, hashes: number | undefined): Promise<number> {
   const key = new Uint8Array(32).fill(7);
   // With a time limit the range is effectively endless and the deadline stops the thread.
   const total = hashes ?? Number.MAX_SAFE_INTEGER - 1;
@@ -42,6 +47,7 @@ async function run(p: Shape, workers: number, seconds: number | undefined, hashe
       fixed: 0,
       start: Math.floor((total * i) / workers),
       end: Math.floor((total * (i + 1)) / workers),
+      kernel,
       ...(deadline !== undefined ? { deadline } : {}),
     };
     jobs.push(runInWorker(job, () => {}));
@@ -54,7 +60,7 @@ async function run(p: Shape, workers: number, seconds: number | undefined, hashe
 /**
  * Measures hashes per second of the minting loop.
  * @example
- * const { singleCore, allCores } = await measureMint({ params: PARAMETER_SETS.demo, seconds: 2 });
+ * const { singleCore, allCores, kernel } = await measureMint({ params: PARAMETER_SETS.demo, seconds: 2 });
  */
 export async function measureMint(o: MeasureOptions): Promise<MintSpeed> {
   aobject(o, 'options');
@@ -65,7 +71,8 @@ export async function measureMint(o: MeasureOptions): Promise<MintSpeed> {
   if (o.seconds !== undefined && !(typeof o.seconds === 'number' && o.seconds > 0 && o.seconds <= 600))
     throw new RangeError('seconds must be between 0 and 600');
   const seconds = o.hashes === undefined ? (o.seconds ?? 2) : o.seconds;
-  const singleCore = await run(o.params, 1, seconds, o.hashes);
-  const allCores = await run(o.params, workers, seconds, o.hashes);
-  return { singleCore, allCores, workers };
+  const kernel = resolveKernel(o.kernel);
+  const singleCore = await run(o.params, kernel, 1, seconds, o.hashes);
+  const allCores = await run(o.params, kernel, workers, seconds, o.hashes);
+  return { singleCore, allCores, workers, kernel };
 }

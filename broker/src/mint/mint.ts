@@ -20,6 +20,7 @@ import { epochsRepo, type EpochRecord } from '../db/epochs.ts';
 import { inTransaction, type Db } from '../db/open.ts';
 import type { Store } from '../db/store.ts';
 import { SEED_BYTES, ballsOfCounters } from './balls.ts';
+import { resolveKernel, type MintKernel } from './native.ts';
 import type { DoneMessage } from './protocol.ts';
 import { runInWorker } from './spawn.ts';
 import { estimateCoins, hashBudget, type CoinEstimate, type Shape } from './stats.ts';
@@ -41,6 +42,8 @@ export interface MintedBalls {
   ballsCounted: number;
   ms: number;
   workers: number;
+  /** The hashing loop that ran. */
+  kernel: MintKernel;
 }
 
 /** Options of {@link mintBalls}. */
@@ -53,6 +56,8 @@ export interface MintBallsOptions {
   hashes: number;
   workers?: number;
   onProgress?: (p: MintProgress) => void;
+  /** Hashing loop; default native when built (see `native.ts`). Both give the same balls. */
+  kernel?: MintKernel;
 }
 
 function checkShape(p: Shape & { fixed: number }): void {
@@ -81,6 +86,7 @@ export async function mintBalls(o: MintBallsOptions): Promise<MintedBalls> {
   const workers = o.workers ?? availableParallelism();
   aint(workers, 1, 256, 'workers');
   const { t, u, v, fixed } = o.params;
+  const kernel = resolveKernel(o.kernel);
   const began = performance.now();
   let done = 0;
   const progress = (n: number) => {
@@ -91,7 +97,7 @@ export async function mintBalls(o: MintBallsOptions): Promise<MintedBalls> {
   for (let i = 0; i < workers; i++) {
     const start = Math.floor((o.hashes * i) / workers);
     const end = Math.floor((o.hashes * (i + 1)) / workers);
-    if (end > start) jobs.push(runInWorker({ key: o.key, seed, t, u, v, fixed, start, end }, progress));
+    if (end > start) jobs.push(runInWorker({ key: o.key, seed, t, u, v, fixed, start, end, kernel }, progress));
   }
   const results = await Promise.all(jobs);
 
@@ -117,7 +123,7 @@ export async function mintBalls(o: MintBallsOptions): Promise<MintedBalls> {
     counters[i++] = chosen[s]!;
   }
   const xs = ballsOfCounters(seed, counters);
-  return { slots, xs, hashes: results.reduce((n, r) => n + r.hashes, 0), ballsCounted, ms: performance.now() - began, workers };
+  return { slots, xs, hashes: results.reduce((n, r) => n + r.hashes, 0), ballsCounted, ms: performance.now() - began, workers, kernel };
 }
 
 /** Options of {@link mintEpoch}. */
@@ -133,6 +139,8 @@ export interface MintEpochOptions {
   /** Threads, default `os.availableParallelism()`. */
   workers?: number;
   onProgress?: (p: MintProgress) => void;
+  /** Hashing loop; default native when built (see `native.ts`). */
+  kernel?: MintKernel;
   /** Epoch key K_e; default 32 random bytes. Give one only to reproduce a run. */
   key?: Uint8Array;
   /** Secret ball seed (16 bytes); default random, and never stored. Give one only to reproduce a run. */
@@ -160,6 +168,8 @@ export interface MintSummary extends CoinEstimate {
   storeMs: number;
   hashesPerSecond: number;
   workers: number;
+  /** The hashing loop that ran. */
+  kernel: MintKernel;
 }
 
 function defaultEpochId(db: Db, now: Date): string {
@@ -209,6 +219,7 @@ export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
     ...(o.ballSeed ? { seed: o.ballSeed } : {}),
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.kernel ? { kernel: o.kernel } : {}),
   });
   // A cheap cross-check of the threads against the reference hash (noble) before anything is stored.
   for (let n = 0; n < Math.min(32, minted.slots.length); n++) {
@@ -244,6 +255,7 @@ export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
     storeMs,
     hashesPerSecond: minted.hashes / (minted.ms / 1000),
     workers: minted.workers,
+    kernel: minted.kernel,
     ...estimateCoins(epoch, filledFraction),
   };
 }

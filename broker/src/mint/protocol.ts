@@ -2,6 +2,7 @@
  * Messages between the minting threads. Kept apart so the worker and the main thread share one definition.
  * @module
  */
+import type { MintKernel } from './native.ts';
 
 /** What a worker is asked to do: hash the balls of counters [start, end) under one epoch key. */
 export interface MintJob {
@@ -18,6 +19,8 @@ export interface MintJob {
   end: number;
   /** Stop at this time (ms since 1970) even before `end`: used to measure speed for a fixed time. */
   deadline?: number;
+  /** Hashing loop; default: see `resolveKernel` in `native.ts`. */
+  kernel?: MintKernel;
 }
 
 /** Progress: hashes done since the previous report. */
@@ -39,6 +42,8 @@ export interface DoneMessage {
   counters: Float64Array;
   /** Time spent hashing, in ms (excludes thread start-up). */
   elapsedMs: number;
+  /** The hashing loop that ran. */
+  kernel: MintKernel;
 }
 
 /** Anything a worker posts. */

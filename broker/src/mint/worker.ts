@@ -1,22 +1,57 @@
 /**
  * A minting thread: hashes ball x_c (see `balls.ts`) for every counter c of its range and keeps, for each
- * slot, the first (smallest) counter that lands there.
+ * slot, the first (smallest) counter that lands there. The hashing runs batch by batch, in the native kernel
+ * when it is built (`native.ts`) or in the JavaScript loop below; both find the same balls.
  * @module
  */
 import { hash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { BALL_BYTES, ballPreimage, fixedBitsMatch, setBall, slotOfDigest } from '@micromint/shared';
+import { BALL_BYTES, PREIMAGE_BYTES, ballPreimage, fixedBitsMatch, setBall, slotOfDigest } from '@micromint/shared';
 import { ballStream } from './balls.ts';
+import { nativeMintBatch, resolveKernel, type MintKernel } from './native.ts';
 import { PROGRESS_EVERY, type DoneMessage, type MintJob, type ProgressMessage } from './protocol.ts';
+
+type Shape = Pick<MintJob, 't' | 'u' | 'v' | 'fixed'>;
+
+/** Finds the balls of a batch that count: flat pairs (index in batch, slot = superbin * 2^v + subbin). */
+export type BatchMatcher = (balls: Uint8Array) => ArrayLike<number>;
+
+/** The JavaScript loop: one `crypto.hash` per ball. */
+export function jsMatcher(key: Uint8Array, shape: Shape): BatchMatcher {
+  const pre = ballPreimage(key);
+  // Cheap exact pre-filter on the top t bits (t <= 24) before the shared, authoritative check.
+  const shift = 24 - shape.t;
+  const { fixed, v } = shape;
+  return (balls) => {
+    const pairs: number[] = [];
+    for (let i = 0, at = 0; at < balls.length; i++, at += BALL_BYTES) {
+      setBall(pre, balls.subarray(at, at + BALL_BYTES));
+      const d = hash('sha256', pre, 'buffer');
+      if ((((d[0]! << 16) | (d[1]! << 8) | d[2]!) >>> shift) !== fixed) continue;
+      if (!fixedBitsMatch(shape, d)) continue;
+      const s = slotOfDigest(shape, d);
+      pairs.push(i, s.superbin * 2 ** v + s.subbin);
+    }
+    return pairs;
+  };
+}
+
+/** The native kernel: one call per batch. */
+function nativeMatcher(key: Uint8Array, shape: Shape): BatchMatcher {
+  const prefix = ballPreimage(key).subarray(0, PREIMAGE_BYTES - BALL_BYTES);
+  return (balls) => nativeMintBatch(prefix, balls, shape);
+}
+
+/** The matcher of a kernel. */
+export const matcherOf = (kernel: MintKernel, key: Uint8Array, shape: Shape): BatchMatcher =>
+  kernel === 'native' ? nativeMatcher(key, shape) : jsMatcher(key, shape);
 
 /** Runs a job; `report` receives progress. Exported for the single-thread path and tests. */
 export function runJob(job: MintJob, report: (m: ProgressMessage) => void): DoneMessage {
   const { t, u, v, fixed, start, end, deadline } = job;
-  const shape = { t, u, v, fixed };
-  const pre = ballPreimage(job.key);
+  const kernel = resolveKernel(job.kernel);
+  const match = matcherOf(kernel, job.key, { t, u, v, fixed });
   const nextBalls = ballStream(job.seed, start);
-  // Cheap exact pre-filter on the top t bits (t <= 24) before the shared, authoritative check.
-  const shift = 24 - t;
   const seen = new Uint8Array(Math.ceil(2 ** (u + v) / 8));
   let capacity = Math.min(2 ** (u + v), Math.ceil(((end - start) / 2 ** t) * 1.1) + 1024);
   let slots = new Uint32Array(capacity);
@@ -26,17 +61,12 @@ export function runJob(job: MintJob, report: (m: ProgressMessage) => void): Done
   let c = start;
   const began = performance.now();
   while (c < end) {
-    const stop = Math.min(end, c + PROGRESS_EVERY);
-    const from = c;
-    const balls = nextBalls(stop - c);
-    for (let at = 0; c < stop; c++, at += BALL_BYTES) {
-      setBall(pre, balls.subarray(at, at + BALL_BYTES));
-      const d = hash('sha256', pre, 'buffer');
-      if ((((d[0]! << 16) | (d[1]! << 8) | d[2]!) >>> shift) !== fixed) continue;
-      if (!fixedBitsMatch(shape, d)) continue;
-      counted++;
-      const s = slotOfDigest(shape, d);
-      const slot = s.superbin * 2 ** v + s.subbin;
+    const n = Math.min(end - c, PROGRESS_EVERY);
+    const pairs = match(nextBalls(n));
+    counted += pairs.length / 2;
+    // Pairs come in increasing index order, so the first pair that reaches a slot has its smallest counter.
+    for (let i = 0; i < pairs.length; i += 2) {
+      const slot = pairs[i + 1]!;
       const bit = 1 << (slot & 7);
       if (seen[slot >>> 3]! & bit) continue;
       seen[slot >>> 3]! |= bit;
@@ -50,10 +80,11 @@ export function runJob(job: MintJob, report: (m: ProgressMessage) => void): Done
         counters = nc;
       }
       slots[filled] = slot;
-      counters[filled] = c;
+      counters[filled] = c + pairs[i]!;
       filled++;
     }
-    report({ type: 'progress', hashes: c - from });
+    c += n;
+    report({ type: 'progress', hashes: n });
     if (deadline !== undefined && Date.now() >= deadline) break;
   }
   return {
@@ -63,6 +94,7 @@ export function runJob(job: MintJob, report: (m: ProgressMessage) => void): Done
     slots: slots.slice(0, filled),
     counters: counters.slice(0, filled),
     elapsedMs: performance.now() - began,
+    kernel,
   };
 }
 
