@@ -14,7 +14,7 @@ import {
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
   PAYMENT_SIGNATURE_HEADER,
-  REFUSAL_REASONS,
+  reasonText,
   X402_VERSION,
   type EpochParams,
   type PaymentRequired,
@@ -58,18 +58,6 @@ export interface ChallengeSettings {
 
 /** The `PAYMENT-REQUIRED` header can only carry so much: longer refusal lists are cut there (the JSON body has all). */
 const MAX_REFUSED_IN_HEADER = 100;
-
-/** Sentences for the reason codes the middleware adds to the shared refusal reasons. */
-const PAYMENT_ERRORS: Record<string, string> = {
-  'wrong-amount': 'the number of coins is not the price',
-  'wrong-url': 'the payment was made for another URL',
-  'wrong-network': 'the payment names another broker',
-  'unsupported-scheme': 'this site takes MicroMint coins only',
-};
-
-/** Human text for a reason code. */
-export const reasonText = (code: string): string | undefined =>
-  (REFUSAL_REASONS as Record<string, string>)[code] ?? PAYMENT_ERRORS[code];
 
 /** Builds the PaymentRequired object of a challenge (optionally after a failed payment). */
 export function paymentRequired(s: ChallengeSettings, c: ChallengeParams, failure?: PaymentFailure): PaymentRequired {

@@ -24,3 +24,18 @@ export type RefusalReason = keyof typeof REFUSAL_REASONS;
 /** True for a string that names a {@link RefusalReason}. */
 export const isRefusalReason = (value: unknown): value is RefusalReason =>
   typeof value === 'string' && Object.hasOwn(REFUSAL_REASONS, value);
+
+/** Reasons a vendor refuses a payment as a whole (no coin is at fault). */
+export const PAYMENT_ERRORS = {
+  'wrong-amount': 'the number of coins is not the price',
+  'wrong-url': 'the payment was made for another URL',
+  'wrong-network': 'the payment names another broker',
+  'unsupported-scheme': 'this site does not take that payment scheme',
+} as const;
+
+/** A machine-readable payment-level error. */
+export type PaymentError = keyof typeof PAYMENT_ERRORS;
+
+/** Human text for a refusal reason or payment error code, or undefined for an unknown code. */
+export const reasonText = (code: string): string | undefined =>
+  (REFUSAL_REASONS as Record<string, string>)[code] ?? (PAYMENT_ERRORS as Record<string, string>)[code];
