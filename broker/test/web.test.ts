@@ -107,7 +107,7 @@ describe('web pages', () => {
     assert.equal((await other.get(`/withdrawals/${bought.withdrawalId}.mm`)).res.status, 404);
     assert.equal((await new Browser(tb.base).get(`/withdrawals/${bought.withdrawalId}.mm`)).res.status, 303);
     // Return unspent coins: a Send-Expired message for the wallet.
-    const ret = (await b.get('/account/return')).text;
+    const ret = (await b.post('/account/return', {}, { csrf: await b.csrf('/account/return') })).text;
     const m = /<script type="application\/x-micromint" class="micromint-send-expired" data-epoch="[^"]+">([\s\S]*?)<\/script>/.exec(ret);
     assert.ok(m);
     assert.deepEqual(decodeSendExpired(m[1]!), { broker: tb.base, userId: id, epoch: fw.epoch.id, returnUrl: `${tb.base}/api/credit` });

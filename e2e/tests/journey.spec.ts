@@ -23,11 +23,12 @@ let page: Page;
 let popup: Page;
 let bought = 0;
 
-/** The wallet's balance as its popup shows it. */
+/** The wallet's balance as its popup shows it, once the reloaded popup has rendered a number. */
 async function balance(): Promise<number> {
   await popup.reload();
-  const text = await popup.locator('#balance').textContent();
-  return Number(text?.trim());
+  const shown = popup.locator('#balance');
+  await expect(shown).toHaveText(/^\s*\d+\s*$/);
+  return Number((await shown.textContent())!.trim());
 }
 
 /** Coins the shop recorded (its vendor log), per URL path. */

@@ -12,7 +12,10 @@ export const MILLS_PER_DOLLAR = 1000;
 /** Reads a dollar amount such as `5`, `0.25` or `1.005` into mills; throws `RangeError` otherwise. */
 export function dollarsToMills(text: unknown): number {
   if (typeof text !== 'string') throw new TypeError('amount must be a string');
-  const m = /^\s*\$?\s*(\d{1,7})(?:\.(\d{1,3}))?\s*$/.exec(text);
+  // Trimmed and length-capped before the pattern: `\s*\$?\s*` backtracks quadratically over a long run of
+  // spaces (a 32 KB form field of them held the event loop for about a second).
+  const t = text.trim();
+  const m = t.length <= 16 ? /^\$?\s*(\d{1,7})(?:\.(\d{1,3}))?$/.exec(t) : null;
   if (!m) throw new RangeError('amount must be dollars with at most 3 decimals, e.g. 5 or 0.25');
   return Number(m[1]) * MILLS_PER_DOLLAR + Number((m[2] ?? '').padEnd(3, '0'));
 }

@@ -141,7 +141,8 @@ function judge(ctx: BrokerContext, vendorId: string, e: RedeemEntry, epochs: Map
 
 /**
  * Redeems a batch for `vendor` in one transaction and stores the answer; the same batchId with the same
- * coins returns the stored answer (a retry after a lost response), with different coins it is a 409.
+ * coins returns the stored answer (a retry after a lost response, also once the vendor is disabled), with
+ * different coins it is a 409. A disabled vendor's new batches are a 403.
  * @example
  * const answer = redeemBatch(ctx, vendor, readRedeemRequest(req.body));
  * answer.results[0]; // { coinId: '…', status: 'credited' }
@@ -152,13 +153,12 @@ export function redeemBatch(ctx: BrokerContext, vendor: VendorRecord, req: Redee
   return store.transaction(() => {
     const current = store.vendors.byId(vendor.id);
     if (!current) throw new BrokerError(401, 'unauthorized', 'unknown vendor');
-    if (current.disabled) throw new BrokerError(403, 'vendor_disabled', `vendor ${vendor.id} is disabled: ${current.disabledReason ?? ''}`);
     const prior = store.vendors.batch(vendor.id, req.batchId);
-    if (prior) {
-      if (!safeEqualBytes(prior.requestDigest, digest))
-        throw new BrokerError(409, 'batch_mismatch', `batch ${req.batchId} was redeemed before with other coins`);
-      return JSON.parse(prior.answer) as RedeemAnswer;
-    }
+    // A retry is answered even for a vendor disabled since: it changes nothing, and without it the vendor
+    // could never learn which coins of a batch whose response it lost were credited.
+    if (prior && safeEqualBytes(prior.requestDigest, digest)) return JSON.parse(prior.answer) as RedeemAnswer;
+    if (current.disabled) throw new BrokerError(403, 'vendor_disabled', `vendor ${vendor.id} is disabled: ${current.disabledReason ?? ''}`);
+    if (prior) throw new BrokerError(409, 'batch_mismatch', `batch ${req.batchId} was redeemed before with other coins`);
     const at = ctx.now().toISOString();
     const epochs = new Map<string, EpochCheck | null>();
     const results: RedeemResult[] = [];

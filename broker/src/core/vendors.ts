@@ -30,6 +30,18 @@ export function checkName(name: unknown, what = 'name', max = 100): string {
 }
 
 /**
+ * Checks a free text of several lines (a complaint from a textarea, which browsers send with CRLF line
+ * ends): like {@link checkName}, but line breaks and tabs are allowed, and CRLF / CR become LF.
+ */
+export function checkText(text: unknown, what: string, max: number): string {
+  if (typeof text !== 'string') throw new TypeError(`${what} must be a string`);
+  const t = text.replace(/\r\n?/g, '\n').trim();
+  if (t.length === 0 || t.length > max) throw new RangeError(`${what} must be 1 to ${max} characters`);
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(t)) throw new RangeError(`${what} must not contain control characters`);
+  return t;
+}
+
+/**
  * Registers a vendor. The API key is returned once and stored only as its SHA-256.
  * @example
  * const { vendorId, apiKey } = registerVendor(ctx, { origin: 'http://127.0.0.1:4001', name: 'Demo shop' });
@@ -88,7 +100,7 @@ export function vendorSummary(ctx: BrokerContext, v: VendorRecord): VendorSummar
  */
 export function fileComplaint(ctx: BrokerContext, userId: string, vendorId: unknown, text: unknown): { disabled: boolean } {
   if (typeof vendorId !== 'string' || vendorId.length > 255) throw new TypeError('vendor must be a string');
-  const body = checkName(text, 'complaint', 2000);
+  const body = checkText(text, 'complaint', 2000);
   return ctx.store.transaction(() => {
     const vendor = ctx.store.vendors.byId(vendorId);
     if (!vendor) throw new BrokerError(404, 'unknown_vendor', 'no such vendor');

@@ -21,7 +21,7 @@ import { authView } from './pages/auth.ts';
 import { homeView } from './pages/home.ts';
 import { page } from './pages/layout.ts';
 import { dashboardLoginView, dashboardView, messageView, registeredView, vendorsView } from './pages/vendors.ts';
-import { returnView, withdrawalView } from './pages/withdrawal.ts';
+import { returnConfirmView, returnView, withdrawalView } from './pages/withdrawal.ts';
 import { clearSessionCookie, csrfOk, sessions, setSessionCookie, visitor } from './session.ts';
 
 /** Fixed notices chosen by `?msg=` after a redirect (never text from the URL itself). */
@@ -38,9 +38,15 @@ const send = (res: Response, status: number, title: string, body: Html): void =>
 
 const userOf = (res: Response): UserRecord | undefined => visitor(res).session?.user;
 
-/** Redirect to log-in unless there is a session. */
+/**
+ * Redirect to log-in unless there is a session. Pages behind it are one user's own: the delivery page and
+ * the `.mm` file hold the balls themselves (spendable money), so no cache, shared or browser, may keep them.
+ */
 function loggedIn(req: Request, res: Response, next: NextFunction): void {
-  if (userOf(res)) return next();
+  if (userOf(res)) {
+    res.set('Cache-Control', 'no-store');
+    return next();
+  }
   if (req.method === 'GET') return res.redirect(303, '/login');
   send(res, 401, 'Log in', messageView('Please log in', 'Your session has ended. Log in and try again.'));
 }
@@ -122,7 +128,9 @@ export function siteRouter(ctx: BrokerContext): express.Router {
 
   // Account.
   r.get('/account', loggedIn, (req, res) => {
-    const msg = typeof req.query.msg === 'string' ? MESSAGES[req.query.msg] : undefined;
+    // Own keys only: `?msg=__proto__` or `?msg=constructor` would otherwise reach Object.prototype.
+    const key = req.query.msg;
+    const msg = typeof key === 'string' && Object.hasOwn(MESSAGES, key) ? MESSAGES[key] : undefined;
     accountPage(res, userOf(res)!, 200, msg ? { ok: msg } : {});
   });
   r.post('/account/funds', loggedIn, async (req, res) => {
@@ -157,7 +165,11 @@ export function siteRouter(ctx: BrokerContext): express.Router {
       accountPage(res, user, d.status, { error: d.code === 'insufficient_funds' ? `${d.message}. Add funds first.` : d.message });
     }
   });
-  r.get('/account/return', loggedIn, (_req, res) => {
+  // The wallet extension returns every unspent coin as soon as a Send-Expired script is on a broker page, so
+  // that page is a state change: it answers only a CSRF-checked POST. A GET (which any site can cause with a
+  // link, and which carries the SameSite=Lax cookie) gets the button that sends that POST.
+  r.get('/account/return', loggedIn, (_req, res) => send(res, 200, 'Return unspent coins', returnConfirmView(visitor(res))));
+  r.post('/account/return', loggedIn, (_req, res) => {
     const user = userOf(res)!;
     const epochs = [...new Set(ctx.store.sets.withdrawalsOfUser(user.id, 1000).map((w) => w.epoch))];
     const messages = epochs.map((epoch) => ({ epoch, text: sendExpiredText(ctx, user.id, epoch) }));

@@ -117,7 +117,10 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
     <h2>Return unspent coins</h2>
     <p class="muted">Your wallet sends back the coins it has not spent, and your balance is credited one mill for each.
     Returned coins can no longer be spent.</p>
-    <form method="get" action="/account/return"><button class="secondary" type="submit">Return unspent coins</button></form>
+    <form method="post" action="/account/return">
+      ${csrfField(v)}
+      <button class="secondary" type="submit">Return unspent coins</button>
+    </form>
   </section>
   <section class="card" id="complaints">
     <h2>Complain about a site</h2>
@@ -131,7 +134,7 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
       : html`<p class="muted">No sites are registered yet.</p>`}
     ${d.complaints.length
       ? html`<h2 style="margin-top:1rem">Your complaints</h2><table><tbody>${d.complaints.map(
-          (c) => html`<tr><td>${when(c.createdAt)}</td><td class="mono">${c.vendorId}</td><td>${c.text}</td></tr>`,
+          (c) => html`<tr><td>${when(c.createdAt)}</td><td class="mono">${c.vendorId}</td><td style="white-space:pre-line">${c.text}</td></tr>`,
         )}</tbody></table>`
       : ''}
   </section>

@@ -7,7 +7,7 @@ import type { SetRecord, WithdrawalRecord } from '../../db/sets.ts';
 import { formatDollars } from '../../core/funds.ts';
 import { html, micromintScript, num, when, type Html } from '../html.ts';
 import type { Visitor } from '../session.ts';
-import { notice } from './layout.ts';
+import { csrfField, notice } from './layout.ts';
 
 /** The delivery page of a withdrawal. */
 export function withdrawalView(_v: Visitor, w: WithdrawalRecord, sets: SetRecord[], text: string, fresh: boolean): Html {
@@ -26,6 +26,21 @@ ${fresh ? notice('ok', `You bought ${sets.length} set(s): ${num(w.coins)} coins 
   <table><thead><tr><th>Set</th><th>Superbins</th><th class="r">Coins</th><th class="r">Price</th></tr></thead><tbody>
   ${sets.map((s, i) => html`<tr><td>${i + 1}</td><td class="mono">${s.superbins.join(', ')}</td><td class="r">${num(s.coins)}</td><td class="r">${formatDollars(s.priceMills)}</td></tr>`)}
   </tbody></table>
+  <p><a href="/account">Back to your account</a></p>
+</section>`;
+}
+
+/** The button that asks the wallet to return its unspent coins (a POST, so that no other site can). */
+export function returnConfirmView(v: Visitor): Html {
+  return html`
+<h1>Return unspent coins</h1>
+<section class="card">
+  <p>Your MicroMint wallet will send back the coins it has not spent, and your balance is credited one mill for each.
+  Returned coins can no longer be spent.</p>
+  <form method="post" action="/account/return">
+    ${csrfField(v)}
+    <button type="submit">Return unspent coins</button>
+  </form>
   <p><a href="/account">Back to your account</a></p>
 </section>`;
 }
