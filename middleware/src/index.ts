@@ -68,6 +68,9 @@ export interface MicroMintMiddleware extends RequestHandler {
 
 const newPaymentId = (): string => `pay_${randomBytes(12).toString('hex')}`;
 
+/** Longest paid URL: the broker's limit for a redeemed coin's URL, and a MicroMint header value's. */
+export const MAX_PAID_URL_LENGTH = 2048;
+
 /** The absolute URL of a request at this vendor: our origin, never the Host header. */
 function resourceUrl(vendorId: string, originalUrl: string): string {
   let pathAndQuery = originalUrl;
@@ -189,14 +192,24 @@ export function micromint(options: MicroMintOptions): MicroMintMiddleware {
       else next();
       return;
     }
+    if (url.length > MAX_PAID_URL_LENGTH) {
+      // The broker refuses a whole redemption batch holding a URL this long (and a MicroMint
+      // message header cannot carry it): a coin taken for it could never be redeemed and would
+      // block every batch after it. Refuse before asking for, or taking, any coin.
+      sendJsonError(res, 414, 'url_too_long', `A paid URL may be at most ${MAX_PAID_URL_LENGTH} characters; this one has ${url.length}.`);
+      return;
+    }
     const safe = method === 'GET' || method === 'HEAD';
-    if (safe && access.allows(req, url)) {
+    const header = req.headers['payment-signature'];
+    // A request carrying a payment is settled as a payment even inside the access window: the
+    // wallet marked those coins spent and waits for a receipt; served by the cookie instead, it
+    // would get none and keep the coins locked as pending.
+    if (safe && header === undefined && access.allows(req, url)) {
       res.locals.micromint = { price, coins: [], replay: false, viaCookie: true } satisfies PaidRequest;
       next();
       return;
     }
     const description = cfg.describe(req);
-    const header = req.headers['payment-signature'];
     const challenge = async (failure?: PaymentFailure, fallback?: EpochParams): Promise<void> => {
       const epoch = await challengeEpoch(res, fallback);
       if (epoch) sendPaymentRequired(req, res, settings, { url, price, epoch, ...(description ? { description } : {}) }, failure);
@@ -225,13 +238,20 @@ export function micromint(options: MicroMintOptions): MicroMintMiddleware {
       sendJsonError(res, 400, 'invalid_payment_header', check.message);
       return;
     }
+    // The payment is bound to method + URL; HEAD is a GET without the body.
+    const boundMethod = method === 'HEAD' ? 'GET' : method;
     if (check.kind === 'refused') {
+      // A retry of a payment recorded when its terms still held is served as paid, not refused.
+      const { retry } = check;
+      const prior = retry && store.findReplay ? await store.findReplay({ method: boundMethod, url, ...retry }) : undefined;
+      if (retry && prior) {
+        servePaid({ paymentId: prior.paymentId, userId: retry.userId, coinIds: retry.coins.map((c) => c.id), price, replay: true });
+        return;
+      }
       await challenge(check.failure, check.epoch);
       return;
     }
 
-    // The payment is bound to method + URL; HEAD is a GET without the body.
-    const boundMethod = method === 'HEAD' ? 'GET' : method;
     const outcome = await store.recordPayment({
       id: newPaymentId(),
       epoch: check.epoch.id,
@@ -259,28 +279,32 @@ export function micromint(options: MicroMintOptions): MicroMintMiddleware {
       return;
     }
 
-    const coinIds = check.coins.map((c) => c.id);
-    const receipt: SettlementResponse = {
-      success: true,
-      transaction: outcome.paymentId,
-      network: cfg.network,
-      payer: check.userId,
-      extensions: { micromint: { coins: coinIds } },
-    };
-    res.setHeader(PAYMENT_RESPONSE_HEADER, encodeHeader(receipt));
-    setCorsHeaders(res);
-    // Paid content must not land in shared caches.
-    res.setHeader('Cache-Control', 'private, no-store');
-    if (safe) access.issue(res, url);
-    res.locals.micromint = {
-      paymentId: outcome.paymentId,
-      userId: check.userId,
-      price,
-      coins: coinIds,
-      replay: outcome.status === 'replay',
-      viaCookie: false,
-    } satisfies PaidRequest;
-    next();
+    servePaid({ paymentId: outcome.paymentId, userId: check.userId, coinIds: check.coins.map((c) => c.id), price, replay: outcome.status === 'replay' });
+
+    /** Lets a recorded payment through, with its receipt and the access cookie. */
+    function servePaid(p: { paymentId: string; userId: string; coinIds: string[]; price: number; replay: boolean }): void {
+      const receipt: SettlementResponse = {
+        success: true,
+        transaction: p.paymentId,
+        network: cfg.network,
+        payer: p.userId,
+        extensions: { micromint: { coins: p.coinIds } },
+      };
+      res.setHeader(PAYMENT_RESPONSE_HEADER, encodeHeader(receipt));
+      setCorsHeaders(res);
+      // Paid content must not land in shared caches.
+      res.setHeader('Cache-Control', 'private, no-store');
+      if (safe) access.issue(res, url);
+      res.locals.micromint = {
+        paymentId: p.paymentId,
+        userId: p.userId,
+        price: p.price,
+        coins: p.coinIds,
+        replay: p.replay,
+        viaCookie: false,
+      } satisfies PaidRequest;
+      next();
+    }
   }
 
   const middleware = function micromintMiddleware(req: Request, res: Response, next: NextFunction): void {

@@ -7,6 +7,7 @@ import { newBatchId } from './sqlite-store.ts';
 import {
   classifyPayment,
   doubleSpendRefusal,
+  sameCoin,
   type BatchResult,
   type CoinStatus,
   type KnownCoin,
@@ -14,6 +15,7 @@ import {
   type PaymentOutcome,
   type RedemptionBatch,
   type Refusal,
+  type ReplayQuery,
   type StoredPayment,
   type VendorStats,
   type VendorStore,
@@ -58,11 +60,11 @@ export class MemoryVendorStore implements VendorStore {
     if (this.closed) throw new Error('the store is closed');
   }
 
-  async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
-    this.check();
+  /** The coins of `coinIds` already recorded in `epoch`. */
+  private knownCoins(epoch: string, coinIds: readonly string[]): KnownCoin[] {
     const known: KnownCoin[] = [];
-    for (const c of payment.coins) {
-      const coin = this.coins.get(`${payment.epoch} ${c.id}`);
+    for (const id of coinIds) {
+      const coin = this.coins.get(`${epoch} ${id}`);
       if (!coin) continue;
       const p = this.payments.get(coin.paymentId)!;
       known.push({
@@ -75,6 +77,23 @@ export class MemoryVendorStore implements VendorStore {
         paymentCoins: p.coinCount,
       });
     }
+    return known;
+  }
+
+  async findReplay(query: ReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined> {
+    this.check();
+    const verdict = classifyPayment(query, this.knownCoins(query.epoch, query.coins.map((c) => c.id)));
+    if (verdict.status !== 'replay') return undefined;
+    const same = query.coins.every((c) => {
+      const stored = this.coins.get(`${query.epoch} ${c.id}`);
+      return stored !== undefined && sameCoin(c.coin, stored.coin);
+    });
+    return same ? { paymentId: verdict.paymentId, paidAt: verdict.paidAt } : undefined;
+  }
+
+  async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
+    this.check();
+    const known = this.knownCoins(payment.epoch, payment.coins.map((c) => c.id));
     const verdict = classifyPayment(payment, known);
     if (verdict.status === 'replay') return verdict;
     if (verdict.status === 'already-spent') {

@@ -6,8 +6,11 @@
  * @module
  */
 import {
+  BALL_BYTES,
   coinId,
+  fromBase64,
   isExpired,
+  MAX_COINS_PER_PAYMENT,
   PaymentHeaderError,
   readMicromintPayload,
   readMicromintRequirements,
@@ -23,10 +26,22 @@ import type { PaymentCoin } from './store.ts';
 export type PaymentCheck =
   /** The header cannot be read: 400, nothing consumed. */
   | { kind: 'malformed'; message: string }
-  /** Readable but not acceptable: 402 again. */
-  | { kind: 'refused'; failure: PaymentFailure; epoch?: EpochParams }
+  /**
+   * Readable but not acceptable: 402 again. `retry` is set when the refusal is for terms that
+   * may have changed since the same coins were recorded (the price, the epoch's expiry, the
+   * epochs this process knows): the caller looks for that recorded payment first and serves it
+   * as a replay.
+   */
+  | { kind: 'refused'; failure: PaymentFailure; epoch?: EpochParams; retry?: RetryCandidate }
   /** Every coin verified: record it, then serve. */
   | { kind: 'valid'; epoch: EpochParams; userId: string; coins: PaymentCoin[] };
+
+/** The coins of a refused payment, to look up as a possibly recorded earlier payment. */
+export interface RetryCandidate {
+  epoch: string;
+  userId: string;
+  coins: PaymentCoin[];
+}
 
 /** What a scheme's checker knows of the request. */
 export interface PaymentContext {
@@ -74,6 +89,24 @@ function looseCoinIds(coins: unknown): RefusedCoinInfo[] {
   return out;
 }
 
+/** The payload's coins as a retry candidate when every one of them is strict base64 of a whole number of balls. */
+function strictRetry(epoch: string, payload: Record<string, unknown>): RetryCandidate | undefined {
+  const { userId, coins } = payload;
+  if (typeof userId !== 'string' || !Array.isArray(coins) || coins.length === 0 || coins.length > MAX_COINS_PER_PAYMENT) return undefined;
+  const out: PaymentCoin[] = [];
+  for (const c of coins) {
+    let coin: Uint8Array;
+    try {
+      coin = fromBase64(c as string);
+    } catch {
+      return undefined;
+    }
+    if (coin.length < 2 * BALL_BYTES || coin.length % BALL_BYTES !== 0) return undefined;
+    out.push({ id: coinId(coin), coin });
+  }
+  return { epoch, userId, coins: out };
+}
+
 /** The `micromint` scheme. */
 export const checkMicromintPayment: SchemeChecker = async (payment, ctx) => {
   try {
@@ -94,7 +127,12 @@ export const checkMicromintPayment: SchemeChecker = async (payment, ctx) => {
     return refuse('wrong-network', `this vendor takes coins of ${ctx.network}, not ${payment.accepted.network.slice(0, 300)}`);
 
   const epoch = await ctx.epochs.find(epochId);
-  if (!epoch) return refuse('unknown-epoch', `epoch ${epochId} is not known here`, looseCoinIds(payment.payload.coins));
+  if (!epoch) {
+    // Without the epoch the coins cannot be checked, but they may be a payment recorded before a
+    // restart forgot the epoch: the store compares them byte for byte with what it recorded.
+    const retry = strictRetry(epochId, payment.payload);
+    return { ...refuse('unknown-epoch', `epoch ${epochId} is not known here`, looseCoinIds(payment.payload.coins)), ...(retry ? { retry } : {}) };
+  }
 
   let pay: { userId: string; coins: Uint8Array[] };
   try {
@@ -103,11 +141,13 @@ export const checkMicromintPayment: SchemeChecker = async (payment, ctx) => {
     if (e instanceof PaymentHeaderError) return { kind: 'malformed', message: e.message };
     throw e;
   }
+  const retry: RetryCandidate = { epoch: epoch.id, userId: pay.userId, coins: pay.coins.map((coin) => ({ id: coinId(coin), coin })) };
   if (isExpired(epoch, ctx.now)) {
     const coins = pay.coins.map((coin) => ({ coin, reason: 'expired' as RefusalReason }));
     return {
       kind: 'refused',
       epoch,
+      retry,
       failure: {
         error: 'expired',
         detail: `epoch ${epoch.id} expired at ${epoch.expiresAt}`,
@@ -118,7 +158,7 @@ export const checkMicromintPayment: SchemeChecker = async (payment, ctx) => {
     };
   }
   if (pay.coins.length !== ctx.price)
-    return refuse('wrong-amount', `the price is ${ctx.price} coins, the payment holds ${pay.coins.length}`, [], epoch);
+    return { ...refuse('wrong-amount', `the price is ${ctx.price} coins, the payment holds ${pay.coins.length}`, [], epoch), retry };
 
   const verify = ctx.epochs.verifier(epoch);
   const bad: { coin: Uint8Array; reason: RefusalReason }[] = [];

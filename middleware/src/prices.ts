@@ -27,7 +27,32 @@ export function assertPrice(price: unknown, name = 'price'): asserts price is nu
 interface Glob {
   pattern: string;
   re: RegExp;
+  /** The same pattern without regard to case. */
+  reFolded: RegExp;
   price: number;
+}
+
+/**
+ * How the app matches its routes. Express's defaults are case-insensitive and non-strict (one
+ * trailing slash is optional), so `app.get('/api/quote')` also answers `/API/QUOTE` and
+ * `/api/quote/`: a price keyed `/api/quote` must cover those too, or they are served for free.
+ * A router created with its own `caseSensitive`/`strict` options is not visible from here.
+ */
+interface Routing {
+  caseSensitive: boolean;
+  strict: boolean;
+}
+
+function routingOf(req: Request): Routing {
+  const app = req.app as { get?: (setting: string) => unknown } | undefined;
+  const enabled = (setting: string): boolean => typeof app?.get === 'function' && app.get(setting) === true;
+  return { caseSensitive: enabled('case sensitive routing'), strict: enabled('strict routing') };
+}
+
+/** A path as the app's routing compares it: case folded unless case sensitive, one trailing slash dropped unless strict. */
+function routeKey(path: string, r: Routing): string {
+  const p = r.caseSensitive ? path : path.toLowerCase();
+  return !r.strict && p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
 /** Compiled `prices` option. */
@@ -53,7 +78,7 @@ export class PriceRules {
         assertPrice(price, `${name}["${route}"]`);
         if (route.includes('*')) {
           const source = route.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-          globs.push({ pattern: route, re: new RegExp(`^${source}$`), price });
+          globs.push({ pattern: route, re: new RegExp(`^${source}$`), reFolded: new RegExp(`^${source}$`, 'i'), price });
         } else exact.set(route, price);
       }
       // The most specific glob (most literal characters) wins.
@@ -62,8 +87,12 @@ export class PriceRules {
     });
   }
 
-  /** Price of `path` by the rules, in order; `undefined` when none prices it. */
+  /**
+   * Price of `path` by the rules, in order; `undefined` when none prices it. Map entries match
+   * the way the app's routes do (see {@link Routing}); an exact match as written wins.
+   */
   async priceOf(req: Request, path: string): Promise<number | undefined> {
+    let routing: Routing | undefined;
     for (const rule of this.rules) {
       if (typeof rule === 'function') {
         const price = await rule(req);
@@ -74,7 +103,11 @@ export class PriceRules {
       }
       const exact = rule.exact.get(path);
       if (exact !== undefined) return exact;
-      for (const g of rule.globs) if (g.re.test(path)) return g.price;
+      const r = (routing ??= routingOf(req));
+      const key = routeKey(path, r);
+      for (const [route, price] of rule.exact) if (routeKey(route, r) === key) return price;
+      const paths = r.strict ? [path] : [path, routeKey(path, { caseSensitive: true, strict: false })];
+      for (const g of rule.globs) if (paths.some((p) => (r.caseSensitive ? g.re : g.reFolded).test(p))) return g.price;
     }
     return undefined;
   }

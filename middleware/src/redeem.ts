@@ -129,7 +129,7 @@ async function sendBatch(
   if (!res.ok) throw new RedeemError(`the broker answered ${res.status} ${text.slice(0, 200)}: ${keep}`, batch.batchId);
   let answer: BrokerRedeemResponse;
   try {
-    answer = parseRedeemResponse(JSON.parse(text), batch.batchId);
+    answer = parseRedeemResponse(JSON.parse(text), batch.batchId, batch.coins.map((c) => c.coinId));
   } catch (e) {
     throw new RedeemError(`the broker's answer to batch ${batch.batchId} is not valid (${(e as Error).message}): ${keep}`, batch.batchId, {
       cause: e,
@@ -138,8 +138,14 @@ async function sendBatch(
   return answer;
 }
 
-/** Checks the broker's answer against the contract. */
-export function parseRedeemResponse(json: unknown, batchId: string): BrokerRedeemResponse {
+/**
+ * Checks the broker's answer against the contract. With `coinIds` (the batch as sent), the
+ * results must answer each of those coins exactly once and no other: an answer that leaves coins
+ * out is not one the coins can be closed on (they would go out again in a new batch, where a
+ * broker that did redeem them sees double spends, and a broker that keeps leaving them out is
+ * asked again for ever), so it fails like a lost answer and the batch is resent under its id.
+ */
+export function parseRedeemResponse(json: unknown, batchId: string, coinIds?: readonly string[]): BrokerRedeemResponse {
   const o = json as Record<string, unknown> | null;
   if (typeof o !== 'object' || o === null) throw new TypeError('answer is not an object');
   if (o.batchId !== batchId) throw new RangeError(`answer is for batch ${String(o.batchId)}`);
@@ -155,5 +161,15 @@ export function parseRedeemResponse(json: unknown, batchId: string): BrokerRedee
       ...(x.status === 'refused' ? { reason: typeof x.reason === 'string' ? x.reason : 'refused' } : {}),
     };
   });
+  if (coinIds) {
+    const unanswered = new Map<string, number>();
+    for (const id of coinIds) unanswered.set(id, (unanswered.get(id) ?? 0) + 1);
+    for (const r of results) {
+      const left = unanswered.get(r.coinId);
+      if (!left) throw new RangeError(`results name coin ${r.coinId.slice(0, 64)}, which is not in the batch or is answered twice`);
+      unanswered.set(r.coinId, left - 1);
+    }
+    if (results.length !== coinIds.length) throw new RangeError(`results answer ${results.length} of the batch's ${coinIds.length} coins`);
+  }
   return { batchId, credited: o.credited as number, creditedMills: o.creditedMills as number, results };
 }

@@ -12,6 +12,7 @@ import { astring } from '@micromint/shared';
 import {
   classifyPayment,
   doubleSpendRefusal,
+  sameCoin,
   type BatchResult,
   type CoinStatus,
   type KnownCoin,
@@ -20,6 +21,7 @@ import {
   type RedeemCoin,
   type RedemptionBatch,
   type Refusal,
+  type ReplayQuery,
   type StoredPayment,
   type VendorStats,
   type VendorStore,
@@ -140,12 +142,33 @@ export class SqliteVendorStore implements VendorStore {
       .run(r.at, r.epoch, r.userId, r.method, r.url, r.reason, JSON.stringify(r.coinIds), r.detail ?? null);
   }
 
-  async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
+  /** The coins of `coinIds` already recorded in `epoch`. */
+  private knownCoins(epoch: string, coinIds: readonly string[]): KnownCoin[] {
     const lookup = this.db.prepare(`
       SELECT c.coin_id AS coinId, c.payment_id AS paymentId, c.user_id AS userId, p.method AS method,
              c.url AS url, c.paid_at AS paidAt, p.coin_count AS paymentCoins
       FROM coins c JOIN payments p ON p.id = c.payment_id
       WHERE c.epoch = ? AND c.coin_id = ?`);
+    const known: KnownCoin[] = [];
+    for (const id of coinIds) {
+      const row = lookup.get(epoch, id) as KnownCoin | undefined;
+      if (row) known.push(row);
+    }
+    return known;
+  }
+
+  async findReplay(query: ReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined> {
+    const verdict = classifyPayment(query, this.knownCoins(query.epoch, query.coins.map((c) => c.id)));
+    if (verdict.status !== 'replay') return undefined;
+    const bytes = this.db.prepare(`SELECT coin FROM coins WHERE epoch = ? AND coin_id = ?`).pluck();
+    const same = query.coins.every((c) => {
+      const stored = bytes.get(query.epoch, c.id) as Buffer | undefined;
+      return stored !== undefined && sameCoin(c.coin, stored);
+    });
+    return same ? { paymentId: verdict.paymentId, paidAt: verdict.paidAt } : undefined;
+  }
+
+  async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
     const insertPayment = this.db.prepare(
       `INSERT INTO payments (id, epoch, user_id, method, url, price, coin_count, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -153,11 +176,7 @@ export class SqliteVendorStore implements VendorStore {
       `INSERT INTO coins (epoch, coin_id, coin, user_id, url, payment_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     return this.db.transaction((): PaymentOutcome => {
-      const known: KnownCoin[] = [];
-      for (const c of payment.coins) {
-        const row = lookup.get(payment.epoch, c.id) as KnownCoin | undefined;
-        if (row) known.push(row);
-      }
+      const known = this.knownCoins(payment.epoch, payment.coins.map((c) => c.id));
       const verdict = classifyPayment(payment, known);
       if (verdict.status === 'replay') return verdict;
       if (verdict.status === 'already-spent') {

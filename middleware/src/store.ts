@@ -39,6 +39,19 @@ export type PaymentOutcome =
   /** Some coins were seen before (or repeat inside the payment): nothing recorded but the refusal. */
   | { status: 'already-spent'; coinIds: string[] };
 
+/** A payment to look up as a possible replay: its coins, and what it is bound to. */
+export interface ReplayQuery {
+  epoch: string;
+  userId: string;
+  method: string;
+  url: string;
+  /** The coins as sent; a replay must repeat the recorded coins byte for byte, not just their ids. */
+  coins: PaymentCoin[];
+}
+
+/** What {@link classifyPayment} looks at in a payment. */
+export type ClassifiedPayment = Pick<NewPayment, 'userId' | 'method' | 'url'> & { coins: readonly { id: string }[] };
+
 /** A refused payment attempt, for the refusal log. */
 export interface Refusal {
   /** ISO 8601 time of the attempt. */
@@ -145,6 +158,16 @@ export interface VendorStore {
    * as `pending`.
    */
   recordPayment(payment: NewPayment): Promise<PaymentOutcome>;
+  /**
+   * The recorded payment that `query` repeats (what {@link recordPayment} would call a `replay`),
+   * without changing anything. The middleware asks it before refusing a payment for terms that
+   * may have moved on since it was recorded (a price change, an epoch that expired since): a
+   * retry after a lost answer is then served as paid instead of being called "not taken".
+   * A replay here is {@link classifyPayment}'s, and every coin's bytes must equal the recorded
+   * coin's (the coins were not verified against an epoch: an id alone must not pass).
+   * Optional, so stores written before it still work (they refuse such retries).
+   */
+  findReplay?(query: ReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined>;
   /** Appends a refused attempt to the refusal log. */
   recordRefusal(refusal: Refusal): Promise<void>;
   /**
@@ -167,6 +190,9 @@ export interface VendorStore {
   close(): Promise<void>;
 }
 
+/** Byte equality of a coin as sent and as recorded. */
+export const sameCoin = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
 /** A coin already in the store, as {@link classifyPayment} needs it. */
 export interface KnownCoin {
   coinId: string;
@@ -184,7 +210,7 @@ export interface KnownCoin {
  * `known` lists the payment's coins that are already recorded (same epoch).
  */
 export function classifyPayment(
-  payment: NewPayment,
+  payment: ClassifiedPayment,
   known: readonly KnownCoin[],
 ): { status: 'new' } | { status: 'replay'; paymentId: string; paidAt: string } | { status: 'already-spent'; coinIds: string[] } {
   const seen = new Set<string>();

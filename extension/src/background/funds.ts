@@ -98,7 +98,12 @@ export class FundsService {
   }
 }
 
-/** Reads the broker's answer to POST /api/credit. */
+/**
+ * Reads the broker's answer to POST /api/credit. Only a 2xx carrying the broker's JSON (whole
+ * `credited` and `creditedMills`) closes the return as credited: any other 2xx (a captive portal,
+ * a proxy's page) is no answer, so the return stays pending and goes out again with the next
+ * Send-Expired (the broker credits a ball once, so resending is safe).
+ */
 export function interpretCreditAnswer(status: number, body: string): ReturnOutcome {
   let json: Record<string, unknown> = {};
   try {
@@ -108,13 +113,10 @@ export function interpretCreditAnswer(status: number, body: string): ReturnOutco
     // not JSON: the status decides
   }
   if (status >= 200 && status < 300) {
-    const credited = Number(json.credited);
-    const creditedMills = Number(json.creditedMills);
-    return {
-      kind: 'credited',
-      credited: Number.isSafeInteger(credited) && credited >= 0 ? credited : 0,
-      creditedMills: Number.isSafeInteger(creditedMills) && creditedMills >= 0 ? creditedMills : 0,
-    };
+    const { credited, creditedMills } = json;
+    const whole = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+    if (!whole(credited) || !whole(creditedMills)) return { kind: 'failed', error: `HTTP ${status} without the broker's answer` };
+    return { kind: 'credited', credited, creditedMills };
   }
   const reason = typeof json.error === 'string' ? json.error : typeof json.message === 'string' ? json.message : `HTTP ${status}`;
   return status >= 400 && status < 500 ? { kind: 'refused', error: reason } : { kind: 'failed', error: reason };

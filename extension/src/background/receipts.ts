@@ -7,6 +7,7 @@ import {
   decodeSettlementResponse,
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
+  type SettlementResponse,
 } from '@micromint/shared';
 import type { CoinRefusal } from '../wallet/index.ts';
 import { refusedCoins, stripFragment } from './challenges.ts';
@@ -31,25 +32,28 @@ export const headerValue = (headers: readonly HeaderLike[] | undefined, name: st
 
 /**
  * Classifies the response to a request that carried a payment.
- * - 2xx with PAYMENT-RESPONSE `success: true`: paid.
+ * - PAYMENT-RESPONSE `success: true`, whatever the status: paid. The vendor sets the receipt only
+ *   once the coins are recorded, before the site's own handler runs, and that handler may still
+ *   answer 400, 404, 500 or a redirect: the coins are the vendor's all the same.
  * - 402: refused, with the reason and the refused coins from PAYMENT-REQUIRED.
- * - 400: the vendor could not read the payment header and consumed nothing: refused.
+ * - 400 without a receipt: the vendor could not read the payment header and consumed nothing: refused.
  * - anything else, or 2xx without a receipt: unsettled.
  * @example
  * classifyRetryResponse(200, [{ name: 'payment-response', value: header }]); // { kind: 'paid', ... }
  */
 export function classifyRetryResponse(statusCode: number, headers: readonly HeaderLike[] | undefined): RetryOutcome {
+  const receiptHeader = headerValue(headers, PAYMENT_RESPONSE_HEADER);
+  let receipt: SettlementResponse | undefined;
+  try {
+    receipt = receiptHeader ? decodeSettlementResponse(receiptHeader) : undefined;
+  } catch {
+    receipt = undefined;
+  }
+  if (receipt?.success) return { kind: 'paid', transaction: receipt.transaction };
   if (statusCode >= 200 && statusCode < 300) {
-    const receipt = headerValue(headers, PAYMENT_RESPONSE_HEADER);
-    if (!receipt) return { kind: 'unsettled', why: `HTTP ${statusCode} without ${PAYMENT_RESPONSE_HEADER}` };
-    try {
-      const s = decodeSettlementResponse(receipt);
-      return s.success
-        ? { kind: 'paid', transaction: s.transaction }
-        : { kind: 'refused', error: s.errorReason ?? 'refused', refused: refusedCoins(s.extensions) };
-    } catch {
-      return { kind: 'unsettled', why: `unreadable ${PAYMENT_RESPONSE_HEADER}` };
-    }
+    if (!receiptHeader) return { kind: 'unsettled', why: `HTTP ${statusCode} without ${PAYMENT_RESPONSE_HEADER}` };
+    if (!receipt) return { kind: 'unsettled', why: `unreadable ${PAYMENT_RESPONSE_HEADER}` };
+    return { kind: 'refused', error: receipt.errorReason ?? 'refused', refused: refusedCoins(receipt.extensions) };
   }
   if (statusCode === 402) {
     try {

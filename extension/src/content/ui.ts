@@ -3,6 +3,7 @@
  * open shadow root on a fixed element id so page styles cannot restyle it and tests can reach it.
  * @module
  */
+import { onUserClick } from './user-click.ts';
 
 /** Element id of the payment prompt. */
 export const PROMPT_ID = 'micromint-prompt';
@@ -93,7 +94,8 @@ export function askToPay(info: PromptInfo): Promise<'pay' | 'decline'> {
       row.append(el('button', { 'data-action': 'decline', type: 'button' }, 'Decline'), el('button', { 'data-action': 'pay', type: 'button' }, `Pay ${plural(info.price, 'coin')}`));
       card.append(row);
     });
-    root.querySelector('[data-action="pay"]')!.addEventListener('click', () => {
+    // Only a person may say yes: the page's scripts can reach this open shadow root.
+    onUserClick(root.querySelector('[data-action="pay"]')!, () => {
       root.querySelectorAll('button').forEach((b) => (b.disabled = true));
       root.querySelector('[data-action="pay"]')!.textContent = 'Paying…';
       resolve('pay');

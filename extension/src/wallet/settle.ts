@@ -5,6 +5,7 @@
 import type { WalletDb } from './db.ts';
 import { WalletError } from './errors.ts';
 import type { CoinRefusal, PaymentRecord } from './schema.ts';
+import { newestPending } from './spend.ts';
 import { abortQuietly } from './tx.ts';
 
 /** Reasons that mean the vendor (or someone before it) took the coin: it must never be offered again. */
@@ -130,8 +131,7 @@ export async function markRefused(
 
 /** The newest pending payment for `url` at `vendorId`: what to resend after a lost response. */
 export async function pendingPaymentFor(db: WalletDb, url: string, vendorId: string): Promise<PaymentRecord | undefined> {
-  const all = await db.getAllFromIndex('payments', 'by-url', url);
-  return all.filter((p) => p.state === 'pending' && p.vendorId === vendorId).sort((a, b) => b.createdAt - a.createdAt)[0];
+  return newestPending(await db.getAllFromIndex('payments', 'by-url', url), vendorId);
 }
 
 /** The latest payments, newest first. */

@@ -49,6 +49,10 @@ export interface Funds {
   makeable: number;
 }
 
+/** The newest of `payments` still pending for `vendorId`: what a URL's next payment must resend. */
+export const newestPending = (payments: readonly PaymentRecord[], vendorId: string): PaymentRecord | undefined =>
+  payments.filter((p) => p.state === 'pending' && p.vendorId === vendorId).sort((a, b) => b.createdAt - a.createdAt)[0];
+
 /** The stores a spend touches; the read-only count opens the same set so both share {@link loadEpoch}. */
 const SPEND_STORES = ['epochs', 'sets', 'balls', 'meta', 'payments', 'history'] as const;
 type SpendTx = IDBPTransaction<WalletSchema, (typeof SPEND_STORES)[number][], IDBTransactionMode>;
@@ -95,6 +99,9 @@ export async function fundsFor(db: WalletDb, q: { epoch: string; broker: string;
  * with its exact PAYMENT-SIGNATURE value, in ONE readwrite transaction. Everything between the
  * reads and the writes is synchronous, so the transaction cannot commit half-way, and two spends
  * never see the same unspent ball (IndexedDB runs overlapping readwrite transactions one at a time).
+ * A payment still pending for the same URL and vendor is returned instead, unchanged: it is to be
+ * sent again byte for byte (the vendor answers a repeat as already paid), and checking for it in
+ * this same transaction means two tabs or two fetch() calls racing for one URL pay it once.
  * Throws {@link InsufficientFundsError} (nothing written) when the wallet cannot make enough coins.
  * @example
  * const payment = await spend(db, { url, vendorId, broker, epoch, price: 2, requirement });
@@ -108,6 +115,11 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
   const now = req.now ?? Date.now();
   const tx = db.transaction([...SPEND_STORES], 'readwrite');
   try {
+    const pending = newestPending(await tx.objectStore('payments').index('by-url').getAll(req.url), req.vendorId);
+    if (pending) {
+      await tx.done;
+      return pending;
+    }
     const loaded = await loadEpoch(tx, req.epoch, req.broker, now);
     if (!loaded) throw new InsufficientFundsError(req.price, 0, 0);
     const vh = vendorOffsets(loaded.params, req.vendorId);
