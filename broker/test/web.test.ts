@@ -138,30 +138,43 @@ describe('web pages', () => {
     assert.equal(tb.broker.store.vendors.byId('http://x.example'), undefined);
   });
 
-  test('complaints from enough distinct users disable a vendor, which then gets 403 at redemption', async () => {
+  test('complaints from enough paying customers disable a vendor, which then gets 403 at redemption', async () => {
     const { json: v } = await postJson(`${tb.base}/api/vendors`, { origin: 'http://127.0.0.1:4301', name: 'Bad shop' });
-    const buyer = new Browser(tb.base);
-    await buyer.signUp('ivy@example.com');
-    await buyer.addFunds('2');
-    const fw = decodeFundsWithdrawn((await buyer.buy(1)).text);
-    const coin = coinsFor(fw, v.vendorId)[0]!;
     const complain = async (b: Browser) => b.post('/account/complaints', { vendorId: v.vendorId, text: 'Took my coins, showed nothing' }, { csrf: await b.csrf('/account') });
-    const u1 = new Browser(tb.base);
-    await u1.signUp('jack@example.com');
-    assert.equal((await complain(u1)).res.status, 303);
-    assert.equal((await complain(u1)).res.status, 303); // the same user twice counts once
+    const customer = async (email: string) => {
+      const b = new Browser(tb.base);
+      await b.signUp(email);
+      await b.addFunds('2');
+      const fw = decodeFundsWithdrawn((await b.buy(1)).text);
+      return { b, fw, coin: coinsFor(fw, v.vendorId)[0]! };
+    };
+    const jack = await customer('jack@example.com');
+    const kate = await customer('kate@example.com');
+    // Free sign-ups who never paid this vendor cannot disable it, however many they are.
+    const stranger = new Browser(tb.base);
+    await stranger.signUp('mallory@example.com');
+    assert.equal((await complain(stranger)).res.status, 303);
+    // Customers complain before the vendor has redeemed their coins (the usual order).
+    assert.equal((await complain(jack.b)).res.status, 303);
+    assert.equal((await complain(jack.b)).res.status, 303); // the same user twice counts once
+    assert.equal((await complain(kate.b)).res.status, 303);
     assert.equal(tb.broker.store.vendors.byId(v.vendorId)!.disabled, false);
-    assert.match((await u1.get('/account')).text, /Took my coins, showed nothing/);
-    const u2 = new Browser(tb.base);
-    await u2.signUp('kate@example.com');
-    const second = await complain(u2);
-    assert.equal(second.res.headers.get('location'), '/account?msg=complaint-disabled#complaints');
+    assert.match((await jack.b.get('/account')).text, /Took my coins, showed nothing/);
+    // Redeeming their coins makes them paying customers: their complaints now count.
+    const paid = await postJson(
+      `${tb.base}/api/redeem`,
+      { batchId: 'd0', coins: [entry(jack.fw, jack.coin, v.vendorId), entry(kate.fw, kate.coin, v.vendorId)] },
+      { authorization: `Bearer ${v.apiKey}` },
+    );
+    assert.equal(paid.status, 200);
+    assert.equal(paid.json.credited, 2);
     assert.equal(tb.broker.store.vendors.byId(v.vendorId)!.disabled, true);
-    const r = await postJson(`${tb.base}/api/redeem`, { batchId: 'd1', coins: [entry(fw, coin, v.vendorId)] }, { authorization: `Bearer ${v.apiKey}` });
+    const more = coinsFor(jack.fw, v.vendorId)[1]!;
+    const r = await postJson(`${tb.base}/api/redeem`, { batchId: 'd1', coins: [entry(jack.fw, more, v.vendorId)] }, { authorization: `Bearer ${v.apiKey}` });
     assert.equal(r.status, 403);
     assert.equal(r.json.error, 'vendor_disabled');
-    assert.equal(tb.broker.store.db.prepare('SELECT count(*) FROM redemption_batches').pluck().get(), 0);
-    const unknown = await u2.post('/account/complaints', { vendorId: 'http://nobody.example', text: 'x' }, { csrf: await u2.csrf('/account') });
+    assert.equal(tb.broker.store.db.prepare("SELECT count(*) FROM redemption_batches WHERE batch_id = 'd1'").pluck().get(), 0);
+    const unknown = await kate.b.post('/account/complaints', { vendorId: 'http://nobody.example', text: 'x' }, { csrf: await kate.b.csrf('/account') });
     assert.equal(unknown.res.status, 404);
   });
 });

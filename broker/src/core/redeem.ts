@@ -4,6 +4,7 @@
  * and is recorded as a double spend. Invalid coins are set aside with the reason.
  * @module
  */
+import { reviewComplaints } from './vendors.ts';
 import {
   BALL_BYTES,
   aobject,
@@ -201,6 +202,8 @@ export function redeemBatch(ctx: BrokerContext, vendor: VendorRecord, req: Redee
       store.accounts.post('vendor', vendor.id, credited, 'redemption', req.batchId, `Redeemed ${credited} coin(s), batch ${req.batchId}`, at);
     const answer: RedeemAnswer = { batchId: req.batchId, credited, creditedMills: credited, results };
     store.vendors.insertBatch(vendor.id, req.batchId, digest, JSON.stringify(answer), credited, results.length - credited, at);
+    // New customers of this vendor may turn earlier complaints into a majority that disables it.
+    if (credited > 0) reviewComplaints(ctx, vendor.id, at);
     return answer;
   });
 }

@@ -95,7 +95,23 @@ export function vendorSummary(ctx: BrokerContext, v: VendorRecord): VendorSummar
 }
 
 /**
- * Files a complaint; when `complaintThreshold` distinct users have complained the vendor is disabled.
+ * Disables a vendor once `complaintThreshold` different paying customers (users whose coins it
+ * redeemed) have complained about it. Runs when a complaint is filed and after each redemption,
+ * since a reader usually complains before the vendor has redeemed that day's coins.
+ * Call inside a store transaction.
+ * @returns whether this call disabled the vendor
+ */
+export function reviewComplaints(ctx: BrokerContext, vendorId: string, at: string): boolean {
+  const vendor = ctx.store.vendors.byId(vendorId);
+  if (!vendor || vendor.disabled) return false;
+  const customers = ctx.store.complaints.distinctCustomers(vendorId);
+  if (customers < ctx.complaintThreshold) return false;
+  ctx.store.vendors.disable(vendorId, `${customers} paying customers complained`, at);
+  return true;
+}
+
+/**
+ * Files a complaint; see {@link reviewComplaints} for when complaints disable a vendor.
  * @returns whether this complaint disabled the vendor
  */
 export function fileComplaint(ctx: BrokerContext, userId: string, vendorId: unknown, text: unknown): { disabled: boolean } {
@@ -106,11 +122,6 @@ export function fileComplaint(ctx: BrokerContext, userId: string, vendorId: unkn
     if (!vendor) throw new BrokerError(404, 'unknown_vendor', 'no such vendor');
     const at = ctx.now().toISOString();
     ctx.store.complaints.insert(userId, vendor.id, body, at);
-    const users = ctx.store.complaints.distinctUsers(vendor.id);
-    if (!vendor.disabled && users >= ctx.complaintThreshold) {
-      ctx.store.vendors.disable(vendor.id, `${users} users complained`, at);
-      return { disabled: true };
-    }
-    return { disabled: false };
+    return { disabled: reviewComplaints(ctx, vendor.id, at) };
   });
 }

@@ -124,6 +124,7 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
   </section>
   <section class="card" id="complaints">
     <h2>Complain about a site</h2>
+    <p class="muted">MicroMint has no refunds: tell the broker. When enough of a site's paying customers complain, it can no longer redeem coins.</p>
     ${d.vendors.length
       ? html`<form class="stack" method="post" action="/account/complaints" id="complaint-form">
       ${csrfField(v)}
