@@ -41,6 +41,7 @@ export function createBroker(options: BrokerOptions): Broker {
     sessionTtl: resolved.sessionTtl,
     maxSetsPerPurchase: resolved.maxSetsPerPurchase,
     maxDepositMills: resolved.maxDepositMills,
+    authAttemptsPerMinute: resolved.authAttemptsPerMinute,
   };
   return { app: createApp(context), store, options: resolved, context, close: () => store.close() };
 }

@@ -21,6 +21,8 @@ export interface BrokerOptions {
   maxSetsPerPurchase?: number;
   /** Largest single deposit in mills; default 100,000 ($100). */
   maxDepositMills?: number;
+  /** Log-in and sign-up attempts one IP address may make per minute; default 20. */
+  authAttemptsPerMinute?: number;
   /** The clock (tests move it); default `() => new Date()`. */
   now?: () => Date;
 }
@@ -68,7 +70,9 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   aint(maxSetsPerPurchase, 1, 1000, 'maxSetsPerPurchase');
   const maxDepositMills = o.maxDepositMills ?? 100_000;
   aint(maxDepositMills, 1, 1e12, 'maxDepositMills');
+  const authAttemptsPerMinute = o.authAttemptsPerMinute ?? 20;
+  aint(authAttemptsPerMinute, 1, 1_000_000, 'authAttemptsPerMinute');
   const now = o.now ?? (() => new Date());
   if (typeof now !== 'function') throw new TypeError('now must be a function');
-  return { dbPath: o.dbPath, publicUrl, fundingProviders, complaintThreshold, sessionTtl, maxSetsPerPurchase, maxDepositMills, now };
+  return { dbPath: o.dbPath, publicUrl, fundingProviders, complaintThreshold, sessionTtl, maxSetsPerPurchase, maxDepositMills, authAttemptsPerMinute, now };
 }

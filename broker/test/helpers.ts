@@ -39,7 +39,8 @@ export async function startBroker(o: Partial<BrokerOptions> & { mint?: boolean }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const { mint = true, ...options } = o;
-  const broker = createBroker({ dbPath: join(dir, 'broker.db'), publicUrl: base, ...options });
+  // Tests sign many users up from one address: a generous budget unless a test sets its own.
+  const broker = createBroker({ dbPath: join(dir, 'broker.db'), publicUrl: base, authAttemptsPerMinute: 10_000, ...options });
   server.on('request', broker.app);
   const summary = mint ? await mintEpoch({ store: broker.store, params: PARAMETER_SETS.test, workers: 2 }) : undefined;
   return {

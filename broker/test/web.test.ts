@@ -198,3 +198,24 @@ describe('createBroker options', () => {
     ok.close();
   });
 });
+
+describe('log-in and sign-up attempts are limited per address', () => {
+  test('past the budget: 429 with the form, no account made, RateLimit headers', async () => {
+    const tb = await startBroker({ mint: false, authAttemptsPerMinute: 3 });
+    try {
+      const b = new Browser(tb.base);
+      for (let i = 0; i < 3; i++) {
+        const r = await b.post('/login', { email: 'nobody@example.com', password: 'wrong password' }, { csrf: await b.csrf('/login') });
+        assert.equal(r.res.status, 401);
+      }
+      const limited = await b.post('/signup', { email: 'late@example.com', password: 'correct horse battery' }, { csrf: await b.csrf('/signup') });
+      assert.equal(limited.res.status, 429);
+      assert.match(limited.text, /Too many attempts/);
+      assert.match(limited.text, /id="signup-form"/);
+      assert.ok(limited.res.headers.get('ratelimit-policy'));
+      assert.equal(tb.broker.store.db.prepare('SELECT count(*) FROM users').pluck().get(), 0);
+    } finally {
+      await tb.stop();
+    }
+  });
+});

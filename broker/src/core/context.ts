@@ -20,4 +20,6 @@ export interface BrokerContext {
   maxSetsPerPurchase: number;
   /** Largest single deposit, in mills. */
   maxDepositMills: number;
+  /** Log-in and sign-up attempts per IP address per minute. */
+  authAttemptsPerMinute: number;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import { MICROMINT_MIME } from '@micromint/shared';
 import type { UserRecord } from '../db/accounts.ts';
 import type { BrokerContext } from '../core/context.ts';
@@ -89,9 +90,20 @@ export function siteRouter(ctx: BrokerContext): express.Router {
 
   r.get('/', (_req, res) => send(res, 200, 'MicroMint', homeView(visitor(res), publicStats(ctx))));
 
-  // Sign up / log in / log out.
+  // Sign up / log in / log out. Each attempt costs a 32 MiB scrypt and may guess a password:
+  // one budget per IP address for both forms.
+  const authLimit = rateLimit({
+    windowMs: 60_000,
+    limit: ctx.authAttemptsPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (req, res) => {
+      const kind = req.path === '/signup' ? 'signup' : 'login';
+      send(res, 429, kind === 'signup' ? 'Sign up' : 'Log in', authView(visitor(res), kind, { error: 'Too many attempts from your address: wait a minute, then try again.' }));
+    },
+  });
   r.get('/signup', (_req, res) => send(res, 200, 'Sign up', authView(visitor(res), 'signup')));
-  r.post('/signup', async (req, res) => {
+  r.post('/signup', authLimit, async (req, res) => {
     const email = str(req.body, 'email');
     try {
       const user = await signUp(ctx, email, str(req.body, 'password'));
@@ -106,7 +118,7 @@ export function siteRouter(ctx: BrokerContext): express.Router {
     }
   });
   r.get('/login', (_req, res) => send(res, 200, 'Log in', authView(visitor(res), 'login')));
-  r.post('/login', async (req, res) => {
+  r.post('/login', authLimit, async (req, res) => {
     const email = str(req.body, 'email');
     const user = await logIn(ctx, email, str(req.body, 'password'));
     if (!user) {
