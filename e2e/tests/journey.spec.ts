@@ -195,6 +195,18 @@ test('redeeming the same coins again is refused as a double spend and pays nobod
   expect(account.doubleSpends).toBe(12);
 });
 
+test("the vendor's dashboard at the broker shows its balance, redemptions and double spends", async ({ ctx, broker, shop }) => {
+  const dash = await ctx.newPage();
+  await dash.goto(`${broker.url}/vendors/dashboard`);
+  await dash.locator('#dashboard-form input[name=apiKey]').fill(vendorKey(shop.dataDir));
+  await dash.locator('#dashboard-form button[type=submit]').click();
+  await expect(dash.locator('#vendor-balance')).toHaveAttribute('data-mills', '12');
+  await expect(dash.locator('#vendor-redeemed .n')).toHaveText('12');
+  await expect(dash.locator('#vendor-double-spends .n')).toHaveText('12');
+  await screenshot(dash, 'broker-vendor-dashboard');
+  await dash.close();
+});
+
 test('a forged coin sent by plain HTTP gets 402 and no content', async ({ shop }) => {
   const challenge = await fetch(shop.url + PAID_2);
   expect(challenge.status).toBe(402);
