@@ -111,14 +111,7 @@ export type BatchResult =
   | { batchId: string; answeredAt: string; failed: string };
 
 /** A recorded payment with its coins. */
-export interface StoredPayment {
-  id: string;
-  epoch: string;
-  userId: string;
-  method: string;
-  url: string;
-  price: number;
-  paidAt: string;
+export interface StoredPayment extends Omit<NewPayment, 'coins'> {
   coins: { id: string; status: CoinStatus; reason?: string; batchId?: string }[];
 }
 
