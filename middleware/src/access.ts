@@ -30,9 +30,9 @@ export class AccessCookies {
     return createHmac('sha256', this.secret).update(`${url}\n${expiry}`).digest();
   }
 
-  /** Sets the cookie for `url` on `res` (no-op when the window is 0). */
-  issue(res: Response, url: string, now = Date.now()): void {
-    if (this.windowSeconds === 0) return;
+  /** Sets the cookie for `url` on `res` (no-op when the window is 0); returns the `Set-Cookie` value set. */
+  issue(res: Response, url: string, now = Date.now()): string | undefined {
+    if (this.windowSeconds === 0) return undefined;
     const expiry = Math.floor(now / 1000) + this.windowSeconds;
     let header: string;
     try {
@@ -44,9 +44,19 @@ export class AccessCookies {
         secure: this.secure,
       });
     } catch {
-      return; // a path the cookie syntax cannot carry: the buyer simply pays again next time
+      return undefined; // a path the cookie syntax cannot carry: the buyer simply pays again next time
     }
     res.append('Set-Cookie', header);
+    return header;
+  }
+
+  /** Takes back a cookie {@link issue} set on `res` whose headers are not sent yet (the payment was taken back). */
+  withdraw(res: Response, header: string): void {
+    const set = res.getHeader('Set-Cookie');
+    const list = Array.isArray(set) ? set : typeof set === 'string' ? [set] : [];
+    const rest = list.filter((c) => c !== header);
+    if (rest.length) res.setHeader('Set-Cookie', rest);
+    else res.removeHeader('Set-Cookie');
   }
 
   /** True when `req` carries a valid, unexpired cookie for `url`. */

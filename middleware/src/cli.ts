@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { RedeemError } from './errors.ts';
 import { coinsToDollars } from './paywall.ts';
-import { redeemPending, type RedeemReport } from './redeem.ts';
+import { deadlineWarning, redeemDeadlines, redeemPending, type RedeemReport } from './redeem.ts';
 import { SqliteVendorStore } from './sqlite-store.ts';
 import type { VendorStats } from './store.ts';
 
@@ -130,6 +130,9 @@ export async function main(
         return 1;
       }
       throw e;
+    } finally {
+      // Coins still pending of an epoch whose redemption period (kept from the broker) ends soon.
+      for (const d of redeemDeadlines(await store.pendingByEpoch(), await store.epochs(), Date.now())) err(deadlineWarning(d));
     }
   } finally {
     await store.close();

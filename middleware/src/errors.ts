@@ -61,3 +61,12 @@ export class RedeemError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * The store could not be read or written (disk full, a read-only file, a database gone away).
+ * Paid URLs answer `503 store_unavailable` with `Retry-After`; nothing was taken. `cause` holds the
+ * store's own error, which is logged once and never sent to the client.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}

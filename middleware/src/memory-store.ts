@@ -3,10 +3,10 @@
  * throw-away demos (everything is lost when the process ends).
  * @module
  */
-import { newBatchId } from './sqlite-store.ts';
 import {
   classifyPayment,
   doubleSpendRefusal,
+  newBatchId,
   sameCoin,
   type BatchResult,
   type CoinStatus,
@@ -16,6 +16,7 @@ import {
   type RedemptionBatch,
   type Refusal,
   type ReplayQuery,
+  type StoredEpoch,
   type StoredPayment,
   type VendorStats,
   type VendorStore,
@@ -48,7 +49,8 @@ interface MemBatch {
  * const mm = micromint({ vendorId, broker, store: new MemoryVendorStore() });
  */
 export class MemoryVendorStore implements VendorStore {
-  private readonly payments = new Map<string, Omit<StoredPayment, 'coins'> & { coinCount: number }>();
+  private readonly payments = new Map<string, Omit<StoredPayment, 'coins'> & { coinCount: number; replayed?: boolean }>();
+  private readonly savedEpochs = new Map<string, string>();
   /** Coins in insertion order, keyed by `epoch coinId`. */
   private readonly coins = new Map<string, MemCoin>();
   private readonly batches = new Map<string, MemBatch>();
@@ -88,14 +90,52 @@ export class MemoryVendorStore implements VendorStore {
       const stored = this.coins.get(`${query.epoch} ${c.id}`);
       return stored !== undefined && sameCoin(c.coin, stored.coin);
     });
-    return same ? { paymentId: verdict.paymentId, paidAt: verdict.paidAt } : undefined;
+    if (!same) return undefined;
+    this.payments.get(verdict.paymentId)!.replayed = true;
+    return { paymentId: verdict.paymentId, paidAt: verdict.paidAt };
+  }
+
+  async unrecordPayment(paymentId: string): Promise<boolean> {
+    this.check();
+    const p = this.payments.get(paymentId);
+    if (!p || p.replayed) return false;
+    const coins = [...this.coins.entries()].filter(([, c]) => c.paymentId === paymentId);
+    if (coins.some(([, c]) => c.status !== 'pending' || c.batchId !== undefined)) return false;
+    for (const [key] of coins) this.coins.delete(key);
+    this.payments.delete(paymentId);
+    return true;
+  }
+
+  async saveEpoch(epoch: StoredEpoch): Promise<void> {
+    this.check();
+    this.savedEpochs.delete(epoch.id);
+    this.savedEpochs.set(epoch.id, JSON.stringify(epoch));
+  }
+
+  async epochs(): Promise<StoredEpoch[]> {
+    this.check();
+    return [...this.savedEpochs.values()].map((json) => JSON.parse(json) as StoredEpoch);
+  }
+
+  async probe(): Promise<void> {
+    this.check();
+  }
+
+  async pendingByEpoch(): Promise<{ epoch: string; pending: number }[]> {
+    this.check();
+    const counts = new Map<string, number>();
+    for (const c of this.coins.values()) if (c.status === 'pending') counts.set(c.epoch, (counts.get(c.epoch) ?? 0) + 1);
+    return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([epoch, pending]) => ({ epoch, pending }));
   }
 
   async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
     this.check();
     const known = this.knownCoins(payment.epoch, payment.coins.map((c) => c.id));
     const verdict = classifyPayment(payment, known);
-    if (verdict.status === 'replay') return verdict;
+    if (verdict.status === 'replay') {
+      this.payments.get(verdict.paymentId)!.replayed = true;
+      return verdict;
+    }
     if (verdict.status === 'already-spent') {
       await this.recordRefusal(doubleSpendRefusal(payment, verdict.coinIds));
       return verdict;
@@ -166,7 +206,7 @@ export class MemoryVendorStore implements VendorStore {
     this.check();
     const found = this.payments.get(id);
     if (!found) return undefined;
-    const { coinCount: _count, ...p } = found;
+    const { coinCount: _count, replayed: _replayed, ...p } = found;
     const coins = [...this.coins.values()]
       .filter((c) => c.paymentId === id)
       .map((c) => ({ id: c.coinId, status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.batchId ? { batchId: c.batchId } : {}) }));

@@ -40,6 +40,14 @@ export interface MicroMintOptions {
   dbPath?: string;
   /** Seconds a browser that paid for a URL may view it again without paying; 0 turns it off (default 600). */
   accessWindowSeconds?: number;
+  /**
+   * Seconds after a payment during which the same payment sent again (a wallet's retry after a
+   * lost answer or a crash) is served as paid; later it is refused as `already-spent`, so a leaked
+   * `PAYMENT-SIGNATURE` is not a key for ever (default 3600, from 60 to 604800).
+   */
+  replayWindowSeconds?: number;
+  /** The clock, in milliseconds since 1970 (default `Date.now`): payment times, windows, epoch expiry. */
+  now?: () => number;
   /** Key of the access cookies' HMAC, at least 32 bytes (default: random per process, with a warning). */
   secret?: string | Uint8Array;
   /** Renders the HTML 402 page (default: a plain page with the price and a link to the wallet). */
@@ -58,6 +66,7 @@ export const DEFAULTS = {
   accessWindowSeconds: 600,
   maxTimeoutSeconds: 60,
   epochRefreshSeconds: 60,
+  replayWindowSeconds: 3600,
 } as const;
 
 const KNOWN = new Set<string>([
@@ -71,6 +80,8 @@ const KNOWN = new Set<string>([
   'store',
   'dbPath',
   'accessWindowSeconds',
+  'replayWindowSeconds',
+  'now',
   'secret',
   'paywall',
   'maxTimeoutSeconds',
@@ -92,6 +103,8 @@ export interface Settings {
   store: VendorStore | undefined;
   dbPath: string;
   accessWindowSeconds: number;
+  replayWindowSeconds: number;
+  now: () => number;
   secret: Uint8Array;
   secure: boolean;
   paywall: PaywallRenderer;
@@ -157,6 +170,10 @@ export function resolveOptions(options: MicroMintOptions): Settings {
 
   const accessWindowSeconds = o.accessWindowSeconds ?? DEFAULTS.accessWindowSeconds;
   aint(accessWindowSeconds, 0, 366 * 86_400, 'accessWindowSeconds');
+  const replayWindowSeconds = o.replayWindowSeconds ?? DEFAULTS.replayWindowSeconds;
+  aint(replayWindowSeconds, 60, 7 * 86_400, 'replayWindowSeconds');
+  if (o.now !== undefined && typeof o.now !== 'function') throw new TypeError('now must be a function returning milliseconds since 1970');
+  const now = o.now ?? Date.now;
 
   const logger = o.logger ?? console;
   if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function')
@@ -207,6 +224,8 @@ export function resolveOptions(options: MicroMintOptions): Settings {
     store: o.store,
     dbPath,
     accessWindowSeconds,
+    replayWindowSeconds,
+    now,
     secret,
     secure: o.vendorId.startsWith('https:'),
     paywall: o.paywall ?? defaultPaywall,

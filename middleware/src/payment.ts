@@ -58,6 +58,22 @@ export interface PaymentContext {
 /** Checks one scheme's payment; schemes are looked up by `accepted.scheme`. */
 export type SchemeChecker = (payment: PaymentPayload, ctx: PaymentContext) => Promise<PaymentCheck>;
 
+/** What a payment carries, read without checking it: who sent it and the ids of its coins. */
+export interface CarriedPayment {
+  payer?: string;
+  /** Ids of the coins (or the scheme's units) the payment holds, as far as they can be read. */
+  ids: string[];
+}
+
+/**
+ * One payment scheme this vendor takes (x402's server half of a scheme): how its payments are
+ * checked, and what one carries, for a receipt that gives it back untaken (a free URL).
+ */
+export interface PaymentScheme {
+  check: SchemeChecker;
+  carried(payment: PaymentPayload): CarriedPayment;
+}
+
 const refuse = (error: string, detail?: string, refused: RefusedCoinInfo[] = [], epoch?: EpochParams): PaymentCheck => ({
   kind: 'refused',
   failure: { error, refused, ...(detail ? { detail } : {}) },
@@ -73,15 +89,15 @@ export function normalizeUrl(url: string): string | undefined {
   }
 }
 
-/** Best-effort coin ids of coins that could not be decoded against an epoch (first 16 bytes). */
-function looseCoinIds(coins: unknown): RefusedCoinInfo[] {
+/** Best-effort ids of coins that cannot be decoded against an epoch: each strict base64 coin of at least one ball. */
+function looseCoinIds(coins: unknown): string[] {
   if (!Array.isArray(coins)) return [];
-  const out: RefusedCoinInfo[] = [];
-  for (const c of coins.slice(0, 1000)) {
+  const out: string[] = [];
+  for (const c of coins.slice(0, MAX_COINS_PER_PAYMENT)) {
     if (typeof c !== 'string') continue;
     try {
-      const bytes = Buffer.from(c, 'base64');
-      if (bytes.length >= 16) out.push({ coinId: coinId(bytes), reason: 'unknown-epoch' });
+      const bytes = fromBase64(c);
+      if (bytes.length >= BALL_BYTES) out.push(coinId(bytes));
     } catch {
       // not base64: nothing to name
     }
@@ -131,7 +147,8 @@ export const checkMicromintPayment: SchemeChecker = async (payment, ctx) => {
     // Without the epoch the coins cannot be checked, but they may be a payment recorded before a
     // restart forgot the epoch: the store compares them byte for byte with what it recorded.
     const retry = strictRetry(epochId, payment.payload);
-    return { ...refuse('unknown-epoch', `epoch ${epochId} is not known here`, looseCoinIds(payment.payload.coins)), ...(retry ? { retry } : {}) };
+    const refused = looseCoinIds(payment.payload.coins).map((id) => ({ coinId: id, reason: 'unknown-epoch' }));
+    return { ...refuse('unknown-epoch', `epoch ${epochId} is not known here`, refused), ...(retry ? { retry } : {}) };
   }
 
   let pay: { userId: string; coins: Uint8Array[] };
@@ -183,5 +200,12 @@ export const checkMicromintPayment: SchemeChecker = async (payment, ctx) => {
   return { kind: 'valid', epoch, userId: pay.userId, coins: good };
 };
 
+/** What a `micromint` payment carries: its user id and the ids of the coins it lists. */
+export function micromintCarried(payment: PaymentPayload): CarriedPayment {
+  const { userId, coins } = payment.payload;
+  // The payer is only echoed back (base64 JSON), so any short string will do.
+  return { ...(typeof userId === 'string' && userId.length > 0 && userId.length <= 128 ? { payer: userId } : {}), ids: looseCoinIds(coins) };
+}
+
 /** Payment schemes this vendor takes, by name; a second scheme (e.g. `payword`) is added here. */
-export const SCHEMES: Readonly<Record<string, SchemeChecker>> = { micromint: checkMicromintPayment };
+export const SCHEMES: Readonly<Record<string, PaymentScheme>> = { micromint: { check: checkMicromintPayment, carried: micromintCarried } };

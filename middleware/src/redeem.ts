@@ -173,3 +173,49 @@ export function parseRedeemResponse(json: unknown, batchId: string, coinIds?: re
   }
   return { batchId, credited: o.credited as number, creditedMills: o.creditedMills as number, results };
 }
+
+/** How long before an epoch's `redeemBy` its pending coins are warned about: 48 hours. */
+export const REDEEM_WARNING_SECONDS = 48 * 3600;
+
+/** Pending coins of an epoch whose `redeemBy` is near, or past. */
+export interface RedeemDeadline {
+  epoch: string;
+  /** Coins of the epoch not yet answered by the broker. */
+  pending: number;
+  /** ISO 8601: the broker takes the epoch's coins until then. */
+  redeemBy: string;
+  /** Seconds left until `redeemBy` (negative once past). */
+  secondsLeft: number;
+}
+
+/**
+ * The epochs whose pending coins must reach the broker within `warnSeconds` (or should have):
+ * `pending` from `VendorStore.pendingByEpoch`, `epochs` with the `redeemBy` their broker gave.
+ * @example
+ * redeemDeadlines([{ epoch: 'e1', pending: 3 }], [{ id: 'e1', redeemBy: '2026-12-08T00:00:00Z' }], Date.now());
+ */
+export function redeemDeadlines(
+  pending: readonly { epoch: string; pending: number }[],
+  epochs: readonly { id: string; redeemBy?: string }[],
+  now: number,
+  warnSeconds = REDEEM_WARNING_SECONDS,
+): RedeemDeadline[] {
+  const by = new Map(epochs.filter((e) => e.redeemBy !== undefined).map((e) => [e.id, e.redeemBy!]));
+  const out: RedeemDeadline[] = [];
+  for (const p of pending) {
+    const redeemBy = by.get(p.epoch);
+    const at = redeemBy === undefined ? NaN : Date.parse(redeemBy);
+    if (p.pending < 1 || !Number.isFinite(at)) continue;
+    const secondsLeft = Math.floor((at - now) / 1000);
+    if (secondsLeft <= warnSeconds) out.push({ epoch: p.epoch, pending: p.pending, redeemBy: redeemBy!, secondsLeft });
+  }
+  return out;
+}
+
+/** A warning line for a deadline, for the log or the CLI. */
+export function deadlineWarning(d: RedeemDeadline): string {
+  const coins = d.pending === 1 ? '1 coin' : `${d.pending} coins`;
+  if (d.secondsLeft <= 0) return `micromint: ${coins} of epoch ${d.epoch} were not redeemed by ${d.redeemBy}: the broker may refuse them`;
+  const left = d.secondsLeft >= 3600 ? `${Math.floor(d.secondsLeft / 3600)} h` : `${Math.max(1, Math.floor(d.secondsLeft / 60))} min`;
+  return `micromint: ${coins} of epoch ${d.epoch} are not redeemed yet and must reach the broker by ${d.redeemBy} (in ${left}): redeem them before then`;
+}

@@ -6,12 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { astring } from '@micromint/shared';
 import {
   classifyPayment,
   doubleSpendRefusal,
+  newBatchId,
   sameCoin,
   type BatchResult,
   type CoinStatus,
@@ -22,6 +22,7 @@ import {
   type RedemptionBatch,
   type Refusal,
   type ReplayQuery,
+  type StoredEpoch,
   type StoredPayment,
   type VendorStats,
   type VendorStore,
@@ -72,6 +73,21 @@ const MIGRATIONS: readonly string[] = [
     reason      TEXT NOT NULL,
     coin_ids    TEXT NOT NULL,
     detail      TEXT
+  );
+  `,
+  `
+  -- Set when a request was served the payment again as a replay: it is then never un-recorded.
+  ALTER TABLE payments ADD COLUMN replayed_at TEXT;
+  -- Epochs fetched from the broker, so that a restart verifies coins while the broker is down.
+  CREATE TABLE epochs (
+    id          TEXT PRIMARY KEY,
+    params      TEXT NOT NULL,
+    saved_at    TEXT NOT NULL
+  );
+  -- One row rewritten by probe(): a health check that the file takes writes.
+  CREATE TABLE probes (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    at          TEXT NOT NULL
   );
   `,
 ];
@@ -157,15 +173,65 @@ export class SqliteVendorStore implements VendorStore {
     return known;
   }
 
+  private markReplayed(paymentId: string, at: string): void {
+    this.db.prepare(`UPDATE payments SET replayed_at = ? WHERE id = ?`).run(at, paymentId);
+  }
+
   async findReplay(query: ReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined> {
-    const verdict = classifyPayment(query, this.knownCoins(query.epoch, query.coins.map((c) => c.id)));
-    if (verdict.status !== 'replay') return undefined;
-    const bytes = this.db.prepare(`SELECT coin FROM coins WHERE epoch = ? AND coin_id = ?`).pluck();
-    const same = query.coins.every((c) => {
-      const stored = bytes.get(query.epoch, c.id) as Buffer | undefined;
-      return stored !== undefined && sameCoin(c.coin, stored);
-    });
-    return same ? { paymentId: verdict.paymentId, paidAt: verdict.paidAt } : undefined;
+    return this.db.transaction(() => {
+      const verdict = classifyPayment(query, this.knownCoins(query.epoch, query.coins.map((c) => c.id)));
+      if (verdict.status !== 'replay') return undefined;
+      const bytes = this.db.prepare(`SELECT coin FROM coins WHERE epoch = ? AND coin_id = ?`).pluck();
+      const same = query.coins.every((c) => {
+        const stored = bytes.get(query.epoch, c.id) as Buffer | undefined;
+        return stored !== undefined && sameCoin(c.coin, stored);
+      });
+      if (!same) return undefined;
+      this.markReplayed(verdict.paymentId, new Date().toISOString());
+      return { paymentId: verdict.paymentId, paidAt: verdict.paidAt };
+    }).immediate();
+  }
+
+  async unrecordPayment(paymentId: string): Promise<boolean> {
+    return this.db.transaction((): boolean => {
+      const p = this.db.prepare(`SELECT replayed_at FROM payments WHERE id = ?`).get(paymentId) as { replayed_at: string | null } | undefined;
+      if (!p || p.replayed_at !== null) return false;
+      const claimed = this.db
+        .prepare(`SELECT COUNT(*) FROM coins WHERE payment_id = ? AND (status <> 'pending' OR batch_id IS NOT NULL)`)
+        .pluck()
+        .get(paymentId) as number;
+      if (claimed > 0) return false;
+      this.db.prepare(`DELETE FROM coins WHERE payment_id = ?`).run(paymentId);
+      this.db.prepare(`DELETE FROM payments WHERE id = ?`).run(paymentId);
+      return true;
+    }).immediate();
+  }
+
+  async saveEpoch(epoch: StoredEpoch): Promise<void> {
+    astring(epoch.id, 'epoch.id', 64);
+    this.db
+      .prepare(
+        `INSERT INTO epochs (id, params, saved_at) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET params = excluded.params, saved_at = excluded.saved_at`,
+      )
+      .run(epoch.id, JSON.stringify(epoch), new Date().toISOString());
+  }
+
+  async epochs(): Promise<StoredEpoch[]> {
+    const rows = this.db.prepare(`SELECT params FROM epochs ORDER BY saved_at, id`).pluck().all() as string[];
+    return rows.map((r) => JSON.parse(r) as StoredEpoch);
+  }
+
+  async probe(): Promise<void> {
+    this.db
+      .prepare(`INSERT INTO probes (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`)
+      .run(new Date().toISOString());
+  }
+
+  async pendingByEpoch(): Promise<{ epoch: string; pending: number }[]> {
+    return this.db
+      .prepare(`SELECT epoch, COUNT(*) AS pending FROM coins WHERE status = 'pending' GROUP BY epoch ORDER BY epoch`)
+      .all() as { epoch: string; pending: number }[];
   }
 
   async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
@@ -178,7 +244,10 @@ export class SqliteVendorStore implements VendorStore {
     return this.db.transaction((): PaymentOutcome => {
       const known = this.knownCoins(payment.epoch, payment.coins.map((c) => c.id));
       const verdict = classifyPayment(payment, known);
-      if (verdict.status === 'replay') return verdict;
+      if (verdict.status === 'replay') {
+        this.markReplayed(verdict.paymentId, payment.paidAt);
+        return verdict;
+      }
       if (verdict.status === 'already-spent') {
         this.insertRefusal(doubleSpendRefusal(payment, verdict.coinIds));
         return verdict;
@@ -306,5 +375,4 @@ export class SqliteVendorStore implements VendorStore {
   }
 }
 
-/** A fresh batch id: `rb_` + 24 hex characters. */
-export const newBatchId = (): string => `rb_${randomBytes(12).toString('hex')}`;
+export { newBatchId } from './store.ts';

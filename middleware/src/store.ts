@@ -4,6 +4,8 @@
  * `SqliteVendorStore`, and `MemoryVendorStore` serves tests.
  * @module
  */
+import { randomBytes } from 'node:crypto';
+import type { EpochParamsJson } from '@micromint/shared';
 
 /** One coin of a payment, verified and about to be recorded. */
 export interface PaymentCoin {
@@ -118,6 +120,14 @@ export interface StoredPayment extends Omit<NewPayment, 'coins'> {
 /** Redemption status of a recorded coin. */
 export type CoinStatus = 'pending' | 'credited' | 'refused';
 
+/** An epoch as a store keeps it: its JSON form (key in hex), with the broker's optional dates. */
+export interface StoredEpoch extends EpochParamsJson {
+  /** Coins of the epoch must reach the broker by then (ISO 8601), when the broker says so. */
+  redeemBy?: string;
+  /** From then the broker takes unspent coins of the epoch back (ISO 8601), when the broker says so. */
+  returnsFrom?: string;
+}
+
 /** Counts over the whole store. */
 export interface VendorStats {
   payments: number;
@@ -148,7 +158,10 @@ export interface VendorStore {
    * (same method, URL and user) is a `replay` and changes nothing; a payment with a coin seen
    * before otherwise, or a coin repeated inside it, is `already-spent` and is added to the refusal
    * log (the same as {@link recordRefusal}); any other payment is recorded with all its coins
-   * as `pending`.
+   * as `pending`. A replay marks the recorded payment as served again, so that
+   * {@link unrecordPayment} never takes back a payment another request was served for; it changes
+   * nothing else. Whether a replay is still served is the middleware's call (its replay window,
+   * {@link withinReplayWindow}).
    */
   recordPayment(payment: NewPayment): Promise<PaymentOutcome>;
   /**
@@ -157,10 +170,27 @@ export interface VendorStore {
    * may have moved on since it was recorded (a price change, an epoch that expired since): a
    * retry after a lost answer is then served as paid instead of being called "not taken".
    * A replay here is {@link classifyPayment}'s, and every coin's bytes must equal the recorded
-   * coin's (the coins were not verified against an epoch: an id alone must not pass).
+   * coin's (the coins were not verified against an epoch: an id alone must not pass). A payment
+   * found is marked as served again, as by {@link recordPayment}; nothing else changes.
    * Optional, so stores written before it still work (they refuse such retries).
    */
   findReplay?(query: ReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined>;
+  /**
+   * Takes back a payment that was recorded and then not served (the site answered 5xx), in ONE
+   * transaction, and only when nothing else has a claim on it: every coin is still `pending` and
+   * in no redemption batch, and no request was served the payment again as a replay. Returns true
+   * when the payment and its coins are gone (the coins are the user's again and may be spent
+   * anew), false when it stays as it was. Optional: without it such a payment stays recorded.
+   */
+  unrecordPayment?(paymentId: string): Promise<boolean>;
+  /** Keeps an epoch's parameters, replacing one of the same id, so that a restarted vendor verifies coins without the broker. Optional. */
+  saveEpoch?(epoch: StoredEpoch): Promise<void>;
+  /** The epochs kept by {@link saveEpoch}. Optional. */
+  epochs?(): Promise<StoredEpoch[]>;
+  /** Checks that the store can record now, with a small durable write; throws when it cannot. Optional (health checks then use {@link stats}). */
+  probe?(): Promise<void>;
+  /** Pending coins (not yet answered by the broker) by epoch. Optional (`redeem()` warns with it when an epoch's `redeemBy` nears). */
+  pendingByEpoch?(): Promise<{ epoch: string; pending: number }[]>;
   /** Appends a refused attempt to the refusal log. */
   recordRefusal(refusal: Refusal): Promise<void>;
   /**
@@ -182,6 +212,9 @@ export interface VendorStore {
   /** Releases the store's resources; further calls fail. */
   close(): Promise<void>;
 }
+
+/** A fresh redemption batch id: `rb_` + 24 hex characters. */
+export const newBatchId = (): string => `rb_${randomBytes(12).toString('hex')}`;
 
 /** Byte equality of a coin as sent and as recorded. */
 export const sameCoin = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -220,6 +253,16 @@ export function classifyPayment(
     );
   if (replay) return { status: 'replay', paymentId: first.paymentId, paidAt: first.paidAt };
   return { status: 'already-spent', coinIds: known.map((k) => k.coinId) };
+}
+
+/**
+ * The replay window: a payment recorded at `paidAt` may be served again as a replay until
+ * `windowSeconds` after it, inclusive (`now` in milliseconds since 1970). Later, the same payment
+ * is refused as `already-spent`. An unreadable `paidAt` is outside every window.
+ */
+export function withinReplayWindow(paidAt: string, now: number, windowSeconds: number): boolean {
+  const at = Date.parse(paidAt);
+  return Number.isFinite(at) && now - at <= windowSeconds * 1000;
 }
 
 /** The refusal a store records when a payment reuses coins it has seen (a double spend). */

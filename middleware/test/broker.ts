@@ -22,6 +22,8 @@ export interface TestBroker extends Running {
   mode: RedeemMode;
   /** The epoch served as current (settable). */
   epoch: EpochParams | undefined;
+  /** Further fields sent in the current epoch's JSON (e.g. `redeemBy`), settable. */
+  epochExtra: Record<string, unknown>;
   /** Registers a vendor directly, returning its API key. */
   register(origin: string): string;
 }
@@ -39,6 +41,7 @@ export async function startBroker(o: { epochs: EpochParams[] }): Promise<TestBro
     epochCalls: 0,
     mode: 'ok' as RedeemMode,
     epoch: o.epochs[0],
+    epochExtra: {} as Record<string, unknown>,
   };
   const register = (origin: string): string => {
     const key = `mmk_${randomBytes(16).toString('hex')}`;
@@ -53,7 +56,7 @@ export async function startBroker(o: { epochs: EpochParams[] }): Promise<TestBro
       return;
     }
     known.set(state.epoch.id, state.epoch);
-    res.json({ epoch: epochToJson(state.epoch), broker: running.url, coinValueMills: 1 });
+    res.json({ epoch: { ...epochToJson(state.epoch), ...state.epochExtra }, broker: running.url, coinValueMills: 1 });
   });
 
   app.post('/api/vendors', (req, res) => {

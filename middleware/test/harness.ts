@@ -3,7 +3,7 @@
  */
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import {
   decodePaymentRequired,
   decodeSettlementResponse,
   encodeHeader,
+  encodePayment,
+  MICROMINT_MIME,
   micromintPayload,
   micromintRequirements,
   X402_VERSION,
@@ -89,6 +91,39 @@ export function paymentHeader(o: {
   };
   return encodeHeader(payload);
 }
+
+/** The Payment message (MicroMint-1.0) a wallet POSTs as the body of a large payment. */
+export function paymentMessage(o: { url: string; vendorId: string; epoch: EpochParams; userId: string; coins: Uint8Array[] }): string {
+  return encodePayment(o.epoch, { url: o.url, vendorId: o.vendorId, userId: o.userId, epoch: o.epoch.id, coins: o.coins });
+}
+
+/** POSTs a Payment message to `url`, as a wallet pays in the body. */
+export const payInBody = (url: string, message: string, headers: Record<string, string> = {}): Promise<Response> =>
+  fetch(url, { method: 'POST', headers: { 'content-type': MICROMINT_MIME, ...headers }, body: message });
+
+/** A raw answer, for responses whose headers are over fetch's 16 KiB (a receipt naming 1000 coins). */
+export interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** A request through node:http that takes response headers up to 256 KiB, as browsers do. */
+export function rawRequest(url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: o.method ?? 'GET', headers: o.headers ?? {}, maxHeaderSize: 256 * 1024 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
+/** Decoded PAYMENT-RESPONSE of a raw answer. */
+export const rawReceiptOf = (res: RawAnswer): SettlementResponse => decodeSettlementResponse(res.headers['payment-response']);
 
 /** Decoded PAYMENT-REQUIRED of a response. */
 export const challengeOf = (res: Response): PaymentRequired => decodePaymentRequired(res.headers.get('payment-required'));

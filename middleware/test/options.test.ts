@@ -62,6 +62,10 @@ describe('micromint() options', () => {
     ['description wrong type', { description: 5 as unknown as string }, TypeError],
     ['unknown option (typo)', { acessWindowSeconds: 5 }, RangeError],
     ['epochRefreshSeconds fraction', { epochRefreshSeconds: 0.5 }, TypeError],
+    ['replayWindowSeconds under a minute', { replayWindowSeconds: 59 }, RangeError],
+    ['replayWindowSeconds over a week', { replayWindowSeconds: 7 * 86_400 + 1 }, RangeError],
+    ['replayWindowSeconds a fraction', { replayWindowSeconds: 90.5 }, TypeError],
+    ['now not a function', { now: 5 as unknown as () => number }, TypeError],
   ];
   for (const [what, patch, type] of bad) {
     it(`throws at construction: ${what}`, () => {

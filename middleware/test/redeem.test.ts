@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { coinId } from '@micromint/shared';
 import { main } from '../src/cli.ts';
-import { redeemPending, RedeemError, SqliteVendorStore } from '../src/index.ts';
+import { redeemDeadlines, redeemPending, RedeemError, REDEEM_WARNING_SECONDS, SqliteVendorStore } from '../src/index.ts';
 import { startBroker, type TestBroker } from './broker.ts';
 import { freePort, paymentHeader, tempDir } from './harness.ts';
 import { mintEpoch, userId, Wallet, type Mint } from './mint.ts';
@@ -161,6 +161,25 @@ describe('redeem (MMVendorRedeem)', () => {
     } finally {
       await vendor.close();
     }
+  });
+});
+
+describe('redeemBy deadlines', () => {
+  it('name the epochs with pending coins whose redeemBy is at most REDEEM_WARNING_SECONDS away, or past', () => {
+    const now = Date.parse('2030-01-01T00:00:00Z');
+    const at = (s: number) => new Date(now + s * 1000).toISOString();
+    const epochs = [
+      { id: 'near', redeemBy: at(REDEEM_WARNING_SECONDS) },
+      { id: 'far', redeemBy: at(REDEEM_WARNING_SECONDS + 1) },
+      { id: 'past', redeemBy: at(-60) },
+      { id: 'none' },
+      { id: 'done', redeemBy: at(10) },
+    ];
+    const pending = ['near', 'far', 'past', 'none', 'unknown'].map((epoch) => ({ epoch, pending: 3 })).concat([{ epoch: 'done', pending: 0 }]);
+    assert.deepEqual(redeemDeadlines(pending, epochs, now), [
+      { epoch: 'near', pending: 3, redeemBy: at(REDEEM_WARNING_SECONDS), secondsLeft: REDEEM_WARNING_SECONDS },
+      { epoch: 'past', pending: 3, redeemBy: at(-60), secondsLeft: -60 },
+    ]);
   });
 });
 

@@ -91,6 +91,61 @@ for (const [name, make] of stores) {
       await s.close();
     });
 
+    it('unrecordPayment takes back a payment only when nothing else claims it, in full', async () => {
+      const s = make();
+      const p = payment();
+      await s.recordPayment(p);
+      const before = await s.stats();
+      const other = payment();
+      await s.recordPayment(other);
+      assert.equal(await s.unrecordPayment!(other.id), true);
+      assert.equal(await s.payment(other.id), undefined);
+      assert.deepEqual(await s.stats(), before, 'the payment and its coins are gone, nothing else');
+      assert.equal((await s.recordPayment(payment({ coins: other.coins, url: 'http://127.0.0.1:4001/b.html' }))).status, 'recorded', 'its coins are free again');
+      assert.equal(await s.unrecordPayment!(other.id), false, 'gone already');
+      assert.equal(await s.unrecordPayment!('pay_nope'), false);
+
+      // Served again as a replay (by recordPayment or findReplay): it stays.
+      const r1 = payment();
+      await s.recordPayment(r1);
+      assert.equal((await s.recordPayment({ ...r1, id: 'pay_retry' })).status, 'replay');
+      assert.equal(await s.unrecordPayment!(r1.id), false);
+      const r2 = payment();
+      await s.recordPayment(r2);
+      assert.ok(await s.findReplay!({ epoch: r2.epoch, userId: r2.userId, method: r2.method, url: r2.url, coins: r2.coins }));
+      assert.equal(await s.unrecordPayment!(r2.id), false);
+      // Taken into a redemption batch: it stays.
+      const batch = await s.unredeemed(1000);
+      const b = payment();
+      await s.recordPayment(b);
+      assert.ok(batch);
+      await s.unredeemed(1000); // the open batch comes back; b is not in it
+      assert.equal(await s.unrecordPayment!(b.id), true, 'a coin outside every batch can still be taken back');
+      assert.equal(await s.unrecordPayment!(p.id), false, 'its coins are in the open batch');
+      assert.ok(await s.payment(p.id));
+      await s.close();
+    });
+
+    it('keeps epochs (replacing by id, with their extra fields), counts pending coins by epoch, and probes', async () => {
+      const s = make();
+      const e1 = { id: 'e1', key: '00'.repeat(32), t: 4, u: 8, v: 6, k: 4, fixed: 0, expiresAt: '2030-01-01T00:00:00Z' };
+      await s.saveEpoch!(e1);
+      await s.saveEpoch!({ ...e1, id: 'e2' });
+      await s.saveEpoch!({ ...e1, redeemBy: '2030-01-08T00:00:00Z' });
+      const kept = await s.epochs!();
+      assert.deepEqual(kept.map((e) => e.id).sort(), ['e1', 'e2']);
+      assert.equal(kept.find((e) => e.id === 'e1')?.redeemBy, '2030-01-08T00:00:00Z');
+      await s.recordPayment(payment());
+      await s.recordPayment(payment({ epoch: 'e2', coins: [coin()], price: 1 }));
+      assert.deepEqual(await s.pendingByEpoch!(), [
+        { epoch: 'e1', pending: 2 },
+        { epoch: 'e2', pending: 1 },
+      ]);
+      await s.probe!();
+      await s.close();
+      await assert.rejects(s.probe!());
+    });
+
     it('batches: the id is stored before sending, an unanswered batch comes back unchanged, answers mark coins', async () => {
       const s = make();
       const p1 = payment();
@@ -172,8 +227,29 @@ describe('SqliteVendorStore on disk', () => {
     assert.deepEqual([st.payments, st.coins, st.refusals, st.openBatches, st.inOpenBatch], [1, 2, 1, 1, 2]);
     assert.equal((await reopened.unredeemed(10))?.batchId, batch?.batchId);
     const tables = reopened.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
-    assert.deepEqual(tables.filter((t) => !String(t).startsWith('sqlite_')), ['coins', 'payments', 'redemption_batches', 'refusals']);
+    assert.deepEqual(tables.filter((t) => !String(t).startsWith('sqlite_')), ['coins', 'epochs', 'payments', 'probes', 'redemption_batches', 'refusals']);
     await reopened.close();
+  });
+
+  it('probe() fails on a file that takes no writes, and the migration keeps older databases', async () => {
+    const file = join(tmp.dir, 'probe.db');
+    const s = new SqliteVendorStore(file);
+    s.db.pragma('query_only = ON');
+    await assert.rejects(s.probe(), /readonly/);
+    await s.close();
+    // A version-1 database (before epochs and un-recording) is migrated with its payments kept.
+    const v1 = join(tmp.dir, 'v1.db');
+    const old = new SqliteVendorStore(v1);
+    const p = payment();
+    await old.recordPayment(p);
+    old.db.exec('DROP TABLE epochs; DROP TABLE probes; ALTER TABLE payments DROP COLUMN replayed_at');
+    old.db.pragma('user_version = 1');
+    await old.close();
+    const migrated = new SqliteVendorStore(v1);
+    assert.equal(migrated.db.pragma('user_version', { simple: true }), SqliteVendorStore.schemaVersion);
+    assert.equal((await migrated.payment(p.id))?.coins.length, 2);
+    assert.equal(await migrated.unrecordPayment(p.id), true);
+    await migrated.close();
   });
 
   it('refuses a database written by a newer schema', async () => {

@@ -40,24 +40,25 @@ export interface Vendor {
 
 /**
  * Starts a vendor on 127.0.0.1 (port chosen first, so the vendor id is the real origin).
- * `flavor: 'express4'` mounts the same middleware on Express 4.
+ * `flavor: 'express4'` mounts the same middleware on Express 4; `routes` adds the test's own
+ * routes right after the middleware; `port` restarts a vendor at the origin it had.
  */
 export async function startVendor(
-  options: Omit<MicroMintOptions, 'vendorId'> & { flavor?: 'express5' | 'express4' },
+  options: Omit<MicroMintOptions, 'vendorId'> & { flavor?: 'express5' | 'express4'; routes?: (app: express.Express) => void; port?: number },
 ): Promise<Vendor> {
   const tmp = tempDir();
   const root = writeSite(tmp.dir);
   const logger = quietLogger();
-  // Large header limit so the "oversized payment" test reaches the middleware's own limit.
+  // Node's default limits (16 KiB of request headers): payments must fit through them as they are.
   let handler: (req: unknown, res: unknown) => void = () => undefined;
-  const server = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => handler(req, res));
-  server.listen(0, '127.0.0.1');
+  const server = createServer((req, res) => handler(req, res));
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { flavor, ...rest } = options;
+  const { flavor, routes, port: _port, ...rest } = options;
   const mm = micromint({
     root,
-    dbPath: join(tmp.dir, 'vendor.db'),
+    ...(rest.store || rest.dbPath ? {} : { dbPath: join(tmp.dir, 'vendor.db') }),
     secret: 'test-secret-that-is-at-least-32-chars',
     logger,
     prices: [{ '/api/quote': 1, '/api/feeds/*': 2 }, (req) => (req.path === '/api/action' ? 3 : undefined)],
@@ -68,6 +69,7 @@ export async function startVendor(
   const app = x();
   app.set('env', 'test'); // Express's final handler then does not print the expected 500s
   app.use(mm);
+  routes?.(app as express.Express);
   app.get('/api/quote', async (_req, res) => {
     const paid = res.locals.micromint as PaidRequest;
     // What the store holds while the paid handler runs: the payment is already recorded.

@@ -6,9 +6,10 @@
 import { abytes, aint } from './assert.ts';
 import { concat, fromHex, toHex } from './bytes.ts';
 import { coinBalls, coinBytes } from './coin.ts';
-import { decodeMessage, encodeMessage, intHeader, MessageError, type MicroMintMessage } from './message.ts';
+import { decodeMessage, encodeMessage, intHeader, MAX_MESSAGE_BYTES, MessageError, type MicroMintMessage } from './message.ts';
 import { BALL_BYTES, validateParams, type EpochParams } from './params.ts';
 import { isRefusalReason, type RefusalReason } from './reasons.ts';
+import { MAX_COINS_PER_PAYMENT } from './scheme.ts';
 import { decodeSets, encodeSets, type SuperbinSet } from './superbin-set.ts';
 
 function chunks(data: Uint8Array, size: number, count: number, what: string): Uint8Array[] {
@@ -79,7 +80,7 @@ export function decodeFundsWithdrawn(text: string): FundsWithdrawn {
   } catch (e) {
     throw new MessageError(`Funds-Withdrawn: ${(e as Error).message}`);
   }
-  if (sets.length !== intHeader(msg, 'Sets')) throw new MessageError('Sets does not match the data');
+  if (sets.length !== intHeader(msg, 'Sets', 1)) throw new MessageError('Sets does not match the data');
   const coins = sets.reduce((n, s) => n + (s.balls[0]?.size ?? 0), 0);
   if (coins !== intHeader(msg, 'Coins')) throw new MessageError('Coins does not match the data');
   return { broker: msg.headers.Broker!, withdrawalId: msg.headers['Withdrawal-Id']!, userId, epoch, sets, coins };
@@ -97,7 +98,7 @@ export interface RequestPayment {
 
 /** Encodes a Request-Payment message. */
 export function encodeRequestPayment(r: RequestPayment): string {
-  aint(r.price, 1, 1_000_000, 'price');
+  aint(r.price, 1, MAX_COINS_PER_PAYMENT, 'price');
   return encodeMessage({
     type: 'Request-Payment',
     headers: {
@@ -117,7 +118,7 @@ export function decodeRequestPayment(text: string): RequestPayment {
   const h = msg.headers;
   return {
     url: h.Url!,
-    price: intHeader(msg, 'Price', 1, 1_000_000),
+    price: intHeader(msg, 'Price', 1, MAX_COINS_PER_PAYMENT),
     vendorId: h['Vendor-Id']!,
     broker: h.Broker!,
     epoch: h.Epoch!,
@@ -147,14 +148,35 @@ export function encodePayment(p: Pick<EpochParams, 'k'>, pay: Payment): string {
 /** Decodes a Payment message whose coins are k balls each. */
 export function decodePayment(p: Pick<EpochParams, 'k'>, text: string): Payment {
   const msg = decodeMessage(text, 'Payment');
-  const count = intHeader(msg, 'Coins', 1, 10_000);
+  return readPayment(msg, coinBytes(p));
+}
+
+/**
+ * Decodes a Payment message before its epoch is known (a vendor learns the epoch from the message
+ * itself): each coin is Data-Size / Coins bytes, which must be a whole number k of balls, 2 to 8.
+ * The caller checks k against the epoch. `maxBytes` bounds the text (a vendor passes its body limit).
+ * @example
+ * const pay = decodePaymentMessage(body, MAX_PAYMENT_BODY_BYTES); // { url, vendorId, userId, epoch, coins, k }
+ */
+export function decodePaymentMessage(text: string, maxBytes = MAX_MESSAGE_BYTES): Payment & { k: number } {
+  const msg = decodeMessage(text, 'Payment', maxBytes);
+  const count = intHeader(msg, 'Coins', 1, MAX_COINS_PER_PAYMENT);
+  const size = msg.data!.length / count;
+  const k = size / BALL_BYTES;
+  if (!Number.isInteger(k) || k < 2 || k > 8)
+    throw new MessageError(`Payment: ${msg.data!.length} bytes of data are not ${count} coins of 2 to 8 balls of ${BALL_BYTES} bytes`);
+  return { ...readPayment(msg, size), k };
+}
+
+function readPayment(msg: MicroMintMessage, coinSize: number): Payment {
+  const count = intHeader(msg, 'Coins', 1, MAX_COINS_PER_PAYMENT);
   const h = msg.headers;
   return {
     url: h.Url!,
     vendorId: h['Vendor-Id']!,
     userId: h['User-Id']!,
     epoch: h.Epoch!,
-    coins: chunks(msg.data!, coinBytes(p), count, 'Payment'),
+    coins: chunks(msg.data!, coinSize, count, 'Payment'),
   };
 }
 
@@ -192,7 +214,7 @@ export function encodeInvalidPayment(p: Pick<EpochParams, 'k'>, inv: InvalidPaym
 /** Decodes an Invalid-Payment message. */
 export function decodeInvalidPayment(p: Pick<EpochParams, 'k'>, text: string): InvalidPayment {
   const msg = decodeMessage(text, 'Invalid-Payment');
-  const count = intHeader(msg, 'Coins', 0, 10_000);
+  const count = intHeader(msg, 'Coins', 0, MAX_COINS_PER_PAYMENT);
   const reasons = count ? (msg.headers.Reasons ?? '').split(',') : [];
   if (reasons.length !== count || !reasons.every(isRefusalReason))
     throw new MessageError('Reasons must name one refusal reason per coin');

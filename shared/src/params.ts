@@ -31,6 +31,16 @@ export interface EpochParams {
   fixed: number;
   /** When coins of this epoch stop being accepted by vendors (ISO 8601). */
   expiresAt: string;
+  /**
+   * Broker policy, announced in the epoch JSON (absent from messages and from older brokers): coins paid
+   * before `expiresAt` are redeemable until this moment (ISO 8601, at or after `expiresAt`).
+   */
+  redeemBy?: string;
+  /**
+   * Broker policy, announced in the epoch JSON: Request-Credit returns are accepted from this moment on
+   * (ISO 8601, at or after `redeemBy`), so a coin a vendor took in time is never refunded to its payer.
+   */
+  returnsFrom?: string;
 }
 
 /** The JSON form of {@link EpochParams}, with the key as hex. */
@@ -39,6 +49,15 @@ export interface EpochParamsJson extends Omit<EpochParams, 'key'> {
 }
 
 const EPOCH_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Checks an optional ISO 8601 moment that must not come before `notBefore` (also ISO 8601). */
+function optionalMoment(value: unknown, name: string, notBefore: string, what: string): void {
+  if (value === undefined) return;
+  astring(value, name, 40);
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new RangeError(`${name} must be an ISO 8601 date`);
+  if (t < Date.parse(notBefore)) throw new RangeError(`${name} must not be before ${what}`);
+}
 
 /**
  * Checks an epoch's parameters, throwing `TypeError`/`RangeError` on the first that is wrong.
@@ -56,17 +75,34 @@ export function validateParams(p: EpochParams): EpochParams {
   aint(p.fixed, 0, 2 ** p.t - 1, 'epoch.fixed');
   astring(p.expiresAt, 'epoch.expiresAt', 40);
   if (Number.isNaN(Date.parse(p.expiresAt))) throw new RangeError('epoch.expiresAt must be an ISO 8601 date');
+  // A broker announcing returns before its redemption period ends would refund coins vendors took in time.
+  optionalMoment(p.redeemBy, 'epoch.redeemBy', p.expiresAt, 'epoch.expiresAt');
+  optionalMoment(p.returnsFrom, 'epoch.returnsFrom', p.redeemBy ?? p.expiresAt, p.redeemBy ? 'epoch.redeemBy' : 'epoch.expiresAt');
   // A set needs k distinct superbins and k distinct sub-bin steps (see offsets.ts).
   if (2 ** p.u < p.k || 2 ** p.v < p.k) throw new RangeError('epoch.u and epoch.v must each give at least k bins');
   return p;
 }
 
-/** JSON form of an epoch (key in hex). */
+/** JSON form of an epoch (key in hex); `redeemBy` and `returnsFrom` only when the epoch carries them. */
 export function epochToJson(p: EpochParams): EpochParamsJson {
-  return { id: p.id, key: toHex(p.key), t: p.t, u: p.u, v: p.v, k: p.k, fixed: p.fixed, expiresAt: p.expiresAt };
+  return {
+    id: p.id,
+    key: toHex(p.key),
+    t: p.t,
+    u: p.u,
+    v: p.v,
+    k: p.k,
+    fixed: p.fixed,
+    expiresAt: p.expiresAt,
+    ...(p.redeemBy !== undefined ? { redeemBy: p.redeemBy } : {}),
+    ...(p.returnsFrom !== undefined ? { returnsFrom: p.returnsFrom } : {}),
+  };
 }
 
-/** Parses and validates the JSON form of an epoch. */
+/**
+ * Parses and validates the JSON form of an epoch. `redeemBy` and `returnsFrom` are optional (older
+ * brokers do not send them); when present they must be dates in order: expiresAt <= redeemBy <= returnsFrom.
+ */
 export function epochFromJson(json: unknown): EpochParams {
   aobject(json, 'epoch');
   astring(json.key, 'epoch.key', EPOCH_KEY_BYTES * 2, /^[0-9a-f]+$/);
@@ -79,6 +115,8 @@ export function epochFromJson(json: unknown): EpochParams {
     k: json.k as number,
     fixed: json.fixed as number,
     expiresAt: json.expiresAt as string,
+    ...(json.redeemBy !== undefined ? { redeemBy: json.redeemBy as string } : {}),
+    ...(json.returnsFrom !== undefined ? { returnsFrom: json.returnsFrom as string } : {}),
   });
 }
 

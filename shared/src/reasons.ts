@@ -16,6 +16,7 @@ export const REFUSAL_REASONS = {
   forged: 'a ball is not the ball the broker minted into its slot',
   'not-sold': 'the superbin set was not sold to the paying user',
   returned: 'the coin was returned to the broker for credit',
+  'redemption-closed': "the epoch's redemption period is over (after its redeemBy): the broker redeems none of its coins",
 } as const;
 
 /** A machine-readable refusal reason. */
@@ -36,6 +37,20 @@ export const PAYMENT_ERRORS = {
 /** A machine-readable payment-level error. */
 export type PaymentError = keyof typeof PAYMENT_ERRORS;
 
-/** Human text for a refusal reason or payment error code, or undefined for an unknown code. */
+/**
+ * `errorReason`s of a `PAYMENT-RESPONSE` with `success: false`: the content is served, but no coin
+ * of the payment was taken (the receipt lists them as `released`), so the wallet releases them.
+ */
+export const RECEIPT_ERRORS = {
+  no_payment_required: 'the URL is free: no coin was taken',
+  not_served: 'the site failed to serve the content: no coin was taken',
+} as const;
+
+/** A machine-readable receipt error. */
+export type ReceiptError = keyof typeof RECEIPT_ERRORS;
+
+/** Human text for a refusal reason, payment error or receipt error code, or undefined for an unknown code. */
 export const reasonText = (code: string): string | undefined =>
-  (REFUSAL_REASONS as Record<string, string>)[code] ?? (PAYMENT_ERRORS as Record<string, string>)[code];
+  (REFUSAL_REASONS as Record<string, string>)[code] ??
+  (PAYMENT_ERRORS as Record<string, string>)[code] ??
+  (RECEIPT_ERRORS as Record<string, string>)[code];

@@ -77,6 +77,7 @@ export function decodeSets(p: EpochParams, userId: string, data: Uint8Array): Su
   const bitmapBytes = 2 ** p.v / 8;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const sets: SuperbinSet[] = [];
+  const seen = new Set<number>();
   let at = 0;
   const need = (n: number) => {
     if (at + n > data.length) throw new RangeError('superbin set data is truncated');
@@ -87,6 +88,10 @@ export function decodeSets(p: EpochParams, userId: string, data: Uint8Array): Su
     at += 4;
     if (first >= 2 ** p.u) throw new RangeError('superbin out of range');
     const superbins = setSuperbins(p, userId, first);
+    for (const sb of superbins) {
+      if (seen.has(sb)) throw new RangeError(`superbin ${sb} appears in two sets`);
+      seen.add(sb);
+    }
     const balls: Map<number, Uint8Array>[] = [];
     for (let i = 0; i < p.k; i++) {
       need(bitmapBytes);

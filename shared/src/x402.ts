@@ -16,8 +16,23 @@ export const PAYMENT_REQUIRED_HEADER = 'PAYMENT-REQUIRED';
 export const PAYMENT_SIGNATURE_HEADER = 'PAYMENT-SIGNATURE';
 /** Receipt header on the paid response (base64 JSON {@link SettlementResponse}). */
 export const PAYMENT_RESPONSE_HEADER = 'PAYMENT-RESPONSE';
-/** Largest payment header accepted, in characters. */
-export const MAX_PAYMENT_HEADER = 64 * 1024;
+/**
+ * Largest `PAYMENT-SIGNATURE` value a vendor takes, in characters (base64, so also bytes): 8 KiB,
+ * so that the header fits, with cookies and the rest, under Node's default limit of 16 KiB for
+ * all request headers. A payment whose header would be longer travels in the body instead
+ * ({@link MAX_PAYMENT_BODY_BYTES}).
+ */
+export const MAX_PAYMENT_HEADER_BYTES = 8 * 1024;
+/**
+ * Largest payment body a vendor reads: `POST` of `application/x-micromint` (a Payment message) to
+ * the paid URL. 192 KiB holds the largest payment there is: 1000 coins (`MAX_COINS_PER_PAYMENT`)
+ * of 8 balls (the largest k) with a 2048-character URL, CRLF line ends (about 174 KiB).
+ */
+export const MAX_PAYMENT_BODY_BYTES = 192 * 1024;
+/** Largest `PAYMENT-REQUIRED` value a wallet reads, in characters (it lists up to 100 refused coins). */
+export const MAX_CHALLENGE_HEADER_BYTES = 64 * 1024;
+/** @deprecated The `PAYMENT-SIGNATURE` limit is {@link MAX_PAYMENT_HEADER_BYTES}. */
+export const MAX_PAYMENT_HEADER = MAX_PAYMENT_HEADER_BYTES;
 
 /** The resource a payment is for. */
 export interface ResourceInfo {
@@ -56,11 +71,15 @@ export interface PaymentPayload {
   extensions?: Record<string, unknown>;
 }
 
-/** The body of `PAYMENT-RESPONSE`. */
+/**
+ * The body of `PAYMENT-RESPONSE`. `success: false` says that nothing was taken (e.g. `errorReason`
+ * `no_payment_required` or `not_served`); `transaction` is then empty.
+ */
 export interface SettlementResponse {
   success: boolean;
   errorReason?: string;
   payer?: string;
+  /** The payment id; `""` when `success` is false. */
   transaction: string;
   network: string;
   extensions?: Record<string, unknown>;
@@ -74,9 +93,9 @@ export class PaymentHeaderError extends Error {
 /** Base64 of the UTF-8 JSON of `value`: the form of all three headers. */
 export const encodeHeader = (value: object): string => toBase64(utf8(JSON.stringify(value)));
 
-function decodeJsonHeader(text: unknown, what: string): Record<string, unknown> {
+function decodeJsonHeader(text: unknown, what: string, max: number): Record<string, unknown> {
   if (typeof text !== 'string' || text.length === 0) throw new PaymentHeaderError(`${what} header is empty`);
-  if (text.length > MAX_PAYMENT_HEADER) throw new PaymentHeaderError(`${what} header is longer than ${MAX_PAYMENT_HEADER} characters`);
+  if (text.length > max) throw new PaymentHeaderError(`${what} header is longer than ${max} characters`);
   let json: unknown;
   try {
     json = JSON.parse(fromUtf8(fromBase64(text.trim())));
@@ -107,7 +126,7 @@ function checkRequirements(r: unknown, what: string): PaymentRequirements {
 
 /** Reads a `PAYMENT-REQUIRED` header. */
 export function decodePaymentRequired(text: unknown): PaymentRequired {
-  const json = decodeJsonHeader(text, PAYMENT_REQUIRED_HEADER);
+  const json = decodeJsonHeader(text, PAYMENT_REQUIRED_HEADER, MAX_CHALLENGE_HEADER_BYTES);
   if (!isObj(json.resource) || !isStr(json.resource.url)) throw new PaymentHeaderError('resource.url is required');
   if (!Array.isArray(json.accepts) || json.accepts.length === 0) throw new PaymentHeaderError('accepts must list at least one way to pay');
   json.accepts.forEach((a, i) => checkRequirements(a, `accepts[${i}]`));
@@ -115,9 +134,18 @@ export function decodePaymentRequired(text: unknown): PaymentRequired {
   return json as unknown as PaymentRequired;
 }
 
-/** Reads a `PAYMENT-SIGNATURE` header (the scheme's own payload is checked by the scheme). */
+/**
+ * Reads a `PAYMENT-SIGNATURE` header (the scheme's own payload is checked by the scheme).
+ * A header longer than {@link MAX_PAYMENT_HEADER_BYTES} is a {@link PaymentHeaderError}: such a
+ * payment must be sent in the body.
+ */
 export function decodePaymentPayload(text: unknown): PaymentPayload {
-  const json = decodeJsonHeader(text, PAYMENT_SIGNATURE_HEADER);
+  if (typeof text === 'string' && text.length > MAX_PAYMENT_HEADER_BYTES)
+    throw new PaymentHeaderError(
+      `${PAYMENT_SIGNATURE_HEADER} header is longer than ${MAX_PAYMENT_HEADER_BYTES} characters: ` +
+        'send a payment this large as the body of a POST (application/x-micromint)',
+    );
+  const json = decodeJsonHeader(text, PAYMENT_SIGNATURE_HEADER, MAX_PAYMENT_HEADER_BYTES);
   checkRequirements(json.accepted, 'accepted');
   if (!isObj(json.payload)) throw new PaymentHeaderError('payload must be an object');
   if (json.resource !== undefined && (!isObj(json.resource) || !isStr(json.resource.url)))
@@ -133,7 +161,11 @@ export function decodeSettlementResponse(text: unknown): SettlementResponse {
   } catch {
     throw new PaymentHeaderError(`${PAYMENT_RESPONSE_HEADER} header is not base64 of JSON`);
   }
-  if (!isObj(json) || typeof json.success !== 'boolean' || !isStr(json.transaction) || !isStr(json.network))
+  if (!isObj(json) || typeof json.success !== 'boolean' || !isStr(json.network))
     throw new PaymentHeaderError(`${PAYMENT_RESPONSE_HEADER} must hold success, transaction and network`);
+  // A receipt of a payment taken names it; one saying nothing was taken has an empty transaction.
+  if (json.success ? !isStr(json.transaction) : typeof json.transaction !== 'string' || json.transaction.length > 2048)
+    throw new PaymentHeaderError(`${PAYMENT_RESPONSE_HEADER} must hold success, transaction and network`);
+  if (json.errorReason !== undefined && !isStr(json.errorReason, 256)) throw new PaymentHeaderError('errorReason must be a string');
   return json as unknown as SettlementResponse;
 }

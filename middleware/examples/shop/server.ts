@@ -176,8 +176,15 @@ export async function createShop(o: ShopOptions): Promise<Shop> {
     const quote = QUOTES[Math.floor(Math.random() * QUOTES.length)]!;
     res.json({ ...quote, paidWith: res.locals.micromint ?? null });
   });
-  app.get('/api/health', (_req, res) => {
-    res.json({ ok: true, vendorId: url });
+  // Healthy means payments can be taken: the store records and an epoch is known. 503 otherwise,
+  // with what is wrong (codes only; the causes are in the log).
+  app.get('/api/health', async (_req, res, next) => {
+    try {
+      const health = await middleware.health();
+      res.status(health.ok ? 200 : 503).set('Cache-Control', 'no-store').json({ ...health, vendorId: url });
+    } catch (e) {
+      next(e);
+    }
   });
   // Paid pages must not be cached publicly: the middleware marks them private, so do not let
   // serve-static overwrite Cache-Control.
