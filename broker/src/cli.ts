@@ -3,9 +3,12 @@
  * The broker's command line.
  *
  * ```
- * tsx src/cli.ts mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N] [--valid-days 30]
- * tsx src/cli.ts serve   [--port 4000] [--host 127.0.0.1] [--db <file>] [--public-url <url>] [--mint demo|test]
- *                        [--complaint-threshold 5]
+ * tsx src/cli.ts mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N] [--valid-days 30 | --valid-seconds N]
+ * tsx src/cli.ts serve   [--port 4000] [--host 127.0.0.1] [--db <file>] [--public-url <url>] [--mint demo|test] [--valid-...]
+ *                        [--redeem-grace 604800] [--complaint-threshold 5] [--complaint-min-spend 10] [--complaint-share 0.25]
+ *                        [--complaint-window-days 30] [--registrations-per-hour 20] [--redeems-per-minute 60]
+ *                        [--redeems-per-minute-per-address 600] [--credits-per-minute 30]
+ * tsx src/cli.ts enable-vendor --db <file> --vendor <origin>
  * tsx src/cli.ts measure [--params demo] [--seconds 2] [--workers N]
  * ```
  * @module
@@ -15,15 +18,21 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { PARAMETER_SETS } from '@micromint/shared';
-import { createBroker } from './index.ts';
+import { createBroker, enableVendor, epochTimeline } from './index.ts';
 import { measureMint } from './mint/measure.ts';
 import { mintEpoch, type MintSummary } from './mint/mint.ts';
 import type { Store } from './db/store.ts';
 
 const USAGE = `Usage:
-  micromint-broker mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N] [--valid-days 30]
+  micromint-broker mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N]
+                           [--valid-days 30 | --valid-seconds N]
   micromint-broker serve   [--port 4000] [--host 127.0.0.1] [--db .data/broker.db] [--public-url http://HOST:PORT]
-                           [--mint demo|test] [--complaint-threshold 5]
+                           [--mint demo|test] [--valid-days 30 | --valid-seconds N]   (for the epoch --mint makes)
+                           [--redeem-grace 604800]        seconds after expiry that vendors may still redeem; returns open then
+                           [--complaint-threshold 5] [--complaint-min-spend 10] [--complaint-share 0.25] [--complaint-window-days 30]
+                           [--registrations-per-hour 20] [--redeems-per-minute 60] [--redeems-per-minute-per-address 600]
+                           [--credits-per-minute 30]
+  micromint-broker enable-vendor --db <file> --vendor <origin>   enable a vendor disabled after complaints
   micromint-broker measure [--params demo] [--seconds 2] [--workers N]`;
 
 type ParamName = keyof typeof PARAMETER_SETS;
@@ -37,6 +46,13 @@ function intOption(text: string | undefined, name: string, min: number, max: num
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new RangeError(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function shareOption(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^[0-9.]+$/.test(text) || !(n > 0 && n <= 1)) throw new RangeError(`--${name} must be a number above 0 and at most 1, e.g. 0.25`);
   return n;
 }
 
@@ -58,7 +74,11 @@ function formatSummary(s: MintSummary): string {
   ].join('\n');
 }
 
-async function mintWithBar(store: Store, name: string, o: { epochId?: string; fill?: number; workers?: number; validDays?: number }): Promise<MintSummary> {
+async function mintWithBar(
+  store: Store,
+  name: string,
+  o: { epochId?: string; fill?: number; workers?: number; validDays?: number; validSeconds?: number },
+): Promise<MintSummary> {
   const bar = new cliProgress.SingleBar(
     {
       format: 'Minting |{bar}| {percentage}% | {value}/{total} hashes | {speed} M/s | ETA {eta_formatted}',
@@ -101,6 +121,16 @@ async function main(argv: string[]): Promise<void> {
       fill: { type: 'string' },
       workers: { type: 'string' },
       'valid-days': { type: 'string' },
+      'valid-seconds': { type: 'string' },
+      'redeem-grace': { type: 'string' },
+      'complaint-min-spend': { type: 'string' },
+      'complaint-share': { type: 'string' },
+      'complaint-window-days': { type: 'string' },
+      'registrations-per-hour': { type: 'string' },
+      'redeems-per-minute': { type: 'string' },
+      'redeems-per-minute-per-address': { type: 'string' },
+      'credits-per-minute': { type: 'string' },
+      vendor: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       'public-url': { type: 'string' },
@@ -121,6 +151,7 @@ async function main(argv: string[]): Promise<void> {
     ...(values.fill ? { fill: Number(values.fill) } : {}),
     ...(workers ? { workers } : {}),
     ...(values['valid-days'] ? { validDays: intOption(values['valid-days'], 'valid-days', 1, 3660)! } : {}),
+    ...(values['valid-seconds'] ? { validSeconds: intOption(values['valid-seconds'], 'valid-seconds', 1, 3660 * 86_400)! } : {}),
   };
 
   if (command === 'mint') {
@@ -140,11 +171,21 @@ async function main(argv: string[]): Promise<void> {
     const host = values.host ?? '127.0.0.1';
     const dbPath = values.db ?? '.data/broker.db';
     mkdirSync(dirname(dbPath), { recursive: true });
-    const threshold = intOption(values['complaint-threshold'], 'complaint-threshold', 1, 1_000_000);
+    const policy = {
+      complaintThreshold: intOption(values['complaint-threshold'], 'complaint-threshold', 1, 1_000_000),
+      complaintMinSpendMills: intOption(values['complaint-min-spend'], 'complaint-min-spend', 1, 1e12),
+      complaintShare: shareOption(values['complaint-share'], 'complaint-share'),
+      complaintWindowDays: intOption(values['complaint-window-days'], 'complaint-window-days', 1, 3660),
+      redeemGraceSeconds: intOption(values['redeem-grace'], 'redeem-grace', 0, 3660 * 86_400),
+      registrationsPerHour: intOption(values['registrations-per-hour'], 'registrations-per-hour', 1, 1_000_000),
+      redeemsPerMinute: intOption(values['redeems-per-minute'], 'redeems-per-minute', 1, 1_000_000),
+      redeemsPerMinutePerAddress: intOption(values['redeems-per-minute-per-address'], 'redeems-per-minute-per-address', 1, 1_000_000),
+      creditsPerMinute: intOption(values['credits-per-minute'], 'credits-per-minute', 1, 1_000_000),
+    };
     const broker = createBroker({
       dbPath,
       publicUrl: values['public-url'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-      ...(threshold ? { complaintThreshold: threshold } : {}),
+      ...Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)),
     });
     if (values.mint !== undefined && !broker.store.epochs.current(new Date())) {
       console.error(`No current epoch: minting one with the ${values.mint} parameters first.`);
@@ -153,6 +194,10 @@ async function main(argv: string[]): Promise<void> {
     const server = broker.app.listen(port, host, () => {
       const epoch = broker.store.epochs.current(new Date());
       console.log(`MicroMint broker on ${broker.options.publicUrl} (db ${dbPath}, epoch ${epoch?.params.id ?? 'none: run mint'})`);
+      if (epoch) {
+        const t = epochTimeline(broker.context, epoch);
+        console.log(`  epoch ${epoch.params.id}: expires ${t.expiresAt}, redeemable until ${t.redeemBy}, returns from ${t.returnsFrom}`);
+      }
     });
     const stop = () => {
       server.close(() => {
@@ -162,6 +207,18 @@ async function main(argv: string[]): Promise<void> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    return;
+  }
+
+  if (command === 'enable-vendor') {
+    if (!values.db || !values.vendor) throw new RangeError('enable-vendor needs --db <file> and --vendor <origin>');
+    const broker = createBroker({ dbPath: values.db, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
+    try {
+      if (!enableVendor(broker.context, values.vendor)) throw new RangeError(`no vendor ${values.vendor}`);
+      console.log(`Vendor ${values.vendor} is enabled; complaints filed before now no longer count.`);
+    } finally {
+      broker.close();
+    }
     return;
   }
 

@@ -32,17 +32,8 @@ export interface Broker {
 export function createBroker(options: BrokerOptions): Broker {
   const resolved = resolveOptions(options);
   const store = openStore(resolved.dbPath);
-  const context: BrokerContext = {
-    store,
-    publicUrl: resolved.publicUrl,
-    now: resolved.now,
-    fundingProviders: resolved.fundingProviders,
-    complaintThreshold: resolved.complaintThreshold,
-    sessionTtl: resolved.sessionTtl,
-    maxSetsPerPurchase: resolved.maxSetsPerPurchase,
-    maxDepositMills: resolved.maxDepositMills,
-    authAttemptsPerMinute: resolved.authAttemptsPerMinute,
-  };
+  const { dbPath: _dbPath, ...settings } = resolved;
+  const context: BrokerContext = { store, ...settings };
   return { app: createApp(context), store, options: resolved, context, close: () => store.close() };
 }
 
@@ -63,8 +54,20 @@ export type { FundingProvider, FundingCharge, FundingResult } from './core/fundi
 export { BrokerError } from './core/errors.ts';
 export { buySets, type Purchase } from './core/sell.ts';
 export { fundsWithdrawnText, sendExpiredText } from './core/messages.ts';
-export { redeemBatch, readRedeemRequest, type RedeemAnswer, type RedeemEntry, type RedeemRequest, type RedeemResult } from './core/redeem.ts';
+export {
+  redeemBatch,
+  readRedeemRequest,
+  KEPT_REFUSED_BATCHES,
+  MAX_BATCH_COINS,
+  type RedeemAnswer,
+  type RedeemEntry,
+  type RedeemRequest,
+  type RedeemResult,
+} from './core/redeem.ts';
 export { requestCredit, type CreditAnswer } from './core/credit.ts';
-export { registerVendor, authenticateVendor, fileComplaint, type VendorSummary } from './core/vendors.ts';
+export { registerVendor, authenticateVendor, enableVendor, vendorSummary, type VendorSummary } from './core/vendors.ts';
+export { fileComplaint, complaintState, MAX_COMPLAINTS_PER_DAY, type ComplaintState } from './core/complaints.ts';
+export { epochTimeline, publishedParams, returnWindows, type EpochTimeline, type ReturnWindow } from './core/timeline.ts';
+export { KEPT_PER_BATCH, KEPT_PER_VENDOR } from './core/refusals.ts';
 export { signUp, logIn } from './core/users.ts';
 export { addFunds, formatDollars, dollarsToMills } from './core/funds.ts';

@@ -13,8 +13,31 @@ export interface BrokerOptions {
   publicUrl: string;
   /** Ways to add funds; default `[new SandboxFunding()]`. */
   fundingProviders?: FundingProvider[];
-  /** Distinct users whose complaints disable a vendor; default 5. */
+  /**
+   * Fewest complaining customers that can disable a vendor; default 5. Only customers who paid the vendor at
+   * least `complaintMinSpendMills` in the window count, and they must also be `complaintShare` of its paying
+   * customers and of its takings in the window (see core/complaints.ts).
+   */
   complaintThreshold?: number;
+  /** Mills a complainer must have paid the vendor in the window for the complaint to count; default 10. */
+  complaintMinSpendMills?: number;
+  /** Share (0 < share <= 1) of the vendor's paying customers, and of its takings, the complainers must reach; default 0.25. */
+  complaintShare?: number;
+  /** Days of redemptions and complaints the complaint rule looks at; default 30. */
+  complaintWindowDays?: number;
+  /**
+   * Seconds after an epoch expires during which vendors may still redeem its coins; Request-Credit returns
+   * open when it ends. Default 7 days. Pinned per epoch when the epoch is first published.
+   */
+  redeemGraceSeconds?: number;
+  /** Vendor registrations (API and site form together) one IP address may make per hour; default 20. */
+  registrationsPerHour?: number;
+  /** `POST /api/redeem` requests one API key may make per minute; default 60. */
+  redeemsPerMinute?: number;
+  /** `POST /api/redeem` requests one IP address may make per minute, over all its keys; default 600. */
+  redeemsPerMinutePerAddress?: number;
+  /** `POST /api/credit` requests one IP address may make per minute; default 30. */
+  creditsPerMinute?: number;
   /** Session lifetime in milliseconds; default 7 days. */
   sessionTtl?: number;
   /** Most superbin sets in one purchase; default 20. */
@@ -64,6 +87,23 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   }
   const complaintThreshold = o.complaintThreshold ?? 5;
   aint(complaintThreshold, 1, 1_000_000, 'complaintThreshold');
+  const complaintMinSpendMills = o.complaintMinSpendMills ?? 10;
+  aint(complaintMinSpendMills, 1, 1e12, 'complaintMinSpendMills');
+  const complaintShare = o.complaintShare ?? 0.25;
+  if (typeof complaintShare !== 'number') throw new TypeError('complaintShare must be a number');
+  if (!(complaintShare > 0 && complaintShare <= 1)) throw new RangeError('complaintShare must be above 0 and at most 1');
+  const complaintWindowDays = o.complaintWindowDays ?? 30;
+  aint(complaintWindowDays, 1, 3660, 'complaintWindowDays');
+  const redeemGraceSeconds = o.redeemGraceSeconds ?? 7 * 86_400;
+  aint(redeemGraceSeconds, 0, 3660 * 86_400, 'redeemGraceSeconds');
+  const registrationsPerHour = o.registrationsPerHour ?? 20;
+  aint(registrationsPerHour, 1, 1_000_000, 'registrationsPerHour');
+  const redeemsPerMinute = o.redeemsPerMinute ?? 60;
+  aint(redeemsPerMinute, 1, 1_000_000, 'redeemsPerMinute');
+  const redeemsPerMinutePerAddress = o.redeemsPerMinutePerAddress ?? 600;
+  aint(redeemsPerMinutePerAddress, 1, 1_000_000, 'redeemsPerMinutePerAddress');
+  const creditsPerMinute = o.creditsPerMinute ?? 30;
+  aint(creditsPerMinute, 1, 1_000_000, 'creditsPerMinute');
   const sessionTtl = o.sessionTtl ?? 7 * DAY;
   aint(sessionTtl, 60_000, 366 * DAY, 'sessionTtl');
   const maxSetsPerPurchase = o.maxSetsPerPurchase ?? 20;
@@ -74,5 +114,23 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   aint(authAttemptsPerMinute, 1, 1_000_000, 'authAttemptsPerMinute');
   const now = o.now ?? (() => new Date());
   if (typeof now !== 'function') throw new TypeError('now must be a function');
-  return { dbPath: o.dbPath, publicUrl, fundingProviders, complaintThreshold, sessionTtl, maxSetsPerPurchase, maxDepositMills, authAttemptsPerMinute, now };
+  return {
+    dbPath: o.dbPath,
+    publicUrl,
+    fundingProviders,
+    complaintThreshold,
+    complaintMinSpendMills,
+    complaintShare,
+    complaintWindowDays,
+    redeemGraceSeconds,
+    sessionTtl,
+    maxSetsPerPurchase,
+    maxDepositMills,
+    authAttemptsPerMinute,
+    registrationsPerHour,
+    redeemsPerMinute,
+    redeemsPerMinutePerAddress,
+    creditsPerMinute,
+    now,
+  };
 }

@@ -32,17 +32,38 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
-/** Starts a broker; its publicUrl is the real address. Mints a `test` epoch unless `mint: false`. */
-export async function startBroker(o: Partial<BrokerOptions> & { mint?: boolean } = {}): Promise<TestBroker> {
+/** A clock tests move: pass `now: clock.now` to the broker. Starts at the real time. */
+export class TestClock {
+  private t: number;
+  constructor(start: number | Date = Date.now()) {
+    this.t = +start;
+  }
+  readonly now = (): Date => new Date(this.t);
+  /** Sets the time (an ISO 8601 string, ms since 1970 or a Date). */
+  set(at: string | number | Date): void {
+    this.t = typeof at === 'string' ? Date.parse(at) : +at;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/**
+ * Starts a broker; its publicUrl is the real address. Mints a `test` epoch unless `mint: false`, at the
+ * broker's clock, valid `validSeconds` (default 30 days).
+ */
+export async function startBroker(o: Partial<BrokerOptions> & { mint?: boolean; validSeconds?: number } = {}): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'mm-broker-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { mint = true, ...options } = o;
+  const { mint = true, validSeconds, ...options } = o;
   // Tests sign many users up from one address: a generous budget unless a test sets its own.
   const broker = createBroker({ dbPath: join(dir, 'broker.db'), publicUrl: base, authAttemptsPerMinute: 10_000, ...options });
   server.on('request', broker.app);
-  const summary = mint ? await mintEpoch({ store: broker.store, params: PARAMETER_SETS.test, workers: 2 }) : undefined;
+  const summary = mint
+    ? await mintEpoch({ store: broker.store, params: PARAMETER_SETS.test, workers: 2, now: broker.context.now(), ...(validSeconds ? { validSeconds } : {}) })
+    : undefined;
   return {
     broker,
     base,

@@ -16,7 +16,7 @@ import {
   verifyCoin,
   type FundsWithdrawn,
 } from '@micromint/shared';
-import { Browser, coinsFor, decodeFundsWithdrawn, entry, forgeBall, postJson, startBroker, type TestBroker } from './helpers.ts';
+import { Browser, TestClock, coinsFor, decodeFundsWithdrawn, entry, forgeBall, postJson, startBroker, type TestBroker } from './helpers.ts';
 
 const A = 'http://127.0.0.1:4101';
 const B = 'http://127.0.0.1:4102';
@@ -30,13 +30,14 @@ describe('selling sets and redeeming coins', () => {
   let keyB: string;
   let coinsA: Uint8Array[];
   let coinsB: Uint8Array[];
+  const clock = new TestClock();
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
   const redeem = (key: string, body: unknown) => postJson(`${tb.base}/api/redeem`, body, auth(key));
   const me = async (key: string) => (await fetch(`${tb.base}/api/vendors/me`, { headers: auth(key) })).json() as Promise<Record<string, number | string>>;
   const count = (table: string): number => tb.broker.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).pluck().get() as number;
 
   before(async () => {
-    tb = await startBroker();
+    tb = await startBroker({ now: clock.now });
     alice = new Browser(tb.base);
     aliceId = await alice.signUp('alice@example.com');
     assert.equal((await alice.addFunds('5')).status, 303);
@@ -103,7 +104,12 @@ describe('selling sets and redeeming coins', () => {
     assert.equal(json.creditedMills, 10);
     assert.deepEqual(json.results.map((r: { coinId: string; status: string }) => [r.coinId, r.status]), coinsA.slice(0, 10).map((c) => [coinId(c), 'credited']));
     const m = await me(keyA);
-    assert.deepEqual(m, { vendorId: A, name: 'Shop A', balanceMills: 10, redeemedCoins: 10, refusedCoins: 0, doubleSpends: 0, disabled: false });
+    const { complaints, ...rest } = m;
+    assert.deepEqual(rest, {
+      vendorId: A, name: 'Shop A', balanceMills: 10, redeemedCoins: 10, refusedCoins: 0, doubleSpends: 0,
+      disabled: false, disabledReason: null, disabledAt: null,
+    });
+    assert.deepEqual([(complaints as any).complainers, (complaints as any).customers, (complaints as any).takingsMills, (complaints as any).met], [0, 1, 10, false]);
   });
 
   test('the same batchId replays the stored answer and pays nothing twice', async () => {
@@ -251,6 +257,17 @@ describe('selling sets and redeeming coins', () => {
     const message = encodeRequestCredit({ broker: tb.base, userId: aliceId, epoch: fw.epoch.id, balls: [...firstBalls, otherBall] });
     const send = (body: string, type = MICROMINT_MIME) => fetch(`${tb.base}/api/credit`, { method: 'POST', headers: { 'content-type': type }, body });
     const balance0 = store.accounts.balance('user', aliceId);
+    // Returns open only when vendors' redemption period is over (returns.test.ts): until then, a 409.
+    const { epoch } = await (await fetch(`${tb.base}/api/epochs/${fw.epoch.id}`)).json();
+    const early = await send(message);
+    assert.equal(early.status, 409);
+    const refusal = await early.json();
+    assert.deepEqual(Object.keys(refusal).sort(), ['error', 'message', 'returnsFrom']);
+    assert.equal(refusal.error, 'returns_not_open');
+    assert.equal(refusal.returnsFrom, epoch.returnsFrom);
+    assert.match(refusal.message, new RegExp(`open at ${epoch.returnsFrom}`));
+    assert.equal(store.accounts.balance('user', aliceId), balance0);
+    clock.set(epoch.returnsFrom);
     const res = await send(message);
     assert.equal(res.status, 200);
     const answer = await res.json();
@@ -266,12 +283,18 @@ describe('selling sets and redeeming coins', () => {
     assert.equal(again.credited, 0);
     assert.equal(again.alreadyReturned, answer.credited);
     assert.equal(store.accounts.balance('user', aliceId), balance0 + answer.credited);
-    // A coin whose first ball came back is a double spend with reason "returned".
+    // Returns open means redemption closed: a vendor too late is told so.
     const returnedCoin = coinsB.find((c) => !redeemed.has(coinId(c)) && firstBalls.some((b) => toHex(b) === coinId(c)))!;
+    const late = await redeem(keyB, { batchId: 'ret0', coins: [entry(fw, returnedCoin, B)] });
+    assert.deepEqual(late.json.results[0], { coinId: coinId(returnedCoin), status: 'refused', reason: 'redemption-closed' });
+    // Should the clock ever go back (or an operator lengthen the grace), a returned ball still pays nobody:
+    // a coin whose first ball came back is a double spend with reason "returned".
+    clock.set(Date.now());
     const { json } = await redeem(keyB, { batchId: 'ret1', coins: [entry(fw, returnedCoin, B)] });
     assert.deepEqual(json.results[0], { coinId: coinId(returnedCoin), status: 'refused', reason: 'returned' });
     const ds = store.db.prepare("SELECT reason, first_vendor_id FROM double_spends WHERE batch_id = 'ret1'").get() as Record<string, unknown>;
     assert.deepEqual(ds, { reason: 'returned', first_vendor_id: null });
+    clock.set(epoch.returnsFrom);
     // Bad Request-Credit requests change nothing.
     const balance1 = store.accounts.balance('user', aliceId);
     assert.equal((await send('MicroMint-1.0\nGarbage\nEnd-MicroMint\n')).status, 400);

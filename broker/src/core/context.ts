@@ -12,8 +12,16 @@ export interface BrokerContext {
   publicUrl: string;
   now: () => Date;
   fundingProviders: readonly FundingProvider[];
-  /** Distinct users complaining about a vendor that disable it. */
+  /** Fewest qualifying complainers that can disable a vendor (see complaints.ts). */
   complaintThreshold: number;
+  /** Mills a complainer must have paid the vendor in the window to count. */
+  complaintMinSpendMills: number;
+  /** Share of the vendor's paying customers and of its takings the qualifying complainers must reach. */
+  complaintShare: number;
+  /** Days of redemptions and complaints the complaint rule looks at. */
+  complaintWindowDays: number;
+  /** Seconds after expiry during which an epoch's coins are still redeemed; returns open after it. */
+  redeemGraceSeconds: number;
   /** Session lifetime in ms. */
   sessionTtl: number;
   /** Most sets one purchase may hold. */
@@ -22,4 +30,12 @@ export interface BrokerContext {
   maxDepositMills: number;
   /** Log-in and sign-up attempts per IP address per minute. */
   authAttemptsPerMinute: number;
+  /** Vendor registrations per IP address per hour. */
+  registrationsPerHour: number;
+  /** Redemption requests per API key per minute. */
+  redeemsPerMinute: number;
+  /** Redemption requests per IP address per minute. */
+  redeemsPerMinutePerAddress: number;
+  /** Request-Credit requests per IP address per minute. */
+  creditsPerMinute: number;
 }

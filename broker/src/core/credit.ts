@@ -1,12 +1,14 @@
 /**
  * Request-Credit: a wallet returns unspent balls of its sets' first superbins; each one credits its
  * buyer one mill and can never be spent afterwards (a later redemption of it is a recorded double spend).
+ * Returns open only at the epoch's `returnsFrom`, after vendors' redemption period (see timeline.ts).
  * @module
  */
 import { MessageError, decodeRequestCredit, slotOfBall, toHex, type RefusalReason } from '@micromint/shared';
 import type { BrokerContext } from './context.ts';
 import { BrokerError } from './errors.ts';
 import { safeEqualBytes } from './ids.ts';
+import { assertReturnsOpen, epochTimeline } from './timeline.ts';
 
 /** The answer to a Request-Credit. */
 export interface CreditAnswer {
@@ -20,7 +22,11 @@ export interface CreditAnswer {
 }
 
 /**
- * Handles a Request-Credit message in one transaction.
+ * Handles a Request-Credit message in one transaction. Checks, in order: the message decodes (400
+ * `invalid_message`), names this broker (422 `wrong_broker`), its epoch exists (422 `unknown_epoch`), returns
+ * of that epoch are open (409 `returns_not_open` with `returnsFrom`; nothing changes), the user exists
+ * (422 `unknown_user`); then each ball on its own. The clock is read inside the write lock, so a return
+ * and a redemption are ordered by the same clock that decides which of them is open.
  * @example
  * const answer = requestCredit(ctx, encodeRequestCredit({ broker, userId, epoch: '2026-11', balls }));
  */
@@ -37,10 +43,13 @@ export function requestCredit(ctx: BrokerContext, text: string): CreditAnswer {
   const { store } = ctx;
   const epoch = store.epochs.get(msg.epoch);
   if (!epoch) throw new BrokerError(422, 'unknown_epoch', `no epoch ${msg.epoch}`);
-  if (!store.accounts.userById(msg.userId)) throw new BrokerError(422, 'unknown_user', `no user ${msg.userId}`);
+  const timeline = epochTimeline(ctx, epoch);
   const p = epoch.params;
   return store.transaction(() => {
-    const at = ctx.now().toISOString();
+    const now = ctx.now();
+    assertReturnsOpen(timeline, p.id, now);
+    if (!store.accounts.userById(msg.userId)) throw new BrokerError(422, 'unknown_user', `no user ${msg.userId}`);
+    const at = now.toISOString();
     const answer: CreditAnswer = { credited: 0, creditedMills: 0, alreadyReturned: 0, refused: [] };
     for (const ball of msg.balls) {
       const refuse = (reason: RefusalReason) => answer.refused.push({ ball: toHex(ball), reason });

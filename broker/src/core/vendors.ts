@@ -1,11 +1,14 @@
 /**
- * Vendor registration, API-key authentication, and complaints that can disable a vendor.
+ * Vendor registration, API-key authentication, what a vendor sees about itself, and its being disabled
+ * (by complaints, see complaints.ts) or enabled again by the operator.
  * @module
  */
 import type { VendorRecord } from '../db/vendors.ts';
+import { complaintState, type ComplaintState } from './complaints.ts';
 import type { BrokerContext } from './context.ts';
 import { BrokerError } from './errors.ts';
 import { newApiKey, safeEqualBytes, sha256 } from './ids.ts';
+import { checkName } from './text.ts';
 
 /**
  * The vendor ID for an origin such as `http://127.0.0.1:4001` (a trailing `/` is dropped).
@@ -18,27 +21,6 @@ export function vendorIdOf(origin: unknown): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError('origin must be an http or https origin');
   if (origin.replace(/\/$/, '') !== url.origin) throw new RangeError('origin must be scheme://host[:port] only, without path, query or user');
   return url.origin;
-}
-
-/** Checks a display name; throws `TypeError`/`RangeError`. */
-export function checkName(name: unknown, what = 'name', max = 100): string {
-  if (typeof name !== 'string') throw new TypeError(`${what} must be a string`);
-  const n = name.trim();
-  if (n.length === 0 || n.length > max) throw new RangeError(`${what} must be 1 to ${max} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(n)) throw new RangeError(`${what} must not contain control characters`);
-  return n;
-}
-
-/**
- * Checks a free text of several lines (a complaint from a textarea, which browsers send with CRLF line
- * ends): like {@link checkName}, but line breaks and tabs are allowed, and CRLF / CR become LF.
- */
-export function checkText(text: unknown, what: string, max: number): string {
-  if (typeof text !== 'string') throw new TypeError(`${what} must be a string`);
-  const t = text.replace(/\r\n?/g, '\n').trim();
-  if (t.length === 0 || t.length > max) throw new RangeError(`${what} must be 1 to ${max} characters`);
-  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(t)) throw new RangeError(`${what} must not contain control characters`);
-  return t;
 }
 
 /**
@@ -60,7 +42,7 @@ export function registerVendor(
   return { vendorId, apiKey };
 }
 
-/** The vendor holding `apiKey`, or undefined. */
+/** The vendor holding `apiKey`, or undefined. A disabled vendor still authenticates: it is told why it is refused. */
 export function authenticateVendor(ctx: BrokerContext, apiKey: unknown): VendorRecord | undefined {
   if (typeof apiKey !== 'string' || apiKey.length < 8 || apiKey.length > 200) return undefined;
   const hash = sha256(apiKey);
@@ -75,12 +57,20 @@ export interface VendorSummary {
   name: string;
   balanceMills: number;
   redeemedCoins: number;
+  /** Coins ever refused at redemption (all of them counted; only the newest are kept in full). */
   refusedCoins: number;
+  /** Double spend attempts, repeats included. */
   doubleSpends: number;
   disabled: boolean;
+  /** Why the vendor is disabled, or null. */
+  disabledReason: string | null;
+  /** Since when (ISO 8601), or null. */
+  disabledAt: string | null;
+  /** Where the vendor stands with the complaint rule. */
+  complaints: ComplaintState;
 }
 
-/** A vendor's balance and counts. */
+/** A vendor's balance, counts and complaint state. */
 export function vendorSummary(ctx: BrokerContext, v: VendorRecord): VendorSummary {
   const counts = ctx.store.vendors.counts(v.id);
   return {
@@ -88,40 +78,39 @@ export function vendorSummary(ctx: BrokerContext, v: VendorRecord): VendorSummar
     name: v.name,
     balanceMills: ctx.store.accounts.balance('vendor', v.id),
     redeemedCoins: counts.redeemed,
-    refusedCoins: counts.rejected,
+    refusedCoins: ctx.store.refusals.total(v.id),
     doubleSpends: counts.doubleSpends,
     disabled: v.disabled,
+    disabledReason: v.disabledReason,
+    disabledAt: v.disabledAt,
+    complaints: complaintState(ctx, v.id, ctx.now().toISOString()),
   };
 }
 
 /**
- * Disables a vendor once `complaintThreshold` different paying customers (users whose coins it
- * redeemed) have complained about it. Runs when a complaint is filed and after each redemption,
- * since a reader usually complains before the vendor has redeemed that day's coins.
- * Call inside a store transaction.
- * @returns whether this call disabled the vendor
+ * The 403 `vendor_disabled` a disabled vendor's new batch gets: why, since when, and what to do. It is not
+ * an authentication failure (the key is good) and a vendor's software must not report it as one.
  */
-export function reviewComplaints(ctx: BrokerContext, vendorId: string, at: string): boolean {
-  const vendor = ctx.store.vendors.byId(vendorId);
-  if (!vendor || vendor.disabled) return false;
-  const customers = ctx.store.complaints.distinctCustomers(vendorId);
-  if (customers < ctx.complaintThreshold) return false;
-  ctx.store.vendors.disable(vendorId, `${customers} paying customers complained`, at);
-  return true;
+export function vendorDisabledError(ctx: BrokerContext, v: VendorRecord): BrokerError {
+  const reason = v.disabledReason ?? 'disabled by the broker';
+  const since = v.disabledAt ?? 'unknown';
+  const dashboard = `${ctx.publicUrl}/vendors/dashboard`;
+  return new BrokerError(
+    403,
+    'vendor_disabled',
+    `vendor ${v.id} is disabled since ${since} (${reason}), so the broker redeems none of its coins. Your API key is valid. ` +
+      `Keep the coins you hold: nothing was recorded for this batch, and it can be sent again with the same batchId once the ` +
+      `broker operator has reviewed the complaints and enabled the site (coins stay redeemable until their epoch's redeemBy). ` +
+      `See ${dashboard} for the complaints and contact the broker operator.`,
+    { reason, disabledAt: v.disabledAt, dashboard },
+  );
 }
 
 /**
- * Files a complaint; see {@link reviewComplaints} for when complaints disable a vendor.
- * @returns whether this complaint disabled the vendor
+ * The operator enables a vendor again (CLI `enable-vendor`): its batches are redeemed again, and complaints
+ * filed before now no longer count towards disabling it.
+ * @returns false when there is no such vendor
  */
-export function fileComplaint(ctx: BrokerContext, userId: string, vendorId: unknown, text: unknown): { disabled: boolean } {
-  if (typeof vendorId !== 'string' || vendorId.length > 255) throw new TypeError('vendor must be a string');
-  const body = checkText(text, 'complaint', 2000);
-  return ctx.store.transaction(() => {
-    const vendor = ctx.store.vendors.byId(vendorId);
-    if (!vendor) throw new BrokerError(404, 'unknown_vendor', 'no such vendor');
-    const at = ctx.now().toISOString();
-    ctx.store.complaints.insert(userId, vendor.id, body, at);
-    return { disabled: reviewComplaints(ctx, vendor.id, at) };
-  });
+export function enableVendor(ctx: BrokerContext, vendorId: string): boolean {
+  return ctx.store.transaction(() => ctx.store.vendors.enable(vendorId, ctx.now().toISOString()));
 }

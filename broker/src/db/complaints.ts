@@ -1,5 +1,5 @@
 /**
- * Users' complaints about vendors.
+ * Users' complaints about vendors, and the figures the complaint rule weighs them with.
  * @module
  */
 import type { Db } from './open.ts';
@@ -17,14 +17,17 @@ export interface ComplaintRecord {
 export function complaintsRepo(db: Db) {
   const q = {
     insert: db.prepare('INSERT INTO complaints (user_id, vendor_id, text, created_at) VALUES (?, ?, ?, ?)'),
-    distinctUsers: db.prepare<[string], number>('SELECT count(DISTINCT user_id) FROM complaints WHERE vendor_id = ?').pluck(),
-    // A customer is a user whose coins this vendor redeemed: free sign-ups cannot gang up on a vendor.
-    distinctCustomers: db
-      .prepare<[string], number>(
-        `SELECT count(DISTINCT c.user_id) FROM complaints c
-          WHERE c.vendor_id = ? AND EXISTS (SELECT 1 FROM redeemed_coins r WHERE r.user_id = c.user_id AND r.vendor_id = c.vendor_id)`,
-      )
-      .pluck(),
+    anySince: db.prepare<[string, string], number>('SELECT 1 FROM complaints WHERE vendor_id = ? AND created_at >= ? LIMIT 1').pluck(),
+    // Each user who complained since `since`, with the coins of theirs the vendor redeemed since `paidSince`.
+    complainers: db.prepare<[{ vendor: string; since: string; paidSince: string }], { user_id: string; mills: number }>(
+      `SELECT c.user_id, (SELECT count(*) FROM redeemed_coins r
+                            WHERE r.user_id = c.user_id AND r.vendor_id = @vendor AND r.redeemed_at >= @paidSince) AS mills
+         FROM (SELECT DISTINCT user_id FROM complaints WHERE vendor_id = @vendor AND created_at >= @since) c`,
+    ),
+    takings: db.prepare<[string, string], { customers: number; mills: number }>(
+      'SELECT count(DISTINCT user_id) AS customers, count(*) AS mills FROM redeemed_coins WHERE vendor_id = ? AND redeemed_at >= ?',
+    ),
+    countOfUserSince: db.prepare<[string, string], number>('SELECT count(*) FROM complaints WHERE user_id = ? AND created_at >= ?').pluck(),
     ofUser: db.prepare<[string, number], { id: number; user_id: string; vendor_id: string; text: string; created_at: string }>(
       'SELECT * FROM complaints WHERE user_id = ? ORDER BY id DESC LIMIT ?',
     ),
@@ -33,10 +36,15 @@ export function complaintsRepo(db: Db) {
     insert(userId: string, vendorId: string, text: string, at: string): number {
       return Number(q.insert.run(userId, vendorId, text, at).lastInsertRowid);
     },
-    /** How many different users complained about a vendor. */
-    distinctUsers: (vendorId: string): number => q.distinctUsers.get(vendorId) ?? 0,
-    /** How many different paying customers of a vendor complained about it. */
-    distinctCustomers: (vendorId: string): number => q.distinctCustomers.get(vendorId) ?? 0,
+    /** Whether anyone complained about a vendor since `since`. */
+    anySince: (vendorId: string, since: string): boolean => q.anySince.get(vendorId, since) !== undefined,
+    /** The users who complained about a vendor since `since`, each with the mills the vendor redeemed from them since `paidSince`. */
+    complainers: (vendorId: string, since: string, paidSince: string): { userId: string; mills: number }[] =>
+      q.complainers.all({ vendor: vendorId, since, paidSince }).map((r) => ({ userId: r.user_id, mills: r.mills })),
+    /** A vendor's distinct paying customers and redeemed mills since `since`. */
+    takings: (vendorId: string, since: string): { customers: number; mills: number } => q.takings.get(vendorId, since) ?? { customers: 0, mills: 0 },
+    /** Complaints a user filed since `since`. */
+    countOfUserSince: (userId: string, since: string): number => q.countOfUserSince.get(userId, since) ?? 0,
     ofUser: (userId: string, limit = 50): ComplaintRecord[] =>
       q.ofUser.all(userId, limit).map((r) => ({ id: r.id, userId: r.user_id, vendorId: r.vendor_id, text: r.text, createdAt: r.created_at })),
   };

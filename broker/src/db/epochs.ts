@@ -21,6 +21,11 @@ export interface EpochRecord {
   filledSlots: number;
   mintMs: number;
   workers: number;
+  /**
+   * The redemption deadline as first published (see core/timeline.ts); null until the broker first
+   * publishes the epoch, when it is pinned to expiresAt + the broker's grace.
+   */
+  redeemBy: string | null;
 }
 
 interface EpochRow {
@@ -39,6 +44,7 @@ interface EpochRow {
   filled_slots: number;
   mint_ms: number;
   workers: number;
+  redeem_by: string | null;
 }
 
 const toRecord = (r: EpochRow): EpochRecord => ({
@@ -50,6 +56,7 @@ const toRecord = (r: EpochRow): EpochRecord => ({
   filledSlots: r.filled_slots,
   mintMs: r.mint_ms,
   workers: r.workers,
+  redeemBy: r.redeem_by,
 });
 
 /** A ball as stored. */
@@ -83,6 +90,8 @@ export function epochsRepo(db: Db) {
     countIn: db.prepare<[string, number], number>('SELECT count(*) FROM balls WHERE epoch = ? AND superbin = ?').pluck(),
     setStatus: db.prepare('UPDATE balls SET status = ? WHERE epoch = ? AND superbin = ? AND subbin = ?'),
     sellSuperbin: db.prepare("UPDATE balls SET status = 'sold' WHERE epoch = ? AND superbin = ? AND status = 'exists'"),
+    pinRedeemBy: db.prepare('UPDATE epochs SET redeem_by = ? WHERE id = ? AND redeem_by IS NULL'),
+    redeemBy: db.prepare<[string], string | null>('SELECT redeem_by FROM epochs WHERE id = ?').pluck(),
     countByStatus: db.prepare<[string], { status: BallStatus; n: number }>(
       'SELECT status, count(*) AS n FROM balls WHERE epoch = ? GROUP BY status',
     ),
@@ -144,6 +153,16 @@ export function epochsRepo(db: Db) {
     /** Marks every minted ball of a superbin sold (the superbin went into a set). */
     sellSuperbin(epoch: string, superbin: number): void {
       q.sellSuperbin.run(epoch, superbin);
+    },
+    /**
+     * Pins an epoch's redemption deadline unless one is pinned already, and returns the one that holds:
+     * the first value ever written wins, whoever wrote it.
+     */
+    pinRedeemBy(epoch: string, redeemBy: string): string {
+      q.pinRedeemBy.run(redeemBy, epoch);
+      const pinned = q.redeemBy.get(epoch);
+      if (!pinned) throw new RangeError(`no epoch ${epoch}`);
+      return pinned;
     },
     countByStatus(epoch: string): Record<BallStatus, number> {
       const out: Record<BallStatus, number> = { exists: 0, sold: 0, redeemed: 0, returned: 0, compromised: 0 };

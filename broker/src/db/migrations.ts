@@ -192,8 +192,68 @@ function v1(db: Database.Database): void {
   `);
 }
 
+/**
+ * Version 2: the epoch's redemption deadline, bounded storage of what vendors send, windowed complaints.
+ * - `epochs.redeem_by`: pinned the first time the broker publishes the epoch (expires_at + its grace), so a
+ *   broker restarted with a shorter grace cannot take back the time vendors were told they have.
+ * - `refusal_counts`: every refused coin counted per vendor, day and reason; `rejected_coins` keeps only the
+ *   newest few in full (see core/refusals.ts), so a flood of junk coins costs a counter, not a row each.
+ * - `double_spends`: one row per (epoch, coin, vendor) with the number of attempts, so resending one real
+ *   coin many times does not grow the table.
+ * - `vendors.enabled_at`: when an operator last enabled the vendor; complaints before it no longer count.
+ * - indexes for the complaint window and for pruning refused batches.
+ */
+function v2(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE epochs ADD COLUMN redeem_by TEXT;
+    ALTER TABLE vendors ADD COLUMN enabled_at TEXT;
+
+    CREATE TABLE refusal_counts (
+      vendor_id TEXT NOT NULL REFERENCES vendors(id),
+      day       TEXT NOT NULL,
+      reason    TEXT NOT NULL,
+      count     INTEGER NOT NULL CHECK (count > 0),
+      PRIMARY KEY (vendor_id, day, reason)
+    ) WITHOUT ROWID;
+    INSERT INTO refusal_counts (vendor_id, day, reason, count)
+      SELECT vendor_id, substr(created_at, 1, 10), reason, count(*) FROM rejected_coins GROUP BY 1, 2, 3;
+
+    CREATE TABLE double_spends_v2 (
+      id              INTEGER PRIMARY KEY,
+      epoch           TEXT NOT NULL,
+      coin_id         TEXT NOT NULL,
+      user_id         TEXT NOT NULL,
+      vendor_id       TEXT NOT NULL REFERENCES vendors(id),
+      first_vendor_id TEXT,
+      batch_id        TEXT NOT NULL,
+      reason          TEXT NOT NULL CHECK (reason IN ('already-spent', 'returned')),
+      created_at      TEXT NOT NULL,
+      attempts        INTEGER NOT NULL DEFAULT 1 CHECK (attempts >= 1),
+      last_batch_id   TEXT NOT NULL,
+      last_at         TEXT NOT NULL,
+      UNIQUE (epoch, coin_id, vendor_id)
+    );
+    INSERT INTO double_spends_v2 (id, epoch, coin_id, user_id, vendor_id, first_vendor_id, batch_id, reason, created_at,
+                                  attempts, last_batch_id, last_at)
+      SELECT f.id, f.epoch, f.coin_id, f.user_id, f.vendor_id, f.first_vendor_id, f.batch_id, f.reason, f.created_at,
+             g.n, l.batch_id, l.created_at
+        FROM (SELECT min(id) AS first, max(id) AS last, count(*) AS n FROM double_spends GROUP BY epoch, coin_id, vendor_id) g
+        JOIN double_spends f ON f.id = g.first
+        JOIN double_spends l ON l.id = g.last;
+    DROP TABLE double_spends;
+    ALTER TABLE double_spends_v2 RENAME TO double_spends;
+    CREATE INDEX double_spends_vendor ON double_spends(vendor_id);
+    CREATE INDEX double_spends_user ON double_spends(user_id);
+
+    CREATE INDEX redeemed_vendor_time ON redeemed_coins(vendor_id, redeemed_at, user_id);
+    CREATE INDEX complaints_vendor_time ON complaints(vendor_id, created_at);
+    CREATE INDEX complaints_user_time ON complaints(user_id, created_at);
+    CREATE INDEX redemption_batches_credited ON redemption_batches(vendor_id, credited);
+  `);
+}
+
 /** Every migration in order; `PRAGMA user_version` = number applied. */
-export const MIGRATIONS: readonly Migration[] = [v1];
+export const MIGRATIONS: readonly Migration[] = [v1, v2];
 
 /**
  * Applies the migrations the database has not seen, each in its own transaction with its version bump.

@@ -7,6 +7,7 @@ import { complaintsRepo } from './complaints.ts';
 import { creditsRepo } from './credits.ts';
 import { epochsRepo } from './epochs.ts';
 import { inTransaction, openDatabase, type Db } from './open.ts';
+import { refusalsRepo } from './refusals.ts';
 import { setsRepo } from './sets.ts';
 import { vendorsRepo } from './vendors.ts';
 
@@ -19,6 +20,7 @@ export interface Store {
   vendors: ReturnType<typeof vendorsRepo>;
   complaints: ReturnType<typeof complaintsRepo>;
   credits: ReturnType<typeof creditsRepo>;
+  refusals: ReturnType<typeof refusalsRepo>;
   /** Runs `fn` in one IMMEDIATE transaction: all of it is written, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -40,6 +42,7 @@ export function openStore(dbPath: string): Store {
     vendors: vendorsRepo(db),
     complaints: complaintsRepo(db),
     credits: creditsRepo(db),
+    refusals: refusalsRepo(db),
     transaction: <T>(fn: () => T): T => inTransaction(db, fn),
     close: () => {
       if (db.open) db.close();

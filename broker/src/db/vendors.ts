@@ -1,5 +1,6 @@
 /**
- * Vendors and what they redeem: stored batch answers, redeemed coins, double spends and refused coins.
+ * Vendors and what they redeem: stored batch answers, redeemed coins and double spends (refused coins are
+ * in refusals.ts).
  * @module
  */
 import type { Db } from './open.ts';
@@ -12,10 +13,16 @@ export interface VendorRecord {
   ownerUserId: string | null;
   disabled: boolean;
   disabledReason: string | null;
+  disabledAt: string | null;
+  /** When an operator last enabled the vendor again (complaints before it no longer count). */
+  enabledAt: string | null;
   createdAt: string;
 }
 
-/** A recorded double spend: a coin whose first ball had been redeemed or returned before. */
+/**
+ * A recorded double spend: a coin whose first ball had been redeemed or returned before. One record per
+ * (epoch, coin, vendor): the first attempt's details, and how many attempts there were.
+ */
 export interface DoubleSpendRecord {
   epoch: string;
   coinId: string;
@@ -25,19 +32,8 @@ export interface DoubleSpendRecord {
   batchId: string;
   reason: 'already-spent' | 'returned';
   createdAt: string;
-}
-
-/** A coin set aside at redemption, with the reason. */
-export interface RejectedCoinRecord {
-  vendorId: string;
-  batchId: string;
-  epoch: string;
-  userId: string;
-  coinId: string | null;
-  coin: string;
-  url: string;
-  reason: string;
-  createdAt: string;
+  /** Attempts so far (1 for a new record). */
+  attempts?: number;
 }
 
 /** A coin redeemed for a vendor. */
@@ -59,6 +55,8 @@ interface VendorRow {
   owner_user_id: string | null;
   disabled: number;
   disabled_reason: string | null;
+  disabled_at: string | null;
+  enabled_at: string | null;
   created_at: string;
 }
 const toVendor = (r: VendorRow): VendorRecord => ({
@@ -68,6 +66,8 @@ const toVendor = (r: VendorRow): VendorRecord => ({
   ownerUserId: r.owner_user_id,
   disabled: r.disabled === 1,
   disabledReason: r.disabled_reason,
+  disabledAt: r.disabled_at,
+  enabledAt: r.enabled_at,
   createdAt: r.created_at,
 });
 
@@ -82,6 +82,7 @@ export function vendorsRepo(db: Db) {
     all: db.prepare<[], VendorRow>('SELECT * FROM vendors ORDER BY name, id'),
     ofOwner: db.prepare<[string], VendorRow>('SELECT * FROM vendors WHERE owner_user_id = ? ORDER BY created_at'),
     disable: db.prepare('UPDATE vendors SET disabled = 1, disabled_reason = ?, disabled_at = ? WHERE id = ? AND disabled = 0'),
+    enable: db.prepare('UPDATE vendors SET disabled = 0, disabled_reason = NULL, disabled_at = NULL, enabled_at = ? WHERE id = ?'),
     batch: db.prepare<[string, string], { request_digest: Buffer; answer: string }>(
       'SELECT request_digest, answer FROM redemption_batches WHERE vendor_id = ? AND batch_id = ?',
     ),
@@ -96,32 +97,28 @@ export function vendorsRepo(db: Db) {
       `INSERT INTO redeemed_coins (epoch, coin_id, user_id, vendor_id, batch_id, url, paid_at, redeemed_at)
        VALUES (@epoch, @coinId, @userId, @vendorId, @batchId, @url, @paidAt, @redeemedAt)`,
     ),
-    insertDoubleSpend: db.prepare(
-      `INSERT INTO double_spends (epoch, coin_id, user_id, vendor_id, first_vendor_id, batch_id, reason, created_at)
-       VALUES (@epoch, @coinId, @userId, @vendorId, @firstVendorId, @batchId, @reason, @createdAt)`,
+    pruneRefusedBatches: db.prepare(
+      `DELETE FROM redemption_batches WHERE vendor_id = ? AND credited = 0 AND rowid <= (
+         SELECT rowid FROM redemption_batches WHERE vendor_id = ? AND credited = 0 ORDER BY rowid DESC LIMIT 1 OFFSET ?)`,
     ),
-    insertRejected: db.prepare(
-      `INSERT INTO rejected_coins (vendor_id, batch_id, epoch, user_id, coin_id, coin, url, reason, created_at)
-       VALUES (@vendorId, @batchId, @epoch, @userId, @coinId, @coin, @url, @reason, @createdAt)`,
+    recordDoubleSpend: db.prepare(
+      `INSERT INTO double_spends (epoch, coin_id, user_id, vendor_id, first_vendor_id, batch_id, reason, created_at, attempts, last_batch_id, last_at)
+       VALUES (@epoch, @coinId, @userId, @vendorId, @firstVendorId, @batchId, @reason, @createdAt, 1, @batchId, @createdAt)
+       ON CONFLICT (epoch, coin_id, vendor_id) DO UPDATE SET attempts = attempts + 1, last_batch_id = excluded.batch_id, last_at = excluded.created_at`,
     ),
     countRedeemed: db.prepare<[string], number>('SELECT count(*) FROM redeemed_coins WHERE vendor_id = ?').pluck(),
-    countRejected: db.prepare<[string], number>('SELECT count(*) FROM rejected_coins WHERE vendor_id = ?').pluck(),
-    countDoubleSpends: db.prepare<[string], number>('SELECT count(*) FROM double_spends WHERE vendor_id = ?').pluck(),
+    countDoubleSpends: db.prepare<[string], number>('SELECT coalesce(sum(attempts), 0) FROM double_spends WHERE vendor_id = ?').pluck(),
     recentRedeemed: db.prepare<[string, number], Record<string, string>>(
       `SELECT epoch, coin_id AS coinId, user_id AS userId, vendor_id AS vendorId, batch_id AS batchId, url,
               paid_at AS paidAt, redeemed_at AS redeemedAt FROM redeemed_coins WHERE vendor_id = ? ORDER BY redeemed_at DESC, rowid DESC LIMIT ?`,
     ),
-    recentRejected: db.prepare<[string, number], Record<string, string>>(
-      `SELECT vendor_id AS vendorId, batch_id AS batchId, epoch, user_id AS userId, coin_id AS coinId, coin, url, reason,
-              created_at AS createdAt FROM rejected_coins WHERE vendor_id = ? ORDER BY id DESC LIMIT ?`,
-    ),
     recentDoubleSpends: db.prepare<[string, number], Record<string, string>>(
       `SELECT epoch, coin_id AS coinId, user_id AS userId, vendor_id AS vendorId, first_vendor_id AS firstVendorId,
-              batch_id AS batchId, reason, created_at AS createdAt FROM double_spends WHERE vendor_id = ? ORDER BY id DESC LIMIT ?`,
+              batch_id AS batchId, reason, created_at AS createdAt, attempts FROM double_spends WHERE vendor_id = ? ORDER BY last_at DESC, id DESC LIMIT ?`,
     ),
     totalRedeemed: db.prepare<[], number>('SELECT count(*) FROM redeemed_coins').pluck(),
-    totalDoubleSpends: db.prepare<[], number>('SELECT count(*) FROM double_spends').pluck(),
-    doubleSpendsOfUser: db.prepare<[string], number>('SELECT count(*) FROM double_spends WHERE user_id = ?').pluck(),
+    totalDoubleSpends: db.prepare<[], number>('SELECT coalesce(sum(attempts), 0) FROM double_spends').pluck(),
+    doubleSpendsOfUser: db.prepare<[string], number>('SELECT coalesce(sum(attempts), 0) FROM double_spends WHERE user_id = ?').pluck(),
     redeemedOfUser: db.prepare<[string], number>('SELECT count(*) FROM redeemed_coins WHERE user_id = ?').pluck(),
   };
 
@@ -141,6 +138,8 @@ export function vendorsRepo(db: Db) {
     ofOwner: (userId: string): VendorRecord[] => q.ofOwner.all(userId).map(toVendor),
     /** Disables a vendor; returns false when it was disabled already. */
     disable: (id: string, reason: string, at: string): boolean => q.disable.run(reason, at, id).changes === 1,
+    /** Enables a vendor again, from `at` on (complaints filed before `at` no longer count). */
+    enable: (id: string, at: string): boolean => q.enable.run(at, id).changes === 1,
     batch(vendorId: string, batchId: string): { requestDigest: Uint8Array; answer: string } | undefined {
       const r = q.batch.get(vendorId, batchId);
       return r && { requestDigest: r.request_digest, answer: r.answer };
@@ -148,24 +147,25 @@ export function vendorsRepo(db: Db) {
     insertBatch(vendorId: string, batchId: string, digest: Uint8Array, answer: string, credited: number, refused: number, at: string): void {
       q.insertBatch.run(vendorId, batchId, Buffer.from(digest), answer, credited, refused, at);
     },
+    /** Deletes all but the newest `keep` stored batches of a vendor that credited nothing. */
+    pruneRefusedBatches(vendorId: string, keep: number): number {
+      return q.pruneRefusedBatches.run(vendorId, vendorId, keep).changes;
+    },
     /** The vendor a coin was redeemed for, if it was. */
     redeemedBy: (epoch: string, coinId: string): string | undefined => q.redeemed.get(epoch, coinId)?.vendor_id,
     insertRedeemed(r: RedeemedCoinRecord): void {
       q.insertRedeemed.run(r);
     },
-    insertDoubleSpend(r: DoubleSpendRecord): void {
-      q.insertDoubleSpend.run(r);
+    /** Records a double spend attempt: a new record, or one more attempt on the coin's record at this vendor. */
+    recordDoubleSpend(r: Omit<DoubleSpendRecord, 'attempts'>): void {
+      q.recordDoubleSpend.run(r);
     },
-    insertRejected(r: RejectedCoinRecord): void {
-      q.insertRejected.run(r);
-    },
+    /** Coins redeemed, and double spend attempts (counting repeats). */
     counts: (vendorId: string) => ({
       redeemed: q.countRedeemed.get(vendorId) ?? 0,
-      rejected: q.countRejected.get(vendorId) ?? 0,
       doubleSpends: q.countDoubleSpends.get(vendorId) ?? 0,
     }),
     recentRedeemed: (vendorId: string, limit = 20) => q.recentRedeemed.all(vendorId, limit) as unknown as RedeemedCoinRecord[],
-    recentRejected: (vendorId: string, limit = 20) => q.recentRejected.all(vendorId, limit) as unknown as RejectedCoinRecord[],
     recentDoubleSpends: (vendorId: string, limit = 20) => q.recentDoubleSpends.all(vendorId, limit) as unknown as DoubleSpendRecord[],
     totalRedeemed: (): number => q.totalRedeemed.get() ?? 0,
     totalDoubleSpends: (): number => q.totalDoubleSpends.get() ?? 0,

@@ -1,17 +1,21 @@
 /**
- * The JSON API: epochs, vendor registration, redemption (MMRedeem) and Request-Credit.
+ * The JSON API: epochs (with their redemption and return periods), vendor registration, redemption
+ * (MMRedeem) and Request-Credit, the last three rate-limited (limits.ts).
  * @module
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { MICROMINT_MIME, epochToJson } from '@micromint/shared';
+import type { EpochRecord } from '../db/epochs.ts';
 import type { VendorRecord } from '../db/vendors.ts';
 import type { BrokerContext } from '../core/context.ts';
 import { requestCredit } from '../core/credit.ts';
 import { BrokerError } from '../core/errors.ts';
 import { readRedeemRequest, redeemBatch } from '../core/redeem.ts';
 import { publicStats } from '../core/stats.ts';
+import { publishedParams } from '../core/timeline.ts';
 import { authenticateVendor, registerVendor, vendorSummary } from '../core/vendors.ts';
 import { apiErrors, validate } from './errors.ts';
+import { jsonLimited, type Limits } from './limits.ts';
 
 /** Largest redemption request. */
 export const REDEEM_LIMIT = '5mb';
@@ -21,7 +25,7 @@ export const CREDIT_LIMIT = '2mb';
 const vendorOf = (res: Response): VendorRecord => res.locals.vendor as VendorRecord;
 
 /** Builds the `/api` router. */
-export function apiRouter(ctx: BrokerContext): express.Router {
+export function apiRouter(ctx: BrokerContext, limits: Limits): express.Router {
   const r = express.Router();
   const json = (limit: string) => [
     (req: Request, _res: Response, next: NextFunction) => {
@@ -37,8 +41,9 @@ export function apiRouter(ctx: BrokerContext): express.Router {
     res.locals.vendor = vendor;
     next();
   };
-  const epochAnswer = (p: NonNullable<ReturnType<typeof ctx.store.epochs.get>>) => ({
-    epoch: epochToJson(p.params),
+  // The epoch JSON carries redeemBy and returnsFrom: vendors learn by when to redeem, wallets when to return.
+  const epochAnswer = (e: EpochRecord) => ({
+    epoch: epochToJson(publishedParams(ctx, e)),
     broker: ctx.publicUrl,
     coinValueMills: 1,
   });
@@ -71,7 +76,7 @@ export function apiRouter(ctx: BrokerContext): express.Router {
     });
   });
 
-  r.post('/vendors', ...json('16kb'), (req, res) => {
+  r.post('/vendors', limits.registration(jsonLimited), ...json('16kb'), (req, res) => {
     const body = validate(() => {
       const b = req.body as unknown;
       if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new TypeError('body must be a JSON object');
@@ -85,8 +90,9 @@ export function apiRouter(ctx: BrokerContext): express.Router {
     res.json(vendorSummary(ctx, vendorOf(res)));
   });
 
-  // A disabled vendor is refused (403) inside redeemBatch, after its stored answers: a retry still gets one.
-  r.post('/redeem', bearer, ...json(REDEEM_LIMIT), (req, res) => {
+  // A disabled vendor is refused (403 vendor_disabled) inside redeemBatch, after its stored answers: a retry
+  // still gets one. Limits: per address before the key is looked up, per key after; both before the body is read.
+  r.post('/redeem', limits.redeemByAddress, bearer, limits.redeemByKey, ...json(REDEEM_LIMIT), (req, res) => {
     const request = validate(() => readRedeemRequest(req.body));
     res.json(redeemBatch(ctx, vendorOf(res), request));
   });
@@ -105,8 +111,12 @@ export function apiRouter(ctx: BrokerContext): express.Router {
   });
   r.post(
     '/credit',
-    (req, res, next) => {
+    (_req, res, next) => {
       res.set('Access-Control-Allow-Origin', '*');
+      next();
+    },
+    limits.creditByAddress,
+    (req, _res, next) => {
       if (!req.is(MICROMINT_MIME)) return next(new BrokerError(415, 'unsupported_media_type', `send ${MICROMINT_MIME}`));
       next();
     },

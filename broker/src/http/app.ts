@@ -5,6 +5,7 @@
 import express from 'express';
 import type { BrokerContext } from '../core/context.ts';
 import { apiRouter } from './api.ts';
+import { createLimits } from './limits.ts';
 import { siteRouter } from './site.ts';
 
 const CSP = [
@@ -31,7 +32,8 @@ export function createApp(ctx: BrokerContext): express.Express {
     });
     next();
   });
-  app.use('/api', apiRouter(ctx));
-  app.use(siteRouter(ctx));
+  const limits = createLimits(ctx);
+  app.use('/api', apiRouter(ctx, limits));
+  app.use(siteRouter(ctx, limits));
   return app;
 }

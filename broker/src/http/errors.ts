@@ -19,9 +19,18 @@ export function validate<T>(fn: () => T): T {
   }
 }
 
+/** What an error thrown while handling a request is answered with. */
+export interface ErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  /** Extra fields of the JSON answer (a {@link BrokerError}'s details). */
+  details?: BrokerError['details'];
+}
+
 /** Status, code and message of any error thrown while handling a request. */
-export function describeError(err: unknown): { status: number; code: string; message: string } {
-  if (err instanceof BrokerError) return { status: err.status, code: err.code, message: err.message };
+export function describeError(err: unknown): ErrorAnswer {
+  if (err instanceof BrokerError) return { status: err.status, code: err.code, message: err.message, details: err.details };
   const e = err as { type?: string; status?: number; message?: string };
   switch (e?.type) {
     case 'entity.too.large':
@@ -45,5 +54,5 @@ export function apiErrors(err: unknown, _req: Request, res: Response, next: Next
   const d = describeError(err);
   if (d.status >= 500) console.error('[broker] API error:', err);
   if (d.status === 401) res.set('WWW-Authenticate', 'Bearer realm="micromint-broker"');
-  res.status(d.status).json({ error: d.code, message: d.message });
+  res.status(d.status).json({ ...d.details, error: d.code, message: d.message });
 }

@@ -8,15 +8,18 @@ import { rateLimit } from 'express-rate-limit';
 import { MICROMINT_MIME } from '@micromint/shared';
 import type { UserRecord } from '../db/accounts.ts';
 import type { BrokerContext } from '../core/context.ts';
+import { fileComplaint } from '../core/complaints.ts';
 import { BrokerError } from '../core/errors.ts';
 import { addFunds, dollarsToMills } from '../core/funds.ts';
 import { fundsWithdrawnText, sendExpiredText } from '../core/messages.ts';
 import { buySets } from '../core/sell.ts';
 import { publicStats } from '../core/stats.ts';
+import { returnWindows } from '../core/timeline.ts';
 import { endSession, logIn, signUp, startSession } from '../core/users.ts';
-import { authenticateVendor, fileComplaint, registerVendor, vendorSummary } from '../core/vendors.ts';
+import { authenticateVendor, registerVendor, vendorSummary } from '../core/vendors.ts';
 import { describeError } from './errors.ts';
 import type { Html } from './html.ts';
+import type { Limits } from './limits.ts';
 import { accountView, type AccountData } from './pages/account.ts';
 import { authView } from './pages/auth.ts';
 import { homeView } from './pages/home.ts';
@@ -55,7 +58,7 @@ function loggedIn(req: Request, res: Response, next: NextFunction): void {
 const str = (body: unknown, name: string): unknown => (body as Record<string, unknown> | undefined)?.[name];
 
 /** Builds the router of the site's pages. */
-export function siteRouter(ctx: BrokerContext): express.Router {
+export function siteRouter(ctx: BrokerContext, limits: Limits): express.Router {
   const r = express.Router();
   r.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   r.use(sessions(ctx));
@@ -83,6 +86,7 @@ export function siteRouter(ctx: BrokerContext): express.Router {
       },
       maxSets: ctx.maxSetsPerPurchase,
       maxDepositMills: ctx.maxDepositMills,
+      returns: returnWindows(ctx, user.id),
     };
   };
   const accountPage = (res: Response, user: UserRecord, status: number, o: { ok?: string; error?: string }) =>
@@ -180,12 +184,16 @@ export function siteRouter(ctx: BrokerContext): express.Router {
   // The wallet extension returns every unspent coin as soon as a Send-Expired script is on a broker page, so
   // that page is a state change: it answers only a CSRF-checked POST. A GET (which any site can cause with a
   // link, and which carries the SameSite=Lax cookie) gets the button that sends that POST.
-  r.get('/account/return', loggedIn, (_req, res) => send(res, 200, 'Return unspent coins', returnConfirmView(visitor(res))));
+  // Only epochs whose returns are open get a Send-Expired: before returnsFrom the broker would refuse the
+  // return (vendors may still redeem those coins), so the page gives the date instead.
+  r.get('/account/return', loggedIn, (_req, res) =>
+    send(res, 200, 'Return unspent coins', returnConfirmView(visitor(res), returnWindows(ctx, userOf(res)!.id))),
+  );
   r.post('/account/return', loggedIn, (_req, res) => {
     const user = userOf(res)!;
-    const epochs = [...new Set(ctx.store.sets.withdrawalsOfUser(user.id, 1000).map((w) => w.epoch))];
-    const messages = epochs.map((epoch) => ({ epoch, text: sendExpiredText(ctx, user.id, epoch) }));
-    send(res, 200, 'Return unspent coins', returnView(visitor(res), messages));
+    const windows = returnWindows(ctx, user.id);
+    const messages = windows.filter((w) => w.open).map((w) => ({ epoch: w.epoch, text: sendExpiredText(ctx, user.id, w.epoch) }));
+    send(res, 200, 'Return unspent coins', returnView(visitor(res), messages, windows.filter((w) => !w.open)));
   });
   r.post('/account/complaints', loggedIn, (req, res) => {
     const user = userOf(res)!;
@@ -223,7 +231,14 @@ export function siteRouter(ctx: BrokerContext): express.Router {
     send(res, status, 'Vendors', vendorsView(visitor(res), ctx.store.vendors.all(), user ? ctx.store.vendors.ofOwner(user.id) : [], o));
   };
   r.get('/vendors', (_req, res) => vendorsPage(res, 200));
-  r.post('/vendors', loggedIn, (req, res) => {
+  const typed = (req: Request, name: string, max: number): string => {
+    const v = str(req.body, name);
+    return typeof v === 'string' ? v.slice(0, max) : '';
+  };
+  const registrationLimited = limits.registration((req, res, what) =>
+    vendorsPage(res, 429, { error: `Too many registrations (${what}): try again later.`, origin: typed(req, 'origin', 255), name: typed(req, 'name', 100) }),
+  );
+  r.post('/vendors', loggedIn, registrationLimited, (req, res) => {
     const origin = str(req.body, 'origin');
     const name = str(req.body, 'name');
     try {
@@ -246,7 +261,8 @@ export function siteRouter(ctx: BrokerContext): express.Router {
     res.set('Cache-Control', 'no-store');
     send(res, 200, vendor.name, dashboardView(vendorSummary(ctx, vendor), {
       redeemed: vendors.recentRedeemed(vendor.id),
-      rejected: vendors.recentRejected(vendor.id),
+      rejected: ctx.store.refusals.recent(vendor.id),
+      refusalsByReason: ctx.store.refusals.byReason(vendor.id),
       doubleSpends: vendors.recentDoubleSpends(vendor.id),
     }));
   });

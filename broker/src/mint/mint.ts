@@ -149,8 +149,10 @@ export interface MintEpochOptions {
   fixed?: number;
   /** Expiry (ISO 8601); default `validDays` after now. */
   expiresAt?: string;
-  /** Days an epoch is valid when `expiresAt` is not given, default 30. */
+  /** Days an epoch is valid when neither `expiresAt` nor `validSeconds` is given, default 30. */
   validDays?: number;
+  /** Seconds an epoch is valid when `expiresAt` is not given (short epochs for tests and demos); wins over `validDays`. */
+  validSeconds?: number;
   now?: Date;
 }
 
@@ -199,6 +201,8 @@ export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
   const fixed = o.fixed ?? randomInt(2 ** t);
   const validDays = o.validDays ?? 30;
   aint(validDays, 1, 3660, 'validDays');
+  if (o.validSeconds !== undefined) aint(o.validSeconds, 1, 3660 * 86_400, 'validSeconds');
+  const validMs = o.validSeconds !== undefined ? o.validSeconds * 1000 : validDays * 86_400_000;
   const epoch = validateParams({
     id: o.epochId ?? defaultEpochId(db, now),
     key,
@@ -207,7 +211,7 @@ export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
     v,
     k,
     fixed,
-    expiresAt: o.expiresAt ?? new Date(now.getTime() + validDays * 86_400_000).toISOString(),
+    expiresAt: o.expiresAt ?? new Date(now.getTime() + validMs).toISOString(),
   });
   const repo = epochsRepo(db);
   if (repo.exists(epoch.id)) throw new RangeError(`epoch ${epoch.id} exists already`);
@@ -237,6 +241,7 @@ export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
     filledSlots: minted.slots.length,
     mintMs: Math.round(minted.ms),
     workers: minted.workers,
+    redeemBy: null,
   };
   const insertStart = performance.now();
   inTransaction(db, () => repo.insertEpoch(record, minted.slots, minted.xs));

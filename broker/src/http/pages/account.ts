@@ -8,10 +8,12 @@ import type { EpochRecord } from '../../db/epochs.ts';
 import type { WithdrawalRecord } from '../../db/sets.ts';
 import type { VendorRecord } from '../../db/vendors.ts';
 import type { FundingProvider } from '../../core/funding.ts';
+import type { ReturnWindow } from '../../core/timeline.ts';
 import { formatDollars } from '../../core/funds.ts';
 import { html, num, when, type Html } from '../html.ts';
 import type { Visitor } from '../session.ts';
 import { csrfField, notice } from './layout.ts';
+import { returnsSchedule } from './returns.ts';
 
 /** Everything the account page shows. */
 export interface AccountData {
@@ -27,6 +29,8 @@ export interface AccountData {
   coins: { bought: number; spent: number; returned: number };
   maxSets: number;
   maxDepositMills: number;
+  /** When the coins of each epoch the user bought in can be returned. */
+  returns: ReturnWindow[];
 }
 
 const LEDGER_KIND: Record<LedgerEntry['kind'], string> = {
@@ -49,6 +53,21 @@ function coinsBar(c: AccountData['coins']): Html {
     <span><i class="spent"></i>${num(c.spent)} spent at sites</span>
     <span><i class="returned"></i>${num(c.returned)} returned for credit</span>
   </div>`;
+}
+
+function returnsCard(v: Visitor, windows: readonly ReturnWindow[]): Html {
+  if (!windows.length) return html`<p class="muted">You hold no coins to return.</p>`;
+  const open = windows.filter((w) => w.open);
+  return html`<p class="muted">Your wallet sends back the coins it has not spent, and your balance is credited one mill for each.
+    Returned coins can no longer be spent. Returns open only after an epoch's coins have expired and the sites you paid
+    have had their time to redeem them, so that a coin you spent is never refunded.</p>
+    ${returnsSchedule(windows)}
+    ${open.length
+      ? html`<form method="post" action="/account/return">
+      ${csrfField(v)}
+      <button class="secondary" type="submit">Return unspent coins of epoch ${open.map((w) => w.epoch).join(', ')}</button>
+    </form>`
+      : ''}`;
 }
 
 /** The body of the account page. */
@@ -115,12 +134,7 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
 <div class="grid">
   <section class="card" id="return">
     <h2>Return unspent coins</h2>
-    <p class="muted">Your wallet sends back the coins it has not spent, and your balance is credited one mill for each.
-    Returned coins can no longer be spent.</p>
-    <form method="post" action="/account/return">
-      ${csrfField(v)}
-      <button class="secondary" type="submit">Return unspent coins</button>
-    </form>
+    ${returnsCard(v, d.returns)}
   </section>
   <section class="card" id="complaints">
     <h2>Complain about a site</h2>

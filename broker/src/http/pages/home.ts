@@ -34,6 +34,8 @@ export function homeView(v: Visitor, s: PublicStats): Html {
       ? html`<p class="balance" id="epoch-id">${e.params.id}</p>
     <table>
       <tr><th>Expires</th><td>${when(e.params.expiresAt)}</td></tr>
+      ${s.timeline ? html`<tr><th>Sites redeem until</th><td id="epoch-redeem-by">${when(s.timeline.redeemBy)}</td></tr>
+      <tr><th>Returns open</th><td id="epoch-returns-from">${when(s.timeline.returnsFrom)}</td></tr>` : ''}
       <tr><th>Shape</th><td class="mono">t=${e.params.t} u=${e.params.u} v=${e.params.v} k=${e.params.k}</td></tr>
       <tr><th>Slots filled</th><td>${((e.filledSlots / 2 ** (e.params.u + e.params.v)) * 100).toFixed(1)}%</td></tr>
       <tr><th>Key</th><td class="mono">${Buffer.from(e.params.key).toString('hex').slice(0, 16)}…</td></tr>

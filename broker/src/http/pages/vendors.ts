@@ -2,7 +2,10 @@
  * Vendor pages: registration (API key shown once), the list of sites, and the API-key dashboard.
  * @module
  */
-import type { DoubleSpendRecord, RedeemedCoinRecord, RejectedCoinRecord, VendorRecord } from '../../db/vendors.ts';
+import type { RejectedCoinRecord } from '../../db/refusals.ts';
+import type { DoubleSpendRecord, RedeemedCoinRecord, VendorRecord } from '../../db/vendors.ts';
+import type { ComplaintState } from '../../core/complaints.ts';
+import { KEPT_PER_BATCH, KEPT_PER_VENDOR } from '../../core/refusals.ts';
 import type { VendorSummary } from '../../core/vendors.ts';
 import { formatDollars } from '../../core/funds.ts';
 import { html, num, when, type Html } from '../html.ts';
@@ -80,15 +83,42 @@ export function dashboardLoginView(v: Visitor, error?: string): Html {
 </section>`;
 }
 
+/** The complaint rule, and where the vendor stands with it. */
+function complaintsCard(c: ComplaintState): Html {
+  const pct = `${Math.round(c.rule.share * 100)}%`;
+  return html`<section class="card" id="vendor-complaints" data-complainers="${c.complainers}" data-counted="${c.counted}" data-met="${String(c.met)}">
+  <h2>Complaints (last ${c.windowDays} days)</h2>
+  <table>
+    <tr><th>Users who complained</th><td class="r" id="complaints-all">${num(c.complainers)}</td></tr>
+    <tr><th>Of them, customers who paid you at least ${num(c.rule.minSpendMills)} mills: the complaints that count</th><td class="r" id="complaints-counted">${num(c.counted)}</td></tr>
+    <tr><th>What those customers paid you</th><td class="r">${num(c.countedMills)} of your ${num(c.takingsMills)} mills</td></tr>
+    <tr><th>Your paying customers</th><td class="r">${num(c.customers)}</td></tr>
+  </table>
+  <p class="muted">A site is disabled when at least ${num(c.needed.complainers)} counted customers complain
+  (at least ${num(c.rule.minComplainers)}, and ${pct} of its paying customers) and they paid at least ${pct} of its takings
+  (now ${num(c.needed.mills)} mills). Complaints from readers who paid little or nothing do not count.</p>
+</section>`;
+}
+
 /** The dashboard of one vendor. */
 export function dashboardView(
   s: VendorSummary,
-  recent: { redeemed: RedeemedCoinRecord[]; rejected: RejectedCoinRecord[]; doubleSpends: DoubleSpendRecord[] },
+  recent: {
+    redeemed: RedeemedCoinRecord[];
+    rejected: RejectedCoinRecord[];
+    refusalsByReason: { reason: string; count: number }[];
+    doubleSpends: DoubleSpendRecord[];
+  },
 ): Html {
   const short = (id: string | null) => (id ? `${id.slice(0, 12)}…` : '');
   return html`
 <h1>${s.name} <span class="muted mono" style="font-size:1rem">${s.vendorId}</span></h1>
-${s.disabled ? notice('bad', 'This site is disabled after complaints: its coins are not redeemed. Contact the broker.') : ''}
+${s.disabled
+  ? html`<div class="notice bad" role="alert" id="vendor-disabled">This site is disabled${s.disabledAt ? html` since ${when(s.disabledAt)}` : ''}:
+  ${s.disabledReason ?? 'by the broker'}. Its coins are not redeemed while it is disabled. Keep them: once the broker's operator
+  has reviewed the complaints and enabled the site, the same batches can be sent again (coins stay redeemable until
+  their epoch's redemption deadline). Contact the broker's operator.</div>`
+  : ''}
 <div class="hero">
   <section class="card">
     <div class="muted">Balance</div>
@@ -107,7 +137,12 @@ ${recent.redeemed.length
     )}</tbody></table>`
   : html`<p class="muted">None yet.</p>`}
 </section>
-<section class="card"><h2>Refused coins</h2>
+${complaintsCard(s.complaints)}
+<section class="card" id="refused"><h2>Refused coins</h2>
+${recent.refusalsByReason.length
+  ? html`<p>${recent.refusalsByReason.map((r) => html`<span class="pill warn">${r.reason}</span> ${num(r.count)} `)}</p>
+  <p class="muted">Every refused coin is counted; the newest ${num(KEPT_PER_VENDOR)} are kept in full (up to ${num(KEPT_PER_BATCH)} of a batch).</p>`
+  : ''}
 ${recent.rejected.length
   ? html`<table><thead><tr><th>When</th><th>Coin</th><th>User</th><th>Reason</th></tr></thead><tbody>${recent.rejected.map(
       (r) => html`<tr><td>${when(r.createdAt)}</td><td class="mono">${short(r.coinId)}</td><td class="mono">${r.userId}</td><td><span class="pill warn">${r.reason}</span></td></tr>`,
@@ -116,8 +151,8 @@ ${recent.rejected.length
 </section>
 <section class="card"><h2>Double spends</h2>
 ${recent.doubleSpends.length
-  ? html`<table><thead><tr><th>When</th><th>Coin</th><th>User</th><th>Paid first to</th><th>Reason</th></tr></thead><tbody>${recent.doubleSpends.map(
-      (r) => html`<tr><td>${when(r.createdAt)}</td><td class="mono">${short(r.coinId)}</td><td class="mono">${r.userId}</td><td class="mono">${r.firstVendorId ?? 'returned to broker'}</td><td>${r.reason}</td></tr>`,
+  ? html`<table><thead><tr><th>When</th><th>Coin</th><th>User</th><th>Paid first to</th><th>Reason</th><th class="r">Attempts</th></tr></thead><tbody>${recent.doubleSpends.map(
+      (r) => html`<tr><td>${when(r.createdAt)}</td><td class="mono">${short(r.coinId)}</td><td class="mono">${r.userId}</td><td class="mono">${r.firstVendorId ?? 'returned to broker'}</td><td>${r.reason}</td><td class="r">${num(r.attempts ?? 1)}</td></tr>`,
     )}</tbody></table>`
   : html`<p class="muted">None.</p>`}
 </section>`;

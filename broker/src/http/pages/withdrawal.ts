@@ -5,9 +5,11 @@
  */
 import type { SetRecord, WithdrawalRecord } from '../../db/sets.ts';
 import { formatDollars } from '../../core/funds.ts';
+import type { ReturnWindow } from '../../core/timeline.ts';
 import { html, micromintScript, num, when, type Html } from '../html.ts';
 import type { Visitor } from '../session.ts';
 import { csrfField, notice } from './layout.ts';
+import { returnsSchedule } from './returns.ts';
 
 /** The delivery page of a withdrawal. */
 export function withdrawalView(_v: Visitor, w: WithdrawalRecord, sets: SetRecord[], text: string, fresh: boolean): Html {
@@ -30,33 +32,45 @@ ${fresh ? notice('ok', `You bought ${sets.length} set(s): ${num(w.coins)} coins 
 </section>`;
 }
 
-/** The button that asks the wallet to return its unspent coins (a POST, so that no other site can). */
-export function returnConfirmView(v: Visitor): Html {
+/**
+ * The button that asks the wallet to return its unspent coins (a POST, so that no other site can), shown
+ * only when some epoch's returns are open; otherwise the dates they open.
+ */
+export function returnConfirmView(v: Visitor, windows: readonly ReturnWindow[]): Html {
+  const open = windows.some((w) => w.open);
   return html`
 <h1>Return unspent coins</h1>
 <section class="card">
-  <p>Your MicroMint wallet will send back the coins it has not spent, and your balance is credited one mill for each.
+  ${windows.length ? '' : html`<p class="muted">You hold no coins to return.</p>`}
+  ${returnsSchedule(windows)}
+  ${open
+    ? html`<p>Your MicroMint wallet will send back the coins it has not spent, and your balance is credited one mill for each.
   Returned coins can no longer be spent.</p>
   <form method="post" action="/account/return">
     ${csrfField(v)}
     <button type="submit">Return unspent coins</button>
-  </form>
+  </form>`
+    : ''}
   <p><a href="/account">Back to your account</a></p>
 </section>`;
 }
 
-/** The "return unspent coins" page: one Send-Expired message per epoch in which the user holds sets. */
-export function returnView(_v: Visitor, messages: { epoch: string; text: string }[]): Html {
+/**
+ * The "return unspent coins" page: one Send-Expired message per epoch whose returns are open and in which the
+ * user holds sets, and the dates the others open.
+ */
+export function returnView(_v: Visitor, messages: { epoch: string; text: string }[], waiting: readonly ReturnWindow[] = []): Html {
   return html`
 <h1>Return unspent coins</h1>
 <section class="card">
+  ${returnsSchedule(waiting)}
   ${messages.length
     ? html`${messages.map((m) => html`${micromintScript(m.text, html`class="micromint-send-expired" data-epoch="${m.epoch}"`)}
   <p class="micromint-return-status" data-epoch="${m.epoch}">Epoch ${m.epoch}: waiting for your MicroMint wallet...</p>`)}
   <p>Your MicroMint wallet is sending back its unspent coins of epoch ${messages.map((m) => m.epoch).join(', ')}.
   Each coin credits one mill to your balance.</p>
   <p class="muted">Coins your wallet already spent stay with the sites they paid; a spent coin sent back is refused.</p>`
-    : html`<p class="muted">You hold no coins to return.</p>`}
+    : html`<p class="muted">${waiting.length ? 'No coins can be returned yet.' : 'You hold no coins to return.'}</p>`}
   <p><a class="button" href="/account">See your balance</a></p>
 </section>`;
 }

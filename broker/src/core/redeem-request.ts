@@ -1,0 +1,84 @@
+/**
+ * The redemption request a vendor sends (`POST /api/redeem`): its shape, checked before anything is judged,
+ * and the coin id of each entry as sent.
+ * @module
+ */
+import { BALL_BYTES, aobject, coinId, fromBase64 } from '@micromint/shared';
+
+/** Most coins in one redemption batch. */
+export const MAX_BATCH_COINS = 10_000;
+
+/** One coin as a vendor received it. */
+export interface RedeemEntry {
+  epoch: string;
+  userId: string;
+  /** Base64 of the k balls. */
+  coin: string;
+  /** The URL the coin paid for (its origin must be the vendor's). */
+  url: string;
+  /** When the vendor accepted it (ISO 8601). */
+  paidAt: string;
+}
+
+/** A redemption request. */
+export interface RedeemRequest {
+  batchId: string;
+  coins: RedeemEntry[];
+}
+
+const PRINTABLE = /^[\x21-\x7e]+$/;
+
+function field(o: Record<string, unknown>, name: string, max: number, where: string): string {
+  const v = o[name];
+  if (typeof v !== 'string') throw new TypeError(`${where}.${name} must be a string`);
+  if (v.length === 0 || v.length > max) throw new RangeError(`${where}.${name} must be 1 to ${max} characters`);
+  return v;
+}
+
+/**
+ * Checks the shape of a redemption request body; throws `TypeError`/`RangeError` (a 400) on the first fault.
+ * Coin contents are not judged here: a coin that does not decode is refused as `malformed`.
+ */
+export function readRedeemRequest(body: unknown): RedeemRequest {
+  aobject(body, 'body');
+  const batchId = field(body, 'batchId', 128, 'body');
+  if (!PRINTABLE.test(batchId)) throw new RangeError('body.batchId must be printable ASCII without spaces');
+  const coins = body.coins;
+  if (!Array.isArray(coins)) throw new TypeError('body.coins must be an array');
+  if (coins.length === 0 || coins.length > MAX_BATCH_COINS) throw new RangeError(`body.coins must hold 1 to ${MAX_BATCH_COINS} coins`);
+  return {
+    batchId,
+    coins: coins.map((c: unknown, i) => {
+      const where = `coins[${i}]`;
+      aobject(c, where);
+      const entry: RedeemEntry = {
+        epoch: field(c, 'epoch', 64, where),
+        userId: field(c, 'userId', 128, where),
+        coin: field(c, 'coin', 4096, where),
+        url: field(c, 'url', 2048, where),
+        paidAt: field(c, 'paidAt', 40, where),
+      };
+      if (!PRINTABLE.test(entry.userId)) throw new RangeError(`${where}.userId must be printable ASCII`);
+      if (Number.isNaN(Date.parse(entry.paidAt))) throw new RangeError(`${where}.paidAt must be an ISO 8601 date`);
+      if (!URL.canParse(entry.url)) throw new RangeError(`${where}.url must be an absolute URL`);
+      return entry;
+    }),
+  };
+}
+
+/** The bytes of an entry's coin, or undefined when it is not base64. */
+export function coinBytesOf(e: RedeemEntry): Uint8Array | undefined {
+  try {
+    return fromBase64(e.coin);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The id an answer gives an entry's coin: hex of its first ball, or '' when the coin does not decode to
+ * one. It depends on the entry alone, so a replayed batch (the very same entries) gets the same ids.
+ */
+export function coinIdOf(e: RedeemEntry, bytes = coinBytesOf(e)): string {
+  return bytes && bytes.length >= BALL_BYTES ? coinId(bytes) : '';
+}

@@ -1,0 +1,66 @@
+/**
+ * Migration 2 on a real version-1 database file: double spends folded into one record per coin and vendor
+ * (attempts counted, first attempt kept), refusals counted, stored answers of version 1 still replayed.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../src/db/migrations.ts';
+import { decodeAnswer } from '../src/core/batch-answer.ts';
+import { openStore } from '../src/index.ts';
+
+test('a version-1 database migrates without losing a double spend, a refusal or a stored answer', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mm-migrate-'));
+  try {
+    const path = join(dir, 'broker.db');
+    const old = new Database(path);
+    MIGRATIONS[0]!(old);
+    old.pragma('user_version = 1');
+    old.prepare("INSERT INTO vendors (id, name, api_key_hash, created_at) VALUES ('http://a.example', 'A', zeroblob(32), '2026-01-01T00:00:00.000Z')").run();
+    const ds = old.prepare(
+      "INSERT INTO double_spends (epoch, coin_id, user_id, vendor_id, first_vendor_id, batch_id, reason, created_at) VALUES ('e', ?, 'u_0000000000000001', 'http://a.example', 'http://b.example', ?, 'already-spent', ?)",
+    );
+    ds.run('c1', 'b1', '2026-01-01T00:00:01.000Z');
+    ds.run('c1', 'b2', '2026-01-01T00:00:02.000Z');
+    ds.run('c1', 'b3', '2026-01-01T00:00:03.000Z');
+    ds.run('c2', 'b2', '2026-01-01T00:00:02.000Z');
+    const rej = old.prepare(
+      "INSERT INTO rejected_coins (vendor_id, batch_id, epoch, user_id, coin, url, reason, created_at) VALUES ('http://a.example', 'b1', 'e', 'u', 'AAAA', 'http://a.example/', ?, ?)",
+    );
+    rej.run('forged', '2026-01-01T10:00:00.000Z');
+    rej.run('forged', '2026-01-01T11:00:00.000Z');
+    rej.run('malformed', '2026-01-02T10:00:00.000Z');
+    const legacy = { batchId: 'b1', credited: 1, creditedMills: 1, results: [{ coinId: 'c0', status: 'credited' }] };
+    old.prepare("INSERT INTO redemption_batches VALUES ('http://a.example', 'b1', zeroblob(32), ?, 1, 0, '2026-01-01T00:00:00.000Z')").run(JSON.stringify(legacy));
+    old.close();
+
+    const store = openStore(path);
+    try {
+      assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+      const rows = store.db.prepare('SELECT coin_id, batch_id, created_at, attempts, last_batch_id, last_at FROM double_spends ORDER BY coin_id').all();
+      assert.deepEqual(rows, [
+        { coin_id: 'c1', batch_id: 'b1', created_at: '2026-01-01T00:00:01.000Z', attempts: 3, last_batch_id: 'b3', last_at: '2026-01-01T00:00:03.000Z' },
+        { coin_id: 'c2', batch_id: 'b2', created_at: '2026-01-01T00:00:02.000Z', attempts: 1, last_batch_id: 'b2', last_at: '2026-01-01T00:00:02.000Z' },
+      ]);
+      assert.equal(store.vendors.counts('http://a.example').doubleSpends, 4);
+      assert.equal(store.refusals.total('http://a.example'), 3);
+      assert.deepEqual(store.refusals.byReason('http://a.example'), [{ reason: 'forged', count: 2 }, { reason: 'malformed', count: 1 }]);
+      // A new attempt on c1 adds to its record.
+      store.vendors.recordDoubleSpend({
+        epoch: 'e', coinId: 'c1', userId: 'u_0000000000000001', vendorId: 'http://a.example', firstVendorId: 'http://b.example',
+        batchId: 'b4', reason: 'already-spent', createdAt: '2026-01-03T00:00:00.000Z',
+      });
+      assert.equal(store.db.prepare("SELECT attempts FROM double_spends WHERE coin_id = 'c1'").pluck().get(), 4);
+      // The stored answer of version 1 (whole JSON) is still what a replay gets.
+      const stored = store.vendors.batch('http://a.example', 'b1')!.answer;
+      assert.deepEqual(decodeAnswer(stored, { batchId: 'b1', coins: [] }), legacy);
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
