@@ -8,6 +8,8 @@
  *                        [--redeem-grace 604800] [--complaint-threshold 5] [--complaint-min-spend 10] [--complaint-share 0.25]
  *                        [--complaint-window-days 30] [--registrations-per-hour 20] [--redeems-per-minute 60]
  *                        [--redeems-per-minute-per-address 600] [--credits-per-minute 30]
+ *                        [--chain-grace 86400] [--max-chain-expiry 2592000] [--max-chain-length 10000]
+ *                        [--chains-per-minute 30] [--chains-per-minute-per-address 120]
  * tsx src/cli.ts enable-vendor --db <file> --vendor <origin>
  * tsx src/cli.ts measure [--params demo] [--seconds 2] [--workers N]
  * ```
@@ -17,7 +19,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { PARAMETER_SETS } from '@micromint/shared';
+import { MAX_CHAIN_LENGTH, PARAMETER_SETS } from '@micromint/shared';
 import { createBroker, enableVendor, epochTimeline } from './index.ts';
 import { measureMint } from './mint/measure.ts';
 import { mintEpoch, type MintSummary } from './mint/mint.ts';
@@ -32,6 +34,11 @@ const USAGE = `Usage:
                            [--complaint-threshold 5] [--complaint-min-spend 10] [--complaint-share 0.25] [--complaint-window-days 30]
                            [--registrations-per-hour 20] [--redeems-per-minute 60] [--redeems-per-minute-per-address 600]
                            [--credits-per-minute 30]
+                           [--chain-grace 86400]          seconds after a PayWord chain expires that its vendor may still clear it;
+                                                          the unspent hold goes back to the user then
+                           [--max-chain-expiry 2592000]   latest expiry a chain may name, in seconds from its authorization
+                           [--max-chain-length 10000]     most links in a chain (at most 100000)
+                           [--chains-per-minute 30] [--chains-per-minute-per-address 120]
   micromint-broker enable-vendor --db <file> --vendor <origin>   enable a vendor disabled after complaints
   micromint-broker measure [--params demo] [--seconds 2] [--workers N]`;
 
@@ -130,6 +137,11 @@ async function main(argv: string[]): Promise<void> {
       'redeems-per-minute': { type: 'string' },
       'redeems-per-minute-per-address': { type: 'string' },
       'credits-per-minute': { type: 'string' },
+      'chain-grace': { type: 'string' },
+      'max-chain-expiry': { type: 'string' },
+      'max-chain-length': { type: 'string' },
+      'chains-per-minute': { type: 'string' },
+      'chains-per-minute-per-address': { type: 'string' },
       vendor: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
@@ -181,6 +193,11 @@ async function main(argv: string[]): Promise<void> {
       redeemsPerMinute: intOption(values['redeems-per-minute'], 'redeems-per-minute', 1, 1_000_000),
       redeemsPerMinutePerAddress: intOption(values['redeems-per-minute-per-address'], 'redeems-per-minute-per-address', 1, 1_000_000),
       creditsPerMinute: intOption(values['credits-per-minute'], 'credits-per-minute', 1, 1_000_000),
+      chainGraceSeconds: intOption(values['chain-grace'], 'chain-grace', 0, 3660 * 86_400),
+      maxChainExpirySeconds: intOption(values['max-chain-expiry'], 'max-chain-expiry', 1, 3660 * 86_400),
+      maxChainLength: intOption(values['max-chain-length'], 'max-chain-length', 1, MAX_CHAIN_LENGTH),
+      chainsPerMinute: intOption(values['chains-per-minute'], 'chains-per-minute', 1, 1_000_000),
+      chainsPerMinutePerAddress: intOption(values['chains-per-minute-per-address'], 'chains-per-minute-per-address', 1, 1_000_000),
     };
     const broker = createBroker({
       dbPath,
@@ -198,6 +215,8 @@ async function main(argv: string[]): Promise<void> {
         const t = epochTimeline(broker.context, epoch);
         console.log(`  epoch ${epoch.params.id}: expires ${t.expiresAt}, redeemable until ${t.redeemBy}, returns from ${t.returnsFrom}`);
       }
+      const o = broker.options;
+      console.log(`  payword chains: at most ${o.maxChainLength} links, expiring within ${o.maxChainExpirySeconds} s, cleared until expiry + ${o.chainGraceSeconds} s`);
     });
     const stop = () => {
       server.close(() => {

@@ -1,10 +1,13 @@
 /**
  * @micromint/broker: the MicroMint broker. CoinMint mints an epoch's balls, MMBroker sells users
- * superbin sets through a web site, MMRedeem redeems the coins vendors were paid.
+ * superbin sets through a web site, MMRedeem redeems the coins vendors were paid; beside the coins, the
+ * broker authorizes PayWord chains, clears them for vendors and releases what they did not clear.
  * @module
  */
 import type { Express } from 'express';
 import type { BrokerContext } from './core/context.ts';
+import { brokerKeyPair } from './core/payword/keys.ts';
+import { startReleaseSweep } from './core/payword/sweeper.ts';
 import { openStore, type Store } from './db/store.ts';
 import { createApp } from './http/app.ts';
 import { resolveOptions, type BrokerOptions, type ResolvedOptions } from './options.ts';
@@ -18,12 +21,14 @@ export interface Broker {
   options: ResolvedOptions;
   /** The context the operations run with (for scripts and tests that call them directly). */
   context: BrokerContext;
-  /** Closes the database (stop the HTTP server first). */
+  /** Stops the release sweep and closes the database (stop the HTTP server first). */
   close(): void;
 }
 
 /**
  * Creates a broker over the SQLite file `dbPath`. Options are checked at once (TypeError / RangeError).
+ * Makes the broker's PayWord key on first start, releases the chains that are due and keeps releasing them
+ * on an unref'd timer until `close()`.
  * @example
  * const broker = createBroker({ dbPath: 'broker.db', publicUrl: 'http://127.0.0.1:4000' });
  * if (!broker.store.epochs.current(new Date())) await mintEpoch({ store: broker.store, params: PARAMETER_SETS.demo });
@@ -34,7 +39,13 @@ export function createBroker(options: BrokerOptions): Broker {
   const store = openStore(resolved.dbPath);
   const { dbPath: _dbPath, ...settings } = resolved;
   const context: BrokerContext = { store, ...settings };
-  return { app: createApp(context), store, options: resolved, context, close: () => store.close() };
+  brokerKeyPair(store, context.now());
+  const sweep = startReleaseSweep(context);
+  const close = (): void => {
+    sweep.stop();
+    store.close();
+  };
+  return { app: createApp(context), store, options: resolved, context, close };
 }
 
 export type { BrokerOptions, ResolvedOptions } from './options.ts';
@@ -54,16 +65,27 @@ export type { FundingProvider, FundingCharge, FundingResult } from './core/fundi
 export { BrokerError } from './core/errors.ts';
 export { buySets, type Purchase } from './core/sell.ts';
 export { fundsWithdrawnText, sendExpiredText } from './core/messages.ts';
+export { redeemBatch, batchDigest, KEPT_REFUSED_BATCHES } from './core/batch.ts';
+export { redeemCoins } from './core/redeem.ts';
+export { readRedeemRequest, MAX_BATCH_COINS, type RedeemEntry, type RedeemRequest } from './core/redeem-request.ts';
+export type { RedeemAnswer, RedeemResult, ChainResult } from './core/batch-answer.ts';
+export { paywordInfo, type PaywordInfo } from './core/payword/info.ts';
+export { brokerKeyPair, type BrokerKeyPair } from './core/payword/keys.ts';
+export { connectWalletKey, disconnectWalletKey, walletKeysOf, MAX_WALLET_KEYS } from './core/payword/wallet-keys.ts';
+export { setVendorKey } from './core/payword/vendor-key.ts';
 export {
-  redeemBatch,
-  readRedeemRequest,
-  KEPT_REFUSED_BATCHES,
-  MAX_BATCH_COINS,
-  type RedeemAnswer,
-  type RedeemEntry,
-  type RedeemRequest,
-  type RedeemResult,
-} from './core/redeem.ts';
+  authenticateChainRequest,
+  authorizeChain,
+  requestChain,
+  CHAIN_REQUEST_BYTES,
+  MAX_HELD_CHAINS_PER_USER,
+  type ChainAuthorization,
+  type ChainRequest,
+} from './core/payword/authorize.ts';
+export { clearChains, MAX_BATCH_LINK_HASHES, type ChainClearing } from './core/payword/clear.ts';
+export { MAX_BATCH_CHAINS, readClearEntries, type ClearEntry } from './core/payword/clear-request.ts';
+export { releaseDueChains } from './core/payword/release.ts';
+export type { ChainRecord, ChainStatus, ClearingRecord } from './db/chains.ts';
 export { requestCredit, type CreditAnswer } from './core/credit.ts';
 export { registerVendor, authenticateVendor, enableVendor, vendorSummary, type VendorSummary } from './core/vendors.ts';
 export { fileComplaint, complaintState, MAX_COMPLAINTS_PER_DAY, type ComplaintState } from './core/complaints.ts';

@@ -2,7 +2,7 @@
  * The broker's options, checked eagerly: a wrong option throws when the broker is created, not at first use.
  * @module
  */
-import { aint, aobject, astring } from '@micromint/shared';
+import { MAX_CHAIN_LENGTH, aint, aobject, astring } from '@micromint/shared';
 import { SandboxFunding, type FundingProvider } from './core/funding.ts';
 
 /** Options of `createBroker`. */
@@ -38,6 +38,19 @@ export interface BrokerOptions {
   redeemsPerMinutePerAddress?: number;
   /** `POST /api/credit` requests one IP address may make per minute; default 30. */
   creditsPerMinute?: number;
+  /**
+   * Seconds after a PayWord chain's expiry during which its vendor may still clear it; then the unspent
+   * hold goes back to the user. Default 1 day. Pinned per chain when the chain is authorized.
+   */
+  chainGraceSeconds?: number;
+  /** Latest expiry a chain may name, in seconds from its authorization; default 30 days. */
+  maxChainExpirySeconds?: number;
+  /** Most links a chain may have; default 10,000 (the scheme allows 100,000). */
+  maxChainLength?: number;
+  /** `POST /api/payword/chains` requests one user may make per minute; default 30. */
+  chainsPerMinute?: number;
+  /** `POST /api/payword/chains` requests one IP address may make per minute; default 120. */
+  chainsPerMinutePerAddress?: number;
   /** Session lifetime in milliseconds; default 7 days. */
   sessionTtl?: number;
   /** Most superbin sets in one purchase; default 20. */
@@ -104,6 +117,16 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   aint(redeemsPerMinutePerAddress, 1, 1_000_000, 'redeemsPerMinutePerAddress');
   const creditsPerMinute = o.creditsPerMinute ?? 30;
   aint(creditsPerMinute, 1, 1_000_000, 'creditsPerMinute');
+  const chainGraceSeconds = o.chainGraceSeconds ?? 86_400;
+  aint(chainGraceSeconds, 0, 3660 * 86_400, 'chainGraceSeconds');
+  const maxChainExpirySeconds = o.maxChainExpirySeconds ?? 30 * 86_400;
+  aint(maxChainExpirySeconds, 1, 3660 * 86_400, 'maxChainExpirySeconds');
+  const maxChainLength = o.maxChainLength ?? 10_000;
+  aint(maxChainLength, 1, MAX_CHAIN_LENGTH, 'maxChainLength');
+  const chainsPerMinute = o.chainsPerMinute ?? 30;
+  aint(chainsPerMinute, 1, 1_000_000, 'chainsPerMinute');
+  const chainsPerMinutePerAddress = o.chainsPerMinutePerAddress ?? 120;
+  aint(chainsPerMinutePerAddress, 1, 1_000_000, 'chainsPerMinutePerAddress');
   const sessionTtl = o.sessionTtl ?? 7 * DAY;
   aint(sessionTtl, 60_000, 366 * DAY, 'sessionTtl');
   const maxSetsPerPurchase = o.maxSetsPerPurchase ?? 20;
@@ -131,6 +154,11 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
     redeemsPerMinute,
     redeemsPerMinutePerAddress,
     creditsPerMinute,
+    chainGraceSeconds,
+    maxChainExpirySeconds,
+    maxChainLength,
+    chainsPerMinute,
+    chainsPerMinutePerAddress,
     now,
   };
 }

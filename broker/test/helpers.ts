@@ -1,8 +1,8 @@
 /**
  * Test helpers: a broker on a real HTTP server at 127.0.0.1:<random port> over a temp SQLite file, a tiny
- * cookie-keeping browser, and coin builders.
+ * cookie-keeping browser, coin builders, and PayWord chain builders (all chain math from shared).
  */
-import { hash } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +12,15 @@ import {
   BALL_BYTES,
   PARAMETER_SETS,
   ballPreimage,
+  buildChain,
   buildCoin,
+  chainIdOf,
+  encodeCommitment,
+  linkAt,
+  newAgreementKey,
+  signRequest,
+  type BuiltChain,
+  type Commitment,
   coinStarts,
   decodeFundsWithdrawn,
   setBall,
@@ -131,6 +139,12 @@ export class Browser {
     return /id="user-id">(u_[0-9a-f]{16})</.exec(text)![1]!;
   }
 
+  /** Connects a wallet key (base64) through the account page's form, as the extension and the user do. */
+  async connectWallet(walletKey: string): Promise<{ res: Response; text: string }> {
+    const csrf = await this.csrf('/account');
+    return this.post('/account/wallet-key', { walletKey }, { csrf });
+  }
+
   async addFunds(dollars: string): Promise<Response> {
     const csrf = await this.csrf('/account');
     return (await this.post('/account/funds', { provider: 'sandbox', amount: dollars }, { csrf })).res;
@@ -201,3 +215,54 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   }
   return { status: res.status, json };
 }
+
+/** A chain a test wallet made: its commitment (decoded and as bytes), chain id and links. */
+export interface TestChain {
+  commitment: Commitment;
+  bytes: Uint8Array;
+  chainId: string;
+  built: BuiltChain;
+  /** w_i. */
+  link(i: number): Uint8Array;
+}
+
+/**
+ * Makes a chain of `length` links worth `value` mills each, committed to `vendorId` / `vendorKey` at
+ * `broker` for `userId`, expiring at `expiresAt` (Unix seconds).
+ */
+export function makeChain(o: {
+  broker: string;
+  userId: string;
+  vendorId: string;
+  vendorKey: Uint8Array;
+  length: number;
+  value: number;
+  expiresAt: number;
+}): TestChain {
+  const seed = new Uint8Array(randomBytes(32));
+  const salt = new Uint8Array(randomBytes(16));
+  const built = buildChain(seed, salt, o.length);
+  const commitment: Commitment = {
+    broker: o.broker, userId: o.userId, vendorId: o.vendorId, vendorKey: o.vendorKey, walletKey: newAgreementKey().publicKey,
+    root: built.root, salt, length: o.length, value: o.value, expiresAt: o.expiresAt,
+  };
+  const bytes = encodeCommitment(commitment);
+  return { commitment, bytes, chainId: chainIdOf(bytes), built, link: (i) => linkAt(salt, built.checkpoints, i) };
+}
+
+/** The body of `POST /api/payword/chains`: the commitment signed by the wallet key `walletSecret`. */
+export const chainRequestBody = (chain: TestChain, wallet: { secretKey: Uint8Array; publicKey: Uint8Array }) => ({
+  commitment: toBase64(chain.bytes),
+  walletKey: toBase64(wallet.publicKey),
+  signature: toBase64(signRequest(wallet.secretKey, chain.bytes)),
+});
+
+/** A `chains` entry of a redemption request: link w_index (or `link`) of `chain`. */
+export const clearEntry = (chain: TestChain, index: number, link: Uint8Array = chain.link(index)) => ({
+  commitment: toBase64(chain.bytes),
+  index,
+  link: toBase64(link),
+});
+
+/** Whole Unix seconds of a clock's time. */
+export const seconds = (d: Date): number => Math.floor(d.getTime() / 1000);

@@ -107,6 +107,7 @@ describe('selling sets and redeeming coins', () => {
     const { complaints, ...rest } = m;
     assert.deepEqual(rest, {
       vendorId: A, name: 'Shop A', balanceMills: 10, redeemedCoins: 10, refusedCoins: 0, doubleSpends: 0,
+      paywordKey: null, clearedChains: 0, clearedLinks: 0, clearedMills: 0,
       disabled: false, disabledReason: null, disabledAt: null,
     });
     assert.deepEqual([(complaints as any).complainers, (complaints as any).customers, (complaints as any).takingsMills, (complaints as any).met], [0, 1, 10, false]);

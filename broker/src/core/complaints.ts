@@ -7,7 +7,8 @@
  * vendor and by the vendor's volume, over a window of `complaintWindowDays`:
  *
  * - a complaint counts only if its author paid the vendor at least `complaintMinSpendMills` in the window
- *   (coins the vendor redeemed; a payment the vendor never redeemed proves nothing to the broker);
+ *   (coins the vendor redeemed and links of the author's PayWord chains it cleared; a payment the vendor
+ *   never handed in proves nothing to the broker);
  * - the vendor is disabled when at least `complaintThreshold` such customers complained, AND they are at
  *   least `complaintShare` of the vendor's paying customers in the window, AND they paid at least that share
  *   of its takings in the window.
@@ -37,9 +38,9 @@ export interface ComplaintState {
   counted: number;
   /** What the counted complainers paid the vendor in the window, in mills. */
   countedMills: number;
-  /** Users whose coins the vendor redeemed in the window. */
+  /** Users whose coins the vendor redeemed or whose chains it cleared in the window. */
   customers: number;
-  /** Coins the vendor redeemed in the window, in mills. */
+  /** What the vendor was paid in the window (coins redeemed, chain links cleared), in mills. */
   takingsMills: number;
   /** The rule. */
   rule: { minComplainers: number; minSpendMills: number; share: number };
@@ -82,7 +83,7 @@ export function complaintState(ctx: BrokerContext, vendorId: string, at: string)
 
 /**
  * Disables a vendor when the complaint rule is met. Runs when a complaint is filed and after each
- * redemption that credited coins (a reader usually complains before the vendor has redeemed that day's
+ * redemption batch that paid something, coins or chains (a reader usually complains before the vendor has redeemed that day's
  * coins, which is what makes the reader a paying customer). Call inside a store transaction.
  * @returns whether this call disabled the vendor
  */

@@ -38,4 +38,14 @@ export interface BrokerContext {
   redeemsPerMinutePerAddress: number;
   /** Request-Credit requests per IP address per minute. */
   creditsPerMinute: number;
+  /** Seconds after a chain's expiry that its vendor may still clear it; the unspent hold is released after. */
+  chainGraceSeconds: number;
+  /** Latest expiry a chain may name, in seconds after its authorization. */
+  maxChainExpirySeconds: number;
+  /** Most links in one chain. */
+  maxChainLength: number;
+  /** Chain authorizations per user per minute. */
+  chainsPerMinute: number;
+  /** Chain authorizations per IP address per minute. */
+  chainsPerMinutePerAddress: number;
 }

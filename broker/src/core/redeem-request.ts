@@ -1,9 +1,11 @@
 /**
  * The redemption request a vendor sends (`POST /api/redeem`): its shape, checked before anything is judged,
- * and the coin id of each entry as sent.
+ * and the coin id of each entry as sent. MicroMint coins and PayWord chains travel in the same request
+ * (either list may be empty, not both): two modules behind one vendor API.
  * @module
  */
 import { BALL_BYTES, aobject, coinId, fromBase64 } from '@micromint/shared';
+import { readClearEntries, type ClearEntry } from './payword/clear-request.ts';
 
 /** Most coins in one redemption batch. */
 export const MAX_BATCH_COINS = 10_000;
@@ -24,6 +26,8 @@ export interface RedeemEntry {
 export interface RedeemRequest {
   batchId: string;
   coins: RedeemEntry[];
+  /** PayWord chains to clear (none when the body has no `chains`). */
+  chains: ClearEntry[];
 }
 
 const PRINTABLE = /^[\x21-\x7e]+$/;
@@ -43,11 +47,14 @@ export function readRedeemRequest(body: unknown): RedeemRequest {
   aobject(body, 'body');
   const batchId = field(body, 'batchId', 128, 'body');
   if (!PRINTABLE.test(batchId)) throw new RangeError('body.batchId must be printable ASCII without spaces');
-  const coins = body.coins;
+  const coins = body.coins ?? [];
   if (!Array.isArray(coins)) throw new TypeError('body.coins must be an array');
-  if (coins.length === 0 || coins.length > MAX_BATCH_COINS) throw new RangeError(`body.coins must hold 1 to ${MAX_BATCH_COINS} coins`);
+  if (coins.length > MAX_BATCH_COINS) throw new RangeError(`body.coins must hold at most ${MAX_BATCH_COINS} coins`);
+  const chains = readClearEntries(body.chains);
+  if (coins.length === 0 && chains.length === 0) throw new RangeError('the batch must hold at least one coin or chain');
   return {
     batchId,
+    chains,
     coins: coins.map((c: unknown, i) => {
       const where = `coins[${i}]`;
       aobject(c, where);

@@ -1,31 +1,18 @@
 /**
- * MMRedeem: vendors hand in the coins they were paid; valid coins are marked spent and paid one mill each.
- * A coin is identified by its epoch and first ball; the first redemption pays, any later one pays nobody
- * and is recorded as a double spend. Invalid coins are set aside with the reason, in bounded storage
- * (refusals.ts). Coins are redeemed only until their epoch's `redeemBy` (timeline.ts).
+ * MMRedeem, the MicroMint module of the vendor redemption call: vendors hand in the coins they were paid;
+ * valid coins are marked spent and paid one mill each. A coin is identified by its epoch and first ball;
+ * the first redemption pays, any later one pays nobody and is recorded as a double spend. Invalid coins are
+ * set aside with the reason, in bounded storage (refusals.ts). Coins are redeemed only until their epoch's
+ * `redeemBy` (timeline.ts). The batch around it (idempotency, the vendor's state, chains) is batch.ts.
  * @module
  */
 import { BALL_BYTES, coinBytes, coinVerifier, isExpired, type EpochParams, type RefusalReason } from '@micromint/shared';
-import type { VendorRecord } from '../db/vendors.ts';
-import { decodeAnswer, encodeAnswer, type RedeemAnswer, type RedeemResult } from './batch-answer.ts';
-import { reviewComplaints } from './complaints.ts';
+import type { RedeemResult } from './batch-answer.ts';
 import type { BrokerContext } from './context.ts';
-import { BrokerError } from './errors.ts';
-import { safeEqualBytes, sha256 } from './ids.ts';
-import { coinBytesOf, coinIdOf, type RedeemEntry, type RedeemRequest } from './redeem-request.ts';
+import { safeEqualBytes } from './ids.ts';
+import { coinBytesOf, coinIdOf, type RedeemEntry } from './redeem-request.ts';
 import { refusalLog } from './refusals.ts';
 import { epochTimeline, redemptionOpen } from './timeline.ts';
-import { vendorDisabledError } from './vendors.ts';
-
-export { MAX_BATCH_COINS, readRedeemRequest, type RedeemEntry, type RedeemRequest } from './redeem-request.ts';
-export type { RedeemAnswer, RedeemResult } from './batch-answer.ts';
-
-/**
- * Stored answers of batches that credited nothing, kept per vendor (the newest). An older one sent again is
- * judged afresh: it paid nothing, and a coin is paid at most once whatever is judged, so nothing can be paid
- * twice; it only bounds what junk batches can store.
- */
-export const KEPT_REFUSED_BATCHES = 100;
 
 type Verdict =
   | { ok: true; p: EpochParams; coinId: string; superbins: number[]; subbins: number[] }
@@ -68,72 +55,58 @@ function judge(ctx: BrokerContext, vendorId: string, e: RedeemEntry, epochs: Map
 }
 
 /**
- * Redeems a batch for `vendor` in one transaction and stores the answer; the same batchId with the same
- * coins returns the stored answer (a retry after a lost response, also once the vendor is disabled), with
- * different coins it is a 409. A disabled vendor's new batches are a 403 `vendor_disabled` that says why
- * and what to do. The clock is read inside the write lock (see timeline.ts).
+ * Redeems the coins of batch `batchId` for `vendorId` at `now` (call inside the batch's transaction,
+ * core/batch.ts, which checks the vendor and stores the answer): each coin judged, valid ones marked spent
+ * and credited one mill, double spends recorded, refusals logged in bounded storage, and one ledger line
+ * for the vendor.
  * @example
- * const answer = redeemBatch(ctx, vendor, readRedeemRequest(req.body));
- * answer.results[0]; // { coinId: '…', status: 'credited' }
+ * const { results, credited } = redeemCoins(ctx, vendor.id, req.batchId, req.coins, ctx.now());
  */
-export function redeemBatch(ctx: BrokerContext, vendor: VendorRecord, req: RedeemRequest): RedeemAnswer {
+export function redeemCoins(
+  ctx: BrokerContext,
+  vendorId: string,
+  batchId: string,
+  coins: readonly RedeemEntry[],
+  now: Date,
+): { results: RedeemResult[]; credited: number } {
   const { store } = ctx;
-  const digest = sha256(JSON.stringify([req.batchId, req.coins.map((c) => [c.epoch, c.userId, c.coin, c.url, c.paidAt])]));
-  return store.transaction(() => {
-    const current = store.vendors.byId(vendor.id);
-    if (!current) throw new BrokerError(401, 'unauthorized', 'unknown vendor');
-    const prior = store.vendors.batch(vendor.id, req.batchId);
-    // A retry is answered even for a vendor disabled since: it changes nothing, and without it the vendor
-    // could never learn which coins of a batch whose response it lost were credited.
-    if (prior && safeEqualBytes(prior.requestDigest, digest)) return decodeAnswer(prior.answer, req);
-    if (current.disabled) throw vendorDisabledError(ctx, current);
-    if (prior) throw new BrokerError(409, 'batch_mismatch', `batch ${req.batchId} was redeemed before with other coins`);
-    const now = ctx.now();
-    const at = now.toISOString();
-    const epochs = new Map<string, EpochCheck | null>();
-    const refusals = refusalLog(ctx, vendor.id, req.batchId, at);
-    const results: RedeemResult[] = [];
-    let credited = 0;
-    const refused = (e: RedeemEntry, coinId: string, reason: RefusalReason): void => {
-      refusals.add(e, coinId, reason);
-      results.push({ coinId, status: 'refused', reason });
-    };
-    for (const e of req.coins) {
-      const v = judge(ctx, vendor.id, e, epochs, now);
-      if (!v.ok) {
-        refused(e, v.coinId, v.reason);
-        continue;
-      }
-      const first = store.epochs.ballAt(v.p.id, v.superbins[0]!, v.subbins[0]!)!;
-      if (first.status === 'sold') {
-        store.epochs.setStatus(v.p.id, v.superbins[0]!, v.subbins[0]!, 'redeemed');
-        store.vendors.insertRedeemed({
-          epoch: v.p.id, coinId: v.coinId, userId: e.userId, vendorId: vendor.id, batchId: req.batchId,
-          url: e.url, paidAt: e.paidAt, redeemedAt: at,
-        });
-        results.push({ coinId: v.coinId, status: 'credited' });
-        credited++;
-      } else if (first.status === 'redeemed' || first.status === 'returned') {
-        // A double spend: nobody is paid again; who was paid first is kept for follow-up (one record per
-        // coin and vendor, counting the attempts, so resending a coin does not grow the table).
-        const reason = first.status === 'redeemed' ? 'already-spent' : 'returned';
-        store.vendors.recordDoubleSpend({
-          epoch: v.p.id, coinId: v.coinId, userId: e.userId, vendorId: vendor.id,
-          firstVendorId: store.vendors.redeemedBy(v.p.id, v.coinId) ?? null, batchId: req.batchId, reason, createdAt: at,
-        });
-        refused(e, v.coinId, reason);
-      } else {
-        refused(e, v.coinId, first.status === 'compromised' ? 'forged' : 'not-sold');
-      }
+  const at = now.toISOString();
+  const epochs = new Map<string, EpochCheck | null>();
+  const refusals = refusalLog(ctx, vendorId, batchId, at);
+  const results: RedeemResult[] = [];
+  let credited = 0;
+  const refused = (e: RedeemEntry, coinId: string, reason: RefusalReason): void => {
+    refusals.add(e, coinId, reason);
+    results.push({ coinId, status: 'refused', reason });
+  };
+  for (const e of coins) {
+    const v = judge(ctx, vendorId, e, epochs, now);
+    if (!v.ok) {
+      refused(e, v.coinId, v.reason);
+      continue;
     }
-    refusals.save();
-    if (credited > 0)
-      store.accounts.post('vendor', vendor.id, credited, 'redemption', req.batchId, `Redeemed ${credited} coin(s), batch ${req.batchId}`, at);
-    const answer: RedeemAnswer = { batchId: req.batchId, credited, creditedMills: credited, results };
-    store.vendors.insertBatch(vendor.id, req.batchId, digest, encodeAnswer(answer), credited, results.length - credited, at);
-    if (credited === 0) store.vendors.pruneRefusedBatches(vendor.id, KEPT_REFUSED_BATCHES);
-    // New customers of this vendor may turn earlier complaints into enough to disable it.
-    if (credited > 0) reviewComplaints(ctx, vendor.id, at);
-    return answer;
-  });
+    const first = store.epochs.ballAt(v.p.id, v.superbins[0]!, v.subbins[0]!)!;
+    if (first.status === 'sold') {
+      store.epochs.setStatus(v.p.id, v.superbins[0]!, v.subbins[0]!, 'redeemed');
+      store.vendors.insertRedeemed({
+        epoch: v.p.id, coinId: v.coinId, userId: e.userId, vendorId, batchId, url: e.url, paidAt: e.paidAt, redeemedAt: at,
+      });
+      results.push({ coinId: v.coinId, status: 'credited' });
+      credited++;
+    } else if (first.status === 'redeemed' || first.status === 'returned') {
+      // A double spend: nobody is paid again; who was paid first is kept for follow-up (one record per
+      // coin and vendor, counting the attempts, so resending a coin does not grow the table).
+      const reason = first.status === 'redeemed' ? 'already-spent' : 'returned';
+      store.vendors.recordDoubleSpend({
+        epoch: v.p.id, coinId: v.coinId, userId: e.userId, vendorId,
+        firstVendorId: store.vendors.redeemedBy(v.p.id, v.coinId) ?? null, batchId, reason, createdAt: at,
+      });
+      refused(e, v.coinId, reason);
+    } else {
+      refused(e, v.coinId, first.status === 'compromised' ? 'forged' : 'not-sold');
+    }
+  }
+  refusals.save();
+  if (credited > 0) store.accounts.post('vendor', vendorId, credited, 'redemption', batchId, `Redeemed ${credited} coin(s), batch ${batchId}`, at);
+  return { results, credited };
 }

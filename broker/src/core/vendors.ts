@@ -8,6 +8,7 @@ import { complaintState, type ComplaintState } from './complaints.ts';
 import type { BrokerContext } from './context.ts';
 import { BrokerError } from './errors.ts';
 import { newApiKey, safeEqualBytes, sha256 } from './ids.ts';
+import { vendorKeyOf } from './payword/vendor-key.ts';
 import { checkName } from './text.ts';
 
 /**
@@ -61,6 +62,14 @@ export interface VendorSummary {
   refusedCoins: number;
   /** Double spend attempts, repeats included. */
   doubleSpends: number;
+  /** The X25519 key registered for PayWord chains (base64), or null. */
+  paywordKey: string | null;
+  /** PayWord chains of which the vendor cleared at least one link. */
+  clearedChains: number;
+  /** Links cleared over all its chains. */
+  clearedLinks: number;
+  /** Mills the clearings paid. */
+  clearedMills: number;
   disabled: boolean;
   /** Why the vendor is disabled, or null. */
   disabledReason: string | null;
@@ -70,9 +79,10 @@ export interface VendorSummary {
   complaints: ComplaintState;
 }
 
-/** A vendor's balance, counts and complaint state. */
+/** A vendor's balance, counts (coins and chains), payword key and complaint state. */
 export function vendorSummary(ctx: BrokerContext, v: VendorRecord): VendorSummary {
   const counts = ctx.store.vendors.counts(v.id);
+  const chains = ctx.store.chains.vendorTotals(v.id);
   return {
     vendorId: v.id,
     name: v.name,
@@ -80,6 +90,10 @@ export function vendorSummary(ctx: BrokerContext, v: VendorRecord): VendorSummar
     redeemedCoins: counts.redeemed,
     refusedCoins: ctx.store.refusals.total(v.id),
     doubleSpends: counts.doubleSpends,
+    paywordKey: vendorKeyOf(ctx, v.id),
+    clearedChains: chains.chains,
+    clearedLinks: chains.links,
+    clearedMills: chains.mills,
     disabled: v.disabled,
     disabledReason: v.disabledReason,
     disabledAt: v.disabledAt,

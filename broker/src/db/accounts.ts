@@ -14,8 +14,12 @@ export interface UserRecord {
 
 /** Who a ledger line belongs to. */
 export type OwnerKind = 'user' | 'vendor';
-/** What moved the money. */
-export type LedgerKind = 'deposit' | 'purchase' | 'return-credit' | 'redemption';
+/**
+ * What moved the money. A PayWord chain moves it three ways: `chain-hold` takes the chain's whole value
+ * from the user at authorization, `clearing` pays a vendor for the links it cleared, `chain-release` gives
+ * the user back what no vendor cleared in time.
+ */
+export type LedgerKind = 'deposit' | 'purchase' | 'return-credit' | 'redemption' | 'chain-hold' | 'chain-release' | 'clearing';
 
 /** One line of the ledger. */
 export interface LedgerEntry {

@@ -18,14 +18,21 @@ export function complaintsRepo(db: Db) {
   const q = {
     insert: db.prepare('INSERT INTO complaints (user_id, vendor_id, text, created_at) VALUES (?, ?, ?, ?)'),
     anySince: db.prepare<[string, string], number>('SELECT 1 FROM complaints WHERE vendor_id = ? AND created_at >= ? LIMIT 1').pluck(),
-    // Each user who complained since `since`, with the coins of theirs the vendor redeemed since `paidSince`.
+    // Each user who complained since `since`, with what the vendor was paid by them since `paidSince`: their
+    // coins it redeemed (one mill each) and the links of their chains it cleared.
     complainers: db.prepare<[{ vendor: string; since: string; paidSince: string }], { user_id: string; mills: number }>(
-      `SELECT c.user_id, (SELECT count(*) FROM redeemed_coins r
-                            WHERE r.user_id = c.user_id AND r.vendor_id = @vendor AND r.redeemed_at >= @paidSince) AS mills
+      `SELECT c.user_id,
+              (SELECT count(*) FROM redeemed_coins r
+                WHERE r.user_id = c.user_id AND r.vendor_id = @vendor AND r.redeemed_at >= @paidSince)
+            + (SELECT coalesce(sum(p.paid_mills), 0) FROM payword_clearings p
+                WHERE p.user_id = c.user_id AND p.vendor_id = @vendor AND p.created_at >= @paidSince) AS mills
          FROM (SELECT DISTINCT user_id FROM complaints WHERE vendor_id = @vendor AND created_at >= @since) c`,
     ),
-    takings: db.prepare<[string, string], { customers: number; mills: number }>(
-      'SELECT count(DISTINCT user_id) AS customers, count(*) AS mills FROM redeemed_coins WHERE vendor_id = ? AND redeemed_at >= ?',
+    takings: db.prepare<[{ vendor: string; since: string }], { customers: number; mills: number }>(
+      `SELECT count(DISTINCT user_id) AS customers, coalesce(sum(mills), 0) AS mills FROM (
+         SELECT user_id, 1 AS mills FROM redeemed_coins WHERE vendor_id = @vendor AND redeemed_at >= @since
+         UNION ALL
+         SELECT user_id, paid_mills FROM payword_clearings WHERE vendor_id = @vendor AND created_at >= @since)`,
     ),
     countOfUserSince: db.prepare<[string, string], number>('SELECT count(*) FROM complaints WHERE user_id = ? AND created_at >= ?').pluck(),
     ofUser: db.prepare<[string, number], { id: number; user_id: string; vendor_id: string; text: string; created_at: string }>(
@@ -38,11 +45,12 @@ export function complaintsRepo(db: Db) {
     },
     /** Whether anyone complained about a vendor since `since`. */
     anySince: (vendorId: string, since: string): boolean => q.anySince.get(vendorId, since) !== undefined,
-    /** The users who complained about a vendor since `since`, each with the mills the vendor redeemed from them since `paidSince`. */
+    /** The users who complained about a vendor since `since`, each with the mills the vendor was paid by them (coins and chains) since `paidSince`. */
     complainers: (vendorId: string, since: string, paidSince: string): { userId: string; mills: number }[] =>
       q.complainers.all({ vendor: vendorId, since, paidSince }).map((r) => ({ userId: r.user_id, mills: r.mills })),
-    /** A vendor's distinct paying customers and redeemed mills since `since`. */
-    takings: (vendorId: string, since: string): { customers: number; mills: number } => q.takings.get(vendorId, since) ?? { customers: 0, mills: 0 },
+    /** A vendor's distinct paying customers and the mills it was paid (coins redeemed, chain links cleared) since `since`. */
+    takings: (vendorId: string, since: string): { customers: number; mills: number } =>
+      q.takings.get({ vendor: vendorId, since }) ?? { customers: 0, mills: 0 },
     /** Complaints a user filed since `since`. */
     countOfUserSince: (userId: string, since: string): number => q.countOfUserSince.get(userId, since) ?? 0,
     ofUser: (userId: string, limit = 50): ComplaintRecord[] =>

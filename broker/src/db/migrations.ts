@@ -252,8 +252,101 @@ function v2(db: Database.Database): void {
   `);
 }
 
+/**
+ * Version 3: PayWord chains beside MicroMint coins.
+ * - `broker_keys`: the broker's Ed25519 key pair that signs chain authorizations, made once (a vendor keeps
+ *   its public half, so it must never change under a running system).
+ * - `wallet_keys`: the Ed25519 keys of the wallets a user connected (at most 10 per user, see
+ *   core/payword/wallet-keys.ts); a request for a chain must be signed by one of them.
+ * - `vendor_payword_keys`: each vendor's X25519 key for the payment MAC; a chain is authorized only to it.
+ * - `payword_chains`: every authorized chain, its hold, the highest index cleared (c) with w_c, and whether its
+ *   unspent hold was released. `clear_by` = expiresAt + the grace is pinned at authorization, so a broker
+ *   restarted with a shorter grace cannot shorten the time its vendors were promised.
+ * - `payword_clearings`: one row per clearing that paid (j > c): who was paid how much, from which batch.
+ * - `ledger.kind` gains `chain-hold`, `chain-release` and `clearing` (SQLite cannot alter a CHECK, so the
+ *   table is rebuilt with every line kept, ids included).
+ */
+function v3(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE broker_keys (
+      purpose    TEXT PRIMARY KEY CHECK (purpose IN ('payword-authorization')),
+      secret_key BLOB NOT NULL CHECK (length(secret_key) = 32),
+      public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+      created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE wallet_keys (
+      user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      key        BLOB NOT NULL CHECK (length(key) = 32),
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (user_id, key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE vendor_payword_keys (
+      vendor_id  TEXT PRIMARY KEY REFERENCES vendors(id),
+      key        BLOB NOT NULL CHECK (length(key) = 32),
+      updated_at TEXT NOT NULL
+    );
+
+    CREATE TABLE payword_chains (
+      id             TEXT PRIMARY KEY CHECK (length(id) = 32),
+      commitment     BLOB NOT NULL CHECK (length(commitment) <= 1024),
+      user_id        TEXT NOT NULL REFERENCES users(id),
+      vendor_id      TEXT NOT NULL REFERENCES vendors(id),
+      links          INTEGER NOT NULL CHECK (links BETWEEN 1 AND 100000),
+      value_mills    INTEGER NOT NULL CHECK (value_mills BETWEEN 1 AND 1000000),
+      expires_at     INTEGER NOT NULL,
+      clear_by       INTEGER NOT NULL CHECK (clear_by >= expires_at),
+      held_mills     INTEGER NOT NULL CHECK (held_mills = links * value_mills),
+      authorization  BLOB NOT NULL CHECK (length(authorization) = 64),
+      wallet_key     BLOB NOT NULL CHECK (length(wallet_key) = 32),
+      cleared_index  INTEGER NOT NULL DEFAULT 0 CHECK (cleared_index BETWEEN 0 AND links),
+      cleared_link   BLOB NOT NULL CHECK (length(cleared_link) = 32),
+      status         TEXT NOT NULL DEFAULT 'held' CHECK (status IN ('held', 'released')),
+      released_mills INTEGER CHECK (released_mills IS NULL OR released_mills = (links - cleared_index) * value_mills),
+      created_at     TEXT NOT NULL,
+      released_at    TEXT
+    );
+    CREATE INDEX payword_chains_user ON payword_chains(user_id, created_at);
+    CREATE INDEX payword_chains_user_status ON payword_chains(user_id, status, clear_by);
+    CREATE INDEX payword_chains_due ON payword_chains(status, clear_by);
+
+    CREATE TABLE payword_clearings (
+      id         INTEGER PRIMARY KEY,
+      chain_id   TEXT NOT NULL REFERENCES payword_chains(id),
+      vendor_id  TEXT NOT NULL REFERENCES vendors(id),
+      user_id    TEXT NOT NULL,
+      batch_id   TEXT NOT NULL,
+      from_index INTEGER NOT NULL,
+      to_index   INTEGER NOT NULL CHECK (to_index > from_index),
+      paid_mills INTEGER NOT NULL CHECK (paid_mills > 0),
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX payword_clearings_vendor ON payword_clearings(vendor_id, id);
+    CREATE INDEX payword_clearings_vendor_time ON payword_clearings(vendor_id, created_at, user_id);
+    CREATE INDEX payword_clearings_chain ON payword_clearings(chain_id);
+
+    CREATE TABLE ledger_v3 (
+      id           INTEGER PRIMARY KEY,
+      owner_kind   TEXT NOT NULL CHECK (owner_kind IN ('user', 'vendor')),
+      owner_id     TEXT NOT NULL,
+      amount_mills INTEGER NOT NULL CHECK (amount_mills <> 0),
+      kind         TEXT NOT NULL CHECK (kind IN ('deposit', 'purchase', 'return-credit', 'redemption',
+                                                 'chain-hold', 'chain-release', 'clearing')),
+      ref          TEXT,
+      memo         TEXT NOT NULL,
+      created_at   TEXT NOT NULL
+    );
+    INSERT INTO ledger_v3 (id, owner_kind, owner_id, amount_mills, kind, ref, memo, created_at)
+      SELECT id, owner_kind, owner_id, amount_mills, kind, ref, memo, created_at FROM ledger;
+    DROP TABLE ledger;
+    ALTER TABLE ledger_v3 RENAME TO ledger;
+    CREATE INDEX ledger_owner ON ledger(owner_kind, owner_id, id);
+  `);
+}
+
 /** Every migration in order; `PRAGMA user_version` = number applied. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
 
 /**
  * Applies the migrations the database has not seen, each in its own transaction with its version bump.

@@ -3,10 +3,12 @@
  * @module
  */
 import { accountsRepo } from './accounts.ts';
+import { chainsRepo } from './chains.ts';
 import { complaintsRepo } from './complaints.ts';
 import { creditsRepo } from './credits.ts';
 import { epochsRepo } from './epochs.ts';
 import { inTransaction, openDatabase, type Db } from './open.ts';
+import { paywordKeysRepo } from './payword-keys.ts';
 import { refusalsRepo } from './refusals.ts';
 import { setsRepo } from './sets.ts';
 import { vendorsRepo } from './vendors.ts';
@@ -21,6 +23,10 @@ export interface Store {
   complaints: ReturnType<typeof complaintsRepo>;
   credits: ReturnType<typeof creditsRepo>;
   refusals: ReturnType<typeof refusalsRepo>;
+  /** PayWord: the broker's key pair, wallet keys, vendor keys. */
+  paywordKeys: ReturnType<typeof paywordKeysRepo>;
+  /** PayWord: authorized chains and their clearings. */
+  chains: ReturnType<typeof chainsRepo>;
   /** Runs `fn` in one IMMEDIATE transaction: all of it is written, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -43,6 +49,8 @@ export function openStore(dbPath: string): Store {
     complaints: complaintsRepo(db),
     credits: creditsRepo(db),
     refusals: refusalsRepo(db),
+    paywordKeys: paywordKeysRepo(db),
+    chains: chainsRepo(db),
     transaction: <T>(fn: () => T): T => inTransaction(db, fn),
     close: () => {
       if (db.open) db.close();

@@ -1,46 +1,35 @@
 /**
- * The JSON API: epochs (with their redemption and return periods), vendor registration, redemption
- * (MMRedeem) and Request-Credit, the last three rate-limited (limits.ts).
+ * The JSON API: epochs (with their redemption and return periods), vendor registration, redemption of coins
+ * and clearing of chains (one batch, core/batch.ts), Request-Credit, and the PayWord routes
+ * (payword-api.ts); what anyone can send is rate-limited (limits.ts).
  * @module
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { MICROMINT_MIME, epochToJson } from '@micromint/shared';
 import type { EpochRecord } from '../db/epochs.ts';
-import type { VendorRecord } from '../db/vendors.ts';
 import type { BrokerContext } from '../core/context.ts';
+import { redeemBatch } from '../core/batch.ts';
 import { requestCredit } from '../core/credit.ts';
 import { BrokerError } from '../core/errors.ts';
-import { readRedeemRequest, redeemBatch } from '../core/redeem.ts';
+import { readRedeemRequest } from '../core/redeem-request.ts';
 import { publicStats } from '../core/stats.ts';
 import { publishedParams } from '../core/timeline.ts';
-import { authenticateVendor, registerVendor, vendorSummary } from '../core/vendors.ts';
+import { registerVendor, vendorSummary } from '../core/vendors.ts';
+import { bearer as bearerOf, jsonBody, vendorOf } from './api-middleware.ts';
 import { apiErrors, validate } from './errors.ts';
 import { jsonLimited, type Limits } from './limits.ts';
+import { addPaywordRoutes } from './payword-api.ts';
 
 /** Largest redemption request. */
 export const REDEEM_LIMIT = '5mb';
 /** Largest Request-Credit message. */
 export const CREDIT_LIMIT = '2mb';
 
-const vendorOf = (res: Response): VendorRecord => res.locals.vendor as VendorRecord;
-
 /** Builds the `/api` router. */
 export function apiRouter(ctx: BrokerContext, limits: Limits): express.Router {
   const r = express.Router();
-  const json = (limit: string) => [
-    (req: Request, _res: Response, next: NextFunction) => {
-      if (!req.is('application/json')) return next(new BrokerError(415, 'unsupported_media_type', 'send application/json'));
-      next();
-    },
-    express.json({ limit, strict: true }),
-  ];
-  const bearer = (req: Request, res: Response, next: NextFunction): void => {
-    const m = /^Bearer +(\S+)$/i.exec(req.get('authorization') ?? '');
-    const vendor = m ? authenticateVendor(ctx, m[1]) : undefined;
-    if (!vendor) return next(new BrokerError(401, 'unauthorized', 'a valid vendor API key is required (Authorization: Bearer <key>)'));
-    res.locals.vendor = vendor;
-    next();
-  };
+  const json = jsonBody;
+  const bearer = bearerOf(ctx);
   // The epoch JSON carries redeemBy and returnsFrom: vendors learn by when to redeem, wallets when to return.
   const epochAnswer = (e: EpochRecord) => ({
     epoch: epochToJson(publishedParams(ctx, e)),
@@ -126,6 +115,8 @@ export function apiRouter(ctx: BrokerContext, limits: Limits): express.Router {
       res.json(requestCredit(ctx, req.body));
     },
   );
+
+  addPaywordRoutes(r, ctx, limits);
 
   r.use((_req, _res, next) => next(new BrokerError(404, 'not_found', 'no such API route')));
   r.use(apiErrors);

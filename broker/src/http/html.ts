@@ -44,6 +44,18 @@ export function micromintScript(text: string, attrs: Html): Html {
   return new Html(`<script type="application/x-micromint" ${attrs.value}>${text}</script>`);
 }
 
+/**
+ * A `<script type="application/json">` data block holding `value` as JSON (pages run no script: the CSP
+ * forbids it; the block is data for the wallet extension). `<`, `>`, `&` and the line separators are
+ * written as `\u` escapes, so no value can close the element or be read as markup.
+ * @example
+ * jsonScript({ broker, userId, walletKeys }, html`class="micromint-wallet"`);
+ */
+export function jsonScript(value: unknown, attrs: Html): Html {
+  const json = JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return new Html(`<script type="application/json" ${attrs.value}>${json}</script>`);
+}
+
 /** Thousands separators, e.g. 43210 -> `43,210`. */
 export const num = (n: number): string => n.toLocaleString('en-US');
 

@@ -1,6 +1,8 @@
 /**
  * Rate limits (express-rate-limit, in memory) on what anyone can send: vendor registration per address,
- * redemption per API key and per address, Request-Credit per address. Each limit is a broker option; a
+ * redemption per API key and per address, Request-Credit per address, chain authorization per address and
+ * per user, payword key registration per address and per API key. Each limit is a broker option (the key
+ * registration's per-key budget is a constant, {@link PAYWORD_KEY_UPDATES_PER_HOUR}); a
  * request over it is answered 429 with `Retry-After`, the `RateLimit` headers, and (on the API) JSON
  * `{ error: "rate_limited", message, retryAfterSeconds }`, and changes nothing.
  *
@@ -12,9 +14,13 @@ import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { VendorRecord } from '../db/vendors.ts';
 import type { BrokerContext } from '../core/context.ts';
+import type { ChainRequest } from '../core/payword/authorize.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+
+/** `PUT /api/vendors/payword-key` calls one API key may make per hour: a key is replaced rarely. */
+export const PAYWORD_KEY_UPDATES_PER_HOUR = 10;
 
 /** What to answer a request over its limit: `what` is the limit in words, `retryAfterSeconds` when to try again. */
 export type LimitHandler = (req: Request, res: Response, what: string, retryAfterSeconds: number) => void;
@@ -34,6 +40,14 @@ export interface Limits {
   redeemByKey: RequestHandler;
   /** `POST /api/credit`, per address. */
   creditByAddress: RequestHandler;
+  /** `POST /api/payword/chains`, per address (before the body is read). */
+  chainsByAddress: RequestHandler;
+  /** `POST /api/payword/chains`, per user, once the wallet's signature proved who it is (needs `res.locals.chainRequest`). */
+  chainsByUser: RequestHandler;
+  /** `PUT /api/vendors/payword-key`, per address (before the key is checked). */
+  paywordKeyByAddress: RequestHandler;
+  /** `PUT /api/vendors/payword-key`, per API key (needs `res.locals.vendor`). */
+  paywordKeyByVendor: RequestHandler;
 }
 
 /** The address a request counts against: IPv6 addresses by /56 prefix, as express-rate-limit advises. */
@@ -100,6 +114,38 @@ export function createLimits(ctx: BrokerContext): Limits {
       limit: ctx.creditsPerMinute,
       what: `at most ${ctx.creditsPerMinute} Request-Credit messages a minute from one address`,
       key: address,
+      onLimit: jsonLimited,
+    }),
+    chainsByAddress: limiter({
+      name: 'chains-address',
+      windowMs: MINUTE,
+      limit: ctx.chainsPerMinutePerAddress,
+      what: `at most ${ctx.chainsPerMinutePerAddress} chain requests a minute from one address`,
+      key: address,
+      onLimit: jsonLimited,
+    }),
+    chainsByUser: limiter({
+      name: 'chains-user',
+      windowMs: MINUTE,
+      limit: ctx.chainsPerMinute,
+      what: `at most ${ctx.chainsPerMinute} chain requests a minute for one user`,
+      key: (_req, res) => `user:${(res.locals.chainRequest as ChainRequest).commitment.userId}`,
+      onLimit: jsonLimited,
+    }),
+    paywordKeyByAddress: limiter({
+      name: 'payword-key-address',
+      windowMs: MINUTE,
+      limit: ctx.redeemsPerMinutePerAddress,
+      what: `at most ${ctx.redeemsPerMinutePerAddress} key registrations a minute from one address`,
+      key: address,
+      onLimit: jsonLimited,
+    }),
+    paywordKeyByVendor: limiter({
+      name: 'payword-key-vendor',
+      windowMs: HOUR,
+      limit: PAYWORD_KEY_UPDATES_PER_HOUR,
+      what: `at most ${PAYWORD_KEY_UPDATES_PER_HOUR} key registrations an hour for one API key`,
+      key: (_req, res) => `vendor:${(res.locals.vendor as VendorRecord).id}`,
       onLimit: jsonLimited,
     }),
   };

@@ -1,8 +1,10 @@
 /**
- * The account page: balance, add funds, buy sets, purchases, ledger, returns and complaints.
+ * The account page: balance, add funds, buy sets, purchases, the wallet and its PayWord chains, ledger,
+ * returns and complaints.
  * @module
  */
 import type { LedgerEntry, UserRecord } from '../../db/accounts.ts';
+import type { ChainRecord } from '../../db/chains.ts';
 import type { ComplaintRecord } from '../../db/complaints.ts';
 import type { EpochRecord } from '../../db/epochs.ts';
 import type { WithdrawalRecord } from '../../db/sets.ts';
@@ -12,12 +14,16 @@ import type { ReturnWindow } from '../../core/timeline.ts';
 import { formatDollars } from '../../core/funds.ts';
 import { html, num, when, type Html } from '../html.ts';
 import type { Visitor } from '../session.ts';
+import { chainsCard } from './chains.ts';
 import { csrfField, notice } from './layout.ts';
 import { returnsSchedule } from './returns.ts';
+import { walletCard } from './wallet.ts';
 
 /** Everything the account page shows. */
 export interface AccountData {
   user: UserRecord;
+  /** The broker's public URL (for the wallet's data block). */
+  broker: string;
   balanceMills: number;
   epoch: EpochRecord | undefined;
   providers: readonly FundingProvider[];
@@ -31,6 +37,12 @@ export interface AccountData {
   maxDepositMills: number;
   /** When the coins of each epoch the user bought in can be returned. */
   returns: ReturnWindow[];
+  /** Wallet keys connected to the account, base64. */
+  walletKeys: string[];
+  /** The user's PayWord chains, newest first. */
+  chains: ChainRecord[];
+  /** The time the page is shown at (a chain is open or expired). */
+  now: Date;
 }
 
 const LEDGER_KIND: Record<LedgerEntry['kind'], string> = {
@@ -38,6 +50,9 @@ const LEDGER_KIND: Record<LedgerEntry['kind'], string> = {
   purchase: 'Sets bought',
   'return-credit': 'Coins returned',
   redemption: 'Redemption',
+  'chain-hold': 'Chain opened (held)',
+  'chain-release': 'Chain released',
+  clearing: 'Chains cleared',
 };
 
 function coinsBar(c: AccountData['coins']): Html {
@@ -130,6 +145,10 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
     )}</tbody></table>`
     : html`<p class="muted">No purchases yet.</p>`}
 </section>
+
+${walletCard(v, { broker: d.broker, userId: d.user.id, walletKeys: d.walletKeys })}
+
+${chainsCard(d.chains, d.now)}
 
 <div class="grid">
   <section class="card" id="return">

@@ -2,6 +2,7 @@
  * Vendor pages: registration (API key shown once), the list of sites, and the API-key dashboard.
  * @module
  */
+import type { ClearingRecord } from '../../db/chains.ts';
 import type { RejectedCoinRecord } from '../../db/refusals.ts';
 import type { DoubleSpendRecord, RedeemedCoinRecord, VendorRecord } from '../../db/vendors.ts';
 import type { ComplaintState } from '../../core/complaints.ts';
@@ -11,6 +12,7 @@ import { formatDollars } from '../../core/funds.ts';
 import { html, num, when, type Html } from '../html.ts';
 import type { Visitor } from '../session.ts';
 import { csrfField, notice } from './layout.ts';
+import { chainTiles, chainsSection } from './vendor-chains.ts';
 
 const status = (x: VendorRecord): Html =>
   x.disabled ? html`<span class="pill bad" title="${x.disabledReason ?? ''}">disabled</span>` : html`<span class="pill ok">active</span>`;
@@ -35,7 +37,7 @@ export function vendorsView(v: Visitor, all: VendorRecord[], mine: VendorRecord[
   </section>
   <section class="card">
     <h2>Vendor dashboard</h2>
-    <p class="muted">See your balance, redeemed and refused coins.</p>
+    <p class="muted">See your balance, redeemed and refused coins, cleared chains.</p>
     <p><a class="button secondary" href="/vendors/dashboard">Open the dashboard</a></p>
   </section>
 </div>
@@ -108,6 +110,7 @@ export function dashboardView(
     rejected: RejectedCoinRecord[];
     refusalsByReason: { reason: string; count: number }[];
     doubleSpends: DoubleSpendRecord[];
+    clearings: ClearingRecord[];
   },
 ): Html {
   const short = (id: string | null) => (id ? `${id.slice(0, 12)}…` : '');
@@ -122,12 +125,13 @@ ${s.disabled
 <div class="hero">
   <section class="card">
     <div class="muted">Balance</div>
-    <div class="balance" id="vendor-balance" data-mills="${s.balanceMills}">${formatDollars(s.balanceMills)}<small>${num(s.balanceMills)} coins redeemed into money</small></div>
+    <div class="balance" id="vendor-balance" data-mills="${s.balanceMills}">${formatDollars(s.balanceMills)}<small>${num(s.balanceMills)} mills from redeemed coins and cleared chains</small></div>
   </section>
   <section class="tiles" style="grid-template-columns:1fr">
     <div class="tile" id="vendor-redeemed"><div class="n">${num(s.redeemedCoins)}</div><div class="l">coins redeemed</div></div>
     <div class="tile" id="vendor-refused"><div class="n">${num(s.refusedCoins)}</div><div class="l">coins refused</div></div>
     <div class="tile" id="vendor-double-spends"><div class="n">${num(s.doubleSpends)}</div><div class="l">double spends</div></div>
+    ${chainTiles(s)}
   </section>
 </div>
 <section class="card"><h2>Recently redeemed</h2>
@@ -137,6 +141,7 @@ ${recent.redeemed.length
     )}</tbody></table>`
   : html`<p class="muted">None yet.</p>`}
 </section>
+${chainsSection(s, recent.clearings)}
 ${complaintsCard(s.complaints)}
 <section class="card" id="refused"><h2>Refused coins</h2>
 ${recent.refusalsByReason.length
