@@ -10,7 +10,6 @@ import {
   encodeInvalidPayment,
   encodeRequestPayment,
   MICROMINT_MIME,
-  micromintRequirements,
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
   PAYMENT_SIGNATURE_HEADER,
@@ -18,33 +17,22 @@ import {
   X402_VERSION,
   type EpochParams,
   type PaymentRequired,
-  type RefusalReason,
+  type PaymentRequirements,
 } from '@micromint/shared';
 import { coinsToDollars, type PaywallInfo, type PaywallRenderer } from './paywall.ts';
+import type { PaymentFailure } from './schemes/scheme.ts';
 
-/** A coin refused in a payment, as listed in `extensions.micromint.refused`. */
-export interface RefusedCoinInfo {
-  coinId: string;
-  reason: string;
-}
-
-/** Why a payment attempt failed, for the repeated 402. */
-export interface PaymentFailure {
-  /** Reason code, e.g. `already-spent`, `wrong-amount`, `unknown-epoch`. */
-  error: string;
-  detail?: string;
-  refused: RefusedCoinInfo[];
-  /** The refused coins with their bytes, when they are coins of a known epoch (for Invalid-Payment). */
-  coins?: { coin: Uint8Array; reason: RefusalReason }[];
-  /** `k` of the coins' epoch, needed to encode Invalid-Payment with coins. */
-  k?: number;
-}
+export type { PaymentFailure } from './schemes/scheme.ts';
+export type { RefusedCoinInfo } from './schemes/micromint.ts';
 
 /** What the challenge is for. */
 export interface ChallengeParams {
   url: string;
   price: number;
-  epoch: EpochParams;
+  /** The schemes' offers, in the site's order of preference. */
+  accepts: PaymentRequirements[];
+  /** The MicroMint epoch offered, when `micromint` is: the paywall and the MicroMint-1.0 messages name it. */
+  epoch?: EpochParams;
   description?: string;
 }
 
@@ -56,27 +44,18 @@ export interface ChallengeSettings {
   paywall: PaywallRenderer;
 }
 
-/** The `PAYMENT-REQUIRED` header can only carry so much: longer refusal lists are cut there (the JSON body has all). */
-const MAX_REFUSED_IN_HEADER = 100;
-
-/** Builds the PaymentRequired object of a challenge (optionally after a failed payment). */
-export function paymentRequired(s: ChallengeSettings, c: ChallengeParams, failure?: PaymentFailure): PaymentRequired {
+/**
+ * Builds the PaymentRequired object of a challenge (optionally after a failed payment). `header`
+ * picks the failing scheme's extensions cut for the header (MicroMint lists at most 100 coins there).
+ */
+export function paymentRequired(c: ChallengeParams, failure?: PaymentFailure, header = false): PaymentRequired {
+  const extensions = header ? (failure?.headerExtensions ?? failure?.extensions) : failure?.extensions;
   return {
     x402Version: X402_VERSION,
     ...(failure ? { error: failure.error } : {}),
     resource: { url: c.url, ...(c.description ? { description: c.description } : {}) },
-    accepts: [
-      micromintRequirements({
-        price: c.price,
-        vendorId: s.vendorId,
-        broker: s.broker,
-        epoch: c.epoch.id,
-        maxTimeoutSeconds: s.maxTimeoutSeconds,
-      }),
-    ],
-    ...(failure
-      ? { extensions: { micromint: { refused: failure.refused, ...(failure.detail ? { detail: failure.detail } : {}) } } }
-      : {}),
+    accepts: c.accepts,
+    ...(extensions ? { extensions } : {}),
   };
 }
 
@@ -108,58 +87,54 @@ export function sendPaymentRequired(
   c: ChallengeParams,
   failure?: PaymentFailure,
 ): void {
-  const body = paymentRequired(s, c, failure);
-  const header =
-    failure && failure.refused.length > MAX_REFUSED_IN_HEADER
-      ? paymentRequired(s, c, { ...failure, refused: failure.refused.slice(0, MAX_REFUSED_IN_HEADER), detail: 'refused list truncated' })
-      : body;
+  const body = paymentRequired(c, failure);
   res.status(402);
-  res.setHeader(PAYMENT_REQUIRED_HEADER, encodeHeader(header));
+  res.setHeader(PAYMENT_REQUIRED_HEADER, encodeHeader(failure?.headerExtensions ? paymentRequired(c, failure, true) : body));
   res.setHeader('Cache-Control', 'no-store');
   setCorsHeaders(res);
   res.setHeader('Access-Control-Allow-Headers', PAYMENT_SIGNATURE_HEADER);
   res.vary('Accept');
 
-  const requestPayment = (): string =>
-    encodeRequestPayment({
-      url: c.url,
-      price: c.price,
-      vendorId: s.vendorId,
-      broker: s.broker,
-      epoch: c.epoch.id,
-      ...(c.description ? { description: asciiHeader(c.description) } : {}),
-    });
+  const requestPayment = (): string | undefined => {
+    if (!c.epoch) return undefined; // the MicroMint-1.0 messages are for coins of an epoch
+    try {
+      return encodeRequestPayment({
+        url: c.url,
+        price: c.price,
+        vendorId: s.vendorId,
+        broker: s.broker,
+        epoch: c.epoch.id,
+        ...(c.description ? { description: asciiHeader(c.description) } : {}),
+      });
+    } catch {
+      return undefined; // a URL too long for a message header: the JSON carries the same terms
+    }
+  };
+  const invalidPayment = (f: PaymentFailure): string | undefined => {
+    const k = f.k ?? c.epoch?.k;
+    if (k === undefined) return undefined;
+    try {
+      const detail = f.detail ? { detail: asciiHeader(f.detail) } : {};
+      return encodeInvalidPayment({ k }, { url: c.url, reason: asciiHeader(f.error), ...detail, refused: f.coins ?? [] });
+    } catch {
+      return undefined;
+    }
+  };
 
   const type = req.accepts(['text/html', MICROMINT_MIME, 'application/json']);
   if (type === MICROMINT_MIME) {
-    try {
-      const text = failure
-        ? encodeInvalidPayment(
-            { k: failure.k ?? c.epoch.k },
-            {
-              url: c.url,
-              reason: asciiHeader(failure.error),
-              ...(failure.detail ? { detail: asciiHeader(failure.detail) } : {}),
-              refused: failure.coins ?? [],
-            },
-          )
-        : requestPayment();
+    const text = failure ? invalidPayment(failure) : requestPayment();
+    if (text !== undefined) {
       res.type(MICROMINT_MIME).send(text);
       return;
-    } catch {
-      // A URL too long for a message header: fall through to JSON, which carries the same terms.
     }
   }
   if (type === MICROMINT_MIME || type === 'application/json') {
     res.json(body);
     return;
   }
-  let message: string | undefined;
-  try {
-    message = requestPayment();
-  } catch {
-    message = undefined;
-  }
+  const message = requestPayment();
+  const errorText = failure ? (failure.text ?? reasonText(failure.error)) : undefined;
   const info: PaywallInfo = {
     url: c.url,
     title: c.description ?? new URL(c.url).pathname,
@@ -168,8 +143,9 @@ export function sendPaymentRequired(
     dollars: coinsToDollars(c.price),
     vendorId: s.vendorId,
     broker: s.broker,
-    epoch: c.epoch.id,
-    ...(failure ? { error: failure.error, ...(reasonText(failure.error) ? { errorText: reasonText(failure.error)! } : {}) } : {}),
+    schemes: c.accepts.map((a) => a.scheme),
+    ...(c.epoch ? { epoch: c.epoch.id } : {}),
+    ...(failure ? { error: failure.error, ...(errorText ? { errorText } : {}) } : {}),
     ...(message ? { requestPayment: message } : {}),
   };
   res.type('html').send(s.paywall(info, req));

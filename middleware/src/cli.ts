@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /**
- * Vendor command line (MMVendorRedeem):
+ * Vendor command line (MMVendorRedeem: coins and payword chains):
  *
  * ```
  * tsx middleware/src/cli.ts redeem --db <file> --broker <url> [--api-key <key>] [--batch-size 500]
@@ -14,7 +14,8 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { RedeemError } from './errors.ts';
 import { coinsToDollars } from './paywall.ts';
-import { deadlineWarning, redeemDeadlines, redeemPending, type RedeemReport } from './redeem.ts';
+import { chainDeadlines, chainDeadlineWarning, deadlineWarning, redeemDeadlines, redeemPending, type RedeemReport } from './redeem.ts';
+import { keptBrokerTerms } from './schemes/payword-keys.ts';
 import { SqliteVendorStore } from './sqlite-store.ts';
 import type { VendorStats } from './store.ts';
 
@@ -25,7 +26,7 @@ const USAGE = `Usage:
   --db          the vendor's SQLite file (the middleware's dbPath)
   --broker      broker base URL, e.g. http://127.0.0.1:4000
   --api-key     the vendor's API key (default: $MICROMINT_API_KEY)
-  --batch-size  coins per redemption batch (default 500)
+  --batch-size  coins (and chains) per redemption batch (default 500)
 `;
 
 /** Formats rows as a left-aligned text table. */
@@ -35,18 +36,35 @@ export function table(head: string[], rows: string[][]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** The report of a redemption run as text. */
+/** The report of a redemption run as text: the coins, then the chains cleared. */
 export function formatReport(report: RedeemReport): string {
-  if (report.batches.length === 0) return 'Nothing to redeem: no pending coins.';
-  const rows = report.batches.flatMap((b) =>
-    b.results.map((r) => [b.batchId + (b.retry ? ' (retry)' : ''), r.coinId.slice(0, 16), r.status, r.reason ?? '', r.url ?? '']),
-  );
-  const refused = report.refused.length;
-  return [
-    table(['batch', 'coin', 'status', 'reason', 'url'], rows),
-    '',
-    `Credited ${report.credited} coins (${report.creditedMills} mills, ${coinsToDollars(report.creditedMills)}); refused ${refused}.`,
-  ].join('\n');
+  if (report.batches.length === 0) return 'Nothing to redeem: no pending coins or chains.';
+  const batchName = (b: RedeemReport['batches'][number]) => b.batchId + (b.retry ? ' (retry)' : '');
+  const out: string[] = [];
+  if (report.batches.some((b) => b.sent > 0)) {
+    const rows = report.batches.flatMap((b) => b.results.map((r) => [batchName(b), r.coinId.slice(0, 16), r.status, r.reason ?? '', r.url ?? '']));
+    const refused = report.refused.length;
+    out.push(
+      table(['batch', 'coin', 'status', 'reason', 'url'], rows),
+      '',
+      `Credited ${report.credited} coins (${report.creditedMills} mills, ${coinsToDollars(report.creditedMills)}); refused ${refused}.`,
+    );
+  }
+  if (report.batches.some((b) => b.chainsSent > 0)) {
+    const rows = report.batches.flatMap((b) =>
+      b.chains.map((c) => [batchName(b), c.chainId.slice(0, 16), c.status, c.reason ?? '', String(c.clearedIndex), String(c.paidUnits), String(c.paidMills)]),
+    );
+    const cleared = report.chains.filter((c) => c.status === 'cleared').length;
+    const links = report.chains.reduce((n, c) => n + c.paidUnits, 0);
+    if (out.length) out.push('');
+    out.push(
+      table(['batch', 'chain', 'status', 'reason', 'cleared to', 'links', 'mills'], rows),
+      '',
+      `Cleared ${cleared} chain${cleared === 1 ? '' : 's'}: ${links} links, ${report.chainMills} mills (${coinsToDollars(report.chainMills)}).` +
+        (rows.length < report.batches.reduce((n, b) => n + b.chainsSent, 0) ? ' Some chains were not answered: they are sent again next run.' : ''),
+    );
+  }
+  return out.join('\n');
 }
 
 /** Store counts as text. */
@@ -63,6 +81,9 @@ export function formatStats(s: VendorStats): string {
       ['refused payment attempts', String(s.refusals)],
       ['redemption batches', String(s.batches)],
       ['  unanswered', String(s.openBatches)],
+      ['payword chains', String(s.chains)],
+      ['  to clear', String(s.chainsToClear)],
+      ['payword payments', String(s.chainPayments)],
     ],
   );
 }
@@ -131,8 +152,11 @@ export async function main(
       }
       throw e;
     } finally {
-      // Coins still pending of an epoch whose redemption period (kept from the broker) ends soon.
+      // Coins still pending of an epoch whose redemption period (kept from the broker) ends soon,
+      // and chains whose clearing deadline (expiresAt + the broker's clearGraceSeconds) nears.
       for (const d of redeemDeadlines(await store.pendingByEpoch(), await store.epochs(), Date.now())) err(deadlineWarning(d));
+      const grace = (await keptBrokerTerms(store, values.broker.replace(/\/+$/, '')))?.clearGraceSeconds;
+      for (const d of chainDeadlines(await store.unclearedChains(), grace, Date.now())) err(chainDeadlineWarning(d));
     }
   } finally {
     await store.close();

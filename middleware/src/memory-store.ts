@@ -3,6 +3,7 @@
  * throw-away demos (everything is lost when the process ends).
  * @module
  */
+import { MemoryPayword } from './memory-payword.ts';
 import {
   classifyPayment,
   doubleSpendRefusal,
@@ -10,6 +11,11 @@ import {
   sameCoin,
   type BatchResult,
   type CoinStatus,
+  type NewPaywordPayment,
+  type PaywordOutcome,
+  type PaywordReplayQuery,
+  type StoredChain,
+  type UnclearedChain,
   type KnownCoin,
   type NewPayment,
   type PaymentOutcome,
@@ -56,6 +62,7 @@ export class MemoryVendorStore implements VendorStore {
   private readonly batches = new Map<string, MemBatch>();
   /** The refusal log (read-only view for tests). */
   readonly refusals: Refusal[] = [];
+  private readonly pw = new MemoryPayword();
   private closed = false;
 
   private check(): void {
@@ -128,6 +135,41 @@ export class MemoryVendorStore implements VendorStore {
     return [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([epoch, pending]) => ({ epoch, pending }));
   }
 
+  async paywordChain(chainId: string): Promise<StoredChain | undefined> {
+    this.check();
+    return this.pw.chain(chainId);
+  }
+
+  async recordPaywordPayment(payment: NewPaywordPayment): Promise<PaywordOutcome> {
+    this.check();
+    return this.pw.record(payment, (r) => this.refusals.push(r));
+  }
+
+  async findPaywordReplay(query: PaywordReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined> {
+    this.check();
+    return this.pw.findReplay(query);
+  }
+
+  async unrecordPaywordPayment(paymentId: string): Promise<boolean> {
+    this.check();
+    return this.pw.unrecord(paymentId);
+  }
+
+  async unclearedChains(): Promise<UnclearedChain[]> {
+    this.check();
+    return this.pw.uncleared();
+  }
+
+  async loadKey(name: string): Promise<string | undefined> {
+    this.check();
+    return this.pw.loadKey(name);
+  }
+
+  async saveKey(name: string, value: string): Promise<string> {
+    this.check();
+    return this.pw.saveKey(name, value);
+  }
+
   async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
     this.check();
     const known = this.knownCoins(payment.epoch, payment.coins.map((c) => c.id));
@@ -169,16 +211,19 @@ export class MemoryVendorStore implements VendorStore {
     for (const b of this.batches.values()) {
       if (b.answeredAt) continue;
       const coins = [...this.coins.values()].filter((c) => c.batchId === b.id && c.status === 'pending');
-      if (coins.length) return { batchId: b.id, createdAt: b.sentAt, retry: true, coins: coins.map(toCoin) };
+      const chains = this.pw.inBatch(b.id);
+      if (coins.length || chains.length) return { batchId: b.id, createdAt: b.sentAt, retry: true, coins: coins.map(toCoin), chains };
       b.answeredAt = new Date().toISOString();
       b.error = 'empty';
     }
     const pending = [...this.coins.values()].filter((c) => c.status === 'pending' && !c.batchId).slice(0, limit);
-    if (!pending.length) return null;
+    const due = this.pw.due(limit);
+    if (!pending.length && !due.length) return null;
     const batch: MemBatch = { id: newBatchId(), sentAt: new Date().toISOString() };
     this.batches.set(batch.id, batch);
     for (const c of pending) c.batchId = batch.id;
-    return { batchId: batch.id, createdAt: batch.sentAt, retry: false, coins: pending.map(toCoin) };
+    this.pw.assign(batch.id, due);
+    return { batchId: batch.id, createdAt: batch.sentAt, retry: false, coins: pending.map(toCoin), chains: this.pw.inBatch(batch.id) };
   }
 
   async markRedeemed(result: BatchResult): Promise<void> {
@@ -195,8 +240,10 @@ export class MemoryVendorStore implements VendorStore {
         if (r.status === 'refused') c.reason = r.reason ?? 'refused';
       }
       batch.response = JSON.stringify(result.response);
+      this.pw.closeBatch(batch.id, result.response.chains);
     } else {
       batch.error = result.failed;
+      this.pw.closeBatch(batch.id);
     }
     for (const c of inBatch) if (c.status === 'pending') delete c.batchId;
     batch.answeredAt = result.answeredAt;
@@ -227,6 +274,7 @@ export class MemoryVendorStore implements VendorStore {
       refusals: this.refusals.length,
       batches: batches.length,
       openBatches: batches.filter((b) => !b.answeredAt).length,
+      ...this.pw.counts(),
     };
   }
 

@@ -7,16 +7,22 @@ import { statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Request } from 'express';
-import { aint, astring, micromintNetwork, validateParams, type EpochParams } from '@micromint/shared';
+import { aint, astring, MAX_LINK_VALUE, MICROMINT_SCHEME, micromintNetwork, PAYWORD_SCHEME, validateParams, type EpochParams } from '@micromint/shared';
 import { PriceFiles, PriceRules, type PricesOption } from './prices.ts';
 import { defaultPaywall, type PaywallRenderer } from './paywall.ts';
-import { assertVendorStore, type VendorStore } from './store.ts';
+import { assertPaywordStore, assertVendorStore, type VendorStore } from './store.ts';
 
 /** Where the middleware reports what an operator should know (default `console`). */
 export interface MicroMintLogger {
   warn(message: string): void;
   error(message: string): void;
 }
+
+/** Names of the schemes this middleware can take. */
+export const SCHEME_NAMES = [MICROMINT_SCHEME, PAYWORD_SCHEME] as const;
+
+/** A scheme this middleware can take: MicroMint coins, or PayWord-style hash chains. */
+export type SchemeName = (typeof SCHEME_NAMES)[number];
 
 /** Options of `micromint()`. Defaults are in the README's table. */
 export interface MicroMintOptions {
@@ -26,6 +32,13 @@ export interface MicroMintOptions {
   broker: string;
   /** The vendor's API key at the broker, needed by `redeem()`. */
   apiKey?: string;
+  /**
+   * The schemes offered, in the site's order of preference: the order of `accepts` in every 402
+   * (default `['micromint']`). `payword` needs `apiKey` (the vendor key is registered with it).
+   */
+  schemes?: readonly SchemeName[];
+  /** Mills per payword link (default 1): a price of p mills is ceil(p / linkValue) links. */
+  linkValue?: number;
   /** The epoch to accept; when absent it is fetched from `${broker}/api/epochs/current` on first need. */
   epoch?: EpochParams;
   /** Least seconds between two fetches of the broker's current epoch (default 60). */
@@ -67,12 +80,16 @@ export const DEFAULTS = {
   maxTimeoutSeconds: 60,
   epochRefreshSeconds: 60,
   replayWindowSeconds: 3600,
+  schemes: [MICROMINT_SCHEME] as readonly SchemeName[],
+  linkValue: 1,
 } as const;
 
 const KNOWN = new Set<string>([
   'vendorId',
   'broker',
   'apiKey',
+  'schemes',
+  'linkValue',
   'epoch',
   'epochRefreshSeconds',
   'root',
@@ -95,6 +112,8 @@ export interface Settings {
   broker: string;
   network: string;
   apiKey: string | undefined;
+  schemes: readonly SchemeName[];
+  linkValue: number;
   epoch: EpochParams | undefined;
   epochRefreshMs: number;
   rules: PriceRules;
@@ -126,6 +145,19 @@ export function assertOrigin(value: unknown, name: string): asserts value is str
     throw new RangeError(`${name} must be an origin such as http://127.0.0.1:4001 (scheme, host and port only), got ${JSON.stringify(value)}`);
 }
 
+/** The `schemes` option: a non-empty list of known scheme names, each once. */
+function resolveSchemes(value: unknown): readonly SchemeName[] {
+  if (value === undefined) return DEFAULTS.schemes;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new TypeError(`schemes must be an array of scheme names (${SCHEME_NAMES.join(', ')})`);
+  if (value.length === 0) throw new RangeError('schemes must name at least one scheme');
+  for (const name of value)
+    if (!(SCHEME_NAMES as readonly string[]).includes(name))
+      throw new RangeError(`schemes: unknown scheme "${name}" (this middleware takes ${SCHEME_NAMES.join(', ')})`);
+  if (new Set(value).size !== value.length) throw new RangeError('schemes must name each scheme once');
+  return [...value] as SchemeName[];
+}
+
 /** Validates `options` and fills in defaults; throws at the first wrong option. */
 export function resolveOptions(options: MicroMintOptions): Settings {
   if (typeof options !== 'object' || options === null) throw new TypeError('micromint() needs an options object');
@@ -145,6 +177,11 @@ export function resolveOptions(options: MicroMintOptions): Settings {
   const broker = brokerUrl.href.replace(/\/+$/, '');
 
   if (o.apiKey !== undefined) astring(o.apiKey, 'apiKey', 4096);
+  const schemes = resolveSchemes(o.schemes);
+  if (schemes.includes(PAYWORD_SCHEME) && o.apiKey === undefined)
+    throw new RangeError('the payword scheme needs apiKey: the vendor key is registered at the broker, and chains cleared, with it');
+  const linkValue = o.linkValue ?? DEFAULTS.linkValue;
+  aint(linkValue, 1, MAX_LINK_VALUE, 'linkValue');
   if (o.epoch !== undefined) validateParams(o.epoch);
   const epochRefreshSeconds = o.epochRefreshSeconds ?? DEFAULTS.epochRefreshSeconds;
   aint(epochRefreshSeconds, 0, 86_400, 'epochRefreshSeconds');
@@ -164,6 +201,7 @@ export function resolveOptions(options: MicroMintOptions): Settings {
   const rules = new PriceRules(o.prices);
 
   if (o.store !== undefined) assertVendorStore(o.store);
+  if (o.store !== undefined && schemes.includes(PAYWORD_SCHEME)) assertPaywordStore(o.store);
   const dbPath = o.dbPath ?? DEFAULTS.dbPath;
   astring(dbPath, 'dbPath', 4096);
   if (o.store !== undefined && o.dbPath !== undefined) throw new RangeError('give either store or dbPath, not both');
@@ -216,6 +254,8 @@ export function resolveOptions(options: MicroMintOptions): Settings {
     broker,
     network: micromintNetwork(broker),
     apiKey: o.apiKey,
+    schemes,
+    linkValue,
     epoch: o.epoch,
     epochRefreshMs: epochRefreshSeconds * 1000,
     rules,

@@ -18,7 +18,10 @@ export interface PaywallInfo {
   vendorId: string;
   /** The broker's base URL, where the wallet and coins are had. */
   broker: string;
-  epoch: string;
+  /** The schemes offered, in the site's order (`micromint`, `payword`). */
+  schemes: string[];
+  /** The MicroMint epoch asked for, when coins are offered. */
+  epoch?: string;
   /** Why an attempted payment was refused (a reason code), if one was. */
   error?: string;
   /** A sentence for `error`. */
@@ -79,12 +82,14 @@ export function defaultPaywall(info: PaywallInfo): string {
   <h1>${e(info.title)}</h1>
   ${info.description && info.description !== info.title ? `<p>${e(info.description)}</p>` : ''}
   <p class="mm-price" data-price="${info.price}">${coins} <small>(${e(info.dollars)})</small></p>
-  <p>This page is paid for with MicroMint coins: 1 coin is one tenth of a US cent.</p>
+  <p>This page is paid for with MicroMint coins: 1 coin is one tenth of a US cent.${
+    info.schemes.includes('payword') ? ' A reader who comes back often may pay it from a PayWord chain instead, at the same price.' : ''
+  }</p>
   ${refused}
   <p>With the MicroMint wallet extension installed, this page is paid automatically and opens by itself
   (the wallet asks you first when a price is above your limit).</p>
   <p><a class="mm-button" href="${e(info.broker)}">Get the MicroMint wallet</a></p>
-  <p class="mm-fine">Sold by ${e(info.vendorId)}. Coins from ${e(info.broker)}, epoch ${e(info.epoch)}.
+  <p class="mm-fine">Sold by ${e(info.vendorId)}. Coins from ${e(info.broker)}${info.epoch ? `, epoch ${e(info.epoch)}` : ''}.
   <br><span class="mm-url">${e(info.url)}</span></p>
 </main>
 ${message}

@@ -1,7 +1,7 @@
 /**
  * `PAYMENT-RESPONSE` receipts, and taking back a payment whose content was not served.
  *
- * A paid request's coins are recorded before the site's handler runs. When that handler then
+ * A paid request's payment is recorded before the site's handler runs. When that handler then
  * fails, the reader must not pay for an error page: {@link holdServerErrors} watches the moment
  * the response's status is committed (the first `writeHead`, `write`, `end` or `flushHeaders`
  * call). With a status of 500 or more, it holds the response back, lets the middleware take the
@@ -12,26 +12,33 @@
 import type { ServerResponse } from 'node:http';
 import type { ReceiptError, SettlementResponse } from '@micromint/shared';
 
-/** The receipt of a payment taken: every coin listed is the vendor's now. */
-export const paidReceipt = (o: { scheme: string; network: string; paymentId: string; payer: string; ids: string[] }): SettlementResponse => ({
+/** The receipt of a payment taken: `extension` is the scheme's entry (the coins, or the chain range). */
+export const paidReceipt = (o: { scheme: string; network: string; paymentId: string; payer: string; extension: Record<string, unknown> }): SettlementResponse => ({
   success: true,
   transaction: o.paymentId,
   network: o.network,
   payer: o.payer,
-  extensions: { [o.scheme]: { coins: o.ids } },
+  extensions: { [o.scheme]: o.extension },
 });
 
 /**
  * The receipt of a payment that was not taken although the content is served (a free URL, or an
- * error page): `released` lists every coin of it, which the wallet puts back in its balance.
+ * error page): the scheme's entry says what is given back (MicroMint: `released` lists every coin,
+ * which the wallet puts back in its balance; payword: the range, `released: true`).
  */
-export const releasedReceipt = (o: { scheme: string; network: string; reason: ReceiptError; payer?: string; ids: string[] }): SettlementResponse => ({
+export const releasedReceipt = (o: {
+  scheme: string;
+  network: string;
+  reason: ReceiptError;
+  payer?: string;
+  extension: Record<string, unknown>;
+}): SettlementResponse => ({
   success: false,
   errorReason: o.reason,
   transaction: '',
   network: o.network,
   ...(o.payer ? { payer: o.payer } : {}),
-  extensions: { [o.scheme]: { coins: [], released: o.ids } },
+  extensions: { [o.scheme]: o.extension },
 });
 
 type Committing = 'writeHead' | 'write' | 'end' | 'flushHeaders';

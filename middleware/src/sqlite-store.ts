@@ -8,12 +8,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { astring } from '@micromint/shared';
+import { PAYWORD_SCHEMA, SqlitePayword } from './sqlite-payword.ts';
 import {
   classifyPayment,
   doubleSpendRefusal,
   newBatchId,
   sameCoin,
   type BatchResult,
+  type NewPaywordPayment,
+  type PaywordOutcome,
+  type PaywordReplayQuery,
+  type StoredChain,
+  type UnclearedChain,
   type CoinStatus,
   type KnownCoin,
   type NewPayment,
@@ -90,6 +96,8 @@ const MIGRATIONS: readonly string[] = [
     at          TEXT NOT NULL
   );
   `,
+  // Payword chains and their payments, the vendor's keys, and payword refusals in the log.
+  PAYWORD_SCHEMA,
 ];
 
 interface CoinRow {
@@ -120,6 +128,8 @@ const toRedeemCoin = (r: CoinRow): RedeemCoin => ({
 export class SqliteVendorStore implements VendorStore {
   /** The open database (for inspection and backups; write through the methods). */
   readonly db: Database.Database;
+  private readonly pw: SqlitePayword;
+  private readonly s;
 
   constructor(
     /** Path of the database file. */
@@ -133,6 +143,26 @@ export class SqliteVendorStore implements VendorStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.pw = new SqlitePayword(this.db);
+    // The statements of the payment path, prepared once.
+    this.s = {
+      insertRefusal: this.db.prepare(
+        `INSERT INTO refusals (at, epoch, user_id, method, url, reason, coin_ids, detail, scheme, chain_id, link_index, units)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      knownCoin: this.db.prepare(`
+        SELECT c.coin_id AS coinId, c.payment_id AS paymentId, c.user_id AS userId, p.method AS method,
+               c.url AS url, c.paid_at AS paidAt, p.coin_count AS paymentCoins
+        FROM coins c JOIN payments p ON p.id = c.payment_id
+        WHERE c.epoch = ? AND c.coin_id = ?`),
+      markReplayed: this.db.prepare(`UPDATE payments SET replayed_at = ? WHERE id = ?`),
+      insertPayment: this.db.prepare(
+        `INSERT INTO payments (id, epoch, user_id, method, url, price, coin_count, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertCoin: this.db.prepare(
+        `INSERT INTO coins (epoch, coin_id, coin, user_id, url, payment_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    };
   }
 
   /** The schema version this code writes (number of migrations). */
@@ -151,30 +181,34 @@ export class SqliteVendorStore implements VendorStore {
   }
 
   private insertRefusal(r: Refusal): void {
-    this.db
-      .prepare(
-        `INSERT INTO refusals (at, epoch, user_id, method, url, reason, coin_ids, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(r.at, r.epoch, r.userId, r.method, r.url, r.reason, JSON.stringify(r.coinIds), r.detail ?? null);
+    this.s.insertRefusal.run(
+      r.at,
+      r.epoch,
+      r.userId,
+      r.method,
+      r.url,
+      r.reason,
+      JSON.stringify(r.coinIds),
+      r.detail ?? null,
+      r.scheme ?? 'micromint',
+      r.chainId ?? null,
+      r.index ?? null,
+      r.units ?? null,
+    );
   }
 
   /** The coins of `coinIds` already recorded in `epoch`. */
   private knownCoins(epoch: string, coinIds: readonly string[]): KnownCoin[] {
-    const lookup = this.db.prepare(`
-      SELECT c.coin_id AS coinId, c.payment_id AS paymentId, c.user_id AS userId, p.method AS method,
-             c.url AS url, c.paid_at AS paidAt, p.coin_count AS paymentCoins
-      FROM coins c JOIN payments p ON p.id = c.payment_id
-      WHERE c.epoch = ? AND c.coin_id = ?`);
     const known: KnownCoin[] = [];
     for (const id of coinIds) {
-      const row = lookup.get(epoch, id) as KnownCoin | undefined;
+      const row = this.s.knownCoin.get(epoch, id) as KnownCoin | undefined;
       if (row) known.push(row);
     }
     return known;
   }
 
   private markReplayed(paymentId: string, at: string): void {
-    this.db.prepare(`UPDATE payments SET replayed_at = ? WHERE id = ?`).run(at, paymentId);
+    this.s.markReplayed.run(at, paymentId);
   }
 
   async findReplay(query: ReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined> {
@@ -234,13 +268,37 @@ export class SqliteVendorStore implements VendorStore {
       .all() as { epoch: string; pending: number }[];
   }
 
+  async paywordChain(chainId: string): Promise<StoredChain | undefined> {
+    return this.pw.chain(chainId);
+  }
+
+  async recordPaywordPayment(payment: NewPaywordPayment): Promise<PaywordOutcome> {
+    return this.db.transaction(() => this.pw.record(payment, (r) => this.insertRefusal(r))).immediate();
+  }
+
+  async findPaywordReplay(query: PaywordReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined> {
+    return this.db.transaction(() => this.pw.findReplay(query, new Date().toISOString())).immediate();
+  }
+
+  async unrecordPaywordPayment(paymentId: string): Promise<boolean> {
+    return this.db.transaction(() => this.pw.unrecord(paymentId)).immediate();
+  }
+
+  async unclearedChains(): Promise<UnclearedChain[]> {
+    return this.pw.uncleared();
+  }
+
+  async loadKey(name: string): Promise<string | undefined> {
+    return this.pw.loadKey(name);
+  }
+
+  async saveKey(name: string, value: string): Promise<string> {
+    astring(name, 'name', 256);
+    return this.pw.saveKey(name, value);
+  }
+
   async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
-    const insertPayment = this.db.prepare(
-      `INSERT INTO payments (id, epoch, user_id, method, url, price, coin_count, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const insertCoin = this.db.prepare(
-      `INSERT INTO coins (epoch, coin_id, coin, user_id, url, payment_id, paid_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const { insertPayment, insertCoin } = this.s;
     return this.db.transaction((): PaymentOutcome => {
       const known = this.knownCoins(payment.epoch, payment.coins.map((c) => c.id));
       const verdict = classifyPayment(payment, known);
@@ -282,8 +340,9 @@ export class SqliteVendorStore implements VendorStore {
         const rows = this.db
           .prepare(`SELECT epoch, coin_id, coin, user_id, url, paid_at FROM coins WHERE batch_id = ? AND status = 'pending' ORDER BY rowid`)
           .all(open.id) as CoinRow[];
-        if (rows.length) return { batchId: open.id, createdAt: open.sent_at, retry: true, coins: rows.map(toRedeemCoin) };
-        // An open batch without pending coins cannot be answered usefully: close it.
+        const chains = this.pw.inBatch(open.id);
+        if (rows.length || chains.length) return { batchId: open.id, createdAt: open.sent_at, retry: true, coins: rows.map(toRedeemCoin), chains };
+        // An open batch without pending coins or chains cannot be answered usefully: close it.
         this.db.prepare(`UPDATE redemption_batches SET answered_at = ?, error = 'empty' WHERE id = ?`).run(new Date().toISOString(), open.id);
       }
       const rows = this.db
@@ -292,13 +351,15 @@ export class SqliteVendorStore implements VendorStore {
            WHERE status = 'pending' AND batch_id IS NULL ORDER BY rowid LIMIT ?`,
         )
         .all(limit) as (CoinRow & { rid: number })[];
-      if (rows.length === 0) return null;
+      const chains = this.pw.due(limit);
+      if (rows.length === 0 && chains.length === 0) return null;
       const batchId = newBatchId();
       const createdAt = new Date().toISOString();
       this.db.prepare(`INSERT INTO redemption_batches (id, sent_at) VALUES (?, ?)`).run(batchId, createdAt);
       const assign = this.db.prepare(`UPDATE coins SET batch_id = ? WHERE rowid = ?`);
       for (const r of rows) assign.run(batchId, r.rid);
-      return { batchId, createdAt, retry: false, coins: rows.map(toRedeemCoin) };
+      this.pw.assign(batchId, chains);
+      return { batchId, createdAt, retry: false, coins: rows.map(toRedeemCoin), chains: this.pw.inBatch(batchId) };
     }).immediate();
   }
 
@@ -313,6 +374,7 @@ export class SqliteVendorStore implements VendorStore {
           .prepare(`UPDATE redemption_batches SET answered_at = ?, error = ? WHERE id = ?`)
           .run(result.answeredAt, result.failed, result.batchId);
         this.db.prepare(`UPDATE coins SET batch_id = NULL WHERE batch_id = ? AND status = 'pending'`).run(result.batchId);
+        this.pw.closeBatch(result.batchId);
         return;
       }
       const mark = this.db.prepare(
@@ -320,8 +382,9 @@ export class SqliteVendorStore implements VendorStore {
       );
       for (const r of result.response.results)
         mark.run(r.status, r.status === 'refused' ? (r.reason ?? 'refused') : null, result.batchId, r.coinId);
-      // Coins the broker did not mention stay ours to redeem in a later batch.
+      // Coins the broker did not mention stay ours to redeem in a later batch; chains are due again.
       this.db.prepare(`UPDATE coins SET batch_id = NULL WHERE batch_id = ? AND status = 'pending'`).run(result.batchId);
+      this.pw.closeBatch(result.batchId, result.response.chains);
       this.db
         .prepare(`UPDATE redemption_batches SET answered_at = ?, response = ? WHERE id = ?`)
         .run(result.answeredAt, JSON.stringify(result.response), result.batchId);
@@ -367,6 +430,7 @@ export class SqliteVendorStore implements VendorStore {
       refusals: count(`SELECT COUNT(*) FROM refusals`),
       batches: count(`SELECT COUNT(*) FROM redemption_batches`),
       openBatches: count(`SELECT COUNT(*) FROM redemption_batches WHERE answered_at IS NULL`),
+      ...this.pw.counts(),
     };
   }
 

@@ -6,6 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EpochParamsJson } from '@micromint/shared';
+import type { BrokerChainResult, PaywordStore, RedeemChain } from './payword-store.ts';
+
+export * from './payword-store.ts';
 
 /** One coin of a payment, verified and about to be recorded. */
 export interface PaymentCoin {
@@ -58,14 +61,21 @@ export type ClassifiedPayment = Pick<NewPayment, 'userId' | 'method' | 'url'> & 
 export interface Refusal {
   /** ISO 8601 time of the attempt. */
   at: string;
+  /** The scheme of the payment (default `micromint`). */
+  scheme?: string;
+  /** The coins' epoch (`''` for a payword payment). */
   epoch: string;
   userId: string;
   method: string;
   url: string;
   /** A refusal reason code, e.g. `already-spent`. */
   reason: string;
-  /** The coins at fault. */
+  /** The coins at fault (none for a payword payment). */
   coinIds: string[];
+  /** Payword: the chain, and the index and units the payment claimed. */
+  chainId?: string;
+  index?: number;
+  units?: number;
   detail?: string;
 }
 
@@ -87,6 +97,8 @@ export interface RedemptionBatch {
   /** True when this batch was created by an earlier run whose answer never arrived. */
   retry: boolean;
   coins: RedeemCoin[];
+  /** Chains to clear, each at the highest index it had when the batch was made. */
+  chains: RedeemChain[];
 }
 
 /** One coin in the broker's answer. */
@@ -102,6 +114,8 @@ export interface BrokerRedeemResponse {
   credited: number;
   creditedMills: number;
   results: BrokerCoinResult[];
+  /** The chains of the batch, in request order; absent when the batch had none (or from a broker without chains). */
+  chains?: BrokerChainResult[];
 }
 
 /**
@@ -142,6 +156,12 @@ export interface VendorStats {
   refusals: number;
   batches: number;
   openBatches: number;
+  /** Payword chains known. */
+  chains: number;
+  /** Payword payments recorded. */
+  chainPayments: number;
+  /** Chains whose highest index is above what the broker cleared. */
+  chainsToClear: number;
 }
 
 /**
@@ -152,7 +172,7 @@ export interface VendorStats {
  * const store = new MemoryVendorStore();
  * const outcome = await store.recordPayment(payment); // { status: 'recorded', paymentId }
  */
-export interface VendorStore {
+export interface VendorStore extends Partial<PaywordStore> {
   /**
    * In ONE transaction: a payment whose coins were all recorded before by the same payment
    * (same method, URL and user) is a `replay` and changes nothing; a payment with a coin seen
@@ -195,14 +215,18 @@ export interface VendorStore {
   recordRefusal(refusal: Refusal): Promise<void>;
   /**
    * The batch to send to the broker next, recorded before it is returned: the batch still
-   * waiting for an answer if there is one (same id, same coins: the broker answers a repeated
-   * batch id with its stored answer), else a new batch of at most `limit` pending coins.
-   * Null when no coin is pending.
+   * waiting for an answer if there is one (same id, same coins and chains: the broker answers a
+   * repeated batch id with its stored answer), else a new batch of at most `limit` pending coins
+   * and at most `limit` chains to clear (highest index above what the broker cleared, and above
+   * the last refused clearing), each at its highest index and link now. Null when nothing is pending.
    */
   unredeemed(limit: number): Promise<RedemptionBatch | null>;
   /**
    * Closes a batch: marks each coin the broker answered `credited` or `refused` (with reason);
-   * coins it did not mention, or all coins of a `failed` batch, go back to pending.
+   * coins it did not mention, or all coins of a `failed` batch, go back to pending. Each chain
+   * answered gets the broker's cleared index (and the units and mills paid, or the refusal); a
+   * chain not answered, or of a failed batch, is due again (the broker pays a chain only above
+   * what it cleared, so sending one again never pays a unit twice).
    */
   markRedeemed(result: BatchResult): Promise<void>;
   /** A recorded payment by id, with its coins. */
@@ -212,6 +236,9 @@ export interface VendorStore {
   /** Releases the store's resources; further calls fail. */
   close(): Promise<void>;
 }
+
+/** A fresh payment id (the receipt's `transaction`): `pay_` + 24 hex characters. */
+export const newPaymentId = (): string => `pay_${randomBytes(12).toString('hex')}`;
 
 /** A fresh redemption batch id: `rb_` + 24 hex characters. */
 export const newBatchId = (): string => `rb_${randomBytes(12).toString('hex')}`;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PARAMETER_SETS, type EpochParams } from '@micromint/shared';
-import { micromint, MemoryVendorStore, RedeemError, type MicroMintOptions } from '../src/index.ts';
+import { DEFAULTS, micromint, MemoryVendorStore, RedeemError, type MicroMintOptions } from '../src/index.ts';
 import { quietLogger, tempDir } from './harness.ts';
 
 const tmp = tempDir();
@@ -25,7 +25,26 @@ const epoch: EpochParams = {
   expiresAt: '2099-01-01T00:00:00Z',
 };
 
+/** A store written before payword: every VendorStore method, none of the chain ones. */
+function coinsOnlyStore(): MemoryVendorStore {
+  const s = new MemoryVendorStore();
+  for (const m of ['paywordChain', 'recordPaywordPayment', 'findPaywordReplay', 'unrecordPaywordPayment', 'unclearedChains', 'loadKey', 'saveKey'])
+    Object.defineProperty(s, m, { value: undefined });
+  return s;
+}
+
 describe('micromint() options', () => {
+  it('defaults to coins only, at 1 mill a link', () => {
+    assert.deepEqual([DEFAULTS.schemes, DEFAULTS.linkValue], [['micromint'], 1]);
+  });
+
+  it('takes payword with an API key and a store that keeps chains', async () => {
+    const mm = micromint({ ...base(), schemes: ['payword', 'micromint'], apiKey: 'mmk_x', linkValue: 5 });
+    await mm.close();
+    // The same store without payword is fine when payword is not asked for.
+    await micromint({ ...base(), store: coinsOnlyStore() }).close();
+  });
+
   it('returns a request handler carrying store, redeem and close', async () => {
     const mm = micromint(base());
     assert.equal(typeof mm, 'function');
@@ -66,6 +85,15 @@ describe('micromint() options', () => {
     ['replayWindowSeconds over a week', { replayWindowSeconds: 7 * 86_400 + 1 }, RangeError],
     ['replayWindowSeconds a fraction', { replayWindowSeconds: 90.5 }, TypeError],
     ['now not a function', { now: 5 as unknown as () => number }, TypeError],
+    ['schemes not an array', { schemes: 'payword' as unknown as ['payword'] }, TypeError],
+    ['schemes empty', { schemes: [] }, RangeError],
+    ['schemes unknown', { schemes: ['exact' as 'payword'] }, RangeError],
+    ['schemes twice', { schemes: ['micromint', 'micromint'] }, RangeError],
+    ['payword without apiKey', { schemes: ['micromint', 'payword'] }, RangeError],
+    ['payword with a store that keeps no chains', { schemes: ['payword'], apiKey: 'mmk_x', store: coinsOnlyStore() }, TypeError],
+    ['linkValue zero', { linkValue: 0 }, RangeError],
+    ['linkValue a fraction', { linkValue: 1.5 }, TypeError],
+    ['linkValue above 1,000,000 mills', { linkValue: 1_000_001 }, RangeError],
   ];
   for (const [what, patch, type] of bad) {
     it(`throws at construction: ${what}`, () => {

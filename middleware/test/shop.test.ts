@@ -2,9 +2,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readMicromintRequirements } from '@micromint/shared';
+import { readMicromintRequirements, readPaywordRequirements } from '@micromint/shared';
 import { createShop } from '../examples/shop/server.ts';
 import { startBroker, type TestBroker } from './broker.ts';
+import { ChainWallet, offerOf } from './chains.ts';
 import { challengeOf, freePort, paymentHeader, quietLogger, receiptOf, tempDir } from './harness.ts';
 import { mintEpoch, userId, Wallet, type Mint } from './mint.ts';
 
@@ -44,6 +45,7 @@ describe('the demo shop', () => {
         '/api/quote',
       ])
         assert.ok(html.includes(`href="${link}"`), link);
+      assert.match(html, /PayWord chain/, 'the index page says chains are taken');
       assert.equal((await fetch(shop.url + '/style.css')).status, 200);
 
       for (const free of ['/articles/letter-from-the-editor.html', '/articles/a-short-history-of-the-mill.html']) {
@@ -62,6 +64,9 @@ describe('the demo shop', () => {
         assert.equal(res.status, 402, path);
         const pr = challengeOf(res);
         assert.deepEqual(readMicromintRequirements(pr.accepts[0]!), { price, broker: broker.url, epoch: mint.epoch.id, vendorId: shop.url });
+        // Chains beside the coins, at 1 mill a link.
+        const chain = readPaywordRequirements(pr.accepts[1]!);
+        assert.deepEqual([pr.accepts.length, chain.linkValue, chain.units, chain.vendorKey], [2, 1, price, broker.payword.vendorKeys.get(shop.url)]);
         assert.ok(pr.resource.description, path);
       }
       const paywall = await (await fetch(shop.url + '/articles/the-cartographers-last-map.html')).text();
@@ -101,6 +106,22 @@ describe('the demo shop', () => {
 
       const report = await shop.middleware.redeem();
       assert.equal(report.credited, 3);
+    } finally {
+      await shop.close();
+    }
+  });
+
+  it('sells an article for links of a PayWord chain and clears them with the coins', async () => {
+    const shop = await createShop({ brokerUrl: broker.url, dataDir: join(tmp.dir, 'shop-chain'), logger: quietLogger() });
+    try {
+      const url = `${shop.url}/articles/sourdough-at-altitude.html`;
+      const chain = await new ChainWallet(broker, userId(0xc4a1)).open(await offerOf(url));
+      const res = await fetch(url, { headers: { 'payment-signature': chain.pay(url, { units: 2 }).header } });
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /sourdough at altitude/i);
+      assert.deepEqual((receiptOf(res).extensions as { payword: unknown }).payword, { chainId: chain.chainId, index: 2, units: 2 });
+      const report = await shop.middleware.redeem();
+      assert.deepEqual(report.chains.map((c) => [c.status, c.paidUnits, c.paidMills]), [['cleared', 2, 2]]);
     } finally {
       await shop.close();
     }

@@ -209,6 +209,12 @@ for (const [name, make] of stores) {
   });
 }
 
+/** Takes a database of this code back to schema version 2 (before payword). */
+const V3_DOWN = `
+  DROP TABLE payword_payments; DROP TABLE payword_chains; DROP TABLE keys;
+  ALTER TABLE refusals DROP COLUMN scheme; ALTER TABLE refusals DROP COLUMN chain_id;
+  ALTER TABLE refusals DROP COLUMN link_index; ALTER TABLE refusals DROP COLUMN units;`;
+
 describe('SqliteVendorStore on disk', () => {
   it('uses WAL with synchronous=FULL, versions its schema, and keeps everything across reopening', async () => {
     const file = join(tmp.dir, 'durable.db');
@@ -227,7 +233,17 @@ describe('SqliteVendorStore on disk', () => {
     assert.deepEqual([st.payments, st.coins, st.refusals, st.openBatches, st.inOpenBatch], [1, 2, 1, 1, 2]);
     assert.equal((await reopened.unredeemed(10))?.batchId, batch?.batchId);
     const tables = reopened.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
-    assert.deepEqual(tables.filter((t) => !String(t).startsWith('sqlite_')), ['coins', 'epochs', 'payments', 'probes', 'redemption_batches', 'refusals']);
+    assert.deepEqual(tables.filter((t) => !String(t).startsWith('sqlite_')), [
+      'coins',
+      'epochs',
+      'keys',
+      'payments',
+      'payword_chains',
+      'payword_payments',
+      'probes',
+      'redemption_batches',
+      'refusals',
+    ]);
     await reopened.close();
   });
 
@@ -242,6 +258,7 @@ describe('SqliteVendorStore on disk', () => {
     const old = new SqliteVendorStore(v1);
     const p = payment();
     await old.recordPayment(p);
+    old.db.exec(V3_DOWN);
     old.db.exec('DROP TABLE epochs; DROP TABLE probes; ALTER TABLE payments DROP COLUMN replayed_at');
     old.db.pragma('user_version = 1');
     await old.close();

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import express from 'express';
 import express4 from 'express4';
 import { micromint, type MicroMintMiddleware, type MicroMintOptions, type PaidRequest } from '../src/index.ts';
-import { quietLogger, tempDir } from './harness.ts';
+import type { TestBroker } from './broker.ts';
+import { freePort, quietLogger, tempDir } from './harness.ts';
 
 /** Writes the test site; returns its root. */
 export function writeSite(dir: string): string {
@@ -74,7 +75,8 @@ export async function startVendor(
     const paid = res.locals.micromint as PaidRequest;
     // What the store holds while the paid handler runs: the payment is already recorded.
     const stored = paid.paymentId ? await mm.store.payment(paid.paymentId) : undefined;
-    res.json({ quote: 'Small coins, honest pages.', paid, stored: stored ?? null });
+    const chain = paid.chain ? await mm.store.paywordChain?.(paid.chain.chainId) : undefined;
+    res.json({ quote: 'Small coins, honest pages.', paid, stored: stored ?? null, ...(chain ? { chain: { highestIndex: chain.highestIndex } } : {}) });
   });
   app.get('/api/feeds/:name', (req, res) => {
     res.json({ feed: req.params.name });
@@ -99,4 +101,19 @@ export async function startVendor(
       tmp.cleanup();
     },
   };
+}
+
+/**
+ * A vendor registered at `broker` under its real origin (the port is chosen first), taking both
+ * schemes (coins first) unless `options` says otherwise: it registers its payword key at start-up.
+ */
+export async function startRegisteredVendor(
+  broker: TestBroker,
+  options: Partial<Parameters<typeof startVendor>[0]> = {},
+): Promise<Vendor & { apiKey: string }> {
+  const port = options.port ?? (await freePort());
+  const origin = `http://127.0.0.1:${port}`;
+  const apiKey = [...broker.vendors].find(([, o]) => o === origin)?.[0] ?? broker.register(origin);
+  const v = await startVendor({ broker: broker.url, apiKey, schemes: ['micromint', 'payword'], ...options, port });
+  return Object.assign(v, { apiKey });
 }

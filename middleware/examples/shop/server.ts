@@ -1,7 +1,8 @@
 /**
  * The demo shop: an ordinary Express 5 site, "The Tidewater Review", with the MicroMint
  * middleware dropped in. Article prices live in `.mm` files beside the articles; one JSON API
- * route is priced through the `prices` option.
+ * route is priced through the `prices` option. Paid pages take MicroMint coins and, once the shop
+ * has an API key, PayWord chains (1 mill a link) for readers who come back.
  *
  * Run it: `tsx middleware/examples/shop/server.ts --port 4001 --broker http://127.0.0.1:4000 --data .data/shop`
  * @module
@@ -158,6 +159,9 @@ export async function createShop(o: ShopOptions): Promise<Shop> {
       vendorId: url,
       broker: o.brokerUrl,
       ...(apiKey ? { apiKey } : {}),
+      // Coins first; chains need the API key (the shop's payword key is registered with it).
+      schemes: apiKey ? ['micromint', 'payword'] : ['micromint'],
+      linkValue: 1,
       root: PUBLIC_DIR,
       prices: API_PRICES,
       dbPath: join(o.dataDir, 'micromint-vendor.db'),
