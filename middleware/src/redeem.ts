@@ -151,6 +151,14 @@ async function sendBatch(
       batch.batchId,
     );
   }
+  if (res.status === 403) {
+    const disabled = vendorDisabled(text);
+    if (disabled)
+      throw new RedeemError(
+        `the broker has disabled this vendor (${disabled.reason}); ${disabled.message} See ${disabled.dashboard}. ${keep}`,
+        batch.batchId,
+      );
+  }
   if (res.status === 401 || res.status === 403)
     throw new RedeemError(`the broker did not accept the API key (${res.status}): ${keep}`, batch.batchId);
   if (!res.ok) throw new RedeemError(`the broker answered ${res.status} ${text.slice(0, 200)}: ${keep}`, batch.batchId);
@@ -168,6 +176,18 @@ async function sendBatch(
     });
   }
   return answer;
+}
+
+/** The broker's `vendor_disabled` answer (403), which is not an authentication failure; undefined for any other body. */
+function vendorDisabled(text: string): { reason: string; message: string; dashboard: string } | undefined {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    if (body.error !== 'vendor_disabled') return undefined;
+    const str = (v: unknown, fallback: string) => (typeof v === 'string' && v ? v.slice(0, 500) : fallback);
+    return { reason: str(body.reason, 'no reason given'), message: str(body.message, ''), dashboard: str(body.dashboard, 'the broker\'s vendor dashboard') };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

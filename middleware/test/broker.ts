@@ -64,7 +64,7 @@ export interface PaywordSide {
 }
 
 /** How `/api/redeem` behaves. */
-export type RedeemMode = 'ok' | 'error-500' | 'lose-response' | 'too-large' | 'no-chains';
+export type RedeemMode = 'ok' | 'error-500' | 'lose-response' | 'too-large' | 'no-chains' | 'disabled';
 
 export interface TestBroker extends Running {
   /** Registered vendors by API key. */
@@ -282,6 +282,16 @@ export async function startBroker(o: { epochs: EpochParams[] }): Promise<TestBro
     }
     if (state.mode === 'too-large') {
       res.status(413).json({ error: 'too large' });
+      return;
+    }
+    if (state.mode === 'disabled') {
+      res.status(403).json({
+        error: 'vendor_disabled',
+        message: 'Paying customers complained. Nothing was recorded: send the same batch again once the site is enabled.',
+        reason: 'complaints from paying customers',
+        disabledAt: '2026-12-01T00:00:00.000Z',
+        dashboard: `${state.url}/vendors/dashboard`,
+      });
       return;
     }
     let answer = batches.get(body.batchId);

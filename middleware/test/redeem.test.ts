@@ -151,6 +151,26 @@ describe('redeem (MMVendorRedeem)', () => {
     }
   });
 
+  it('a disabled vendor is told so, with why and where to look, never "API key not accepted"; the batch is kept', async () => {
+    const { vendor } = await paidVendor(1);
+    try {
+      broker.mode = 'disabled';
+      const err = await vendor.mm.redeem().catch((e: RedeemError) => e);
+      assert.ok(err instanceof RedeemError);
+      assert.match(err.message, /disabled this vendor \(complaints from paying customers\)/);
+      assert.match(err.message, /vendors\/dashboard/);
+      assert.doesNotMatch(err.message, /API key/);
+      assert.equal((await vendor.mm.store.stats()).inOpenBatch, 2);
+      broker.mode = 'ok';
+      const report = await vendor.mm.redeem();
+      assert.equal(report.batches[0]!.batchId, err.batchId, 'the same batch is sent again');
+      assert.equal(report.credited, 2);
+    } finally {
+      broker.mode = 'ok';
+      await vendor.close();
+    }
+  });
+
   it('a wrong API key is a clear error and keeps the batch', async () => {
     const { vendor } = await paidVendor(1);
     try {
