@@ -290,7 +290,7 @@ export async function startBroker(o: { epochs: EpochParams[] }): Promise<TestBro
         message: 'Paying customers complained. Nothing was recorded: send the same batch again once the site is enabled.',
         reason: 'complaints from paying customers',
         disabledAt: '2026-12-01T00:00:00.000Z',
-        dashboard: `${state.url}/vendors/dashboard`,
+        dashboard: 'http://broker.test/vendors/dashboard',
       });
       return;
     }

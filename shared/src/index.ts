@@ -15,3 +15,4 @@ export * from './message.ts';
 export * from './messages.ts';
 export * from './x402.ts';
 export * from './scheme.ts';
+export * from './payword/index.ts';
