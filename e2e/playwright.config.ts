@@ -8,11 +8,13 @@ export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',
   timeout: 180_000,
-  expect: { timeout: 15_000 },
+  // Upper bounds on waiting for a state, never durations a test expects: generous, for loaded machines.
+  expect: { timeout: 30_000 },
   workers: 1,
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
   retries: 0,
   reporter: [['list']],
-  use: { trace: 'retain-on-failure' },
+  // No action or navigation may wait for the whole test timeout without saying what it waited for.
+  use: { trace: 'retain-on-failure', actionTimeout: 30_000, navigationTimeout: 60_000 },
 });

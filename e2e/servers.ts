@@ -45,7 +45,7 @@ export async function startServer(name: string, script: string, args: string[], 
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${log}`);
     try {
-      const res = await fetch(url + readyPath);
+      const res = await fetch(url + readyPath, { signal: AbortSignal.timeout(5_000) });
       if (res.status < 500) break;
     } catch {
       /* not listening yet */
@@ -71,3 +71,45 @@ export async function startServer(name: string, script: string, args: string[], 
 }
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `micromint-${prefix}-`));
+
+/** Extra `serve` options of a broker, e.g. a short epoch whose returns open soon. */
+export interface BrokerStart {
+  /** Lifetime of the minted epoch in seconds (`--valid-seconds`); default: the broker's. */
+  validSeconds?: number;
+  /** Seconds after expiry vendors may still redeem, after which returns open (`--redeem-grace`). */
+  redeemGraceSeconds?: number;
+}
+
+/** A broker on a free loopback port with a fresh database, minting the fast `test` epoch. */
+export async function startBroker(o: BrokerStart = {}): Promise<Running> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = tempDir('broker');
+  const args = ['serve', '--port', String(port), '--host', '127.0.0.1', '--db', join(dataDir, 'broker.db'), '--public-url', url, '--mint', 'test'];
+  if (o.validSeconds !== undefined) args.push('--valid-seconds', String(o.validSeconds));
+  if (o.redeemGraceSeconds !== undefined) args.push('--redeem-grace', String(o.redeemGraceSeconds));
+  return startServer('broker', 'broker/src/cli.ts', args, url, '/api/epochs/current', dataDir);
+}
+
+/** The demo shop on a free loopback port with a fresh data directory, selling for coins of `brokerUrl`. */
+export async function startShop(brokerUrl: string): Promise<Running> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = tempDir('shop');
+  return startServer(
+    'shop',
+    'middleware/examples/shop/server.ts',
+    ['--port', String(port), '--host', '127.0.0.1', '--broker', brokerUrl, '--data', dataDir],
+    url,
+    '/',
+    dataDir,
+  );
+}
+
+/** The one-page vendor of e2e/apps/big-vendor.ts (an article of 200 coins), selling for coins of `brokerUrl`. */
+export async function startBigVendor(brokerUrl: string): Promise<Running> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = tempDir('big-vendor');
+  return startServer('big vendor', 'e2e/apps/big-vendor.ts', ['--port', String(port), '--broker', brokerUrl, '--data', dataDir], url, '/', dataDir);
+}

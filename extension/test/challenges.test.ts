@@ -26,7 +26,8 @@ test('a challenge is read, and the micromint offer is chosen even when another s
   assert.equal(c.scheme, 'micromint');
   assert.equal(c.url, url);
   assert.equal(c.tabId, 4);
-  assert.deepEqual(c.quote, { price: 3, vendorId: VENDOR, broker: BROKER, epoch: 'test-1' });
+  assert.deepEqual(c.quote, { scheme: 'micromint', price: 3, mills: 3, vendorId: VENDOR, broker: BROKER, epoch: 'test-1' });
+  assert.deepEqual(c.offers.map((o) => o.handler.scheme), ['micromint'], 'the unreadable payword offer is skipped');
   assert.deepEqual(c.requirement, offer());
   assert.equal(c.seenAt, 1000);
   assert.equal(c.error, undefined);
@@ -83,5 +84,20 @@ test('the challenge store keeps one challenge per tab, for its URL, while fresh'
   assert.equal((await again.get(3, url))?.header, 'H');
   now = CHALLENGE_TTL_MS + 1;
   assert.equal(await again.get(3, url), undefined);
+  // Expired, the challenge is gone, but the worker still saw that response.
+  assert.equal(await again.observed(3, url), true);
+  await again.clear(3);
   assert.equal(area.data.size, 0);
+});
+
+test('the challenge store tells a response the worker saw from one it missed', async () => {
+  const store = new ChallengeStore(memoryArea());
+  assert.equal(await store.observed(3, url), false, 'nothing seen in tab 3: missed');
+  await store.saw(3, `${VENDOR}/free`);
+  assert.equal(await store.observed(3, url), false, 'the tab showed another URL since');
+  assert.equal(await store.observed(3, `${VENDOR}/free#x`), true);
+  await store.put(3, url, 'H');
+  await store.forget(3);
+  assert.equal(await store.get(3, url), undefined, 'consumed');
+  assert.equal(await store.observed(3, url), true, 'consumed, but seen: never fetched again');
 });

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeRequestCredit, encodeSendExpired, MICROMINT_MIME } from '@micromint/shared';
 import { badgeText } from '../src/background/badge.ts';
-import { FundsService, interpretCreditAnswer, type FetchLike } from '../src/background/funds.ts';
+import { FundsService, interpretCreditAnswer, RETURNS_NOT_OPEN, type FetchLike } from '../src/background/funds.ts';
 import { checkSender, createRouter, SenderError } from '../src/background/router.ts';
 import { DEFAULT_SETTINGS, SettingsError, SettingsStore } from '../src/background/settings.ts';
 import { memoryArea } from '../src/background/storage-area.ts';
 import { messageText } from '../src/content/broker-page.ts';
 import { send, ReplyError, type Message } from '../src/messages.ts';
-import { balance, openWallet, WalletError } from '../src/wallet/index.ts';
+import { balance, openWallet, walletSummary, WalletError } from '../src/wallet/index.ts';
 import { BROKER, freshDbName, fundsText, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
 const epoch = testEpoch();
@@ -24,6 +24,7 @@ test('settings start at the defaults and are validated field by field', async ()
   assert.equal(DEFAULT_SETTINGS.autopayThreshold, 5);
   assert.equal(DEFAULT_SETTINGS.brokerUrl, 'http://127.0.0.1:4000');
   assert.deepEqual(await settings.update({ brokerUrl: ' https://broker.example/ ', autopayThreshold: 12, userId: USER }), {
+    ...DEFAULT_SETTINGS,
     brokerUrl: 'https://broker.example',
     autopayThreshold: 12,
     userId: USER,
@@ -107,6 +108,34 @@ test('a return the broker never answered stays pending; one it refused gives the
   assert.equal(refused.message, 'epoch still open');
   assert.equal(await balance(db), coins);
   assert.deepEqual(interpretCreditAnswer(503, 'busy'), { kind: 'failed', error: 'HTTP 503' });
+  db.close();
+});
+
+test('a return before the epoch\'s returnsFrom is refused 409: the coins come back and the wallet knows when returns open', async () => {
+  const opens = '2100-01-02T03:04:05.000Z';
+  const tooEarly = JSON.stringify({ error: RETURNS_NOT_OPEN, message: 'returns of epoch test-1 open at ...', returnsFrom: opens });
+  assert.deepEqual(interpretCreditAnswer(409, tooEarly), { kind: 'not-open', error: RETURNS_NOT_OPEN, returnsFrom: opens });
+  // A 409 without a readable date is still a refusal: the coins come back all the same.
+  assert.equal(interpretCreditAnswer(409, JSON.stringify({ error: RETURNS_NOT_OPEN, returnsFrom: 'soon' })).kind, 'refused');
+
+  let open = false;
+  const { db, funds } = await fundsService(async (_url, init) => {
+    const n = decodeRequestCredit(init.body).balls.length;
+    return open
+      ? { ok: true, status: 200, text: async () => JSON.stringify({ credited: n, creditedMills: n }) }
+      : { ok: false, status: 409, text: async () => tooEarly };
+  });
+  await funds.importFromPage(text, BROKER);
+  const msg = encodeSendExpired({ broker: BROKER, userId: USER, epoch: epoch.id, returnUrl: `${BROKER}/api/credit` });
+  const early = await funds.returnFromPage(msg, BROKER);
+  assert.deepEqual(early, { returned: coins, credited: 0, creditedMills: 0, state: 'not-open', message: RETURNS_NOT_OPEN, returnsFrom: opens });
+  assert.equal(await balance(db), coins, 'not marked returned: every coin is back to unspent');
+  const summary = await walletSummary(db);
+  assert.equal(summary.epochs[0]?.returnsFrom, opens, 'the popup can say when returns open');
+  assert.equal(summary.sets[0]?.returned, 0);
+  open = true;
+  assert.equal((await funds.returnFromPage(msg, BROKER)).state, 'credited');
+  assert.equal(await balance(db), 0);
   db.close();
 });
 

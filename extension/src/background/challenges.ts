@@ -6,7 +6,7 @@
  */
 import { decodePaymentRequired, type PaymentRequirements } from '@micromint/shared';
 import type { CoinRefusal } from '../wallet/index.ts';
-import { chooseOffer, type SchemeRegistry } from './schemes/registry.ts';
+import { readOffers, type ChosenOffer, type SchemeRegistry } from './schemes/registry.ts';
 import type { Quote } from './schemes/types.ts';
 import type { KeyValueArea } from './storage-area.ts';
 
@@ -17,9 +17,12 @@ export interface Challenge {
   url: string;
   /** `resource.url` of the challenge (the vendor's view of the URL). */
   resourceUrl: string;
+  /** The vendor's first offer the wallet can pay (its scheme, entry and terms); {@link offers} has them all. */
   scheme: string;
   requirement: PaymentRequirements;
   quote: Quote;
+  /** Every offer the wallet can pay, in the vendor's order: the choice of scheme picks one. */
+  offers: ChosenOffer[];
   /** Set when the vendor refused a payment for this URL; the wallet then asks instead of paying. */
   error?: string;
   refused: CoinRefusal[];
@@ -75,6 +78,13 @@ export function refusedCoins(extensions: unknown): CoinRefusal[] {
     .map((r) => ({ coinId: r.coinId, reason: r.reason.slice(0, 64) }));
 }
 
+/** Reads `extensions.micromint.released` of a receipt: the coin ids the vendor gave back. */
+export function releasedCoins(extensions: unknown): string[] {
+  const mm = (extensions as { micromint?: { released?: unknown } } | undefined)?.micromint;
+  if (!mm || !Array.isArray(mm.released)) return [];
+  return mm.released.filter((id): id is string => typeof id === 'string' && /^[0-9a-f]{1,64}$/.test(id));
+}
+
 /**
  * Reads a PAYMENT-REQUIRED header seen on a 402 for `url` in tab `tabId` and picks the offer to pay.
  * Throws {@link ChallengeError} when it is unreadable or offers no scheme this wallet knows.
@@ -89,7 +99,8 @@ export function parseChallenge(header: unknown, url: string, tabId: number, regi
   } catch (e) {
     throw new ChallengeError('unreadable', `the payment terms cannot be read: ${(e as Error).message}`);
   }
-  const offer = chooseOffer(registry, required.accepts);
+  const offers = readOffers(registry, required.accepts);
+  const offer = offers[0];
   if (!offer) {
     const offered = required.accepts.map((a) => a.scheme).join(', ');
     throw new ChallengeError('no-supported-scheme', `this site asks for ${offered}, which this wallet cannot pay`);
@@ -101,6 +112,7 @@ export function parseChallenge(header: unknown, url: string, tabId: number, regi
     scheme: offer.handler.scheme,
     requirement: offer.requirement,
     quote: offer.quote,
+    offers,
     ...(required.error ? { error: required.error } : {}),
     refused: refusedCoins(required.extensions),
     seenAt: now,
@@ -108,14 +120,15 @@ export function parseChallenge(header: unknown, url: string, tabId: number, regi
 }
 
 /**
- * Refuses to pay unless the URL is https (or loopback http) and the vendor paid is the origin of
- * the URL: a page cannot make the wallet pay some other site.
+ * Refuses to pay unless the URL is https (or loopback http) and the vendor paid, in every offer
+ * the wallet could take, is the origin of the URL: a page cannot make the wallet pay some other site.
  */
-export function assertPayable(c: Pick<Challenge, 'url' | 'resourceUrl' | 'requirement' | 'quote'>): void {
+export function assertPayable(c: Pick<Challenge, 'url' | 'resourceUrl' | 'requirement' | 'quote'> & { offers?: readonly Pick<ChosenOffer, 'requirement' | 'quote'>[] }): void {
   if (!isPayableUrl(c.url)) throw new ChallengeError('insecure-url', `coins are only sent over https (or to this computer): ${c.url}`);
   const origin = new URL(c.url).origin;
-  if (c.requirement.payTo !== origin || c.quote.vendorId !== origin)
-    throw new ChallengeError('vendor-mismatch', `the page at ${origin} asks to pay ${c.requirement.payTo}; the wallet only pays the site itself`);
+  for (const o of [c, ...(c.offers ?? [])])
+    if (o.requirement.payTo !== origin || o.quote.vendorId !== origin)
+      throw new ChallengeError('vendor-mismatch', `the page at ${origin} asks to pay ${o.requirement.payTo}; the wallet only pays the site itself`);
   let resourceOrigin: string | undefined;
   try {
     resourceOrigin = new URL(c.resourceUrl).origin;
@@ -133,13 +146,27 @@ export interface SeenChallenge {
   seenAt: number;
 }
 
+/** What the worker knows of a tab's latest main-frame response. */
+interface TabRecord {
+  tabId: number;
+  url: string;
+  /** The challenge, while it may still be acted on; absent for other answers and once consumed. */
+  header?: string;
+  seenAt: number;
+}
+
 /**
- * The latest challenge per tab: a Map for the running worker, mirrored to `storage.session` so a
- * restarted worker still finds it. The Map is written synchronously, before any message from the
- * page that follows the response can be handled.
+ * The latest main-frame response per tab: its challenge if it was a 402 with PAYMENT-REQUIRED,
+ * else just the fact that the worker saw it. A Map for the running worker, mirrored to
+ * `storage.session` so a restarted worker still finds it. The Map is written synchronously, before
+ * any message from the page that follows the response can be handled.
+ *
+ * "Saw it" is what tells a 402 page reporting in apart from one whose response the worker missed
+ * (it was not running yet, right after the browser started): only the second makes the worker
+ * fetch the terms itself ({@link ChallengeStore.observed}).
  */
 export class ChallengeStore {
-  private readonly memory = new Map<number, SeenChallenge>();
+  private readonly memory = new Map<number, TabRecord>();
 
   constructor(
     private readonly area: KeyValueArea,
@@ -148,27 +175,53 @@ export class ChallengeStore {
 
   private static key = (tabId: number) => `challenge:${tabId}`;
 
+  private write(r: TabRecord): Promise<void> {
+    this.memory.set(r.tabId, r);
+    return this.area.set({ [ChallengeStore.key(r.tabId)]: r });
+  }
+
+  private async read(tabId: number): Promise<TabRecord | undefined> {
+    const hit = this.memory.get(tabId);
+    if (hit) return hit;
+    const stored = (await this.area.get(ChallengeStore.key(tabId)))[ChallengeStore.key(tabId)] as TabRecord | undefined;
+    if (stored) this.memory.set(tabId, stored);
+    return stored;
+  }
+
   /** Remembers the tab's challenge. */
   put(tabId: number, url: string, header: string): Promise<void> {
-    const c: SeenChallenge = { tabId, url: stripFragment(url), header, seenAt: this.now() };
-    this.memory.set(tabId, c);
-    return this.area.set({ [ChallengeStore.key(tabId)]: c });
+    return this.write({ tabId, url: stripFragment(url), header, seenAt: this.now() });
+  }
+
+  /** Notes a main-frame response without a challenge: the tab shows `url`, nothing to pay. */
+  saw(tabId: number, url: string): Promise<void> {
+    return this.write({ tabId, url: stripFragment(url), seenAt: this.now() });
   }
 
   /** The tab's challenge if it is for `url` and fresh. */
   async get(tabId: number, url: string): Promise<SeenChallenge | undefined> {
-    let c = this.memory.get(tabId);
-    if (!c) c = (await this.area.get(ChallengeStore.key(tabId)))[ChallengeStore.key(tabId)] as SeenChallenge | undefined;
-    if (!c || c.url !== stripFragment(url)) return undefined;
+    const c = await this.read(tabId);
+    if (!c?.header || c.url !== stripFragment(url)) return undefined;
     if (this.now() - c.seenAt > CHALLENGE_TTL_MS) {
       await this.forget(tabId);
       return undefined;
     }
-    return c;
+    return { tabId: c.tabId, url: c.url, header: c.header, seenAt: c.seenAt };
   }
 
-  /** Forgets the tab's challenge (paid, declined, navigated away, or tab closed). */
-  forget(tabId: number): Promise<void> {
+  /** True when the worker saw the tab's latest main-frame response and it was for `url`. */
+  async observed(tabId: number, url: string): Promise<boolean> {
+    return (await this.read(tabId))?.url === stripFragment(url);
+  }
+
+  /** Consumes the tab's challenge (paid, declined, refused); the worker still saw the response. */
+  async forget(tabId: number): Promise<void> {
+    const c = await this.read(tabId);
+    if (c?.header !== undefined) await this.write({ tabId, url: c.url, seenAt: c.seenAt });
+  }
+
+  /** Forgets everything about the tab (it was closed). */
+  clear(tabId: number): Promise<void> {
     this.memory.delete(tabId);
     return this.area.remove(ChallengeStore.key(tabId));
   }

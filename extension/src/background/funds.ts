@@ -92,17 +92,23 @@ export class FundsService {
       returned,
       credited: done.credited ?? 0,
       creditedMills: done.creditedMills ?? 0,
-      state: done.state,
+      state: outcome.kind === 'not-open' ? 'not-open' : done.state,
       ...(done.error ? { message: done.error } : {}),
+      ...(done.returnsFrom ? { returnsFrom: done.returnsFrom } : {}),
     };
   }
 }
+
+/** The broker's error code for a return sent before the epoch's `returnsFrom`. */
+export const RETURNS_NOT_OPEN = 'returns_not_open';
 
 /**
  * Reads the broker's answer to POST /api/credit. Only a 2xx carrying the broker's JSON (whole
  * `credited` and `creditedMills`) closes the return as credited: any other 2xx (a captive portal,
  * a proxy's page) is no answer, so the return stays pending and goes out again with the next
- * Send-Expired (the broker credits a ball once, so resending is safe).
+ * Send-Expired (the broker credits a ball once, so resending is safe). A 409
+ * `{ error: 'returns_not_open', returnsFrom }` is too early: nothing was credited, the coins come
+ * back, and the wallet can say when returns open.
  */
 export function interpretCreditAnswer(status: number, body: string): ReturnOutcome {
   let json: Record<string, unknown> = {};
@@ -119,5 +125,7 @@ export function interpretCreditAnswer(status: number, body: string): ReturnOutco
     return { kind: 'credited', credited, creditedMills };
   }
   const reason = typeof json.error === 'string' ? json.error : typeof json.message === 'string' ? json.message : `HTTP ${status}`;
+  if (status === 409 && json.error === RETURNS_NOT_OPEN && typeof json.returnsFrom === 'string' && !Number.isNaN(Date.parse(json.returnsFrom)))
+    return { kind: 'not-open', error: RETURNS_NOT_OPEN, returnsFrom: new Date(json.returnsFrom).toISOString() };
   return status >= 400 && status < 500 ? { kind: 'refused', error: reason } : { kind: 'failed', error: reason };
 }

@@ -2,7 +2,14 @@
  * The background service worker: opens the wallet, builds the services and wires browser events to
  * them. Listeners are registered synchronously at the top level (MV3 wakes the worker for events
  * only if they were registered in its first turn); the services behind them are ready once the
- * database is open.
+ * database is open, and events that come earlier wait for that, in order.
+ *
+ * Registering early is not enough right after the browser starts: the first tab's 402 can be
+ * answered before this worker has ever run, and that `onHeadersReceived` is never delivered. The
+ * content script covers it: it reports the page's status and asks until the worker answers, and
+ * the navigation flow fetches the terms of a 402 it did not see (`fetchProbe`). And Chromium itself
+ * sometimes never starts the start-up tab's navigation when an extension is loaded: the worker
+ * starts such stalled navigations again (`resumeStalledTabs`).
  * @module
  */
 import browser from 'webextension-polyfill';
@@ -11,6 +18,10 @@ import { ChallengeStore } from './challenges.ts';
 import { FetchFlow } from './fetch-flow.ts';
 import { FundsService } from './funds.ts';
 import { PaymentFlow } from './payment-flow.ts';
+import { PaymentStep } from './pay-step.ts';
+import { PaymentWatch } from './payment-watch.ts';
+import { fetchProbe } from './probe.ts';
+import { resumeStalledTabs } from './startup-tabs.ts';
 import { RetryBook } from './receipts.ts';
 import { chromeRetrier } from './retrier.ts';
 import { DEFAULT_SCHEMES } from './schemes/registry.ts';
@@ -24,6 +35,8 @@ async function start() {
   const db = await openWallet();
   const settings = new SettingsStore(browser.storage.local);
   const session = browser.storage.session;
+  // One watch for payments on requests the worker does not make: page fetch() and POSTed bodies.
+  const watch = new PaymentWatch(new PaymentStep({ db, settings, schemes: DEFAULT_SCHEMES, log }));
   const flow = new PaymentFlow({
     db,
     settings,
@@ -31,13 +44,19 @@ async function start() {
     retries: new RetryBook(session),
     retrier: chromeRetrier(),
     schemes: DEFAULT_SCHEMES,
+    watch,
+    probe: fetchProbe(),
     log,
   });
-  const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, log });
+  const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, watch, log });
   const funds = new FundsService(db, settings);
   const refreshBadge = () => balance(db).then(updateBadge, () => undefined);
   const handlers: Handlers = {
-    'page-loaded': (body, caller) => flow.pageLoaded(caller.tabId!, body.url),
+    'page-loaded': async (body, caller) => {
+      const verdict = await flow.pageLoaded(caller.tabId!, body.url, typeof body.status === 'number' ? body.status : undefined);
+      if (verdict.action === 'paying' || verdict.action === 'post') void refreshBadge();
+      return verdict;
+    },
     'pay-confirm': async (body, caller) => {
       const verdict = await flow.confirm(caller.tabId!, body.url);
       void refreshBadge();
@@ -85,7 +104,7 @@ chrome.webRequest.onHeadersReceived.addListener(
   (d) => {
     if (d.tabId >= 0)
       after('main-frame response', async ({ flow, refreshBadge }) => {
-        const outcome = await flow.onMainFrameResponse(d.tabId, d.url, d.statusCode, d.responseHeaders);
+        const outcome = await flow.onMainFrameResponse(d.tabId, d.url, d.statusCode, d.responseHeaders, d.timeStamp);
         if (outcome) void refreshBadge();
       });
     return undefined;
@@ -96,10 +115,20 @@ chrome.webRequest.onHeadersReceived.addListener(
 
 chrome.webRequest.onErrorOccurred.addListener(
   (d) => {
-    if (d.tabId >= 0) after('main-frame error', ({ flow }) => flow.onMainFrameError(d.tabId, d.url, d.error));
+    if (d.tabId >= 0) after('main-frame error', ({ flow }) => flow.onMainFrameError(d.tabId, d.url, d.error, d.timeStamp));
     return undefined;
   },
   { ...everywhere, types: ['main_frame'] },
+);
+
+chrome.webRequest.onBeforeRequest.addListener(
+  (d) => {
+    if (d.tabId >= 0 && d.method === 'POST' && d.requestBody)
+      after('fetch body', ({ fetchFlow }) => fetchFlow.onBeforeRequest(d.requestId, d.tabId, d.method, d.url, d.requestBody ?? undefined));
+    return undefined;
+  },
+  { ...everywhere, types: ['xmlhttprequest'] },
+  ['requestBody'],
 );
 
 chrome.webRequest.onSendHeaders.addListener(
@@ -133,3 +162,6 @@ chrome.webRequest.onErrorOccurred.addListener(
 );
 
 browser.tabs.onRemoved.addListener((tabId) => after('tab closed', ({ flow }) => flow.tabClosed(tabId)));
+
+// After the listeners: a tab Chromium left blank at start-up is loaded again, and the wallet sees it.
+void resumeStalledTabs(chrome.tabs, log);

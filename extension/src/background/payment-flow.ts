@@ -2,34 +2,39 @@
  * The pay-on-402 flow for page navigations (thesis "click and pay", technique 1):
  *
  * 1. `onMainFrameResponse` sees a 402 with PAYMENT-REQUIRED and remembers it for the tab;
- * 2. the content script of the 402 page reports (`pageLoaded`); the worker reads the terms, checks
- *    the vendor is the page's own origin, and applies the autopay threshold;
+ * 2. the content script of the 402 page reports (`pageLoaded`); the shared step (pay-step.ts)
+ *    reads the terms, checks the vendor is the page's own origin, and applies the threshold;
  * 3. to pay, the wallet marks coins spent and records the payment (one transaction), installs a
  *    DNR rule that adds PAYMENT-SIGNATURE to that URL in that tab, and navigates the tab there;
- * 4. `onMainFrameResponse` for the retry reads the receipt (paid) or the refusal (coins released
- *    unless already spent), and the rule is removed. A network error leaves the payment pending:
- *    the next 402 of that URL resends the very same payload, which the vendor treats as a retry.
+ *    a payment too large for a header goes back to the content script to POST as a body instead;
+ * 4. `onMainFrameResponse` for the retry reads the receipt (paid), the refusal (coins released
+ *    unless already spent) or the coins given back, and the rule is removed. A network error leaves
+ *    the payment pending: the next 402 of that URL resends the very same payload, which the vendor
+ *    treats as a retry.
+ *
+ * Right after the browser starts, the first page's 402 can arrive before the worker runs, and its
+ * `onHeadersReceived` is then lost. The content script reports the page's status (402) and asks
+ * again until the worker answers; a worker that did not see that tab's response fetches the terms
+ * itself ({@link ChallengeProbe}). A response the worker did see is never fetched again.
  * @module
  */
 import { PAYMENT_REQUIRED_HEADER } from '@micromint/shared';
 import type { PageVerdict } from '../messages.ts';
-import {
-  balance,
-  markPaid,
-  markRefused,
-  markSent,
-  pendingPaymentFor,
-  type PaymentRecord,
-  type WalletDb,
-} from '../wallet/index.ts';
-import { assertPayable, ChallengeError, parseChallenge, stripFragment, type Challenge, type ChallengeStore } from './challenges.ts';
-import { decide } from './decide.ts';
-import { insufficient, payChallenge } from './pay-challenge.ts';
+import type { PaymentRecord, WalletDb } from '../wallet/index.ts';
+import { stripFragment, type ChallengeStore, type SeenChallenge } from './challenges.ts';
 import { KeyedQueue } from './keyed-queue.ts';
+import { PaymentStep } from './pay-step.ts';
+import { PaymentWatch } from './payment-watch.ts';
 import { classifyRetryResponse, headerValue, RetryBook, type HeaderLike, type RetryOutcome } from './receipts.ts';
 import type { Retrier } from './retrier.ts';
 import type { SchemeRegistry } from './schemes/registry.ts';
 import { brokerOrigin, type SettingsStore } from './settings.ts';
+
+/**
+ * Fetches `url` as the worker (no payment) and returns the PAYMENT-REQUIRED of its 402, if it
+ * answers one: the terms of a 402 page whose own response the worker missed.
+ */
+export type ChallengeProbe = (url: string) => Promise<string | undefined>;
 
 /** What the flow needs; the background entry wires the browser's, tests wire fakes. */
 export interface FlowDeps {
@@ -39,6 +44,10 @@ export interface FlowDeps {
   retries: RetryBook;
   retrier: Retrier;
   schemes: SchemeRegistry;
+  /** Where payments POSTed as a body are recognised on the network (shared with the fetch flow). */
+  watch?: PaymentWatch;
+  /** Reads the terms of a 402 the worker missed; without it such a page is left alone. */
+  probe?: ChallengeProbe;
   log?: (message: string) => void;
 }
 
@@ -46,74 +55,59 @@ export interface FlowDeps {
 export class PaymentFlow {
   private readonly queue = new KeyedQueue<number>();
   private readonly log: (message: string) => void;
+  private readonly step: PaymentStep;
+  private readonly watch: PaymentWatch;
 
   constructor(private readonly deps: FlowDeps) {
     this.log = deps.log ?? (() => undefined);
+    this.step = new PaymentStep(deps);
+    this.watch = deps.watch ?? new PaymentWatch(this.step);
   }
 
   /**
-   * A main-frame response arrived in a tab: settle a retry in flight, and remember or forget the
-   * tab's challenge.
+   * A main-frame response arrived in a tab (`at`: when, from webRequest's `timeStamp`): settle a
+   * retry in flight, and remember the tab's challenge, or that it has none.
    */
-  onMainFrameResponse(tabId: number, url: string, statusCode: number, headers: readonly HeaderLike[] | undefined): Promise<RetryOutcome | undefined> {
+  onMainFrameResponse(tabId: number, url: string, statusCode: number, headers: readonly HeaderLike[] | undefined, at = Date.now()): Promise<RetryOutcome | undefined> {
     return this.queue.run(tabId, async () => {
+      if (await this.olderThanRetry(tabId, url, at)) return undefined;
       const outcome = await this.settleRetry(tabId, url, () => classifyRetryResponse(statusCode, headers));
       const challenge = statusCode === 402 ? headerValue(headers, PAYMENT_REQUIRED_HEADER) : undefined;
       if (challenge) await this.deps.challenges.put(tabId, url, challenge);
-      else await this.deps.challenges.forget(tabId);
+      else await this.deps.challenges.saw(tabId, url);
       return outcome;
     });
   }
 
   /** A main-frame request failed (network error, aborted): a retry in flight stays pending. */
-  onMainFrameError(tabId: number, url: string, error: string): Promise<void> {
+  onMainFrameError(tabId: number, url: string, error: string, at = Date.now()): Promise<void> {
     return this.queue.run(tabId, async () => {
+      if (await this.olderThanRetry(tabId, url, at)) return;
       await this.settleRetry(tabId, url, () => ({ kind: 'unsettled', why: error }));
     });
   }
 
-  /** The tab is gone: forget its challenge and remove its rules. */
+  /** The tab is gone: forget what it showed and remove its rules. */
   tabClosed(tabId: number): Promise<void> {
     return this.queue.run(tabId, async () => {
-      await this.deps.challenges.forget(tabId);
+      await this.deps.challenges.clear(tabId);
       await this.deps.retries.take(tabId);
       await this.deps.retrier.releaseTab(tabId);
     });
   }
 
   /**
-   * The top frame of a tab loaded `url`; if it is a 402 page with a challenge, act on it.
+   * The top frame of a tab loaded `url` (HTTP `status`, when the page knows it); if it is a 402
+   * page with a challenge, act on it.
    * @example
-   * const verdict = await flow.pageLoaded(sender.tab.id, message.body.url);
+   * const verdict = await flow.pageLoaded(sender.tab.id, message.body.url, message.body.status);
    */
-  pageLoaded(tabId: number, url: string): Promise<PageVerdict> {
+  pageLoaded(tabId: number, url: string, status?: number): Promise<PageVerdict> {
     return this.queue.run(tabId, async () => {
       const broker = await this.isBroker(url);
-      const challenge = await this.challengeFor(tabId, url);
-      if (!challenge) return { action: 'none', broker };
-      if ('refuse' in challenge) return { action: 'refuse', broker, message: challenge.refuse };
-      const { quote } = challenge;
-      const pending = await pendingPaymentFor(this.deps.db, challenge.url, quote.vendorId);
-      if (pending) {
-        await this.send(tabId, pending);
-        return { action: 'paying', broker, price: pending.price, resent: true };
-      }
-      const settings = await this.deps.settings.get();
-      const funds = await this.deps.schemes.get(challenge.scheme)!.funds(this.deps.db, quote);
-      const decision = decide(quote.price, settings.autopayThreshold, funds);
-      if (decision.kind === 'insufficient') return insufficient(broker, challenge, decision);
-      // After a refusal the wallet asks instead of paying again on its own: no loops.
-      if (decision.kind === 'confirm' || challenge.error)
-        return {
-          action: 'confirm',
-          broker,
-          price: quote.price,
-          vendorId: quote.vendorId,
-          threshold: settings.autopayThreshold,
-          balance: await balance(this.deps.db),
-          ...(challenge.error ? { refusal: challenge.error } : {}),
-        };
-      return this.payNow(tabId, challenge, broker);
+      const seen = (await this.deps.challenges.get(tabId, url)) ?? (status === 402 ? await this.missed(tabId, url) : undefined);
+      if (!seen) return { action: 'none', broker };
+      return this.act(tabId, seen, broker, false);
     });
   }
 
@@ -121,10 +115,9 @@ export class PaymentFlow {
   confirm(tabId: number, url: string): Promise<PageVerdict> {
     return this.queue.run(tabId, async () => {
       const broker = await this.isBroker(url);
-      const challenge = await this.challengeFor(tabId, url);
-      if (!challenge) return { action: 'refuse', broker, message: 'This payment request has expired. Reload the page to see it again.' };
-      if ('refuse' in challenge) return { action: 'refuse', broker, message: challenge.refuse };
-      return this.payNow(tabId, challenge, broker);
+      const seen = await this.deps.challenges.get(tabId, url);
+      if (!seen) return { action: 'refuse', broker, message: 'This payment request has expired. Reload the page to see it again.' };
+      return this.act(tabId, seen, broker, true);
     });
   }
 
@@ -144,33 +137,51 @@ export class PaymentFlow {
     }
   }
 
-  /** The tab's challenge for `url`, parsed and checked, or why it cannot be paid. */
-  private async challengeFor(tabId: number, url: string): Promise<Challenge | { refuse: string } | undefined> {
-    const seen = await this.deps.challenges.get(tabId, url);
-    if (!seen) return undefined;
+  /**
+   * A page reports a 402 the worker has no challenge for. If the worker saw that response (no
+   * PAYMENT-REQUIRED, or already acted on), there is nothing to do; if it missed it, it fetches
+   * the terms itself, once.
+   */
+  private async missed(tabId: number, url: string): Promise<SeenChallenge | undefined> {
+    if (!this.deps.probe || (await this.deps.challenges.observed(tabId, url))) return undefined;
+    let header: string | undefined;
     try {
-      const challenge = parseChallenge(seen.header, seen.url, tabId, this.deps.schemes, seen.seenAt);
-      assertPayable(challenge);
-      return challenge;
+      header = await this.deps.probe(stripFragment(url));
     } catch (e) {
-      if (!(e instanceof ChallengeError)) throw e;
-      await this.deps.challenges.forget(tabId);
-      this.log(`not paying ${url}: ${e.message}`);
-      return { refuse: e.message };
+      this.log(`could not fetch the terms of ${url}: ${(e as Error).message}`);
     }
+    if (!header) {
+      await this.deps.challenges.saw(tabId, url);
+      return undefined;
+    }
+    this.log(`tab ${tabId} reported a 402 the worker missed; fetched its terms`);
+    await this.deps.challenges.put(tabId, url, header);
+    return this.deps.challenges.get(tabId, url);
   }
 
-  private async payNow(tabId: number, challenge: Challenge, broker: boolean): Promise<PageVerdict> {
-    const paid = await payChallenge(this.deps.schemes, this.deps.db, challenge, broker);
-    if ('verdict' in paid) return paid.verdict;
-    const { payment } = paid;
-    await this.send(tabId, payment);
-    return { action: 'paying', broker, price: payment.price, resent: false };
+  private async act(tabId: number, seen: SeenChallenge, broker: boolean, confirmed: boolean): Promise<PageVerdict> {
+    const challenge = this.step.read(seen, tabId);
+    if ('refuse' in challenge) {
+      await this.deps.challenges.forget(tabId);
+      return { action: 'refuse', broker, message: challenge.refuse };
+    }
+    // A navigation is a GET: what a link's MAC binds.
+    const next = await this.step.next(challenge, { onBrokerPage: broker, confirmed, method: 'GET' });
+    if (next.kind === 'verdict') return next.verdict;
+    return this.send(tabId, next.payment, broker, next.resent);
   }
 
-  /** Sends a recorded payment: rule first, then the book entry, then the navigation. */
-  private async send(tabId: number, payment: PaymentRecord): Promise<void> {
-    await markSent(this.deps.db, payment.id);
+  /**
+   * Sends a recorded payment. In a header: rule first, then the book entry, then the navigation.
+   * In a body: watched for on the network, then handed to the content script to POST.
+   */
+  private async send(tabId: number, payment: PaymentRecord, broker: boolean, resent: boolean): Promise<PageVerdict> {
+    await this.step.sent(payment);
+    if (payment.body) {
+      this.watch.expect({ paymentId: payment.id, tabId, url: payment.url, header: payment.header, body: payment.body.text });
+      await this.deps.challenges.forget(tabId);
+      return { action: 'post', broker, price: payment.price, resent, contentType: payment.body.contentType, body: payment.body.text };
+    }
     const ruleId = await this.deps.retrier.install(tabId, payment.url, payment.header);
     await this.deps.retries.expect({ tabId, url: payment.url, paymentId: payment.id, ruleId, startedAt: Date.now() });
     await this.deps.challenges.forget(tabId);
@@ -182,6 +193,18 @@ export class PaymentFlow {
       await this.deps.retrier.release(ruleId);
       this.log(`could not load ${payment.url} again: ${(e as Error).message}`);
     }
+    return { action: 'paying', broker, price: payment.price, resent };
+  }
+
+  /**
+   * True for an event about a response older than the tab's retry: events queued while the worker
+   * was starting can arrive after the page reported, and are no answer to the payment.
+   */
+  private async olderThanRetry(tabId: number, url: string, at: number): Promise<boolean> {
+    const retry = await this.deps.retries.get(tabId);
+    if (!retry || at >= retry.startedAt) return false;
+    this.log(`tab ${tabId}: an event about ${stripFragment(url)} older than its retry is ignored`);
+    return true;
   }
 
   /** If a retry is in flight in the tab, removes its rule and applies the outcome to the wallet. */
@@ -195,9 +218,7 @@ export class PaymentFlow {
       return undefined;
     }
     const outcome = classify();
-    if (outcome.kind === 'paid') await markPaid(this.deps.db, retry.paymentId, outcome.transaction ? { transaction: outcome.transaction } : {});
-    else if (outcome.kind === 'refused') await markRefused(this.deps.db, retry.paymentId, { error: outcome.error, refused: outcome.refused });
-    else this.log(`payment ${retry.paymentId} for ${retry.url} stays pending: ${outcome.why}`);
+    await this.step.settle(retry.paymentId, outcome);
     return outcome;
   }
 }

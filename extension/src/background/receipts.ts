@@ -10,7 +10,8 @@ import {
   type SettlementResponse,
 } from '@micromint/shared';
 import type { CoinRefusal } from '../wallet/index.ts';
-import { refusedCoins, stripFragment } from './challenges.ts';
+import { releasedCoins, refusedCoins, stripFragment } from './challenges.ts';
+import { paywordAnswer, type PaywordAnswer } from './schemes/payword-answer.ts';
 import type { KeyValueArea } from './storage-area.ts';
 
 /** A response header as webRequest reports it. */
@@ -19,12 +20,36 @@ export interface HeaderLike {
   value?: string;
 }
 
-/** What the vendor's answer means for the payment. */
+/**
+ * What the vendor's answer means for the payment. Each scheme's own part of the answer comes
+ * checked: `refused` and `released` name coins (`extensions.micromint`), `payword` is the
+ * `extensions.payword` entry when there was one. The payment's scheme settles it (its
+ * `SchemeHandler.settle`).
+ */
 export type RetryOutcome =
-  | { kind: 'paid'; transaction?: string }
-  | { kind: 'refused'; error: string; refused: CoinRefusal[] }
+  | { kind: 'paid'; transaction?: string; payword?: PaywordAnswer }
+  | { kind: 'refused'; error: string; refused: CoinRefusal[]; payword?: PaywordAnswer }
+  /**
+   * The vendor served the request without taking the payment (the URL became free, or its handler
+   * failed) and hands back the coins listed in `released`: those go back to unspent, the others
+   * of the payment stay spent (a chain's range stays used: a revealed link cannot be taken back).
+   */
+  | { kind: 'released'; reason: ReleaseReason; released: string[]; payword?: PaywordAnswer }
   /** No verdict (a server error, no receipt): the payment stays pending and is resent later. */
   | { kind: 'unsettled'; why: string };
+
+/** `errorReason`s of a PAYMENT-RESPONSE by which a vendor says it kept nothing. */
+export const RELEASE_REASONS = ['no_payment_required', 'not_served'] as const;
+/** Why a vendor gave a payment back. */
+export type ReleaseReason = (typeof RELEASE_REASONS)[number];
+
+const isReleaseReason = (r: unknown): r is ReleaseReason => (RELEASE_REASONS as readonly unknown[]).includes(r);
+
+/** `{ payword }` when the extensions carry a payword entry, else nothing (so coin answers keep their shape). */
+const withPayword = (extensions: unknown): { payword?: PaywordAnswer } => {
+  const pw = paywordAnswer(extensions);
+  return pw ? { payword: pw } : {};
+};
 
 /** The value of header `name` (case-insensitive). */
 export const headerValue = (headers: readonly HeaderLike[] | undefined, name: string): string | undefined =>
@@ -35,9 +60,13 @@ export const headerValue = (headers: readonly HeaderLike[] | undefined, name: st
  * - PAYMENT-RESPONSE `success: true`, whatever the status: paid. The vendor sets the receipt only
  *   once the coins are recorded, before the site's own handler runs, and that handler may still
  *   answer 400, 404, 500 or a redirect: the coins are the vendor's all the same.
+ * - PAYMENT-RESPONSE `success: false` with `errorReason` `no_payment_required` or `not_served`,
+ *   whatever the status: released, the coins in `extensions.<scheme>.released` come back.
  * - 402: refused, with the reason and the refused coins from PAYMENT-REQUIRED.
- * - 400 without a receipt: the vendor could not read the payment header and consumed nothing: refused.
- * - anything else, or 2xx without a receipt: unsettled.
+ * - 400 without a receipt: the vendor could not read the payment and consumed nothing: refused.
+ * - anything else, or 2xx without a receipt: unsettled. A vendor that predates released coins may
+ *   have recorded them and then served the page from elsewhere: the coins stay spent and the
+ *   payment pending (it is resent, byte for byte, if the URL ever answers 402 again).
  * @example
  * classifyRetryResponse(200, [{ name: 'payment-response', value: header }]); // { kind: 'paid', ... }
  */
@@ -49,16 +78,18 @@ export function classifyRetryResponse(statusCode: number, headers: readonly Head
   } catch {
     receipt = undefined;
   }
-  if (receipt?.success) return { kind: 'paid', transaction: receipt.transaction };
+  if (receipt?.success) return { kind: 'paid', transaction: receipt.transaction, ...withPayword(receipt.extensions) };
+  if (receipt && isReleaseReason(receipt.errorReason))
+    return { kind: 'released', reason: receipt.errorReason, released: releasedCoins(receipt.extensions), ...withPayword(receipt.extensions) };
   if (statusCode >= 200 && statusCode < 300) {
     if (!receiptHeader) return { kind: 'unsettled', why: `HTTP ${statusCode} without ${PAYMENT_RESPONSE_HEADER}` };
     if (!receipt) return { kind: 'unsettled', why: `unreadable ${PAYMENT_RESPONSE_HEADER}` };
-    return { kind: 'refused', error: receipt.errorReason ?? 'refused', refused: refusedCoins(receipt.extensions) };
+    return { kind: 'refused', error: receipt.errorReason ?? 'refused', refused: refusedCoins(receipt.extensions), ...withPayword(receipt.extensions) };
   }
   if (statusCode === 402) {
     try {
       const r = decodePaymentRequired(headerValue(headers, PAYMENT_REQUIRED_HEADER));
-      return { kind: 'refused', error: r.error ?? 'payment-required', refused: refusedCoins(r.extensions) };
+      return { kind: 'refused', error: r.error ?? 'payment-required', refused: refusedCoins(r.extensions), ...withPayword(r.extensions) };
     } catch {
       return { kind: 'refused', error: 'payment-required', refused: [] };
     }
@@ -74,6 +105,7 @@ export interface AwaitedRetry {
   paymentId: string;
   /** The declarativeNetRequest session rule that adds the header. */
   ruleId: number;
+  /** When the retry was started (ms): an event about an older response is not its answer. */
   startedAt: number;
 }
 

@@ -28,6 +28,9 @@ function statusFor(doc: Document, withdrawalId: string | undefined): HTMLElement
   return doc.querySelector<HTMLElement>('.micromint-status:not([data-state]):not([data-withdrawal-id])');
 }
 
+/** When returns open, for people: a local date and time, or "a later date" when the broker did not say. */
+export const openingText = (iso: string | undefined): string => (iso && !Number.isNaN(Date.parse(iso)) ? new Date(iso).toLocaleString() : 'a later date');
+
 function setStatus(el: HTMLElement | null, state: string, text: string): void {
   if (!el) return;
   el.dataset.state = state;
@@ -60,6 +63,8 @@ export async function deliverBrokerMessages(doc: Document, transport: Transport)
         if (done.state === 'credited')
           setStatus(status, 'returned', `Returned ${done.returned} coins; credited ${done.credited} coins ($${(done.creditedMills / 1000).toFixed(3)})`);
         else if (done.state === 'nothing') setStatus(status, 'returned', 'Your wallet holds no unspent coins of this epoch');
+        else if (done.state === 'not-open')
+          setStatus(status, 'not-open', `The broker takes returns of this epoch from ${openingText(done.returnsFrom)}; your ${done.returned} coins stay in your wallet`);
         else setStatus(status, 'error', `Returned ${done.returned} coins, but the broker did not credit them: ${done.message ?? done.state}`);
       } catch (e) {
         setStatus(status, 'error', `Your MicroMint wallet did not return coins: ${(e as Error).message}`);

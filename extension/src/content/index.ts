@@ -1,22 +1,31 @@
 /**
  * The content script (top frame of every page, at document_idle). It tells the worker the page
- * loaded, so a 402 challenge seen for this tab and URL can be acted on; shows the prompt or notice
+ * loaded and with which HTTP status, so a 402 challenge for this tab and URL can be acted on (also
+ * one the worker missed because it was not running yet), and asks again until the worker answers; shows the prompt or notice
  * the worker asks for; on the broker's pages delivers funds and returns; and relays the page's
  * fetch() 402s from the MAIN-world wrapper.
  * @module
  */
 import browser from 'webextension-polyfill';
-import { send, type Message, type Transport } from '../messages.ts';
+import { sendUntilAnswered, type Message, type Transport } from '../messages.ts';
 import { watchBrokerPage } from './broker-page.ts';
 import { installFetchBridge } from './fetch-bridge.ts';
 import { actOn } from './verdicts.ts';
 
 const transport: Transport = (message: Message) => browser.runtime.sendMessage(message);
 
+/** The HTTP status of this document (Navigation Timing), when the browser tells. */
+function documentStatus(): number | undefined {
+  const [nav] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+  return nav && nav.responseStatus > 0 ? nav.responseStatus : undefined;
+}
+
 async function main(): Promise<void> {
   installFetchBridge(transport);
   const url = window.location.href;
-  const verdict = await send(transport, 'page-loaded', { url });
+  const status = documentStatus();
+  // Right after the browser starts the worker may not be there yet: ask until it answers.
+  const verdict = await sendUntilAnswered(transport, 'page-loaded', { url, ...(status ? { status } : {}) });
   if (verdict.broker) watchBrokerPage(document, transport);
   await actOn(verdict, url, transport);
 }

@@ -2,8 +2,40 @@
  * Acting on the worker's verdict for a page: prompt, notice, or nothing.
  * @module
  */
+import { PAYMENT_RESPONSE_HEADER } from '@micromint/shared';
 import { send, type PageVerdict, type Transport } from '../messages.ts';
 import { askToPay, closePrompt, showInsufficient, showNotice } from './ui.ts';
+
+/**
+ * Sends a payment too large for a header: POSTs its body to the page's own URL, then loads the URL
+ * again, which the vendor's access cookie now opens (or which answers 402 again after a refusal:
+ * the wallet then asks). The worker settles the payment from what it sees on the network; this
+ * only decides whether loading the page again makes sense. Without an answer the payment stays
+ * pending and goes out again, the same bytes, when the page is reloaded.
+ */
+export async function postPayment(
+  verdict: Extract<PageVerdict, { action: 'post' }>,
+  url: string,
+  fetchFn: typeof fetch = (input, init) => fetch(input, init),
+  go: (url: string) => void = (u) => window.location.replace(u),
+): Promise<void> {
+  let answered = false;
+  try {
+    const res = await fetchFn(url, {
+      method: 'POST',
+      headers: { 'Content-Type': verdict.contentType },
+      body: verdict.body,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      redirect: 'manual',
+    });
+    answered = res.type === 'opaqueredirect' || res.status === 402 || res.headers.has(PAYMENT_RESPONSE_HEADER);
+  } catch {
+    answered = false;
+  }
+  if (answered) go(url);
+  else showNotice('MicroMint payment not answered', ['The site did not answer the payment. Reload the page to send the same coins again.'], 'error');
+}
 
 /**
  * Shows what the verdict asks for. After "pay" in the prompt the worker pays and reloads the tab;
@@ -34,6 +66,9 @@ export async function actOn(verdict: PageVerdict, url: string, transport: Transp
       return;
     case 'refuse':
       showNotice('MicroMint did not pay', [verdict.message], 'refused');
+      return;
+    case 'post':
+      await postPayment(verdict, url);
       return;
     case 'paying':
     case 'none':

@@ -1,7 +1,8 @@
 /**
  * MAIN-world script: wraps the page's `fetch` so a same-origin 402 with a PAYMENT-REQUIRED header
  * can be paid. It asks the content script (window messages), which asks the worker; on "pay" it
- * repeats the request with the PAYMENT-SIGNATURE the worker made and returns that response
+ * repeats the request with the PAYMENT-SIGNATURE the worker made (or, for a payment too large for a
+ * header, POSTs the payment body the worker made to the same URL) and returns that response
  * instead. Anything else returns the original 402 untouched. Self-contained: no extension APIs
  * exist in this world.
  * @module
@@ -32,14 +33,16 @@ const ANSWER_TIMEOUT_MS = 5 * 60_000;
   const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
     Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms))]);
 
-  async function askWallet(url: string): Promise<string | undefined> {
+  type Pay = Extract<(ContentToPage & { kind: 'verdict' })['verdict'], { action: 'pay' }>;
+
+  async function askWallet(url: string): Promise<Pay | undefined> {
     if (!(await within(ready.then(() => true), READY_TIMEOUT_MS))) return undefined;
     const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     const answer = new Promise<ContentToPage & { kind: 'verdict' }>((resolve) => waiting.set(id, resolve));
     post({ channel: PAGE_CHANNEL, kind: 'fetch-402', id, url });
     const reply = await within(answer, ANSWER_TIMEOUT_MS);
     waiting.delete(id);
-    return reply?.verdict.action === 'pay' ? reply.verdict.header : undefined;
+    return reply?.verdict.action === 'pay' ? reply.verdict : undefined;
   }
 
   window.fetch = async function micromintFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
@@ -49,10 +52,17 @@ const ANSWER_TIMEOUT_MS = 5 * 60_000;
     const response = await original(request);
     if (response.status !== 402 || !response.headers.has(CHALLENGE_HEADER)) return response;
     if (new URL(request.url).origin !== window.location.origin) return response;
-    const header = await askWallet(request.url).catch(() => undefined);
-    if (!header) return response;
+    // A payment too large for a header replaces the request's body: only a GET or HEAD has none to lose.
+    const pay = await askWallet(request.url).catch(() => undefined);
+    if (!pay) return response;
+    if (pay.body !== undefined) {
+      if (spare.method !== 'GET' && spare.method !== 'HEAD') return response;
+      const headers = new Headers(spare.headers);
+      headers.set('Content-Type', pay.contentType ?? 'application/x-micromint');
+      return original(spare.url, { method: 'POST', headers, body: pay.body, credentials: spare.credentials, cache: 'no-store', signal: spare.signal });
+    }
     const headers = new Headers(spare.headers);
-    headers.set(PAYMENT_HEADER, header);
+    headers.set(PAYMENT_HEADER, pay.header);
     return original(new Request(spare, { headers }));
   };
 })();

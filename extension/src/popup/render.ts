@@ -52,6 +52,13 @@ export function renderSummary(s: Summary, now = Date.now()): void {
   } else {
     epoch.textContent = 'No epoch yet';
   }
+  // The broker refused a return as too early: say when it takes them.
+  const returns = byId('returns-open');
+  const opens = current?.returnsFrom && Date.parse(current.returnsFrom) > now ? current.returnsFrom : undefined;
+  returns.hidden = !opens;
+  returns.textContent = opens ? `Returns of this epoch open ${new Date(opens).toLocaleString()}` : '';
+  if (opens) returns.dataset.returnsFrom = opens;
+  else delete returns.dataset.returnsFrom;
 
   byId('empty').hidden = s.sets.length > 0;
   byId('sets-section').hidden = s.sets.length === 0;

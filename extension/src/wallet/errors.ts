@@ -12,7 +12,9 @@ export type WalletErrorCode =
   | 'epoch-mismatch'
   | 'unknown-epoch'
   | 'unknown-payment'
-  | 'insufficient-funds';
+  | 'insufficient-funds'
+  | 'no-chain'
+  | 'unpayable';
 
 /** A refusal by the wallet; nothing was written when one is thrown. */
 export class WalletError extends Error {
@@ -37,5 +39,17 @@ export class InsufficientFundsError extends WalletError {
     readonly makeable: number,
   ) {
     super('insufficient-funds', `need ${needed} coins, hold ${held} (${makeable} can be made for this vendor)`);
+  }
+}
+
+/**
+ * A `payword` payment the wallet cannot make: no open chain fits (`no-chain`), or this request
+ * cannot be paid with a link at all (`unpayable`: a URL or method longer than the MAC binds, a
+ * header over the vendors' limit). Nothing was written, no link was revealed.
+ */
+export class LinkPaymentError extends WalletError {
+  override name = 'LinkPaymentError';
+  constructor(code: 'no-chain' | 'unpayable', message: string) {
+    super(code, message);
   }
 }

@@ -18,6 +18,8 @@ export interface PreparedReturn {
 export type ReturnOutcome =
   | { kind: 'credited'; credited: number; creditedMills: number }
   | { kind: 'refused'; error: string }
+  /** Too early: the broker takes returns of the epoch only from `returnsFrom` (ISO 8601). */
+  | { kind: 'not-open'; error: string; returnsFrom: string }
   | { kind: 'failed'; error: string };
 
 /**
@@ -77,12 +79,13 @@ export async function prepareReturn(db: WalletDb, s: SendExpired, now = Date.now
 }
 
 /**
- * Records the broker's answer. Credited: done. Refused outright (a 4xx): nothing was credited, so
- * the balls go back to unspent. Failed (network, 5xx): the balls stay returned and the return
- * stays pending, to be sent again with the next Send-Expired of the epoch.
+ * Records the broker's answer. Credited: done. Refused outright (a 4xx), or too early (the 409
+ * `returns_not_open`): nothing was credited, so the balls go back to unspent; too early also
+ * notes on the epoch when returns open, for the popup. Failed (network, 5xx): the balls stay
+ * returned and the return stays pending, to be sent again with the next Send-Expired of the epoch.
  */
 export async function finishReturn(db: WalletDb, id: string, outcome: ReturnOutcome, now = Date.now()): Promise<ReturnRecord> {
-  const tx = db.transaction(['returns', 'balls', 'history'], 'readwrite');
+  const tx = db.transaction(['returns', 'balls', 'history', 'epochs'], 'readwrite');
   try {
     const r = await tx.objectStore('returns').get(id);
     if (!r) throw new WalletError('unknown-payment', `no return ${id}`);
@@ -90,8 +93,12 @@ export async function finishReturn(db: WalletDb, id: string, outcome: ReturnOutc
     if (outcome.kind === 'credited') {
       next = { ...next, state: 'credited', credited: outcome.credited, creditedMills: outcome.creditedMills };
       await tx.objectStore('history').add({ at: now, kind: 'credited', coins: 0, detail: `credited ${outcome.credited} coins ($${(outcome.creditedMills / 1000).toFixed(3)})`, ref: id });
-    } else if (outcome.kind === 'refused') {
-      next = { ...next, state: 'refused', error: outcome.error };
+    } else if (outcome.kind === 'refused' || outcome.kind === 'not-open') {
+      next = { ...next, state: 'refused', error: outcome.error, ...(outcome.kind === 'not-open' ? { returnsFrom: outcome.returnsFrom } : {}) };
+      if (outcome.kind === 'not-open') {
+        const epoch = await tx.objectStore('epochs').get(r.epoch);
+        if (epoch) await tx.objectStore('epochs').put({ ...epoch, returnsFrom: outcome.returnsFrom });
+      }
       const balls = tx.objectStore('balls');
       let restored = 0;
       for (const x of r.balls) {
@@ -101,7 +108,8 @@ export async function finishReturn(db: WalletDb, id: string, outcome: ReturnOutc
         await balls.put({ ...rest, state: 'unspent' });
         restored++;
       }
-      await tx.objectStore('history').add({ at: now, kind: 'return-failed', coins: restored, detail: `return refused: ${outcome.error}`, ref: id });
+      const detail = outcome.kind === 'not-open' ? `returns of epoch ${r.epoch} open ${outcome.returnsFrom}` : `return refused: ${outcome.error}`;
+      await tx.objectStore('history').add({ at: now, kind: 'return-failed', coins: restored, detail, ref: id });
     } else {
       next = { ...next, error: outcome.error };
       await tx.objectStore('history').add({ at: now, kind: 'return-failed', coins: 0, detail: `return not answered: ${outcome.error}`, ref: id });

@@ -4,7 +4,7 @@
  * @module
  */
 import type { DBSchema } from 'idb';
-import type { EpochParamsJson, RefusalReason } from '@micromint/shared';
+import type { EpochParamsJson, IndexedLink, PaywordRefusal, RefusalReason } from '@micromint/shared';
 
 /** A ball's life: unspent, spent in a payment, or returned to the broker for credit. */
 export type BallState = 'unspent' | 'spent' | 'returned';
@@ -16,6 +16,8 @@ export interface EpochRecord {
   /** The broker that sold the sets (Funds-Withdrawn `Broker`). */
   broker: string;
   addedAt: number;
+  /** From when the broker takes returns of this epoch (ISO 8601), once it said so. */
+  returnsFrom?: string;
 }
 
 /** A superbin set: k superbins from the user's offsets, keyed `<epoch>/<first superbin>`. */
@@ -54,8 +56,11 @@ export interface BallRecord {
   flag?: 'double-spend';
 }
 
-/** Where a payment stands. */
-export type PaymentState = 'pending' | 'paid' | 'refused';
+/**
+ * Where a payment stands. `released`: the vendor served the request without taking the payment
+ * (the URL became free, or its handler failed) and gave the coins it named back.
+ */
+export type PaymentState = 'pending' | 'paid' | 'refused' | 'released';
 
 /** A coin the vendor refused, and why (a {@link RefusalReason} or the vendor's own word). */
 export interface CoinRefusal {
@@ -64,8 +69,40 @@ export interface CoinRefusal {
 }
 
 /**
- * A payment. `header` is the exact PAYMENT-SIGNATURE value: a retry after a lost response sends
- * these same bytes again, which the vendor answers as already paid.
+ * A payment too large for a header, sent as the body of a POST to the paid URL instead. For
+ * micromint: a MicroMint-1.0 Payment message, `application/x-micromint`.
+ */
+export interface PaymentBody {
+  contentType: string;
+  text: string;
+}
+
+/**
+ * What a `payword` payment revealed: the range j - l + 1 .. j of one chain. The range is the
+ * wallet's from the moment this record is written (in the transaction that moved the chain's next
+ * index past it) and is never revealed for another request, whatever the vendor answers.
+ */
+export interface LinkPayment {
+  chainId: string;
+  /** j: the index of the link revealed. */
+  index: number;
+  /** l: links paid. */
+  units: number;
+  /** The method the MAC binds (upper case). */
+  method: string;
+  /** The payload carries the commitment and its authorization. */
+  withCommitment: boolean;
+  /**
+   * The vendor answered `unknown-chain` and the same payment (same index, link and MAC) was
+   * rewritten once to carry the commitment: a second `unknown-chain` closes it.
+   */
+  resentWithCommitment?: boolean;
+}
+
+/**
+ * A payment. `header` is the exact PAYMENT-SIGNATURE value (and `body`, when set, the exact POST
+ * body the payment travels in instead): a retry after a lost response sends these same bytes
+ * again, which the vendor answers as already paid.
  */
 export interface PaymentRecord {
   id: string;
@@ -73,12 +110,18 @@ export interface PaymentRecord {
   url: string;
   vendorId: string;
   broker: string;
+  /** micromint: the epoch of the coins; `''` for other schemes. */
   epoch: string;
   scheme: string;
+  /** What the payment costs, in mills (micromint: coins, 1 coin = 1 mill; payword: units * link value). */
   price: number;
-  /** Coin ids (hex of the first ball) in payload order. */
+  /** Coin ids (hex of the first ball) in payload order; empty for payword. */
   coinIds: string[];
+  /** payword: the chain range this payment revealed. */
+  link?: LinkPayment;
   header: string;
+  /** Set when the header would be too large: the payment goes as this POST body instead. */
+  body?: PaymentBody;
   state: PaymentState;
   /** The vendor's reason for the whole payment when refused (e.g. `already-spent`, `wrong-amount`). */
   error?: string;
@@ -106,7 +149,7 @@ export interface WithdrawalRecord {
 export interface HistoryRecord {
   id?: number;
   at: number;
-  kind: 'import' | 'spend' | 'paid' | 'refused' | 'resend' | 'return' | 'credited' | 'return-failed';
+  kind: 'import' | 'spend' | 'paid' | 'refused' | 'released' | 'resend' | 'return' | 'credited' | 'return-failed' | 'chain-open' | 'chain-closed';
   /** Coins gained (+) or taken out (-) of the balance by this event. */
   coins: number;
   detail: string;
@@ -129,6 +172,8 @@ export interface ReturnRecord {
   credited?: number;
   creditedMills?: number;
   error?: string;
+  /** The broker's `returnsFrom` when it refused the return as too early. */
+  returnsFrom?: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -137,6 +182,105 @@ export interface ReturnRecord {
 export interface MetaRecord {
   key: 'userId';
   value: string;
+}
+
+/**
+ * The wallet's Ed25519 key (one per browser profile): it signs requests for chain authorization,
+ * and the broker authorizes only chains signed by a key connected to the user's account. Made on
+ * first use and never replaced: a new key would have to be connected again.
+ */
+export interface KeyRecord {
+  id: 'wallet';
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+  createdAt: number;
+}
+
+/** What the broker publishes about chains (`GET /api/payword`), as the wallet keeps it. */
+export interface PaywordInfoRecord {
+  broker: string;
+  network: string;
+  /** Base64 Ed25519 key authorizations verify under. */
+  brokerKey: string;
+  maxLength: number;
+  maxValue: number;
+  maxExpirySeconds: number;
+  clearGraceSeconds: number;
+}
+
+/**
+ * What the wallet knows of one broker for chains, keyed by its URL without a trailing `/`:
+ * whose account it pays from and whether the broker's account page listed this wallet's key
+ * (the `micromint-wallet` block), and the broker's chain terms, cached.
+ */
+export interface BrokerRecord {
+  broker: string;
+  userId?: string;
+  /** The account page listed this wallet's key; false after a `wallet_not_connected`. */
+  connected: boolean;
+  connectedAt?: number;
+  info?: PaywordInfoRecord;
+  infoAt?: number;
+  updatedAt: number;
+}
+
+/**
+ * Where a chain stands.
+ * - `opening`: committed and sent to the broker, no authorization in hand (the broker may hold
+ *   it: the same request is sent again, and the broker answers it with the stored authorization);
+ * - `open`: authorized, links left;
+ * - `exhausted`: every link revealed;
+ * - `expired`: past `expiresAt` (the broker gives the rest back after its grace);
+ * - `closed`: the vendor will not take it any more (its key changed, too many gaps...).
+ */
+export type ChainStatus = 'opening' | 'open' | 'exhausted' | 'expired' | 'closed';
+
+/**
+ * A PayWord chain the wallet made (docs/protocol.md 12.7): its secrets, its commitment and the
+ * broker's authorization, and the next index. `next` only ever grows, and it is written in the
+ * transaction that writes the payment revealing the links below it: a link is revealed for one
+ * request only, even across a crash.
+ */
+export interface ChainRecord {
+  /** The chain id, 32 hex characters. */
+  id: string;
+  /** The broker's URL exactly as the commitment names it (the challenge's `extra.broker`). */
+  broker: string;
+  userId: string;
+  vendorId: string;
+  /** The vendor's X25519 key the chain is committed to, base64 (as in the challenge). */
+  vendorKey: string;
+  /** Mills per link. */
+  value: number;
+  length: number;
+  /** Unix seconds; no link is accepted after it. */
+  expiresAt: number;
+  /** w_n: the secret every link derives from. */
+  seed: Uint8Array;
+  salt: Uint8Array;
+  /** w_0, as committed. */
+  root: Uint8Array;
+  /** Links from which any link is recomputed (shared's `buildChain`), highest index first. */
+  checkpoints: IndexedLink[];
+  /** The X25519 secret of the chain key (its public half is the commitment's `walletKey`). */
+  chainSecret: Uint8Array;
+  /** The MAC key agreed with the vendor's key (HKDF of the X25519 secret), kept so a payment needs no X25519. */
+  macKey: Uint8Array;
+  /** The exact commitment bytes. */
+  commitment: Uint8Array;
+  /** The wallet key's request over the commitment: sent again, byte for byte, while `opening`. */
+  request: Uint8Array;
+  /** The broker's Ed25519 authorization; set once `open`. */
+  authorization?: Uint8Array;
+  /** The lowest index not revealed yet (1 at first): paying l units reveals j = next - 1 + l. */
+  next: number;
+  status: ChainStatus;
+  /** A payment carrying the commitment was paid: the vendor knows the chain. */
+  sentCommitment: boolean;
+  /** Why the chain was closed (a vendor's refusal or the broker's error). */
+  error?: PaywordRefusal | string;
+  createdAt: number;
+  updatedAt: number;
 }
 
 /** The newest schema (see db.ts for how each version got here). */
@@ -148,9 +292,16 @@ export interface WalletSchema extends DBSchema {
     value: BallRecord;
     indexes: { 'by-set': string; 'by-epoch-role-state': [string, number, BallState]; 'by-payment': string; 'by-return': string };
   };
-  payments: { key: string; value: PaymentRecord; indexes: { 'by-created': number; 'by-state': PaymentState; 'by-url': string } };
+  payments: {
+    key: string;
+    value: PaymentRecord;
+    indexes: { 'by-created': number; 'by-state': PaymentState; 'by-url': string; 'by-vendor-created': [string, number] };
+  };
   withdrawals: { key: string; value: WithdrawalRecord };
   history: { key: number; value: HistoryRecord; indexes: { 'by-at': number } };
   returns: { key: string; value: ReturnRecord; indexes: { 'by-epoch': string } };
   meta: { key: string; value: MetaRecord };
+  keys: { key: string; value: KeyRecord };
+  brokers: { key: string; value: BrokerRecord };
+  chains: { key: string; value: ChainRecord; indexes: { 'by-vendor': string; 'by-status': ChainStatus } };
 }

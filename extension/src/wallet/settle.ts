@@ -1,22 +1,24 @@
 /**
- * What happens to a payment after it left: the vendor's receipt, its refusal, or silence.
+ * What happens to a payment after it left: the vendor's receipt, its refusal, the coins it gave
+ * back, or silence.
  * @module
  */
+import type { IDBPTransaction } from 'idb';
 import type { WalletDb } from './db.ts';
 import { WalletError } from './errors.ts';
-import type { CoinRefusal, PaymentRecord } from './schema.ts';
+import type { CoinRefusal, PaymentRecord, WalletSchema } from './schema.ts';
 import { newestPending } from './spend.ts';
 import { abortQuietly } from './tx.ts';
 
 /** Reasons that mean the vendor (or someone before it) took the coin: it must never be offered again. */
 export const KEEP_SPENT_REASONS: ReadonlySet<string> = new Set(['already-spent']);
 
-/** Outcome of a refusal for the wallet's balance. */
+/** Outcome of a refusal (or a release) for the wallet's balance. */
 export interface RefusalOutcome {
   payment: PaymentRecord;
   /** Coins put back into the balance. */
   released: number;
-  /** Coins that stay spent (refused as already spent), now flagged. */
+  /** Coins that stay spent: refused as already spent (now flagged), or not named as given back. */
   kept: number;
 }
 
@@ -69,6 +71,33 @@ export async function markPaid(db: WalletDb, id: string, receipt: { transaction?
   return next;
 }
 
+type SettleTx = IDBPTransaction<WalletSchema, ('payments' | 'balls' | 'history')[], 'readwrite'>;
+
+/**
+ * Puts the payment's coins back to unspent, except those `keep` says stay spent (flagged when it
+ * says `flag`). Only balls still spent by this payment are touched: a coin id of another payment
+ * changes nothing.
+ */
+async function releaseCoins(tx: SettleTx, p: PaymentRecord, keep: (coinId: string) => 'release' | 'keep' | 'flag'): Promise<{ released: number; kept: number }> {
+  const balls = tx.objectStore('balls');
+  let released = 0;
+  let kept = 0;
+  for (const coinId of p.coinIds) {
+    const ball = await balls.get([p.epoch, coinId]);
+    if (!ball || ball.paymentId !== p.id) continue;
+    const what = keep(coinId);
+    if (what === 'release') {
+      const { paymentId: _spentBy, ...rest } = ball;
+      await balls.put({ ...rest, state: 'unspent' });
+      released++;
+    } else {
+      if (what === 'flag') await balls.put({ ...ball, flag: 'double-spend' });
+      kept++;
+    }
+  }
+  return { released, kept };
+}
+
 /**
  * Records a refusal and releases the payment's coins in one transaction, except coins refused
  * with a reason in {@link KEEP_SPENT_REASONS}: those stay spent and are flagged, so the wallet
@@ -91,21 +120,7 @@ export async function markRefused(
       return { payment: p, released: 0, kept: 0 };
     }
     const reasons = new Map((refusal.refused ?? []).filter((r) => p.coinIds.includes(r.coinId)).map((r) => [r.coinId, r.reason]));
-    const balls = tx.objectStore('balls');
-    let released = 0;
-    let kept = 0;
-    for (const coinId of p.coinIds) {
-      const ball = await balls.get([p.epoch, coinId]);
-      if (!ball || ball.paymentId !== id) continue;
-      if (KEEP_SPENT_REASONS.has(reasons.get(coinId) ?? '')) {
-        await balls.put({ ...ball, flag: 'double-spend' });
-        kept++;
-      } else {
-        const { paymentId: _spentBy, ...rest } = ball;
-        await balls.put({ ...rest, state: 'unspent' });
-        released++;
-      }
-    }
+    const { released, kept } = await releaseCoins(tx, p, (coinId) => (KEEP_SPENT_REASONS.has(reasons.get(coinId) ?? '') ? 'flag' : 'release'));
     const next: PaymentRecord = {
       ...p,
       state: 'refused',
@@ -119,6 +134,42 @@ export async function markRefused(
       kind: 'refused',
       coins: released,
       detail: `${p.url} refused (${refusal.error ?? 'no reason'}): ${released} coins released, ${kept} kept as spent`,
+      ref: id,
+    });
+    await tx.done;
+    return { payment: next, released, kept };
+  } catch (e) {
+    abortQuietly(tx);
+    throw e;
+  }
+}
+
+/**
+ * The vendor served the request without keeping the payment (the URL became free, or its handler
+ * failed) and named the coins it gave back. Those go back to unspent and the payment is closed as
+ * `released`, in one transaction; coins of the payment the vendor did not name stay spent (it may
+ * hold them). Only a pending payment can be released.
+ * @example
+ * await markReleased(db, payment.id, { reason: 'not_served', released: payment.coinIds });
+ */
+export async function markReleased(db: WalletDb, id: string, release: { reason: string; released: readonly string[] }, now = Date.now()): Promise<RefusalOutcome> {
+  const tx = db.transaction(['payments', 'balls', 'history'], 'readwrite');
+  try {
+    const p = await tx.objectStore('payments').get(id);
+    if (!p) throw new WalletError('unknown-payment', `no payment ${id}`);
+    if (p.state !== 'pending') {
+      await tx.done;
+      return { payment: p, released: 0, kept: 0 };
+    }
+    const named = new Set(release.released);
+    const { released, kept } = await releaseCoins(tx, p, (coinId) => (named.has(coinId) ? 'release' : 'keep'));
+    const next: PaymentRecord = { ...p, state: 'released', error: release.reason, updatedAt: now };
+    await tx.objectStore('payments').put(next);
+    await tx.objectStore('history').add({
+      at: now,
+      kind: 'released',
+      coins: released,
+      detail: `${p.url} served without payment (${release.reason}): ${released} coins given back, ${kept} kept as spent`,
       ref: id,
     });
     await tx.done;

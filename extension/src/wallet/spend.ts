@@ -7,10 +7,13 @@ import {
   aint,
   astring,
   encodeHeader,
+  encodePayment,
   epochFromJson,
   isExpired,
   MAX_COINS_PER_PAYMENT,
+  MICROMINT_MIME,
   MICROMINT_SCHEME,
+  MAX_PAYMENT_HEADER_BYTES,
   micromintPayload,
   vendorOffsets,
   X402_VERSION,
@@ -48,6 +51,12 @@ export interface Funds {
   /** Coins that can be made for this vendor. */
   makeable: number;
 }
+
+/**
+ * True when a PAYMENT-SIGNATURE value is longer than vendors take ({@link MAX_PAYMENT_HEADER_BYTES}):
+ * such a payment travels as the body of a POST instead.
+ */
+export const headerTooLarge = (value: string): boolean => value.length > MAX_PAYMENT_HEADER_BYTES;
 
 /** The newest of `payments` still pending for `vendorId`: what a URL's next payment must resend. */
 export const newestPending = (payments: readonly PaymentRecord[], vendorId: string): PaymentRecord | undefined =>
@@ -96,7 +105,9 @@ export async function fundsFor(db: WalletDb, q: { epoch: string; broker: string;
 
 /**
  * Picks `price` coins for the vendor, marks their first balls spent and writes the pending payment
- * with its exact PAYMENT-SIGNATURE value, in ONE readwrite transaction. Everything between the
+ * with its exact PAYMENT-SIGNATURE value, in ONE readwrite transaction. When that header would be
+ * longer than `MAX_PAYMENT_HEADER_BYTES` the record also carries the exact POST body the
+ * payment travels in instead: a MicroMint-1.0 Payment message of the same coins. Everything between the
  * reads and the writes is synchronous, so the transaction cannot commit half-way, and two spends
  * never see the same unspent ball (IndexedDB runs overlapping readwrite transactions one at a time).
  * A payment still pending for the same URL and vendor is returned instead, unchanged: it is to be
@@ -134,6 +145,7 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
       accepted: req.requirement,
       payload: { ...micromintPayload(req.epoch, userId, coins.map((c) => c.coin)) },
     };
+    const header = encodeHeader(body);
     const payment: PaymentRecord = {
       id: crypto.randomUUID(),
       url: req.url,
@@ -143,7 +155,15 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
       scheme: MICROMINT_SCHEME,
       price: req.price,
       coinIds: coins.map((c) => c.id),
-      header: encodeHeader(body),
+      header,
+      ...(headerTooLarge(header)
+        ? {
+            body: {
+              contentType: MICROMINT_MIME,
+              text: encodePayment(loaded.params, { url: req.resourceUrl ?? req.url, vendorId: req.vendorId, userId, epoch: req.epoch, coins: coins.map((c) => c.coin) }),
+            },
+          }
+        : {}),
       state: 'pending',
       reasons: [],
       attempts: 0,

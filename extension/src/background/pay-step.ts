@@ -1,0 +1,268 @@
+/**
+ * The step both wallet flows share: the navigation flow (payment-flow.ts) and the page fetch()
+ * flow (fetch-flow.ts) each see a 402 their own way and deliver a payment their own way (a DNR
+ * rule and a navigation, a header handed to the page's fetch, a POST body), but in between they
+ * do the same things, here, once:
+ *
+ * 1. read the seen PAYMENT-REQUIRED and check it may be paid at all ({@link PaymentStep.read});
+ * 2. a payment still pending for the URL is sent again byte for byte; else choose the scheme
+ *    (choose-scheme.ts: a link of an open chain, a new chain, or coins), count what it can pay this
+ *    vendor, apply the autopay threshold in mills, and ask the user when the price is above it or
+ *    the vendor refused the last payment for the URL ({@link PaymentStep.next});
+ * 3. pay (one wallet transaction, in the scheme's handler; a chain that cannot be opened falls back
+ *    to coins when the site takes them);
+ * 4. apply the vendor's answer, read from the network, through the payment's scheme
+ *    ({@link PaymentStep.settle}).
+ * @module
+ */
+import { MICROMINT_SCHEME, PAYWORD_SCHEME } from '@micromint/shared';
+import type { PageVerdict } from '../messages.ts';
+import { InsufficientFundsError, LinkPaymentError, markSent, paidPagesSince, pendingPaymentFor, VISIT_WINDOW_MS, type PaymentRecord, type WalletDb } from '../wallet/index.ts';
+import { chainNotice } from './chain-notice.ts';
+import { assertPayable, ChallengeError, parseChallenge, type Challenge } from './challenges.ts';
+import { chooseScheme, type ChoiceInput } from './choose-scheme.ts';
+import { decide } from './decide.ts';
+import { ChainOpenError } from './payword-broker.ts';
+import type { RetryOutcome } from './receipts.ts';
+import type { ChosenOffer, SchemeRegistry } from './schemes/registry.ts';
+import type { Funds, SchemeContext } from './schemes/types.ts';
+import type { SettingsStore } from './settings.ts';
+
+/** The verdict that asks the user. */
+export type ConfirmVerdict = Extract<PageVerdict, { action: 'confirm' }>;
+/** The verdict for a wallet that cannot pay the vendor (coins short, no chain to be had). */
+export type InsufficientVerdict = Extract<PageVerdict, { action: 'insufficient' }>;
+
+/** After a refusal of a payment for a URL, the wallet asks before paying that URL again for this long. */
+export const ASK_AFTER_REFUSAL_MS = 10 * 60 * 1000;
+
+/** What the step needs. */
+export interface StepDeps {
+  db: WalletDb;
+  settings: SettingsStore;
+  schemes: SchemeRegistry;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+/** How a flow asks for the next step. */
+export interface StepOptions {
+  /** The page is one of the broker's (echoed in verdicts for the content script). */
+  onBrokerPage: boolean;
+  /** The user said yes to the prompt for this challenge. */
+  confirmed: boolean;
+  /** False when the flow's own limit forbids paying without asking (fetch: a rate per origin). */
+  autopayAllowed?: boolean;
+  /**
+   * The method of the request the payment will go on, upper case: `GET` for a navigation. A link's
+   * MAC binds it, so without it (a fetch whose method the worker did not see) no link is paid.
+   */
+  method?: string;
+}
+
+/** What to do about a payable challenge. */
+export type StepResult =
+  /** Deliver this payment: a new one, or (`resent`) one still pending for the URL. `silent`: paid without asking. */
+  | { kind: 'send'; payment: PaymentRecord; resent: boolean; silent: boolean }
+  /** Tell the page: ask the user, or not enough funds. */
+  | { kind: 'verdict'; verdict: ConfirmVerdict | InsufficientVerdict };
+
+/** A seen PAYMENT-REQUIRED, as either flow keeps it. */
+export interface SeenTerms {
+  header: string;
+  url: string;
+  seenAt: number;
+}
+
+/**
+ * The insufficient-funds verdict for a challenge (in mills). `reason` and `code` say why a site
+ * that takes chains could not be paid with one.
+ */
+export const insufficient = (
+  broker: boolean,
+  challenge: Pick<Challenge, 'quote'>,
+  funds: { held: number; makeable: number },
+  why?: { code: string; reason: string; scheme?: string },
+): InsufficientVerdict => ({
+  action: 'insufficient',
+  broker,
+  price: challenge.quote.mills,
+  vendorId: challenge.quote.vendorId,
+  held: funds.held,
+  makeable: funds.makeable,
+  ...(why ? { code: why.code, reason: why.reason, ...(why.scheme ? { scheme: why.scheme } : {}) } : {}),
+});
+
+/** An offer with what the wallet can pay of it, and, for a chain, whether one is to be opened first. */
+interface Plan {
+  offer: ChosenOffer;
+  funds: Funds;
+  openChain?: { length: number };
+}
+
+/** The shared step. Stateless: every flow may hold its own. */
+export class PaymentStep {
+  private readonly now: () => number;
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly deps: StepDeps) {
+    this.now = deps.now ?? Date.now;
+    this.log = deps.log ?? (() => undefined);
+  }
+
+  /**
+   * Parses a seen challenge for tab `tabId` and checks it may be paid; a {@link ChallengeError}
+   * becomes `{ refuse }` with a message fit for the user.
+   * @example
+   * const c = step.read({ header, url, seenAt }, tabId);
+   * if ('refuse' in c) return { action: 'refuse', broker, message: c.refuse };
+   */
+  read(seen: SeenTerms, tabId: number): Challenge | { refuse: string } {
+    try {
+      const challenge = parseChallenge(seen.header, seen.url, tabId, this.deps.schemes, seen.seenAt);
+      assertPayable(challenge);
+      return challenge;
+    } catch (e) {
+      if (!(e instanceof ChallengeError)) throw e;
+      this.log(`not paying ${seen.url}: ${e.message}`);
+      return { refuse: e.message };
+    }
+  }
+
+  /**
+   * The next step for a payable challenge: resend what is pending, pay, ask, or say the funds are
+   * short. Spends (in one wallet transaction) only when it returns a new `send`.
+   */
+  async next(challenge: Challenge, o: StepOptions): Promise<StepResult> {
+    const pending = await pendingPaymentFor(this.deps.db, challenge.url, challenge.quote.vendorId);
+    if (pending) return { kind: 'send', payment: pending, resent: true, silent: false };
+    const ctx = await this.context();
+    const plan = await this.plan(challenge, ctx, o);
+    if ('action' in plan) return { kind: 'verdict', verdict: plan };
+    return this.payWith(challenge, plan, ctx, o);
+  }
+
+  /** Notes that a payment is about to go out (again): both flows call it just before delivering. */
+  sent(payment: PaymentRecord): Promise<PaymentRecord> {
+    return markSent(this.deps.db, payment.id);
+  }
+
+  /** Applies the vendor's answer to a payment through its scheme: paid, refused, given back, or still pending. */
+  async settle(paymentId: string, outcome: RetryOutcome): Promise<void> {
+    if (outcome.kind === 'unsettled') {
+      this.log(`payment ${paymentId} stays pending: ${outcome.why}`);
+      return;
+    }
+    const payment = await this.deps.db.get('payments', paymentId);
+    const handler = payment && this.deps.schemes.get(payment.scheme);
+    if (!payment || !handler) {
+      this.log(`an answer for payment ${paymentId} (${payment?.scheme ?? 'unknown'}) has nothing to settle`);
+      return;
+    }
+    await handler.settle(await this.context(), payment, outcome);
+  }
+
+  /** Mills the wallet holds across its schemes (coins and open chains). */
+  async balanceMills(ctx: SchemeContext): Promise<number> {
+    let total = 0;
+    for (const handler of this.deps.schemes.values()) total += await handler.balance(ctx);
+    return total;
+  }
+
+  private async context(): Promise<SchemeContext> {
+    return { db: this.deps.db, settings: await this.deps.settings.get(), now: this.now(), log: this.log };
+  }
+
+  /** Chooses the scheme (choose-scheme.ts) from what each offer's handler holds and the reader's policy. */
+  private async plan(challenge: Challenge, ctx: SchemeContext, o: StepOptions): Promise<Plan | InsufficientVerdict> {
+    const offers = challenge.offers.length ? challenge.offers : [{ handler: this.deps.schemes.get(challenge.scheme)!, requirement: challenge.requirement, quote: challenge.quote }];
+    const funds = new Map<ChosenOffer, Funds>();
+    for (const offer of offers) funds.set(offer, await offer.handler.funds(ctx, offer.quote));
+    const coins = offers.find((x) => x.handler.scheme === MICROMINT_SCHEME);
+    const chain = offers.find((x) => x.handler.scheme === PAYWORD_SCHEME);
+    if (!coins && !chain) return { offer: offers[0]!, funds: funds.get(offers[0]!)! };
+    const chainFunds = chain && funds.get(chain)!;
+    const input: ChoiceInput = {
+      ...(coins ? { coins: { mills: coins.quote.mills, makeable: funds.get(coins)!.makeable } } : {}),
+      ...(chain && chainFunds
+        ? {
+            chain: {
+              mills: chain.quote.mills,
+              units: chain.quote.link!.units,
+              value: chain.quote.link!.value,
+              chainFits: chainFunds.makeable >= chain.quote.mills,
+              connected: chainFunds.chain?.connected ?? false,
+              heldMills: chainFunds.chain?.heldMills ?? 0,
+              ...(chainFunds.chain?.maxLength !== undefined ? { maxLength: chainFunds.chain.maxLength } : {}),
+              methodKnown: o.method !== undefined,
+            },
+          }
+        : {}),
+      paidPages: chain ? await paidPagesSince(ctx.db, challenge.quote.vendorId, ctx.now - VISIT_WINDOW_MS) : 0,
+      settings: ctx.settings,
+    };
+    const choice = chooseScheme(input);
+    if (choice.scheme === 'none')
+      return insufficient(o.onBrokerPage, chain!, chainFunds!, { code: choice.reason, reason: chainNotice(choice.reason), scheme: PAYWORD_SCHEME });
+    if (choice.scheme === 'micromint') return { offer: coins!, funds: funds.get(coins!)! };
+    if (choice.action === 'link') return { offer: chain!, funds: chainFunds! };
+    // A chain to open: what it will hold is what it can pay (the broker holds it, or says why not).
+    const opened = choice.length * chain!.quote.link!.value;
+    return { offer: chain!, funds: { held: opened, makeable: opened }, openChain: { length: choice.length } };
+  }
+
+  /** Applies the threshold to the chosen offer, asks or pays; a chain that cannot be had falls back to coins. */
+  private async payWith(challenge: Challenge, plan: Plan, ctx: SchemeContext, o: StepOptions): Promise<StepResult> {
+    const { offer } = plan;
+    const { quote } = offer;
+    const threshold = ctx.settings.autopayThreshold;
+    const decision = decide(quote.mills, threshold, plan.funds);
+    if (decision.kind === 'insufficient') return { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, decision) };
+    // After a refusal the wallet asks instead of paying again on its own: no loops.
+    const refusal = challenge.error ?? (await this.recentRefusal(challenge, ctx.now));
+    const silent = decision.kind === 'autopay' && !refusal && o.autopayAllowed !== false;
+    if (!silent && !o.confirmed)
+      return {
+        kind: 'verdict',
+        verdict: {
+          action: 'confirm',
+          broker: o.onBrokerPage,
+          price: quote.mills,
+          vendorId: quote.vendorId,
+          threshold,
+          balance: await this.balanceMills(ctx),
+          ...(refusal ? { refusal } : {}),
+          ...(quote.scheme !== MICROMINT_SCHEME ? { scheme: quote.scheme } : {}),
+        },
+      };
+    let payment: PaymentRecord;
+    try {
+      payment = await offer.handler.pay(ctx, {
+        url: challenge.url,
+        resourceUrl: challenge.resourceUrl,
+        requirement: offer.requirement,
+        quote,
+        method: o.method ?? 'GET',
+        ...(plan.openChain ? { openChain: plan.openChain } : {}),
+      });
+    } catch (e) {
+      if (e instanceof InsufficientFundsError) return { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, e) };
+      if (!(e instanceof ChainOpenError || e instanceof LinkPaymentError)) throw e;
+      this.log(`no chain pays ${challenge.url}: ${e.code} (${e.message})`);
+      const coins = challenge.offers.find((x) => x.handler.scheme === MICROMINT_SCHEME);
+      if (coins && offer !== coins) return this.payWith(challenge, { offer: coins, funds: await coins.handler.funds(ctx, coins.quote) }, ctx, o);
+      return { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, { held: 0, makeable: 0 }, { code: e.code, reason: chainNotice(e.code, e.message), scheme: quote.scheme }) };
+    }
+    // A payment for the URL that another tab or call recorded in the meantime comes back as is.
+    return { kind: 'send', payment, resent: payment.attempts > 0, silent };
+  }
+
+  /** The vendor's reason when it refused the newest payment for this URL a short while ago. */
+  private async recentRefusal(challenge: Challenge, now: number): Promise<string | undefined> {
+    const payments = await this.deps.db.getAllFromIndex('payments', 'by-url', challenge.url);
+    const newest = payments.filter((p) => p.vendorId === challenge.quote.vendorId).sort((a, b) => b.createdAt - a.createdAt)[0];
+    if (newest?.state !== 'refused' || now - newest.updatedAt > ASK_AFTER_REFUSAL_MS) return undefined;
+    return newest.error ?? 'refused';
+  }
+}
+
