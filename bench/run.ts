@@ -3,12 +3,16 @@
  * second through the middleware. Prints tables; asserts nothing. The machines are noisy: compare
  * ratios from one run.
  */
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { hashBudget, measureMint, nativeAvailable, type MintSpeed } from '@micromint/broker';
 import { PARAMETER_SETS } from '@micromint/shared';
 import { measureHttp } from './http.ts';
 import { opensslSha256PerSecond } from './openssl.ts';
 import { benchEpoch, coinsFor, mintSlots, verificationsPerSecond } from './verify.ts';
+import { ed25519PerSecond, firstPaymentPerSecond, paywordVerificationsPerSecond } from './payword.ts';
+import { measurePaywordHttp } from './payword-http.ts';
+import { measureClearing } from './clearing.ts';
 
 const cores = availableParallelism();
 const fmt = (n: number | null, digits = 0) => (n === null ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
@@ -24,6 +28,8 @@ function table(title: string, head: string[], rows: string[][]): void {
 }
 
 console.log(`MicroMint bench on ${cores} cores, Node ${process.version}`);
+/** Everything measured, written to bench/results.json at the end (ratios are only meaningful within one run). */
+const results: Record<string, unknown> = { date: new Date().toISOString(), cores, node: process.version };
 
 // 1. Minting: the demo parameters' hash loop per kernel, one worker and all workers, beside openssl.
 const kernels = (['native', 'js'] as const).filter((k) => k === 'js' || nativeAvailable());
@@ -42,6 +48,7 @@ table(
     ['openssl speed -bytes 64 sha256 (two compressions each)', mps(ossl1), mps(osslN), '100%'],
   ],
 );
+results.minting = { speeds, openssl: { oneCore: ossl1, allCores: osslN } };
 const demoHashes = hashBudget(PARAMETER_SETS.demo, 0.9);
 const demoTimes = speeds.map((m) => `${(demoHashes / m.allCores).toFixed(1)} s (${m.kernel})`).join(', ');
 console.log('\nA ball preimage is one SHA-256 compression, a 64-byte openssl hash two: the native kernel can pass 100%.');
@@ -53,9 +60,22 @@ const slots = mintSlots(epoch);
 const userId = 'u_00000000000bench';
 const sample = coinsFor(epoch, slots, userId, 'http://127.0.0.1:1', 4);
 const verifies = verificationsPerSecond(epoch, sample, userId, 'http://127.0.0.1:1');
-table('Coin verification (vendor side, one core)', ['what', 'per second'], [
-  ['verifyCoin, k = 4 (4 SHA-256 + offsets from cache)', fmt(verifies)],
+// The same price, 4 mills, in both schemes: 4 coins (16 hashes) or one payment of 4 links (a MAC and 4 hashes).
+const coinPayment4 = verifies / 4;
+const link1 = paywordVerificationsPerSecond(1);
+const link4 = paywordVerificationsPerSecond(4);
+const firstOfChain = firstPaymentPerSecond();
+const ed = ed25519PerSecond();
+table('Verification at the vendor (one core, @noble libraries)', ['what', 'per second', 'vs a MicroMint payment of the same price'], [
+  ['MicroMint coin, k = 4 (4 SHA-256 + offsets from cache)', fmt(verifies), '(1 mill)'],
+  ['MicroMint payment of 1 mill (1 coin)', fmt(verifies), '100%'],
+  ['PayWord payment of 1 mill (HMAC + 1 hash, chain known)', fmt(link1), `${((link1 / verifies) * 100).toFixed(0)}%`],
+  ['MicroMint payment of 4 mills (4 coins)', fmt(coinPayment4), '100%'],
+  ['PayWord payment of 4 mills (HMAC + 4 hashes, chain known)', fmt(link4), `${((link4 / coinPayment4) * 100).toFixed(0)}%`],
+  ['PayWord first payment of a chain (Ed25519 verify + X25519), on top', fmt(firstOfChain), ''],
+  ['Ed25519 verification alone', fmt(ed), ''],
 ]);
+results.verification = { coin: verifies, micromint4: coinPayment4, payword1: link1, payword4: link4, paywordFirstOfChain: firstOfChain, ed25519: ed };
 
 // 3. HTTP through the middleware.
 const rows = await measureHttp(epoch, userId, (vendorId) => coinsFor(epoch, slots, userId, vendorId, 2 ** epoch.u / epoch.k));
@@ -66,3 +86,25 @@ table(
   rows.map((r) => [r.name, fmt(r.requestsPerSecond), `${((r.requestsPerSecond / free) * 100).toFixed(0)}%`, fmt(r.requests), fmt(r.non2xx)]),
 );
 console.log('\nThe 402 challenge row answers non-2xx by design. Paid rows write to SQLite with synchronous=FULL before serving.');
+results.http = rows;
+
+// 4. PayWord through the middleware, beside its own free page (one run, the same machine state).
+const pwRows = await measurePaywordHttp(epoch);
+const pwFree = pwRows[0]!.requestsPerSecond;
+table(
+  'PayWord requests through the middleware (autocannon, 10 connections, 1 KB page, loopback)',
+  ['request', 'requests/s', 'vs free', 'requests', 'non-2xx'],
+  pwRows.map((r) => [r.name, fmt(r.requestsPerSecond), `${((r.requestsPerSecond / pwFree) * 100).toFixed(0)}%`, fmt(r.requests), fmt(r.non2xx)]),
+);
+results.paywordHttp = pwRows;
+
+// 5. Clearing at the broker: chains authorized, then cleared through POST /api/redeem in batches of 500.
+const clearing = await measureClearing();
+table('Broker clearing (POST /api/redeem with chains, batches of 500, SQLite)', ['what', 'per second'], [
+  [`chains cleared (${clearing.chains} chains of ${clearing.linksPerChain} links)`, fmt(clearing.chainsPerSecond)],
+  ['links verified and paid', fmt(clearing.linksPerSecond)],
+]);
+results.clearing = clearing;
+
+writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+console.log('\nWrote bench/results.json.');
