@@ -7,7 +7,7 @@
  * @module
  */
 import type { Settings } from './background/settings.ts';
-import type { WalletSummary } from './wallet/summary.ts';
+import type { ChainListing, WalletSummary } from './wallet/summary.ts';
 
 /** What the worker tells a page that just loaded (or whose user just decided). */
 export type PageVerdict =
@@ -15,18 +15,37 @@ export type PageVerdict =
   | { action: 'none'; broker: boolean }
   /** Coins are on their way: the tab is about to load the URL again with the payment. */
   | { action: 'paying'; broker: boolean; price: number; resent: boolean }
-  /** Above the autopay threshold (or after a refusal): ask the user. */
-  | { action: 'confirm'; broker: boolean; price: number; vendorId: string; threshold: number; balance: number; refusal?: string }
-  /** The wallet cannot make enough coins for this vendor. */
-  | { action: 'insufficient'; broker: boolean; price: number; vendorId: string; held: number; makeable: number }
+  /**
+   * Coins too many for a header: the content script POSTs `body` (as `contentType`) to the page's
+   * own URL, then loads the URL again (the vendor's access cookie opens it). The worker reads the
+   * vendor's answer from the network, not from the page.
+   */
+  | { action: 'post'; broker: boolean; price: number; resent: boolean; contentType: string; body: string }
+  /**
+   * Above the autopay threshold (or after a refusal): ask the user. Money in mills (1 coin = 1 mill):
+   * `price` is what paying costs, `balance` what the wallet holds across coins and open chains.
+   * `scheme` is set (`payword`) when a PayWord chain would pay; absent for coins.
+   */
+  | { action: 'confirm'; broker: boolean; price: number; vendorId: string; threshold: number; balance: number; refusal?: string; scheme?: string }
+  /**
+   * The wallet cannot pay this vendor: not enough coins (`held`, `makeable`, in mills); or, with
+   * `code` and `reason` (a sentence), no PayWord chain could be had for a site that takes only
+   * chains (`scheme: 'payword'`; codes: `not-connected`, `chains-disabled`, `held-cap`,
+   * `method-unknown`, `broker-unreachable`, and the broker's own, e.g. `insufficient_funds`,
+   * `wallet_not_connected`).
+   */
+  | { action: 'insufficient'; broker: boolean; price: number; vendorId: string; held: number; makeable: number; code?: string; reason?: string; scheme?: string }
   /** The wallet will not pay this challenge (wrong vendor, plain http, unknown scheme...). */
   | { action: 'refuse'; broker: boolean; message: string };
 
 /** What a page's fetch() gets back when it asks to pay a 402 (MAIN world, via the content script). */
 export type FetchVerdict =
-  /** Retry the request with this PAYMENT-SIGNATURE value. */
-  | { action: 'pay'; broker: boolean; header: string; paymentId: string; price: number; resent: boolean }
-  | Exclude<PageVerdict, { action: 'paying' }>;
+  /**
+   * Retry the request with this PAYMENT-SIGNATURE value, or, when `body` is set (a payment too
+   * large for a header), send the request again as a POST of `body` with `contentType`.
+   */
+  | { action: 'pay'; broker: boolean; header: string; paymentId: string; price: number; resent: boolean; body?: string; contentType?: string }
+  | Exclude<PageVerdict, { action: 'paying' | 'post' }>;
 
 /** Result of storing a Funds-Withdrawn. */
 export interface FundsStored {
@@ -41,14 +60,42 @@ export interface ReturnDone {
   returned: number;
   credited: number;
   creditedMills: number;
-  state: 'credited' | 'pending' | 'refused' | 'nothing';
+  /** `not-open`: the broker takes returns of this epoch only from `returnsFrom`; the coins stay in the wallet. */
+  state: 'credited' | 'pending' | 'refused' | 'not-open' | 'nothing';
   message?: string;
+  /** When the broker starts taking returns of the epoch (ISO 8601), if it said. */
+  returnsFrom?: string;
+}
+
+/** The `micromint-wallet` block of the broker's account page, as the content script read it. */
+export interface WalletBlock {
+  /** The broker's URL. */
+  broker: string;
+  /** The signed-in user. */
+  userId: string;
+  /** The wallet keys connected to that user, base64. */
+  walletKeys: string[];
+}
+
+/** What the wallet recorded from a broker's account page. */
+export interface WalletConnected {
+  /** The broker's URL (no trailing `/`). */
+  broker: string;
+  userId: string;
+  /** This wallet's key is among the page's `walletKeys`: chains can be opened on that account. */
+  connected: boolean;
+  /** This wallet's key (base64), for the form when it is not connected yet. */
+  walletKey: string;
 }
 
 /** Message type -> request body and reply value. */
 export interface MessageMap {
-  /** content -> worker: the top frame loaded `url` (the worker acts on a 402 challenge for it). */
-  'page-loaded': { body: { url: string }; reply: PageVerdict };
+  /**
+   * content -> worker: the top frame loaded `url` (the worker acts on a 402 challenge for it).
+   * `status` is the HTTP status of the document (Navigation Timing): a 402 the worker did not see
+   * on the network (it was not running yet) makes it fetch the terms itself.
+   */
+  'page-loaded': { body: { url: string; status?: number }; reply: PageVerdict };
   /** content -> worker: the user accepted the prompt. */
   'pay-confirm': { body: { url: string }; reply: PageVerdict };
   /** content -> worker: the user declined the prompt. */
@@ -62,8 +109,20 @@ export interface MessageMap {
   'funds-withdrawn': { body: { text: string }; reply: FundsStored };
   /** content (broker origin only) -> worker: a Send-Expired message embedded in the page. */
   'send-expired': { body: { text: string }; reply: ReturnDone };
-  /** popup -> worker. */
+  /**
+   * content (broker origin only) -> worker: this wallet's Ed25519 public key (base64 of 32 bytes),
+   * made on first use, for `form.micromint-connect-wallet input[name=walletKey]`.
+   */
+  'wallet-key': { body: Record<string, never>; reply: { walletKey: string } };
+  /**
+   * content (broker origin only) -> worker: the account page's `script.micromint-wallet` JSON.
+   * The wallet records, for that broker, the user and whether its own key is connected.
+   */
+  'wallet-connected': { body: WalletBlock; reply: WalletConnected };
+  /** popup -> worker: balance (coins), chains, totals in mills, connections, epochs, sets, recent payments, history, settings. */
   'wallet-summary': { body: Record<string, never>; reply: WalletSummary & { brokerUrl: string; autopayThreshold: number } };
+  /** options or popup -> worker: the wallet's chains of one site (`vendorId`, an origin) or of all, newest first, without secrets. */
+  'chains-list': { body: { vendorId?: string }; reply: ChainListing[] };
   /** options -> worker. */
   'settings-get': { body: Record<string, never>; reply: Settings };
   /** options -> worker. */
@@ -81,10 +140,15 @@ export type Reply<K extends MessageType = MessageType> =
   | { ok: true; value: MessageMap[K]['reply'] }
   | { ok: false; error: string; code?: string; field?: string };
 
+/**
+ * Message types only content scripts of the configured broker's pages may send (the worker checks
+ * the sender's origin against the broker's: no other site learns the wallet key or sets the user).
+ */
+export const BROKER_MESSAGES: ReadonlySet<MessageType> = new Set(['funds-withdrawn', 'send-expired', 'wallet-key', 'wallet-connected']);
 /** Message types only content scripts may send. */
-export const CONTENT_MESSAGES: ReadonlySet<MessageType> = new Set(['page-loaded', 'pay-confirm', 'pay-decline', 'fetch-402', 'funds-withdrawn', 'send-expired']);
+export const CONTENT_MESSAGES: ReadonlySet<MessageType> = new Set(['page-loaded', 'pay-confirm', 'pay-decline', 'fetch-402', ...BROKER_MESSAGES]);
 /** Message types only the extension's own pages may send. */
-export const PAGE_MESSAGES: ReadonlySet<MessageType> = new Set(['wallet-summary', 'settings-get', 'settings-set']);
+export const PAGE_MESSAGES: ReadonlySet<MessageType> = new Set(['wallet-summary', 'settings-get', 'settings-set', 'chains-list']);
 
 /** True for a value shaped like a {@link Message} of a known type. */
 export function isMessage(value: unknown): value is Message {
@@ -117,8 +181,47 @@ export type Transport = (message: Message) => Promise<unknown>;
  * const verdict = await send(browser.runtime.sendMessage, 'page-loaded', { url: location.href });
  */
 export async function send<K extends MessageType>(transport: Transport, type: K, body: MessageMap[K]['body']): Promise<MessageMap[K]['reply']> {
-  const reply = (await transport({ type, body } as Message)) as Reply<K> | undefined;
+  return unwrap<K>(await transport({ type, body } as Message));
+}
+
+/** The value of a raw reply; throws {@link ReplyError} for `{ ok: false }` or no reply at all. */
+function unwrap<K extends MessageType>(raw: unknown): MessageMap[K]['reply'] {
+  const reply = raw as Reply<K> | undefined;
   if (!reply || typeof reply !== 'object') throw new ReplyError('the wallet did not answer');
   if (!reply.ok) throw new ReplyError(reply.error, reply.code, reply.field);
   return reply.value;
+}
+
+/** Waits between attempts of {@link sendUntilAnswered}: quick at first, then every 2 s, about a minute in all. */
+export const ANSWER_RETRY_DELAYS_MS: readonly number[] = [50, 100, 200, 400, 800, 1600, ...Array<number>(28).fill(2000)];
+
+/**
+ * {@link send}, asked again until the worker answers. Right after the browser starts (or the
+ * extension is installed) a content script can run before the worker exists: `sendMessage` then
+ * rejects ("Receiving end does not exist") or resolves with nothing. Those are retried after each
+ * of `delays`; an answer, even `{ ok: false }`, ends the retries (a ReplyError is thrown for it).
+ * Asking twice is safe: every content message is idempotent in the worker.
+ * @example
+ * const verdict = await sendUntilAnswered(transport, 'page-loaded', { url: location.href, status: 402 });
+ */
+export async function sendUntilAnswered<K extends MessageType>(
+  transport: Transport,
+  type: K,
+  body: MessageMap[K]['body'],
+  delays: readonly number[] = ANSWER_RETRY_DELAYS_MS,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<MessageMap[K]['reply']> {
+  for (let attempt = 0; ; attempt++) {
+    let reply: unknown;
+    let failure: unknown;
+    try {
+      reply = await transport({ type, body } as Message);
+    } catch (e) {
+      failure = e;
+    }
+    if (reply && typeof reply === 'object') return unwrap<K>(reply);
+    const delay = delays[attempt];
+    if (delay === undefined) throw failure instanceof Error ? failure : new ReplyError('the wallet did not answer');
+    await sleep(delay);
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * The thesis's autopay threshold: "the maximum number of coins which can be spent in a single
- * transaction without user intervention".
+ * transaction without user intervention". Prices, funds and the threshold are all in mills
+ * (1 coin = 1 mill), so the same threshold holds whether coins or PayWord links pay.
  * @module
  */
 import type { Funds } from '../wallet/index.ts';
@@ -12,8 +13,8 @@ export type Decision =
   | { kind: 'insufficient'; held: number; makeable: number };
 
 /**
- * Pays silently when `price <= threshold`, asks above it, and says so when the wallet cannot make
- * enough coins for this vendor (asking would be pointless).
+ * Pays silently when `price <= threshold`, asks above it, and says so when the wallet cannot pay
+ * this vendor that much (asking would be pointless).
  * @example
  * decide(3, 5, { held: 100, makeable: 80 }); // { kind: 'autopay' }
  * decide(6, 5, { held: 100, makeable: 80 }); // { kind: 'confirm' }

@@ -26,8 +26,9 @@ import { RetryBook } from './receipts.ts';
 import { chromeRetrier } from './retrier.ts';
 import { DEFAULT_SCHEMES } from './schemes/registry.ts';
 import { SettingsStore } from './settings.ts';
-import { openWallet, walletSummary, balance } from '../wallet/index.ts';
+import { openWallet, walletSummary } from '../wallet/index.ts';
 import { updateBadge } from './badge.ts';
+import { chainHandlers } from './chain-handlers.ts';
 
 const log = (message: string) => console.info(`[micromint] ${message}`);
 
@@ -50,7 +51,8 @@ async function start() {
   });
   const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, watch, log });
   const funds = new FundsService(db, settings);
-  const refreshBadge = () => balance(db).then(updateBadge, () => undefined);
+  // The badge shows the whole wallet in mills: coins and the links left on open chains.
+  const refreshBadge = () => walletSummary(db).then((s) => updateBadge(s.totalMills), () => undefined);
   const handlers: Handlers = {
     'page-loaded': async (body, caller) => {
       const verdict = await flow.pageLoaded(caller.tabId!, body.url, typeof body.status === 'number' ? body.status : undefined);
@@ -84,6 +86,7 @@ async function start() {
     },
     'settings-get': () => settings.get(),
     'settings-set': (body) => settings.update(body),
+    ...chainHandlers(db, settings),
   };
   void refreshBadge();
   return { flow, fetchFlow, handlers, refreshBadge };
@@ -144,7 +147,7 @@ chrome.webRequest.onHeadersReceived.addListener(
   (d) => {
     if (d.tabId >= 0)
       after('fetch response', async ({ fetchFlow, refreshBadge }) => {
-        const outcome = await fetchFlow.onResponse(d.requestId, d.tabId, d.url, d.statusCode, d.responseHeaders);
+        const outcome = await fetchFlow.onResponse(d.requestId, d.tabId, d.url, d.statusCode, d.responseHeaders, d.method);
         if (outcome) void refreshBadge();
       });
     return undefined;

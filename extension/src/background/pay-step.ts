@@ -175,7 +175,7 @@ export class PaymentStep {
 
   /** Chooses the scheme (choose-scheme.ts) from what each offer's handler holds and the reader's policy. */
   private async plan(challenge: Challenge, ctx: SchemeContext, o: StepOptions): Promise<Plan | InsufficientVerdict> {
-    const offers = challenge.offers.length ? challenge.offers : [{ handler: this.deps.schemes.get(challenge.scheme)!, requirement: challenge.requirement, quote: challenge.quote }];
+    const { offers } = challenge;
     const funds = new Map<ChosenOffer, Funds>();
     for (const offer of offers) funds.set(offer, await offer.handler.funds(ctx, offer.quote));
     const coins = offers.find((x) => x.handler.scheme === MICROMINT_SCHEME);

@@ -24,8 +24,24 @@ export interface Caller {
   origin: string;
 }
 
+/** The handler of message type `K`. */
+export type Handler<K extends MessageType> = (body: MessageMap[K]['body'], caller: Caller) => Promise<MessageMap[K]['reply']>;
+
+/**
+ * The chain messages (chain-handlers.ts builds their handlers). They are optional in
+ * {@link Handlers} so the entry can wire them in its own change; until it does, the router answers
+ * them `{ ok: false, code: 'unsupported-message' }`.
+ */
+export type ChainMessageType = 'wallet-key' | 'wallet-connected' | 'chains-list';
+
 /** A handler per message type. */
-export type Handlers = { [K in MessageType]: (body: MessageMap[K]['body'], caller: Caller) => Promise<MessageMap[K]['reply']> };
+export type Handlers = { [K in Exclude<MessageType, ChainMessageType>]: Handler<K> } & { [K in ChainMessageType]?: Handler<K> };
+
+/** A message this worker has no handler for. */
+export class UnsupportedMessageError extends Error {
+  override name = 'UnsupportedMessageError';
+  readonly code = 'unsupported-message';
+}
 
 /** A sender the router refuses. */
 export class SenderError extends Error {
@@ -91,7 +107,8 @@ export function createRouter(handlers: Handlers | (() => Promise<Handlers>), ext
       try {
         const caller = checkSender(message, sender, extensionId);
         const table = typeof handlers === 'function' ? await handlers() : handlers;
-        const handler = table[message.type] as (body: unknown, caller: Caller) => Promise<unknown>;
+        const handler = table[message.type] as ((body: unknown, caller: Caller) => Promise<unknown>) | undefined;
+        if (!handler) throw new UnsupportedMessageError(`${message.type} is not handled by this worker`);
         return { ok: true, value: await handler(message.body, caller) } as Reply;
       } catch (e) {
         log(`${message.type} failed: ${(e as Error)?.message ?? e}`);

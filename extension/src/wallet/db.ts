@@ -23,6 +23,9 @@ type Migration = (db: WalletDb, tx: UpgradeTx) => void;
  * - v1: epochs, sets, balls, payments, withdrawals, history, meta.
  * - v2: returns for credit (returns store, balls by return) and payments by URL, which the
  *   resend-after-a-lost-response path looks up.
+ * - v3: PayWord chains: the wallet key (`keys`), what the wallet knows of each broker
+ *   (`brokers`), the chains (`chains`, by vendor and by status), and payments by vendor and time
+ *   (how often the reader paid a site lately: the policy that opens a chain).
  */
 export const MIGRATIONS: readonly Migration[] = [
   (db) => {
@@ -43,6 +46,14 @@ export const MIGRATIONS: readonly Migration[] = [
     db.createObjectStore('returns', { keyPath: 'id' }).createIndex('by-epoch', 'epoch');
     tx.objectStore('balls').createIndex('by-return', 'returnId');
     tx.objectStore('payments').createIndex('by-url', 'url');
+  },
+  (db, tx) => {
+    db.createObjectStore('keys', { keyPath: 'id' });
+    db.createObjectStore('brokers', { keyPath: 'broker' });
+    const chains = db.createObjectStore('chains', { keyPath: 'id' });
+    chains.createIndex('by-vendor', 'vendorId');
+    chains.createIndex('by-status', 'status');
+    tx.objectStore('payments').createIndex('by-vendor-created', ['vendorId', 'createdAt']);
   },
 ];
 

@@ -1,9 +1,11 @@
 /**
- * The `micromint` scheme: vendor-specific coins from superbin sets.
+ * The `micromint` scheme: vendor-specific coins from superbin sets. Its prices are coins, and a
+ * coin is a mill, so its quotes are mills as they stand. Settling is by coin id: the coins the
+ * vendor refused as already spent stay spent, the ones it gave back return to the balance.
  * @module
  */
 import { aint, MAX_COINS_PER_PAYMENT, MICROMINT_SCHEME, readMicromintRequirements } from '@micromint/shared';
-import { fundsFor, spend } from '../../wallet/index.ts';
+import { balance, fundsFor, markPaid, markRefused, markReleased, spend } from '../../wallet/index.ts';
 import type { SchemeHandler } from './types.ts';
 
 /** The micromint scheme handler. */
@@ -13,17 +15,24 @@ export const micromintScheme: SchemeHandler = {
     const r = readMicromintRequirements(requirement);
     aint(r.price, 1, MAX_COINS_PER_PAYMENT, 'price');
     if (r.vendorId !== requirement.payTo) throw new RangeError('extra.vendorId differs from payTo');
-    return { price: r.price, vendorId: r.vendorId, broker: r.broker, epoch: r.epoch };
+    return { scheme: MICROMINT_SCHEME, price: r.price, mills: r.price, vendorId: r.vendorId, broker: r.broker, epoch: r.epoch };
   },
-  funds: (db, q) => fundsFor(db, { epoch: q.epoch, broker: q.broker, vendorId: q.vendorId }),
-  pay: (db, t) =>
-    spend(db, {
+  // The coin paths keep their own clock (Date.now), as before the seam: epochs expire by the real time.
+  funds: (ctx, q) => fundsFor(ctx.db, { epoch: q.epoch!, broker: q.broker, vendorId: q.vendorId }),
+  pay: (ctx, t) =>
+    spend(ctx.db, {
       url: t.url,
       resourceUrl: t.resourceUrl,
       vendorId: t.quote.vendorId,
       broker: t.quote.broker,
-      epoch: t.quote.epoch,
+      epoch: t.quote.epoch!,
       price: t.quote.price,
       requirement: t.requirement,
     }),
+  async settle(ctx, payment, outcome) {
+    if (outcome.kind === 'paid') await markPaid(ctx.db, payment.id, outcome.transaction ? { transaction: outcome.transaction } : {});
+    else if (outcome.kind === 'refused') await markRefused(ctx.db, payment.id, { error: outcome.error, refused: outcome.refused });
+    else await markReleased(ctx.db, payment.id, { reason: outcome.reason, released: outcome.released });
+  },
+  balance: (ctx) => balance(ctx.db),
 };

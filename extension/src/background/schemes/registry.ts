@@ -1,18 +1,23 @@
 /**
- * The schemes this wallet can pay with, and the choice among a challenge's `accepts`.
+ * The schemes this wallet can pay with, and reading a challenge's `accepts` into the offers it
+ * can pay. Which of those pays is the choice of scheme (choose-scheme.ts), made once the wallet's
+ * funds and the reader's policy are known.
  * @module
  */
 import type { PaymentRequirements } from '@micromint/shared';
 import { micromintScheme } from './micromint.ts';
+import { paywordScheme } from './payword.ts';
 import type { Quote, SchemeHandler } from './types.ts';
 
 /** Scheme name -> handler. */
 export type SchemeRegistry = ReadonlyMap<string, SchemeHandler>;
 
-/** The schemes of this build. A `payword` handler goes here next. */
-export const DEFAULT_SCHEMES: SchemeRegistry = new Map([[micromintScheme.scheme, micromintScheme]]);
+/** The schemes of this build: coins and chains (one chain opener for the worker, over the global fetch). */
+export const DEFAULT_SCHEMES: SchemeRegistry = new Map<string, SchemeHandler>(
+  [micromintScheme, paywordScheme()].map((handler) => [handler.scheme, handler]),
+);
 
-/** The offer chosen from a challenge, with its handler and terms. */
+/** An offer read from a challenge, with its handler and terms. */
 export interface ChosenOffer {
   handler: SchemeHandler;
   requirement: PaymentRequirements;
@@ -20,20 +25,25 @@ export interface ChosenOffer {
 }
 
 /**
- * The first offer, in the vendor's order of preference, whose scheme is known and whose terms read.
- * Returns null when none does.
+ * Every offer, in the vendor's order of preference, whose scheme is known and whose terms read
+ * (the first of each scheme: a vendor offers a scheme once). Unreadable terms are skipped.
  * @example
- * const offer = chooseOffer(DEFAULT_SCHEMES, challenge.accepts);
+ * const offers = readOffers(DEFAULT_SCHEMES, challenge.accepts);
  */
-export function chooseOffer(registry: SchemeRegistry, accepts: readonly PaymentRequirements[]): ChosenOffer | null {
+export function readOffers(registry: SchemeRegistry, accepts: readonly PaymentRequirements[]): ChosenOffer[] {
+  const out: ChosenOffer[] = [];
   for (const requirement of accepts) {
     const handler = registry.get(requirement.scheme);
-    if (!handler) continue;
+    if (!handler || out.some((o) => o.handler === handler)) continue;
     try {
-      return { handler, requirement, quote: handler.quote(requirement) };
+      out.push({ handler, requirement, quote: handler.quote(requirement) });
     } catch {
       // Unreadable terms: try the next offer.
     }
   }
-  return null;
+  return out;
 }
+
+/** The first offer {@link readOffers} finds, or null. */
+export const chooseOffer = (registry: SchemeRegistry, accepts: readonly PaymentRequirements[]): ChosenOffer | null =>
+  readOffers(registry, accepts)[0] ?? null;

@@ -1,19 +1,56 @@
 /**
- * What a payment scheme plugs into the wallet: read its terms, count funds, pay.
- * `micromint` is the first; `payword` (hash chains) is meant to slot in beside it.
+ * What a payment scheme plugs into the wallet (x402's shape: one module per scheme, keyed by
+ * `scheme`): read its terms and quote them in mills, say what it holds for them, pay (record a
+ * pending payment whose header is the PAYMENT-SIGNATURE, in one wallet transaction), settle or
+ * release it on the vendor's answer (its own receipt and refusal extension), and report its
+ * balance in mills. `micromint` pays with coins, `payword` with the links of a hash chain; money is
+ * in mills for both (1 coin = 1 mill = $0.001), so the autopay threshold and the prompts mean the
+ * same whichever pays.
  * @module
  */
 import type { PaymentRequirements } from '@micromint/shared';
-import type { Funds, PaymentRecord, WalletDb } from '../../wallet/index.ts';
+import type { PaymentRecord, WalletDb } from '../../wallet/index.ts';
+import type { RetryOutcome } from '../receipts.ts';
+import type { Settings } from '../settings.ts';
 
 /** A scheme's terms, normalised: what a prompt shows and the threshold compares. */
 export interface Quote {
-  /** Price in the scheme's coins (micromint: 1 coin = 1 mill = $0.001). */
+  scheme: string;
+  /** The offer's price (`amount`), in mills (micromint: coins). */
   price: number;
+  /** What paying it costs, in mills: the threshold and the prompts use this (payword: units * link value, at least `price`). */
+  mills: number;
   /** Who is paid; must be the origin of the URL paid for. */
   vendorId: string;
+  /** The broker's URL (`extra.broker`). */
   broker: string;
-  epoch: string;
+  /** micromint: the epoch whose coins pay. */
+  epoch?: string;
+  /** payword: the vendor's X25519 key (base64, as offered), mills per link and links this price costs. */
+  link?: { vendorKey: string; value: number; units: number };
+}
+
+/** What the wallet holds for a quote, in mills. */
+export interface Funds {
+  /** What the scheme holds that could serve this vendor (micromint: unspent coins of the epoch; payword: the fitting chain's links left). */
+  held: number;
+  /** What it can pay this vendor now, without a broker call. */
+  makeable: number;
+  /**
+   * payword: what opening a chain would weigh (a broker call adds funds for the vendor): whether
+   * the wallet is connected to the offer's broker, what its open chains hold, the broker's most
+   * links per chain when known.
+   */
+  chain?: { connected: boolean; heldMills: number; maxLength?: number };
+}
+
+/** What a scheme works with: the wallet, the settings read for this step, the clock. */
+export interface SchemeContext {
+  db: WalletDb;
+  settings: Settings;
+  /** Milliseconds since 1970. */
+  now: number;
+  log: (message: string) => void;
 }
 
 /** What a payment is for: the URL, the offer taken and its terms. */
@@ -22,15 +59,27 @@ export interface PaymentTarget {
   resourceUrl: string;
   requirement: PaymentRequirements;
   quote: Quote;
+  /** The method of the request the payment goes on, upper case (a link's MAC binds it). */
+  method: string;
+  /** payword: open a chain of this many links first (the choice of scheme said so). */
+  openChain?: { length: number };
 }
 
 /** One payment scheme. */
 export interface SchemeHandler {
   readonly scheme: string;
-  /** Reads the scheme's terms; throws (e.g. `PaymentHeaderError`) when they are unreadable. */
+  /** Reads the scheme's terms; throws (e.g. `PaymentHeaderError`) when they are unreadable or not payable. */
   quote(requirement: PaymentRequirements): Quote;
-  /** What the wallet could pay this vendor. */
-  funds(db: WalletDb, quote: Quote): Promise<Funds>;
-  /** Records a pending payment (funds marked spent) whose `header` is the PAYMENT-SIGNATURE value. */
-  pay(db: WalletDb, target: PaymentTarget): Promise<PaymentRecord>;
+  /** What the wallet holds for this quote. Reads only. */
+  funds(ctx: SchemeContext, quote: Quote): Promise<Funds>;
+  /**
+   * Records a pending payment whose `header` is the PAYMENT-SIGNATURE value, its funds taken in
+   * the same wallet transaction (a payment still pending for the URL comes back instead). Throws
+   * `InsufficientFundsError`, `LinkPaymentError` or `ChainOpenError` with nothing spent.
+   */
+  pay(ctx: SchemeContext, target: PaymentTarget): Promise<PaymentRecord>;
+  /** Applies the vendor's answer to one of its payments: paid, refused, given back (`unsettled` never reaches it). */
+  settle(ctx: SchemeContext, payment: PaymentRecord, outcome: Exclude<RetryOutcome, { kind: 'unsettled' }>): Promise<void>;
+  /** What it holds in all, in mills. */
+  balance(ctx: SchemeContext): Promise<number>;
 }
