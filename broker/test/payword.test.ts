@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
+  decodeCommitment,
+  encodeCommitment,
   fromBase64,
   newAgreementKey,
   newSigningKey,
@@ -180,6 +182,13 @@ describe('PayWord: keys, wallets and chain authorization', () => {
     await expect({ ...chainRequestBody(c, wallet), commitment: toBase64(new Uint8Array(40)) }, 400, 'bad_commitment');
     await expect({ ...chainRequestBody(c, wallet), commitment: '!!!' }, 400, 'bad_commitment');
     await expect(chainRequestBody(chain({ broker: 'http://127.0.0.1:9' }), wallet), 400, 'wrong_broker');
+    // A low-order chain key: no vendor could ever agree a MAC key with it, so nothing may be held for it.
+    const lowOrder = encodeCommitment({ ...decodeCommitment(c.bytes), walletKey: new Uint8Array(32) });
+    await expect(
+      { commitment: toBase64(lowOrder), walletKey: toBase64(wallet.publicKey), signature: toBase64(signRequest(wallet.secretKey, lowOrder)) },
+      400,
+      'bad_commitment',
+    );
     // 3. wallet
     await expect(chainRequestBody(c, stranger), 403, 'wallet_not_connected');
     await expect({ ...chainRequestBody(c, wallet), signature: toBase64(signRequest(stranger.secretKey, c.bytes)) }, 403, 'bad_signature');

@@ -222,7 +222,8 @@ export class PaywordScheme implements VendorScheme<PaywordValid, PaywordRetry> {
     } catch (e) {
       return refuse('bad-commitment', sale, r, (e as Error).message);
     }
-    if (c.broker !== cfg.broker) return refuse('wrong-network', sale, r, `the chain is of the broker ${c.broker.slice(0, 300)}, not ${cfg.broker}`);
+    // The broker compares its URL without trailing slashes; so does the vendor, so both judge a commitment alike.
+    if (c.broker.replace(/\/+$/, '') !== cfg.broker.replace(/\/+$/, '')) return refuse('wrong-network', sale, r, `the chain is of the broker ${c.broker.slice(0, 300)}, not ${cfg.broker}`);
     if (c.vendorId !== cfg.vendorId) return refuse('wrong-vendor', sale, r, `the chain is made out to ${c.vendorId.slice(0, 300)}, not ${cfg.vendorId}`);
     if (!equalBytes(c.vendorKey, (await this.keys.vendorKey()).publicKey))
       return refuse('wrong-vendor-key', sale, r, "the chain names a key that is not this vendor's");

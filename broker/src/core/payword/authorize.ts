@@ -10,6 +10,7 @@
  * @module
  */
 import {
+  CHAIN_ID_BYTES,
   ED25519_KEY_BYTES,
   MAX_COMMITMENT_BYTES,
   MAX_LINK_VALUE,
@@ -19,6 +20,8 @@ import {
   chainMills,
   decodeCommitment,
   fromBase64,
+  macKey,
+  newAgreementKey,
   signAuthorization,
   toBase64,
   verifyRequest,
@@ -99,11 +102,26 @@ export function authenticateChainRequest(ctx: BrokerContext, body: unknown): Cha
   const { bytes, commitment } = readCommitment(body.commitment);
   if (commitment.broker.replace(/\/+$/, '') !== ctx.publicUrl)
     throw new BrokerError(400, 'wrong_broker', `this broker is ${ctx.publicUrl}; the commitment names ${commitment.broker}`);
+  if (!agreesKeys(commitment.walletKey))
+    throw new BrokerError(400, 'bad_commitment', 'the chain key of the commitment is a low-order X25519 point: no vendor could check its MACs');
   if (!ctx.store.paywordKeys.hasWalletKey(commitment.userId, walletKey))
     throw new BrokerError(403, 'wallet_not_connected', "this wallet key is not connected to the commitment's user: connect the wallet on the broker's account page");
   if (!verifyRequest(walletKey, signature, bytes))
     throw new BrokerError(403, 'bad_signature', "the signature is not the wallet key's request for this commitment");
   return { commitmentBytes: bytes, commitment, chainId: chainIdOf(bytes), walletKey };
+}
+
+/**
+ * True when an X25519 public key gives a shared secret (it is not a low-order point). Money held for
+ * a chain whose key agrees with nobody could never be spent, only released after expiry.
+ */
+function agreesKeys(publicKey: Uint8Array): boolean {
+  try {
+    macKey(newAgreementKey().secretKey, publicKey, new Uint8Array(CHAIN_ID_BYTES));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Step 4: the vendor is registered, enabled, and the commitment names the key it registered. */
