@@ -16,7 +16,10 @@ export interface ClearingRow {
 /** Authorizes `chains` chains of `length` links and clears each at index `length` in batches of `batch`. */
 export async function measureClearing(chains = 1000, length = 20, batch = 500): Promise<ClearingRow> {
   const tb = await startBroker({
-    redeemsPerMinute: 100_000, redeemsPerMinutePerAddress: 100_000, chainsPerMinute: 100_000, chainsPerMinutePerAddress: 100_000,
+    redeemsPerMinute: 100_000,
+    redeemsPerMinutePerAddress: 100_000,
+    chainsPerMinute: 100_000,
+    chainsPerMinutePerAddress: 100_000,
     maxDepositMills: 10_000_000,
   });
   try {
@@ -29,7 +32,9 @@ export async function measureClearing(chains = 1000, length = 20, batch = 500): 
     const apiKey = (await postJson(`${tb.base}/api/vendors`, { origin: vendorId, name: 'bench' })).json.apiKey as string;
     const vendorKey = newAgreementKey().publicKey;
     await fetch(`${tb.base}/api/vendors/payword-key`, {
-      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, body: JSON.stringify({ key: toBase64(vendorKey) }),
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({ key: toBase64(vendorKey) }),
     });
     const expiresAt = Math.floor(Date.now() / 1000) + 3600;
     const opened: TestChain[] = [];
@@ -45,7 +50,8 @@ export async function measureClearing(chains = 1000, length = 20, batch = 500): 
     const start = performance.now();
     for (const body of bodies) {
       const r = await postJson(`${tb.base}/api/redeem`, body, { authorization: `Bearer ${apiKey}` });
-      if (r.status !== 200 || r.json.chains.some((c: { status: string }) => c.status !== 'cleared')) throw new Error(`bench clearing failed: ${r.status}`);
+      if (r.status !== 200 || r.json.chains.some((c: { status: string }) => c.status !== 'cleared'))
+        throw new Error(`bench clearing failed: ${r.status}`);
     }
     const s = (performance.now() - start) / 1000;
     return { chains, linksPerChain: length, chainsPerSecond: chains / s, linksPerSecond: (chains * length) / s };

@@ -41,7 +41,15 @@ async function startSite(epoch: EpochParams): Promise<Target> {
   await new Promise((r) => server.once('listening', r));
   const { port } = server.address() as AddressInfo;
   const vendorId = `http://127.0.0.1:${port}`;
-  const mm = micromint({ vendorId, broker: BROKER, epoch, root, dbPath: join(dir, 'vendor.db'), secret: 'b'.repeat(32), logger: { warn() {}, error() {} } });
+  const mm = micromint({
+    vendorId,
+    broker: BROKER,
+    epoch,
+    root,
+    dbPath: join(dir, 'vendor.db'),
+    secret: 'b'.repeat(32),
+    logger: { warn() {}, error() {} },
+  });
   app.use(mm);
   app.use(express.static(root, { cacheControl: false }));
   return {
@@ -60,14 +68,24 @@ async function run(name: string, opts: autocannon.Options): Promise<HttpRow> {
 }
 
 /** Runs the four measurements; `coins` must be coins of `epoch` for user `userId` and the site's vendor ID. */
-export async function measureHttp(epoch: EpochParams, userId: string, makeCoins: (vendorId: string) => Uint8Array[], seconds = 5): Promise<HttpRow[]> {
+export async function measureHttp(
+  epoch: EpochParams,
+  userId: string,
+  makeCoins: (vendorId: string) => Uint8Array[],
+  seconds = 5,
+): Promise<HttpRow[]> {
   const site = await startSite(epoch);
   try {
     const coins = makeCoins(site.vendorId);
     const paidUrl = `${site.url}/paid/page.html`;
     const requirement = micromintRequirements({ price: 1, vendorId: site.vendorId, broker: BROKER, epoch: epoch.id });
     const header = (coin: Uint8Array) =>
-      encodeHeader({ x402Version: 2, resource: { url: paidUrl }, accepted: requirement, payload: micromintPayload(epoch.id, userId, [coin]) });
+      encodeHeader({
+        x402Version: 2,
+        resource: { url: paidUrl },
+        accepted: requirement,
+        payload: micromintPayload(epoch.id, userId, [coin]),
+      });
     const headers = coins.map(header);
     const rows: HttpRow[] = [];
     rows.push(await run('free page (no payment involved)', { url: `${site.url}/free/page.html`, duration: seconds }));
@@ -79,14 +97,18 @@ export async function measureHttp(epoch: EpochParams, userId: string, makeCoins:
       await run(`paid page, a new 1-coin payment each (${fresh.length} coins)`, {
         url: paidUrl,
         amount: fresh.length,
-        requests: [{ setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'payment-signature': fresh[next++ % fresh.length]! } }) }],
+        requests: [
+          { setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'payment-signature': fresh[next++ % fresh.length]! } }) },
+        ],
       }),
     );
     // The first payment, replayed: an idempotent retry is looked up and served, nothing recorded.
     const first = await fetch(paidUrl, { headers: { 'payment-signature': headers[0]! } });
     if (first.status !== 200) throw new Error(`bench payment refused: ${first.status}`);
     const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
-    rows.push(await run('paid page, the same payment retried', { url: paidUrl, duration: seconds, headers: { 'payment-signature': headers[0]! } }));
+    rows.push(
+      await run('paid page, the same payment retried', { url: paidUrl, duration: seconds, headers: { 'payment-signature': headers[0]! } }),
+    );
     rows.push(await run('paid page, re-viewed with the access cookie', { url: paidUrl, duration: seconds, headers: { cookie } }));
     return rows;
   } finally {

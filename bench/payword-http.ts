@@ -32,8 +32,14 @@ export async function measurePaywordHttp(epoch: EpochParams, links = 5000, secon
   await new Promise((r) => server.once('listening', r));
   const vendorId = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const mm = micromint({
-    vendorId, broker: broker.url, apiKey: broker.register(vendorId), schemes: ['payword'], root,
-    dbPath: join(dir, 'vendor.db'), secret: 'b'.repeat(32), logger: { warn() {}, error() {} },
+    vendorId,
+    broker: broker.url,
+    apiKey: broker.register(vendorId),
+    schemes: ['payword'],
+    root,
+    dbPath: join(dir, 'vendor.db'),
+    secret: 'b'.repeat(32),
+    logger: { warn() {}, error() {} },
   });
   app.use(mm);
   app.use(express.static(root, { cacheControl: false }));

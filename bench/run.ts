@@ -20,7 +20,8 @@ const mps = (n: number | null) => (n === null ? 'n/a' : `${(n / 1e6).toFixed(2)}
 
 function table(title: string, head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
   console.log(`\n${title}\n`);
   console.log(line(head));
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
@@ -37,7 +38,10 @@ const speeds: MintSpeed[] = [];
 for (const kernel of kernels) speeds.push(await measureMint({ params: PARAMETER_SETS.demo, seconds: 3, kernel }));
 const ossl1 = opensslSha256PerSecond(1);
 const osslN = cores > 1 ? opensslSha256PerSecond(cores) : ossl1;
-const kernelName = { native: 'CoinMint native kernel (batch per call, OpenSSL SHA256_Transform)', js: 'CoinMint JavaScript loop (crypto.hash per ball)' };
+const kernelName = {
+  native: 'CoinMint native kernel (batch per call, OpenSSL SHA256_Transform)',
+  js: 'CoinMint JavaScript loop (crypto.hash per ball)',
+};
 const vsOssl = (n: number) => (ossl1 ? `${((n / ossl1) * 100).toFixed(0)}%` : 'n/a');
 table(
   'Minting (SHA-256 of a 52-byte ball preimage, one compression each; worker_threads)',
@@ -66,16 +70,27 @@ const link1 = paywordVerificationsPerSecond(1);
 const link4 = paywordVerificationsPerSecond(4);
 const firstOfChain = firstPaymentPerSecond();
 const ed = ed25519PerSecond();
-table('Verification at the vendor (one core, @noble libraries)', ['what', 'per second', 'vs a MicroMint payment of the same price'], [
-  ['MicroMint coin, k = 4 (4 SHA-256 + offsets from cache)', fmt(verifies), '(1 mill)'],
-  ['MicroMint payment of 1 mill (1 coin)', fmt(verifies), '100%'],
-  ['PayWord payment of 1 mill (HMAC + 1 hash, chain known)', fmt(link1), `${((link1 / verifies) * 100).toFixed(0)}%`],
-  ['MicroMint payment of 4 mills (4 coins)', fmt(coinPayment4), '100%'],
-  ['PayWord payment of 4 mills (HMAC + 4 hashes, chain known)', fmt(link4), `${((link4 / coinPayment4) * 100).toFixed(0)}%`],
-  ['PayWord first payment of a chain (Ed25519 verify + X25519), on top', fmt(firstOfChain), ''],
-  ['Ed25519 verification alone', fmt(ed), ''],
-]);
-results.verification = { coin: verifies, micromint4: coinPayment4, payword1: link1, payword4: link4, paywordFirstOfChain: firstOfChain, ed25519: ed };
+table(
+  'Verification at the vendor (one core, @noble libraries)',
+  ['what', 'per second', 'vs a MicroMint payment of the same price'],
+  [
+    ['MicroMint coin, k = 4 (4 SHA-256 + offsets from cache)', fmt(verifies), '(1 mill)'],
+    ['MicroMint payment of 1 mill (1 coin)', fmt(verifies), '100%'],
+    ['PayWord payment of 1 mill (HMAC + 1 hash, chain known)', fmt(link1), `${((link1 / verifies) * 100).toFixed(0)}%`],
+    ['MicroMint payment of 4 mills (4 coins)', fmt(coinPayment4), '100%'],
+    ['PayWord payment of 4 mills (HMAC + 4 hashes, chain known)', fmt(link4), `${((link4 / coinPayment4) * 100).toFixed(0)}%`],
+    ['PayWord first payment of a chain (Ed25519 verify + X25519), on top', fmt(firstOfChain), ''],
+    ['Ed25519 verification alone', fmt(ed), ''],
+  ],
+);
+results.verification = {
+  coin: verifies,
+  micromint4: coinPayment4,
+  payword1: link1,
+  payword4: link4,
+  paywordFirstOfChain: firstOfChain,
+  ed25519: ed,
+};
 
 // 3. HTTP through the middleware.
 const rows = await measureHttp(epoch, userId, (vendorId) => coinsFor(epoch, slots, userId, vendorId, 2 ** epoch.u / epoch.k));
@@ -83,7 +98,13 @@ const free = rows[0]!.requestsPerSecond;
 table(
   'Requests through the middleware (autocannon, 10 connections, 1 KB page, loopback)',
   ['request', 'requests/s', 'vs free', 'requests', 'non-2xx'],
-  rows.map((r) => [r.name, fmt(r.requestsPerSecond), `${((r.requestsPerSecond / free) * 100).toFixed(0)}%`, fmt(r.requests), fmt(r.non2xx)]),
+  rows.map((r) => [
+    r.name,
+    fmt(r.requestsPerSecond),
+    `${((r.requestsPerSecond / free) * 100).toFixed(0)}%`,
+    fmt(r.requests),
+    fmt(r.non2xx),
+  ]),
 );
 console.log('\nThe 402 challenge row answers non-2xx by design. Paid rows write to SQLite with synchronous=FULL before serving.');
 results.http = rows;
@@ -94,16 +115,26 @@ const pwFree = pwRows[0]!.requestsPerSecond;
 table(
   'PayWord requests through the middleware (autocannon, 10 connections, 1 KB page, loopback)',
   ['request', 'requests/s', 'vs free', 'requests', 'non-2xx'],
-  pwRows.map((r) => [r.name, fmt(r.requestsPerSecond), `${((r.requestsPerSecond / pwFree) * 100).toFixed(0)}%`, fmt(r.requests), fmt(r.non2xx)]),
+  pwRows.map((r) => [
+    r.name,
+    fmt(r.requestsPerSecond),
+    `${((r.requestsPerSecond / pwFree) * 100).toFixed(0)}%`,
+    fmt(r.requests),
+    fmt(r.non2xx),
+  ]),
 );
 results.paywordHttp = pwRows;
 
 // 5. Clearing at the broker: chains authorized, then cleared through POST /api/redeem in batches of 500.
 const clearing = await measureClearing();
-table('Broker clearing (POST /api/redeem with chains, batches of 500, SQLite)', ['what', 'per second'], [
-  [`chains cleared (${clearing.chains} chains of ${clearing.linksPerChain} links)`, fmt(clearing.chainsPerSecond)],
-  ['links verified and paid', fmt(clearing.linksPerSecond)],
-]);
+table(
+  'Broker clearing (POST /api/redeem with chains, batches of 500, SQLite)',
+  ['what', 'per second'],
+  [
+    [`chains cleared (${clearing.chains} chains of ${clearing.linksPerChain} links)`, fmt(clearing.chainsPerSecond)],
+    ['links verified and paid', fmt(clearing.linksPerSecond)],
+  ],
+);
 results.clearing = clearing;
 
 writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: typecheck, unit and integration tests of every package, the extension
+# The whole test suite: typecheck, lint and format check, unit and integration tests of every package, the extension
 # build, then the end-to-end journey in real Chromium with the built extension.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,8 @@ bash scripts/setup.sh
 started=$(date +%s)
 echo "==> Typecheck"
 npm run typecheck
+echo "==> Lint (ESLint with typescript-eslint) and format check (Prettier)"
+npm run lint
 echo "==> Unit and integration tests"
 npm run test:unit
 echo "==> Build the extension"

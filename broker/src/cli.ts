@@ -45,7 +45,8 @@ const USAGE = `Usage:
 type ParamName = keyof typeof PARAMETER_SETS;
 
 function paramsOf(name: string | undefined): (typeof PARAMETER_SETS)[ParamName] {
-  if (!name || !Object.hasOwn(PARAMETER_SETS, name)) throw new RangeError(`--params must be one of ${Object.keys(PARAMETER_SETS).join(', ')}`);
+  if (!name || !Object.hasOwn(PARAMETER_SETS, name))
+    throw new RangeError(`--params must be one of ${Object.keys(PARAMETER_SETS).join(', ')}`);
   return PARAMETER_SETS[name as ParamName];
 }
 
@@ -216,7 +217,9 @@ async function main(argv: string[]): Promise<void> {
         console.log(`  epoch ${epoch.params.id}: expires ${t.expiresAt}, redeemable until ${t.redeemBy}, returns from ${t.returnsFrom}`);
       }
       const o = broker.options;
-      console.log(`  payword chains: at most ${o.maxChainLength} links, expiring within ${o.maxChainExpirySeconds} s, cleared until expiry + ${o.chainGraceSeconds} s`);
+      console.log(
+        `  payword chains: at most ${o.maxChainLength} links, expiring within ${o.maxChainExpirySeconds} s, cleared until expiry + ${o.chainGraceSeconds} s`,
+      );
     });
     const stop = () => {
       server.close(() => {

@@ -88,7 +88,8 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   astring(o.dbPath, 'dbPath', 4096);
   const publicUrl = normalizePublicUrl(o.publicUrl);
   const fundingProviders = o.fundingProviders ?? [new SandboxFunding()];
-  if (!Array.isArray(fundingProviders) || fundingProviders.length === 0) throw new RangeError('fundingProviders must list at least one provider');
+  if (!Array.isArray(fundingProviders) || fundingProviders.length === 0)
+    throw new RangeError('fundingProviders must list at least one provider');
   const ids = new Set<string>();
   for (const p of fundingProviders) {
     aobject(p, 'funding provider');

@@ -20,7 +20,11 @@ describe('audit: money under concurrency', () => {
   let keyB: string;
   let coinsA: Uint8Array[];
   const clock = new TestClock();
-  const count = (sql: string, ...args: unknown[]): number => tb.broker.store.db.prepare(sql).pluck().get(...args) as number;
+  const count = (sql: string, ...args: unknown[]): number =>
+    tb.broker.store.db
+      .prepare(sql)
+      .pluck()
+      .get(...args) as number;
   const redeem = (key: string, body: unknown) => postJson(`${tb.base}/api/redeem`, body, auth(key));
 
   before(async () => {
@@ -58,7 +62,10 @@ describe('audit: money under concurrency', () => {
     const coins = coinsA.slice(0, 20).map((c) => entry(fw, c, A));
     const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => redeem(keyA, { batchId: `c${i}`, coins })));
     assert.ok(answers.every((a) => a.status === 200));
-    assert.equal(answers.reduce((n, a) => n + a.json.credited, 0), 20);
+    assert.equal(
+      answers.reduce((n, a) => n + a.json.credited, 0),
+      20,
+    );
     assert.equal(tb.broker.store.accounts.balance('vendor', A), 20);
     // 80 attempts, recorded as one row per coin and vendor with its count (resending a coin grows nothing).
     assert.equal(count('SELECT sum(attempts) FROM double_spends WHERE vendor_id = ?', A), 80);
@@ -76,7 +83,7 @@ describe('audit: money under concurrency', () => {
     assert.equal(tb.broker.store.accounts.balance('vendor', A), before + 5);
   });
 
-  test("a coin paid to A is a double spend at B even when both redeem at once", async () => {
+  test('a coin paid to A is a double spend at B even when both redeem at once', async () => {
     const paid = new Set(coinsA.map(coinId));
     const twins = coinsFor(fw, B).filter((c) => paid.has(coinId(c)) && !tb.broker.store.vendors.redeemedBy(fw.epoch.id, coinId(c)));
     assert.ok(twins.length > 0);
@@ -200,7 +207,9 @@ describe('audit: web', () => {
     assert.equal(evil.res.status, 403);
     const ok = await alice.post('/account/return', {}, { csrf });
     assert.equal(ok.res.status, 200);
-    const m = /<script type="application\/x-micromint" class="micromint-send-expired" data-epoch="[^"]+">([\s\S]*?)<\/script>/.exec(ok.text);
+    const m = /<script type="application\/x-micromint" class="micromint-send-expired" data-epoch="[^"]+">([\s\S]*?)<\/script>/.exec(
+      ok.text,
+    );
     assert.ok(m);
     assert.equal(decodeSendExpired(m[1]!).userId, aliceId);
     // The account page's button is that POST form.
@@ -227,7 +236,11 @@ describe('audit: web', () => {
     const res = await fetch(`${tb.base}/login`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: tb.base, cookie: `mm_csrf=${b.cookies.get('mm_csrf')}; mm_session=${b.cookies.get('mm_session')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: tb.base,
+        cookie: `mm_csrf=${b.cookies.get('mm_csrf')}; mm_session=${b.cookies.get('mm_session')}`,
+      },
       body: new URLSearchParams({ _csrf: csrf, email: 'cookie@example.com', password: 'correct horse battery' }),
     });
     assert.equal(res.status, 303);
@@ -274,7 +287,14 @@ describe('audit: vendors and hostile requests', () => {
   test('API keys are stored only as their SHA-256; registering an existing origin in another spelling is refused', async () => {
     const rows = tb.broker.store.db.prepare('SELECT api_key_hash FROM vendors').pluck().all() as Buffer[];
     assert.ok(rows.every((h) => h.length === 32 && !h.toString('latin1').includes(key)));
-    for (const origin of [A, `${A}/`, A.toUpperCase(), 'http://127.0.0.1:4501/.', 'http://user@127.0.0.1:4501', 'http://127.0.0.1:4501/?x']) {
+    for (const origin of [
+      A,
+      `${A}/`,
+      A.toUpperCase(),
+      'http://127.0.0.1:4501/.',
+      'http://user@127.0.0.1:4501',
+      'http://127.0.0.1:4501/?x',
+    ]) {
       const { status } = await postJson(`${tb.base}/api/vendors`, { origin, name: 'Impostor' });
       assert.ok(status === 409 || status === 422, `${origin}: ${status}`);
     }
@@ -308,22 +328,99 @@ describe('audit: vendors and hostile requests', () => {
       ['/api/redeem', { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json' }, body: '' }],
       ['/api/redeem', { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json' }, body: 'null' }],
       ['/api/redeem', { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json; charset=latin1' }, body: '{}' }],
-      ['/api/redeem', { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: '{}' }],
-      ['/api/redeem', { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json', 'content-encoding': 'br' }, body: '{}' }],
-      ['/api/redeem', { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json' }, body: JSON.stringify({ batchId: 'h', coins: [null] }) }],
-      ['/api/redeem', { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json' }, body: JSON.stringify({ batchId: 'h', coins: [{ ...e, url: 'not a url' }] }) }],
-      ['/api/redeem', { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json' }, body: JSON.stringify({ batchId: 'h', coins: [{ ...e, epoch: '__proto__' }, { ...e, userId: 'x'.repeat(128) }, { ...e, coin: 'A'.repeat(4096) }, { ...e, url: 'blob:http://127.0.0.1:4502/x' }, { ...e, paidAt: '0' }] }) }],
+      [
+        '/api/redeem',
+        { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: '{}' },
+      ],
+      [
+        '/api/redeem',
+        { method: 'POST', headers: { ...auth(v.apiKey), 'content-type': 'application/json', 'content-encoding': 'br' }, body: '{}' },
+      ],
+      [
+        '/api/redeem',
+        {
+          method: 'POST',
+          headers: { ...auth(v.apiKey), 'content-type': 'application/json' },
+          body: JSON.stringify({ batchId: 'h', coins: [null] }),
+        },
+      ],
+      [
+        '/api/redeem',
+        {
+          method: 'POST',
+          headers: { ...auth(v.apiKey), 'content-type': 'application/json' },
+          body: JSON.stringify({ batchId: 'h', coins: [{ ...e, url: 'not a url' }] }),
+        },
+      ],
+      [
+        '/api/redeem',
+        {
+          method: 'POST',
+          headers: { ...auth(v.apiKey), 'content-type': 'application/json' },
+          body: JSON.stringify({
+            batchId: 'h',
+            coins: [
+              { ...e, epoch: '__proto__' },
+              { ...e, userId: 'x'.repeat(128) },
+              { ...e, coin: 'A'.repeat(4096) },
+              { ...e, url: 'blob:http://127.0.0.1:4502/x' },
+              { ...e, paidAt: '0' },
+            ],
+          }),
+        },
+      ],
       ['/api/redeem', { method: 'POST', headers: { authorization: 'Bearer', 'content-type': 'application/json' }, body: '{}' }],
-      ['/api/vendors', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"__proto__": {"x": 1}, "origin": ["http://a.example"], "name": 1}' }],
+      [
+        '/api/vendors',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"__proto__": {"x": 1}, "origin": ["http://a.example"], "name": 1}',
+        },
+      ],
       ['/api/credit', { method: 'POST', headers: { 'content-type': `${MICROMINT_MIME}; charset=foo` }, body: 'x' }],
       ['/api/credit', { method: 'POST', headers: { 'content-type': MICROMINT_MIME, 'content-encoding': 'gzip' }, body: 'x' }],
       ['/api/credit', { method: 'POST', headers: { 'content-type': MICROMINT_MIME }, body: '' }],
-      ['/api/credit', { method: 'POST', headers: { 'content-type': MICROMINT_MIME }, body: `MicroMint-1.0\nRequest-Credit\nBroker: ${tb.base}\nUser-Id: x\nEpoch: ${fw.epoch.id}\nBalls: 1\nEnd-MicroMint\n` }],
-      ['/api/credit', { method: 'POST', headers: { 'content-type': MICROMINT_MIME }, body: `MicroMint-1.0\nRequest-Credit\nBroker: ${'/'.repeat(2000)}x\nUser-Id: ${fw.userId}\nEpoch: ${fw.epoch.id}\nBalls: 1\nData-Size: 16\nAAAAAAAAAAAAAAAAAAAAAA==\nEnd-MicroMint\n` }],
-      ['/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip', origin: tb.base }, body: 'x' }],
-      ['/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=foo', origin: tb.base }, body: 'x' }],
-      ['/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: tb.base }, body: 'a=%E0&_csrf=%' }],
-      ['/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: tb.base }, body: Array.from({ length: 60 }, (_, i) => `a${i}=1`).join('&') }],
+      [
+        '/api/credit',
+        {
+          method: 'POST',
+          headers: { 'content-type': MICROMINT_MIME },
+          body: `MicroMint-1.0\nRequest-Credit\nBroker: ${tb.base}\nUser-Id: x\nEpoch: ${fw.epoch.id}\nBalls: 1\nEnd-MicroMint\n`,
+        },
+      ],
+      [
+        '/api/credit',
+        {
+          method: 'POST',
+          headers: { 'content-type': MICROMINT_MIME },
+          body: `MicroMint-1.0\nRequest-Credit\nBroker: ${'/'.repeat(2000)}x\nUser-Id: ${fw.userId}\nEpoch: ${fw.epoch.id}\nBalls: 1\nData-Size: 16\nAAAAAAAAAAAAAAAAAAAAAA==\nEnd-MicroMint\n`,
+        },
+      ],
+      [
+        '/login',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip', origin: tb.base },
+          body: 'x',
+        },
+      ],
+      [
+        '/login',
+        { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=foo', origin: tb.base }, body: 'x' },
+      ],
+      [
+        '/login',
+        { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: tb.base }, body: 'a=%E0&_csrf=%' },
+      ],
+      [
+        '/login',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', origin: tb.base },
+          body: Array.from({ length: 60 }, (_, i) => `a${i}=1`).join('&'),
+        },
+      ],
       ['/login', { method: 'POST', headers: { 'content-type': 'application/json', origin: tb.base }, body: '{"email": "u@example.com"}' }],
     ];
     for (const [path, init] of requests) {

@@ -50,7 +50,12 @@ describe('PayWord clearing and release', () => {
   const open = async (o: { vendor?: string; length: number; value: number; expiresIn?: number }): Promise<TestChain> => {
     const vendor = o.vendor ?? V;
     const c = makeChain({
-      broker: tb.base, userId: aliceId, vendorId: vendor, vendorKey: vendorKeys[vendor]!, length: o.length, value: o.value,
+      broker: tb.base,
+      userId: aliceId,
+      vendorId: vendor,
+      vendorKey: vendorKeys[vendor]!,
+      length: o.length,
+      value: o.value,
       expiresAt: seconds(clock.now()) + (o.expiresIn ?? 600),
     });
     const r = await postJson(`${tb.base}/api/payword/chains`, chainRequestBody(c, wallet));
@@ -60,8 +65,12 @@ describe('PayWord clearing and release', () => {
 
   before(async () => {
     tb = await startBroker({
-      now: clock.now, chainGraceSeconds: GRACE, maxChainLength: 100_000, maxDepositMills: 1_000_000,
-      redeemsPerMinute: 10_000, chainsPerMinute: 1000,
+      now: clock.now,
+      chainGraceSeconds: GRACE,
+      maxChainLength: 100_000,
+      maxDepositMills: 1_000_000,
+      redeemsPerMinute: 10_000,
+      chainsPerMinute: 1000,
     });
     alice = new Browser(tb.base);
     aliceId = await alice.signUp('alice@example.com');
@@ -71,7 +80,9 @@ describe('PayWord clearing and release', () => {
       keys[v] = (await postJson(`${tb.base}/api/vendors`, { origin: v, name: v })).json.apiKey;
       vendorKeys[v] = newAgreementKey().publicKey;
       const put = await fetch(`${tb.base}/api/vendors/payword-key`, {
-        method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[v]}` }, body: JSON.stringify({ key: toBase64(vendorKeys[v]!) }),
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[v]}` },
+        body: JSON.stringify({ key: toBase64(vendorKeys[v]!) }),
       });
       assert.equal(put.status, 200);
     }
@@ -88,7 +99,13 @@ describe('PayWord clearing and release', () => {
     assert.deepEqual([first.results, first.credited, first.creditedMills], [[], 0, 0]);
     assert.equal(vendorBalance(V), 10);
     const again = await clear(V, 'c2', [clearEntry(c, 5), clearEntry(c, 3)]);
-    assert.deepEqual(again.chains.map((r: any) => [r.status, r.clearedIndex, r.paidUnits, r.paidMills]), [['cleared', 5, 0, 0], ['cleared', 5, 0, 0]]);
+    assert.deepEqual(
+      again.chains.map((r: any) => [r.status, r.clearedIndex, r.paidUnits, r.paidMills]),
+      [
+        ['cleared', 5, 0, 0],
+        ['cleared', 5, 0, 0],
+      ],
+    );
     assert.equal(vendorBalance(V), 10, 'nothing paid twice');
     const higher = await clear(V, 'c3', [clearEntry(c, 9)]);
     assert.deepEqual(higher.chains[0], { chainId: c.chainId, status: 'cleared', clearedIndex: 9, paidUnits: 4, paidMills: 8 });
@@ -98,10 +115,19 @@ describe('PayWord clearing and release', () => {
   });
 
   test('a wrong link is refused and changes nothing; the right link is cleared later', async () => {
-    const wrong = await clear(V, 'c4', [clearEntry(c, 12, c.link(11)), clearEntry(c, 12, new Uint8Array(randomBytes(32))), { ...clearEntry(c, 12), link: 'AAAA' }]);
-    assert.deepEqual(wrong.chains.map((r: any) => [r.status, r.reason, r.clearedIndex, r.paidUnits]), [
-      ['refused', 'bad-link', 9, 0], ['refused', 'bad-link', 9, 0], ['refused', 'bad-link', 9, 0],
+    const wrong = await clear(V, 'c4', [
+      clearEntry(c, 12, c.link(11)),
+      clearEntry(c, 12, new Uint8Array(randomBytes(32))),
+      { ...clearEntry(c, 12), link: 'AAAA' },
     ]);
+    assert.deepEqual(
+      wrong.chains.map((r: any) => [r.status, r.reason, r.clearedIndex, r.paidUnits]),
+      [
+        ['refused', 'bad-link', 9, 0],
+        ['refused', 'bad-link', 9, 0],
+        ['refused', 'bad-link', 9, 0],
+      ],
+    );
     assert.equal(vendorBalance(V), 18);
     assert.equal(tb.broker.store.chains.byId(c.chainId)!.clearedIndex, 9);
     const right = await clear(V, 'c5', [clearEntry(c, 12)]);
@@ -110,7 +136,15 @@ describe('PayWord clearing and release', () => {
   });
 
   test('refusals in the contract order: bad-commitment, bad-authorization, wrong-vendor, index-out-of-range', async () => {
-    const stranger = makeChain({ broker: tb.base, userId: aliceId, vendorId: V, vendorKey: vendorKeys[V]!, length: 5, value: 1, expiresAt: seconds(clock.now()) + 60 });
+    const stranger = makeChain({
+      broker: tb.base,
+      userId: aliceId,
+      vendorId: V,
+      vendorKey: vendorKeys[V]!,
+      length: 5,
+      value: 1,
+      expiresAt: seconds(clock.now()) + 60,
+    });
     const r = await clear(V, 'c6', [
       { commitment: toBase64(new Uint8Array(50)), index: 1, link: toBase64(new Uint8Array(32)) },
       { commitment: 'not base64!', index: 1, link: 'x' },
@@ -118,15 +152,28 @@ describe('PayWord clearing and release', () => {
       clearEntry(c, 21, new Uint8Array(32)),
       clearEntry(c, 0, new Uint8Array(32)),
     ]);
-    assert.deepEqual(r.chains.map((x: any) => [x.status, x.reason, x.clearedIndex]), [
-      ['refused', 'bad-commitment', 0], ['refused', 'bad-commitment', 0], ['refused', 'bad-authorization', 0],
-      ['refused', 'index-out-of-range', 12], ['refused', 'index-out-of-range', 12],
-    ]);
+    assert.deepEqual(
+      r.chains.map((x: any) => [x.status, x.reason, x.clearedIndex]),
+      [
+        ['refused', 'bad-commitment', 0],
+        ['refused', 'bad-commitment', 0],
+        ['refused', 'bad-authorization', 0],
+        ['refused', 'index-out-of-range', 12],
+        ['refused', 'index-out-of-range', 12],
+      ],
+    );
     assert.equal(r.chains[1].chainId, '');
     assert.equal(r.chains[2].chainId, stranger.chainId);
     // Another vendor cannot clear V's chain, even with the right link.
     const w = await clear(W, 'w1', [clearEntry(c, 15)]);
-    assert.deepEqual(w.chains[0], { chainId: c.chainId, status: 'refused', reason: 'wrong-vendor', clearedIndex: 0, paidUnits: 0, paidMills: 0 });
+    assert.deepEqual(w.chains[0], {
+      chainId: c.chainId,
+      status: 'refused',
+      reason: 'wrong-vendor',
+      clearedIndex: 0,
+      paidUnits: 0,
+      paidMills: 0,
+    });
     assert.equal(vendorBalance(W), 0);
     assert.equal(vendorBalance(V), 24);
     // Shape faults are the batch's 400 / 422, as for coins.
@@ -136,16 +183,26 @@ describe('PayWord clearing and release', () => {
   });
 
   test('coins and chains in one batch; the same batchId replays the stored answer of both, a different body is 409', async () => {
-    const coins = coinsFor(fw, V).slice(0, 3).map((coin) => entry(fw, coin, V, { paidAt: clock.now().toISOString() }));
+    const coins = coinsFor(fw, V)
+      .slice(0, 3)
+      .map((coin) => entry(fw, coin, V, { paidAt: clock.now().toISOString() }));
     const body = { batchId: 'mixed-1', coins, chains: [clearEntry(c, 14), clearEntry(c, 13), clearEntry(c, 16, c.link(15))] };
     const before = vendorBalance(V);
     const first = await redeem(V, body);
     assert.equal(first.status, 200);
     assert.equal(first.json.credited, 3);
-    assert.deepEqual(first.json.results.map((r: any) => [r.coinId, r.status]), coins.map((e) => [coinId(Buffer.from(e.coin, 'base64')), 'credited']));
-    assert.deepEqual(first.json.chains.map((r: any) => [r.status, r.reason, r.clearedIndex, r.paidUnits, r.paidMills]), [
-      ['cleared', undefined, 14, 2, 4], ['cleared', undefined, 14, 0, 0], ['refused', 'bad-link', 14, 0, 0],
-    ]);
+    assert.deepEqual(
+      first.json.results.map((r: any) => [r.coinId, r.status]),
+      coins.map((e) => [coinId(Buffer.from(e.coin, 'base64')), 'credited']),
+    );
+    assert.deepEqual(
+      first.json.chains.map((r: any) => [r.status, r.reason, r.clearedIndex, r.paidUnits, r.paidMills]),
+      [
+        ['cleared', undefined, 14, 2, 4],
+        ['cleared', undefined, 14, 0, 0],
+        ['refused', 'bad-link', 14, 0, 0],
+      ],
+    );
     assert.equal(vendorBalance(V), before + 3 + 4);
     const replay = await redeem(V, body);
     assert.equal(replay.status, 200);
@@ -166,14 +223,18 @@ describe('PayWord clearing and release', () => {
 
   test('a vendor key replaced later: chains authorized before keep theirs and are still cleared', async () => {
     const put = await fetch(`${tb.base}/api/vendors/payword-key`, {
-      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[V]}` }, body: JSON.stringify({ key: toBase64(newAgreementKey().publicKey) }),
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[V]}` },
+      body: JSON.stringify({ key: toBase64(newAgreementKey().publicKey) }),
     });
     assert.equal(put.status, 200);
     const r = await clear(V, 'c8', [clearEntry(c, 15)]);
     assert.deepEqual(r.chains[0].paidUnits, 1);
     assert.equal(tb.broker.store.chains.byId(c.chainId)!.clearedIndex, 15);
     const restore = await fetch(`${tb.base}/api/vendors/payword-key`, {
-      method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[V]}` }, body: JSON.stringify({ key: toBase64(vendorKeys[V]!) }),
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[V]}` },
+      body: JSON.stringify({ key: toBase64(vendorKeys[V]!) }),
     });
     assert.equal(restore.status, 200);
   });
@@ -190,7 +251,10 @@ describe('PayWord clearing and release', () => {
     // One second later the account page releases it: (20 - 16) * 2 mills back.
     clock.advance(1000);
     page = (await alice.get('/account')).text;
-    assert.match(page, new RegExp(`data-chain-id="${c.chainId}" data-status="released" data-held-mills="40" data-spent-mills="32" data-released-mills="8"`));
+    assert.match(
+      page,
+      new RegExp(`data-chain-id="${c.chainId}" data-status="released" data-held-mills="40" data-spent-mills="32" data-released-mills="8"`),
+    );
     assert.match(page, /Chain released/);
     assert.equal(userBalance(), heldBefore + 8);
     // Exactly once: the page again, the sweep, an authorization: nothing more.
@@ -202,7 +266,14 @@ describe('PayWord clearing and release', () => {
     assert.equal(lines, 1);
     // Closed: even the next right link pays nothing.
     const late = await clear(V, 'c10', [clearEntry(c, 18)]);
-    assert.deepEqual(late.chains[0], { chainId: c.chainId, status: 'refused', reason: 'chain-closed', clearedIndex: 16, paidUnits: 0, paidMills: 0 });
+    assert.deepEqual(late.chains[0], {
+      chainId: c.chainId,
+      status: 'refused',
+      reason: 'chain-closed',
+      clearedIndex: 16,
+      paidUnits: 0,
+      paidMills: 0,
+    });
     // Money: the hold = what V was paid for the chain + what came back.
     const paid = tb.broker.store.db.prepare('SELECT sum(paid_mills) FROM payword_clearings WHERE chain_id = ?').pluck().get(c.chainId);
     assert.equal(Number(paid) + 8, 40);
@@ -223,16 +294,27 @@ describe('PayWord clearing and release', () => {
   });
 
   test(`a batch whose links take more than ${MAX_BATCH_LINK_HASHES} hashes is refused whole; split, it clears`, async () => {
-    const long = [await open({ length: 100_000, value: 1 }), await open({ length: 100_000, value: 1 }), await open({ length: 100_000, value: 1 })];
+    const long = [
+      await open({ length: 100_000, value: 1 }),
+      await open({ length: 100_000, value: 1 }),
+      await open({ length: 100_000, value: 1 }),
+    ];
     const before = vendorBalance(V);
     const all = await redeem(V, { batchId: 'long-1', chains: long.map((x) => clearEntry(x, 100_000)) });
     assert.equal(all.status, 422);
     assert.equal(all.json.error, 'too_many_links');
     assert.equal(vendorBalance(V), before);
     assert.equal(tb.broker.store.vendors.batch(V, 'long-1'), undefined);
-    const two = await clear(V, 'long-1', long.slice(0, 2).map((x) => clearEntry(x, 100_000)));
+    const two = await clear(
+      V,
+      'long-1',
+      long.slice(0, 2).map((x) => clearEntry(x, 100_000)),
+    );
     const one = await clear(V, 'long-2', [clearEntry(long[2]!, 100_000)]);
-    assert.equal([...two.chains, ...one.chains].reduce((n: number, r: any) => n + r.paidMills, 0), 300_000);
+    assert.equal(
+      [...two.chains, ...one.chains].reduce((n: number, r: any) => n + r.paidMills, 0),
+      300_000,
+    );
     assert.equal(vendorBalance(V), before + 300_000);
   });
 });
@@ -250,16 +332,24 @@ describe('PayWord clearings count as payments for the complaint rule', () => {
       const { json: v } = await postJson(`${tb.base}/api/vendors`, { origin: V, name: 'Chain-only shop' });
       const vendorKey = newAgreementKey().publicKey;
       await fetch(`${tb.base}/api/vendors/payword-key`, {
-        method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${v.apiKey}` }, body: JSON.stringify({ key: toBase64(vendorKey) }),
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${v.apiKey}` },
+        body: JSON.stringify({ key: toBase64(vendorKey) }),
       });
-      const chain = () => makeChain({ broker: tb.base, userId, vendorId: V, vendorKey, length: 20, value: 1, expiresAt: seconds(clock.now()) + 600 });
+      const chain = () =>
+        makeChain({ broker: tb.base, userId, vendorId: V, vendorKey, length: 20, value: 1, expiresAt: seconds(clock.now()) + 600 });
       const c = chain();
       assert.equal((await postJson(`${tb.base}/api/payword/chains`, chainRequestBody(c, wallet))).status, 201);
-      const complain = async () => b.post('/account/complaints', { vendorId: V, text: 'Nothing behind the paywall' }, { csrf: await b.csrf('/account') });
+      const complain = async () =>
+        b.post('/account/complaints', { vendorId: V, text: 'Nothing behind the paywall' }, { csrf: await b.csrf('/account') });
       assert.equal((await complain()).res.status, 303);
       assert.equal(tb.broker.store.vendors.byId(V)!.disabled, false, 'a complaint before any payment does not count');
       // 10 links cleared: the reader paid the site 10 mills, all of its takings; the review after the batch disables it.
-      const r = await postJson(`${tb.base}/api/redeem`, { batchId: 'p1', chains: [clearEntry(c, 10)] }, { authorization: `Bearer ${v.apiKey}` });
+      const r = await postJson(
+        `${tb.base}/api/redeem`,
+        { batchId: 'p1', chains: [clearEntry(c, 10)] },
+        { authorization: `Bearer ${v.apiKey}` },
+      );
       assert.equal(r.json.chains[0].paidMills, 10);
       assert.equal(tb.broker.store.vendors.byId(V)!.disabled, true);
       const me = await (await fetch(`${tb.base}/api/vendors/me`, { headers: { authorization: `Bearer ${v.apiKey}` } })).json();
@@ -286,9 +376,12 @@ describe('PayWord money under concurrency', () => {
       const { json: v } = await postJson(`${tb.base}/api/vendors`, { origin: V, name: 'Shop' });
       const vendorKey = newAgreementKey().publicKey;
       await fetch(`${tb.base}/api/vendors/payword-key`, {
-        method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${v.apiKey}` }, body: JSON.stringify({ key: toBase64(vendorKey) }),
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${v.apiKey}` },
+        body: JSON.stringify({ key: toBase64(vendorKey) }),
       });
-      const chain = (length: number) => makeChain({ broker: tb.base, userId, vendorId: V, vendorKey, length, value: 1, expiresAt: seconds(clock.now()) + 600 });
+      const chain = (length: number) =>
+        makeChain({ broker: tb.base, userId, vendorId: V, vendorKey, length, value: 1, expiresAt: seconds(clock.now()) + 600 });
       const authorize = (x: TestChain) => postJson(`${tb.base}/api/payword/chains`, chainRequestBody(x, wallet));
       const balance = () => tb.broker.store.accounts.balance('user', userId);
 
@@ -303,10 +396,16 @@ describe('PayWord money under concurrency', () => {
       assert.deepEqual(many.map((r) => r.status).sort(), [201, 201, 409, 409]);
       assert.equal(balance(), 10);
       // Five batches clearing links of one chain at once: the vendor is paid the highest index once.
-      const answers = await Promise.all([3, 9, 9, 5, 7].map((j, i) =>
-        postJson(`${tb.base}/api/redeem`, { batchId: `t${i}`, chains: [clearEntry(c, j)] }, { authorization: `Bearer ${v.apiKey}` })));
+      const answers = await Promise.all(
+        [3, 9, 9, 5, 7].map((j, i) =>
+          postJson(`${tb.base}/api/redeem`, { batchId: `t${i}`, chains: [clearEntry(c, j)] }, { authorization: `Bearer ${v.apiKey}` }),
+        ),
+      );
       assert.ok(answers.every((a) => a.status === 200));
-      assert.equal(answers.reduce((n, a) => n + a.json.chains[0].paidMills, 0), 9);
+      assert.equal(
+        answers.reduce((n, a) => n + a.json.chains[0].paidMills, 0),
+        9,
+      );
       assert.equal(tb.broker.store.accounts.balance('vendor', V), 9);
       assert.equal(tb.broker.store.chains.byId(c.chainId)!.clearedIndex, 9);
     } finally {

@@ -27,7 +27,8 @@ describe('complaints cannot cheaply switch a shop off', () => {
   let people = 0;
   const shop = () => tb.broker.store.vendors.byId(SHOP)!;
   const state = () => complaintState(tb.broker.context, SHOP, clock.now().toISOString());
-  const redeem = (coins: unknown[]) => postJson(`${tb.base}/api/redeem`, { batchId: `b${batch++}`, coins }, { authorization: `Bearer ${key}` });
+  const redeem = (coins: unknown[]) =>
+    postJson(`${tb.base}/api/redeem`, { batchId: `b${batch++}`, coins }, { authorization: `Bearer ${key}` });
 
   async function customer(sets: number): Promise<Customer> {
     const b = new Browser(tb.base);

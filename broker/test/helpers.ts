@@ -70,7 +70,13 @@ export async function startBroker(o: Partial<BrokerOptions> & { mint?: boolean; 
   const broker = createBroker({ dbPath: join(dir, 'broker.db'), publicUrl: base, authAttemptsPerMinute: 10_000, ...options });
   server.on('request', broker.app);
   const summary = mint
-    ? await mintEpoch({ store: broker.store, params: PARAMETER_SETS.test, workers: 2, now: broker.context.now(), ...(validSeconds ? { validSeconds } : {}) })
+    ? await mintEpoch({
+        store: broker.store,
+        params: PARAMETER_SETS.test,
+        workers: 2,
+        now: broker.context.now(),
+        ...(validSeconds ? { validSeconds } : {}),
+      })
     : undefined;
   return {
     broker,
@@ -113,7 +119,11 @@ export class Browser {
   }
 
   /** Posts a form; `csrf` defaults to the token of the last page fetched from `from`. */
-  async post(path: string, form: Record<string, string>, o: { origin?: string | null; csrf?: string } = {}): Promise<{ res: Response; text: string }> {
+  async post(
+    path: string,
+    form: Record<string, string>,
+    o: { origin?: string | null; csrf?: string } = {},
+  ): Promise<{ res: Response; text: string }> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', ...this.cookieHeader() };
     if (o.origin !== null) headers.origin = o.origin ?? this.base;
     const body = new URLSearchParams({ ...(o.csrf !== undefined ? { _csrf: o.csrf } : {}), ...form });
@@ -157,7 +167,10 @@ export class Browser {
     if (res.status !== 303) throw new Error(`buying failed: ${res.status}`);
     const location = res.headers.get('location')!;
     const { text: page } = await this.get(location);
-    const m = /<script type="application\/x-micromint" class="micromint-funds" data-withdrawal-id="(w_[0-9a-f]{16})">([\s\S]*?)<\/script>/.exec(page);
+    const m =
+      /<script type="application\/x-micromint" class="micromint-funds" data-withdrawal-id="(w_[0-9a-f]{16})">([\s\S]*?)<\/script>/.exec(
+        page,
+      );
     if (!m) throw new Error('no funds script on the delivery page');
     return { withdrawalId: m[1]!, text: m[2]!, page };
   }
@@ -172,7 +185,12 @@ export function coinsFor(fw: FundsWithdrawn, vendorId: string): Uint8Array[] {
 }
 
 /** A redemption entry for a coin. */
-export const entry = (fw: FundsWithdrawn, coin: Uint8Array, vendorId: string, o: Partial<{ userId: string; epoch: string; url: string; paidAt: string }> = {}) => ({
+export const entry = (
+  fw: FundsWithdrawn,
+  coin: Uint8Array,
+  vendorId: string,
+  o: Partial<{ userId: string; epoch: string; url: string; paidAt: string }> = {},
+) => ({
   epoch: o.epoch ?? fw.epoch.id,
   userId: o.userId ?? fw.userId,
   coin: toBase64(coin),
@@ -243,8 +261,16 @@ export function makeChain(o: {
   const salt = new Uint8Array(randomBytes(16));
   const built = buildChain(seed, salt, o.length);
   const commitment: Commitment = {
-    broker: o.broker, userId: o.userId, vendorId: o.vendorId, vendorKey: o.vendorKey, walletKey: newAgreementKey().publicKey,
-    root: built.root, salt, length: o.length, value: o.value, expiresAt: o.expiresAt,
+    broker: o.broker,
+    userId: o.userId,
+    vendorId: o.vendorId,
+    vendorKey: o.vendorKey,
+    walletKey: newAgreementKey().publicKey,
+    root: built.root,
+    salt,
+    length: o.length,
+    value: o.value,
+    expiresAt: o.expiresAt,
   };
   const bytes = encodeCommitment(commitment);
   return { commitment, bytes, chainId: chainIdOf(bytes), built, link: (i) => linkAt(salt, built.checkpoints, i) };

@@ -12,7 +12,7 @@ import { Browser, coinsFor, decodeFundsWithdrawn, entry, postJson, startBroker, 
 
 const FLOOD = 'http://127.0.0.1:4801';
 
-describe('bounded storage for anyone\'s input', () => {
+describe("bounded storage for anyone's input", () => {
   let tb: TestBroker;
   let key: string;
   const db = () => tb.broker.store.db;
@@ -68,9 +68,11 @@ describe('bounded storage for anyone\'s input', () => {
   });
 
   test('more floods keep a vendor at its caps: refused coins kept in full, and answers of batches that paid nothing', async () => {
-    for (let i = 0; i < KEPT_PER_VENDOR / KEPT_PER_BATCH + 2; i++) assert.equal((await redeem({ batchId: `more-${i}`, coins: junk(KEPT_PER_BATCH, `m${i}`) })).status, 200);
+    for (let i = 0; i < KEPT_PER_VENDOR / KEPT_PER_BATCH + 2; i++)
+      assert.equal((await redeem({ batchId: `more-${i}`, coins: junk(KEPT_PER_BATCH, `m${i}`) })).status, 200);
     assert.equal(count('SELECT count(*) FROM rejected_coins'), KEPT_PER_VENDOR);
-    for (let i = 0; i < KEPT_REFUSED_BATCHES + 5; i++) assert.equal((await redeem({ batchId: `tiny-${i}`, coins: junk(1, `t${i}`) })).status, 200);
+    for (let i = 0; i < KEPT_REFUSED_BATCHES + 5; i++)
+      assert.equal((await redeem({ batchId: `tiny-${i}`, coins: junk(1, `t${i}`) })).status, 200);
     assert.equal(count('SELECT count(*) FROM redemption_batches'), KEPT_REFUSED_BATCHES);
     assert.equal(count("SELECT count(*) FROM redemption_batches WHERE batch_id = 'flood-0'"), 0, 'the oldest went first');
     // A pruned batch sent again is judged afresh: the same answer, and still nothing paid.
@@ -114,7 +116,11 @@ describe('rate limits per address and per key', () => {
     const form = await b.post('/vendors', { origin: B, name: 'B' }, { csrf: await b.csrf('/vendors') });
     assert.equal(form.res.status, 201);
     keyB = /id="api-key">(mmk_[A-Za-z0-9_-]+)</.exec(form.text)![1]!;
-    const res = await fetch(`${tb.base}/api/vendors`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ origin: 'http://c.example', name: 'C' }) });
+    const res = await fetch(`${tb.base}/api/vendors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ origin: 'http://c.example', name: 'C' }),
+    });
     assert.equal(res.status, 429);
     assert.ok(Number(res.headers.get('retry-after')) > 0);
     assert.ok(res.headers.get('ratelimit-policy'));
@@ -130,8 +136,15 @@ describe('rate limits per address and per key', () => {
 
   test('redemption: per API key, and per address over all keys; limited requests store nothing', async () => {
     const batches = () => tb.broker.store.db.prepare('SELECT count(*) FROM redemption_batches').pluck().get() as number;
-    const coin = (origin: string) => ({ epoch: tb.mint!.epoch.id, userId: 'u_0123456789abcdef', coin: 'AAAA', url: `${origin}/x`, paidAt: new Date().toISOString() });
-    const redeem = (key: string, origin: string, id: string) => postJson(`${tb.base}/api/redeem`, { batchId: id, coins: [coin(origin)] }, { authorization: `Bearer ${key}` });
+    const coin = (origin: string) => ({
+      epoch: tb.mint!.epoch.id,
+      userId: 'u_0123456789abcdef',
+      coin: 'AAAA',
+      url: `${origin}/x`,
+      paidAt: new Date().toISOString(),
+    });
+    const redeem = (key: string, origin: string, id: string) =>
+      postJson(`${tb.base}/api/redeem`, { batchId: id, coins: [coin(origin)] }, { authorization: `Bearer ${key}` });
     assert.equal((await redeem(keyA, A, 'a1')).status, 200);
     assert.equal((await redeem(keyA, A, 'a2')).status, 200);
     const limited = await redeem(keyA, A, 'a3');
@@ -147,7 +160,12 @@ describe('rate limits per address and per key', () => {
   });
 
   test('Request-Credit: per address, with the CORS header still set', async () => {
-    const body = encodeRequestCredit({ broker: tb.base, userId: 'u_0123456789abcdef', epoch: tb.mint!.epoch.id, balls: [new Uint8Array(16)] });
+    const body = encodeRequestCredit({
+      broker: tb.base,
+      userId: 'u_0123456789abcdef',
+      epoch: tb.mint!.epoch.id,
+      balls: [new Uint8Array(16)],
+    });
     const send = () => fetch(`${tb.base}/api/credit`, { method: 'POST', headers: { 'content-type': MICROMINT_MIME }, body });
     for (let i = 0; i < 2; i++) assert.notEqual((await send()).status, 429);
     const res = await send();

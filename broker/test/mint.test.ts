@@ -6,7 +6,16 @@ import { after, before, describe, test } from 'node:test';
 import { PARAMETER_SETS, slotOfBall } from '@micromint/shared';
 import { openStore, type Store } from '../src/db/store.ts';
 import { MIGRATIONS } from '../src/db/migrations.ts';
-import { ballOfCounter, ballsOfCounters, estimateCoins, hashBudget, measureMint, mintBalls, mintEpoch, type MintSummary } from '../src/index.ts';
+import {
+  ballOfCounter,
+  ballsOfCounters,
+  estimateCoins,
+  hashBudget,
+  measureMint,
+  mintBalls,
+  mintEpoch,
+  type MintSummary,
+} from '../src/index.ts';
 
 const p = PARAMETER_SETS.test;
 const slots = 2 ** (p.u + p.v);
@@ -77,7 +86,10 @@ describe('CoinMint', () => {
     // Ball x_c = AES_seed(c): find the counter of the first slot's ball; no smaller counter reaches that slot.
     const params = { id: 'x', key, ...shape, expiresAt: '2100-01-01T00:00:00Z' };
     const slot0 = one.slots[0]!;
-    const all = ballsOfCounters(seed, Array.from({ length: hashes }, (_, c) => c));
+    const all = ballsOfCounters(
+      seed,
+      Array.from({ length: hashes }, (_, c) => c),
+    );
     const first = one.xs.subarray(0, 16);
     let counter = -1;
     for (let c = 0; c < hashes && counter < 0; c++) if (Buffer.from(all.subarray(c * 16, c * 16 + 16)).equals(first)) counter = c;
@@ -90,7 +102,9 @@ describe('CoinMint', () => {
     assert.deepEqual(ballOfCounter(seed, counter), first);
     // Another seed gives other balls in the same slots: copies of the broker's run are told apart.
     const other = await mintBalls({ params: shape, key, seed: new Uint8Array(16).fill(4), hashes: 50_000, workers: 1 });
-    const mine = new Set(Array.from({ length: one.slots.length }, (_, i) => Buffer.from(one.xs.subarray(i * 16, i * 16 + 16)).toString('hex')));
+    const mine = new Set(
+      Array.from({ length: one.slots.length }, (_, i) => Buffer.from(one.xs.subarray(i * 16, i * 16 + 16)).toString('hex')),
+    );
     for (let i = 0; i < other.slots.length; i++) assert.ok(!mine.has(Buffer.from(other.xs.subarray(i * 16, i * 16 + 16)).toString('hex')));
   });
 
@@ -128,7 +142,10 @@ describe('storage', () => {
       assert.equal(store.db.pragma('synchronous', { simple: true }), 2);
       assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
-      assert.throws(() => store.db.prepare("INSERT INTO sessions VALUES (zeroblob(32), 'u_0000000000000000', 'c', 'a', 'b')").run(), /FOREIGN KEY/);
+      assert.throws(
+        () => store.db.prepare("INSERT INTO sessions VALUES (zeroblob(32), 'u_0000000000000000', 'c', 'a', 'b')").run(),
+        /FOREIGN KEY/,
+      );
       store.db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
       store.close();
       assert.throws(() => openStore(path), /newer than this broker/);

@@ -74,7 +74,13 @@ describe('native mint kernel', () => {
 
   test('a full `test` mint gives the same slots and balls with both kernels', { skip }, async () => {
     const p = PARAMETER_SETS.test;
-    const o = { params: { ...p, fixed: 11 }, key: new Uint8Array(32).fill(5), seed: new Uint8Array(16).fill(6), hashes: hashBudget(p, 0.9), workers: 2 };
+    const o = {
+      params: { ...p, fixed: 11 },
+      key: new Uint8Array(32).fill(5),
+      seed: new Uint8Array(16).fill(6),
+      hashes: hashBudget(p, 0.9),
+      workers: 2,
+    };
     const native = await mintBalls({ ...o, kernel: 'native' });
     const js = await mintBalls({ ...o, kernel: 'js' });
     assert.equal(native.kernel, 'native');

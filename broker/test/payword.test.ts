@@ -42,7 +42,16 @@ describe('PayWord: keys, wallets and chain authorization', () => {
   const chains = (body: unknown) => postJson(`${tb.base}/api/payword/chains`, body);
   const balance = () => tb.broker.store.accounts.balance('user', aliceId);
   const chain = (o: Partial<Parameters<typeof makeChain>[0]> = {}) =>
-    makeChain({ broker: tb.base, userId: aliceId, vendorId: V, vendorKey, length: 100, value: 2, expiresAt: seconds(clock.now()) + 600, ...o });
+    makeChain({
+      broker: tb.base,
+      userId: aliceId,
+      vendorId: V,
+      vendorKey,
+      length: 100,
+      value: 2,
+      expiresAt: seconds(clock.now()) + 600,
+      ...o,
+    });
 
   before(async () => {
     tb = await startBroker({ mint: false, now: clock.now, maxChainLength: 1000, maxChainExpirySeconds: 3600, chainGraceSeconds: 60 });
@@ -59,10 +68,18 @@ describe('PayWord: keys, wallets and chain authorization', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
     assert.equal(res.headers.get('cache-control'), 'no-store');
     const info = await res.json();
-    assert.deepEqual({ ...info, brokerKey: undefined }, {
-      broker: tb.base, network: `micromint:${tb.base}`, brokerKey: undefined,
-      maxLength: 1000, maxValue: 1_000_000, maxExpirySeconds: 3600, clearGraceSeconds: 60,
-    });
+    assert.deepEqual(
+      { ...info, brokerKey: undefined },
+      {
+        broker: tb.base,
+        network: `micromint:${tb.base}`,
+        brokerKey: undefined,
+        maxLength: 1000,
+        maxValue: 1_000_000,
+        maxExpirySeconds: 3600,
+        clearGraceSeconds: 60,
+      },
+    );
     assert.equal(fromBase64(info.brokerKey).length, 32);
     // A second broker process on the same database signs with the same key.
     const again = createBroker({ dbPath: join(tb.dir, 'broker.db'), publicUrl: tb.base });
@@ -105,7 +122,11 @@ describe('PayWord: keys, wallets and chain authorization', () => {
     const key = toBase64(wallet.publicKey);
     const csrf = await alice.csrf('/account');
     assert.equal((await alice.post('/account/wallet-key', { walletKey: key })).res.status, 403, 'no CSRF token');
-    assert.equal((await alice.post('/account/wallet-key', { walletKey: key }, { csrf, origin: 'http://evil.example' })).res.status, 403, 'foreign origin');
+    assert.equal(
+      (await alice.post('/account/wallet-key', { walletKey: key }, { csrf, origin: 'http://evil.example' })).res.status,
+      403,
+      'foreign origin',
+    );
     assert.equal((await alice.post('/account/wallet-key', { walletKey: key }, { csrf, origin: null })).res.status, 403, 'no origin');
     assert.deepEqual(tb.broker.store.paywordKeys.walletKeys(aliceId), []);
     const empty = await alice.connectWallet('');
@@ -130,7 +151,10 @@ describe('PayWord: keys, wallets and chain authorization', () => {
       const d = await alice.post('/account/wallet-key/delete', { walletKey: k }, { csrf: await alice.csrf('/account') });
       assert.equal(d.res.status, 303);
     }
-    assert.equal((await alice.post('/account/wallet-key/delete', { walletKey: more[0]! }, { csrf: await alice.csrf('/account') })).res.status, 404);
+    assert.equal(
+      (await alice.post('/account/wallet-key/delete', { walletKey: more[0]! }, { csrf: await alice.csrf('/account') })).res.status,
+      404,
+    );
     assert.deepEqual(walletBlock((await alice.get('/account')).text).walletKeys, [key]);
   });
 
@@ -172,7 +196,9 @@ describe('PayWord: keys, wallets and chain authorization', () => {
     await expect('not json', 400, 'bad_request');
     await expect({ commitment: toBase64(c.bytes) }, 400, 'bad_request');
     const big = await fetch(`${tb.base}/api/payword/chains`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...chainRequestBody(c, wallet), pad: 'x'.repeat(17_000) }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...chainRequestBody(c, wallet), pad: 'x'.repeat(17_000) }),
     });
     assert.equal(big.status, 400);
     assert.equal((await big.json()).error, 'bad_request');
@@ -185,7 +211,11 @@ describe('PayWord: keys, wallets and chain authorization', () => {
     // A low-order chain key: no vendor could ever agree a MAC key with it, so nothing may be held for it.
     const lowOrder = encodeCommitment({ ...decodeCommitment(c.bytes), walletKey: new Uint8Array(32) });
     await expect(
-      { commitment: toBase64(lowOrder), walletKey: toBase64(wallet.publicKey), signature: toBase64(signRequest(wallet.secretKey, lowOrder)) },
+      {
+        commitment: toBase64(lowOrder),
+        walletKey: toBase64(wallet.publicKey),
+        signature: toBase64(signRequest(wallet.secretKey, lowOrder)),
+      },
       400,
       'bad_commitment',
     );
@@ -233,14 +263,22 @@ describe('PayWord: keys, wallets and chain authorization', () => {
   test('the extension origin may call it: CORS preflight and answers allow any origin, with no credentials', async () => {
     const pre = await fetch(`${tb.base}/api/payword/chains`, {
       method: 'OPTIONS',
-      headers: { origin: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-origin'), '*');
     assert.equal(pre.headers.get('access-control-allow-methods'), 'POST');
     assert.equal(pre.headers.get('access-control-allow-headers'), 'Content-Type');
     assert.equal(pre.headers.get('access-control-allow-credentials'), null);
-    const refused = await fetch(`${tb.base}/api/payword/chains`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'chrome-extension://x' }, body: '{}' });
+    const refused = await fetch(`${tb.base}/api/payword/chains`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'chrome-extension://x' },
+      body: '{}',
+    });
     assert.equal(refused.headers.get('access-control-allow-origin'), '*');
     assert.equal(refused.headers.get('set-cookie'), null);
   });
@@ -257,11 +295,14 @@ describe('PayWord: chain requests are rate-limited per address and per proven us
       const vendorKey = newAgreementKey().publicKey;
       const { json: v } = await postJson(`${tb.base}/api/vendors`, { origin: V, name: 'Shop' });
       await fetch(`${tb.base}/api/vendors/payword-key`, {
-        method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${v.apiKey}` }, body: JSON.stringify({ key: toBase64(vendorKey) }),
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${v.apiKey}` },
+        body: JSON.stringify({ key: toBase64(vendorKey) }),
       });
       const wallet = newSigningKey();
       await b.connectWallet(toBase64(wallet.publicKey));
-      const chain = () => makeChain({ broker: tb.base, userId, vendorId: V, vendorKey, length: 10, value: 1, expiresAt: seconds(clock.now()) + 600 });
+      const chain = () =>
+        makeChain({ broker: tb.base, userId, vendorId: V, vendorKey, length: 10, value: 1, expiresAt: seconds(clock.now()) + 600 });
       const post = (body: unknown) => postJson(`${tb.base}/api/payword/chains`, body);
       // Three forged requests naming the user: refused, and not counted against the user.
       for (let i = 0; i < 3; i++) assert.equal((await post(chainRequestBody(chain(), newSigningKey()))).status, 403);
@@ -275,7 +316,11 @@ describe('PayWord: chain requests are rate-limited per address and per proven us
       // The address's budget (8) is spent by now too: 6 requests so far, then 2 more, then 429 before the body is read.
       await post({});
       await post({});
-      const r = await fetch(`${tb.base}/api/payword/chains`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const r = await fetch(`${tb.base}/api/payword/chains`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(r.status, 429);
       assert.ok(r.headers.get('retry-after'));
     } finally {

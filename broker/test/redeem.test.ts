@@ -33,7 +33,8 @@ describe('selling sets and redeeming coins', () => {
   const clock = new TestClock();
   const auth = (key: string) => ({ authorization: `Bearer ${key}` });
   const redeem = (key: string, body: unknown) => postJson(`${tb.base}/api/redeem`, body, auth(key));
-  const me = async (key: string) => (await fetch(`${tb.base}/api/vendors/me`, { headers: auth(key) })).json() as Promise<Record<string, number | string>>;
+  const me = async (key: string) =>
+    (await fetch(`${tb.base}/api/vendors/me`, { headers: auth(key) })).json() as Promise<Record<string, number | string>>;
   const count = (table: string): number => tb.broker.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).pluck().get() as number;
 
   before(async () => {
@@ -102,15 +103,31 @@ describe('selling sets and redeeming coins', () => {
     assert.equal(json.batchId, 'b1');
     assert.equal(json.credited, 10);
     assert.equal(json.creditedMills, 10);
-    assert.deepEqual(json.results.map((r: { coinId: string; status: string }) => [r.coinId, r.status]), coinsA.slice(0, 10).map((c) => [coinId(c), 'credited']));
+    assert.deepEqual(
+      json.results.map((r: { coinId: string; status: string }) => [r.coinId, r.status]),
+      coinsA.slice(0, 10).map((c) => [coinId(c), 'credited']),
+    );
     const m = await me(keyA);
     const { complaints, ...rest } = m;
     assert.deepEqual(rest, {
-      vendorId: A, name: 'Shop A', balanceMills: 10, redeemedCoins: 10, refusedCoins: 0, doubleSpends: 0,
-      paywordKey: null, clearedChains: 0, clearedLinks: 0, clearedMills: 0,
-      disabled: false, disabledReason: null, disabledAt: null,
+      vendorId: A,
+      name: 'Shop A',
+      balanceMills: 10,
+      redeemedCoins: 10,
+      refusedCoins: 0,
+      doubleSpends: 0,
+      paywordKey: null,
+      clearedChains: 0,
+      clearedLinks: 0,
+      clearedMills: 0,
+      disabled: false,
+      disabledReason: null,
+      disabledAt: null,
     });
-    assert.deepEqual([(complaints as any).complainers, (complaints as any).customers, (complaints as any).takingsMills, (complaints as any).met], [0, 1, 10, false]);
+    assert.deepEqual(
+      [(complaints as any).complainers, (complaints as any).customers, (complaints as any).takingsMills, (complaints as any).met],
+      [0, 1, 10, false],
+    );
   });
 
   test('the same batchId replays the stored answer and pays nothing twice', async () => {
@@ -129,13 +146,19 @@ describe('selling sets and redeeming coins', () => {
     const batch = coinsA.slice(0, 3).map((c) => entry(fw, c, A));
     const { json } = await redeem(keyA, { batchId: 'b2', coins: batch });
     assert.equal(json.credited, 0);
-    assert.deepEqual(json.results.map((r: { reason: string }) => r.reason), ['already-spent', 'already-spent', 'already-spent']);
+    assert.deepEqual(
+      json.results.map((r: { reason: string }) => r.reason),
+      ['already-spent', 'already-spent', 'already-spent'],
+    );
     const m = await me(keyA);
     assert.equal(m.balanceMills, 10);
     assert.equal(m.doubleSpends, 3);
     const ds = tb.broker.store.db.prepare('SELECT * FROM double_spends ORDER BY id').all() as Record<string, string>[];
     assert.equal(ds.length, 3);
-    assert.deepEqual([ds[0]!.coin_id, ds[0]!.user_id, ds[0]!.vendor_id, ds[0]!.first_vendor_id, ds[0]!.batch_id, ds[0]!.reason], [coinId(coinsA[0]!), aliceId, A, A, 'b2', 'already-spent']);
+    assert.deepEqual(
+      [ds[0]!.coin_id, ds[0]!.user_id, ds[0]!.vendor_id, ds[0]!.first_vendor_id, ds[0]!.batch_id, ds[0]!.reason],
+      [coinId(coinsA[0]!), aliceId, A, A, 'b2', 'already-spent'],
+    );
   });
 
   test('a coin whose first ball paid vendor A is a double spend at vendor B too', async () => {
@@ -144,7 +167,9 @@ describe('selling sets and redeeming coins', () => {
     assert.ok(twin, 'some first-superbin ball completes a coin for both vendors');
     const { json } = await redeem(keyB, { batchId: 'x1', coins: [entry(fw, twin, B)] });
     assert.deepEqual(json.results[0], { coinId: coinId(twin), status: 'refused', reason: 'already-spent' });
-    const row = tb.broker.store.db.prepare('SELECT first_vendor_id FROM double_spends WHERE vendor_id = ?').get(B) as { first_vendor_id: string };
+    const row = tb.broker.store.db.prepare('SELECT first_vendor_id FROM double_spends WHERE vendor_id = ?').get(B) as {
+      first_vendor_id: string;
+    };
     assert.equal(row.first_vendor_id, A);
     assert.equal((await me(keyB)).balanceMills, 0);
   });
@@ -171,7 +196,10 @@ describe('selling sets and redeeming coins', () => {
       batchId: 'w1',
       coins: [entry(fw, forB, A), entry(fw, coinsA[12]!, A, { url: 'http://evil.example/x' })],
     });
-    assert.deepEqual(json.results.map((r: { reason: string }) => r.reason), ['wrong-vendor', 'wrong-vendor']);
+    assert.deepEqual(
+      json.results.map((r: { reason: string }) => r.reason),
+      ['wrong-vendor', 'wrong-vendor'],
+    );
     assert.equal(json.credited, 0);
   });
 
@@ -186,7 +214,10 @@ describe('selling sets and redeeming coins', () => {
     for (let sb = 0; sb < 2 ** p.u && !coin; sb++) {
       const superbins = positions(sb, uh, p.u);
       if (superbins.some((s) => sold.has(s))) continue;
-      const set = { superbins, balls: superbins.map((s) => new Map(store.epochs.ballsIn(p.id, s).map((b) => [b.subbin, new Uint8Array(b.x)] as const))) };
+      const set = {
+        superbins,
+        balls: superbins.map((s) => new Map(store.epochs.ballsIn(p.id, s).map((b) => [b.subbin, new Uint8Array(b.x)] as const))),
+      };
       for (let s1 = 0; s1 < 2 ** p.v && !coin; s1++) coin = buildCoin(p, set, vh, s1);
     }
     assert.ok(coin, 'an unsold set holds a coin');
@@ -194,7 +225,10 @@ describe('selling sets and redeeming coins', () => {
       batchId: 'n1',
       coins: [entry(fw, coin, A, { userId: stranger }), entry(fw, coinsA[13]!, A, { userId: stranger })],
     });
-    assert.deepEqual(json.results.map((r: { reason: string }) => r.reason), ['not-sold', 'wrong-user']);
+    assert.deepEqual(
+      json.results.map((r: { reason: string }) => r.reason),
+      ['not-sold', 'wrong-user'],
+    );
   });
 
   test('unknown epoch, expired and malformed coins are refused and set aside', async () => {
@@ -208,7 +242,10 @@ describe('selling sets and redeeming coins', () => {
         { ...entry(fw, coinsA[14]!, A), coin: '***' },
       ],
     });
-    assert.deepEqual(json.results.map((r: { reason: string }) => r.reason), ['unknown-epoch', 'expired', 'malformed', 'malformed']);
+    assert.deepEqual(
+      json.results.map((r: { reason: string }) => r.reason),
+      ['unknown-epoch', 'expired', 'malformed', 'malformed'],
+    );
     assert.equal(json.results[3].coinId, '');
     assert.equal(count('rejected_coins'), before + 4);
     const reasons = tb.broker.store.db.prepare("SELECT reason FROM rejected_coins WHERE batch_id = 'r1' ORDER BY id").pluck().all();
@@ -233,7 +270,11 @@ describe('selling sets and redeeming coins', () => {
     assert.equal((await redeem(keyA, { batchId: 'z', coins: [] })).status, 422);
     assert.equal((await redeem(keyA, { batchId: 'z', coins: [{ ...coins[0], paidAt: 'yesterday' }] })).status, 422);
     assert.equal((await redeem(keyA, [1, 2])).status, 400);
-    const text = await fetch(`${tb.base}/api/redeem`, { method: 'POST', headers: { ...auth(keyA), 'content-type': 'text/plain' }, body: 'hi' });
+    const text = await fetch(`${tb.base}/api/redeem`, {
+      method: 'POST',
+      headers: { ...auth(keyA), 'content-type': 'text/plain' },
+      body: 'hi',
+    });
     assert.equal(text.status, 415);
     assert.equal((await fetch(`${tb.base}/api/nowhere`)).status, 404);
     // Vendor registration.
@@ -249,14 +290,13 @@ describe('selling sets and redeeming coins', () => {
   test('Request-Credit returns unspent first-superbin balls once; a returned ball cannot be spent', async () => {
     const store = tb.broker.store;
     const firstBalls = [...fw.sets[0]!.balls[0]!.values()];
-    const redeemed = new Set(
-      (store.db.prepare('SELECT coin_id FROM redeemed_coins WHERE user_id = ?').pluck().all(aliceId) as string[]),
-    );
+    const redeemed = new Set(store.db.prepare('SELECT coin_id FROM redeemed_coins WHERE user_id = ?').pluck().all(aliceId) as string[]);
     const spentHere = firstBalls.filter((b) => redeemed.has(toHex(b))).length;
     assert.ok(spentHere > 0);
     const otherBall = [...fw.sets[0]!.balls[1]!.values()][0]!; // not a first-superbin ball: not a coin
     const message = encodeRequestCredit({ broker: tb.base, userId: aliceId, epoch: fw.epoch.id, balls: [...firstBalls, otherBall] });
-    const send = (body: string, type = MICROMINT_MIME) => fetch(`${tb.base}/api/credit`, { method: 'POST', headers: { 'content-type': type }, body });
+    const send = (body: string, type = MICROMINT_MIME) =>
+      fetch(`${tb.base}/api/credit`, { method: 'POST', headers: { 'content-type': type }, body });
     const balance0 = store.accounts.balance('user', aliceId);
     // Returns open only when vendors' redemption period is over (returns.test.ts): until then, a 409.
     const { epoch } = await (await fetch(`${tb.base}/api/epochs/${fw.epoch.id}`)).json();
@@ -293,7 +333,10 @@ describe('selling sets and redeeming coins', () => {
     clock.set(Date.now());
     const { json } = await redeem(keyB, { batchId: 'ret1', coins: [entry(fw, returnedCoin, B)] });
     assert.deepEqual(json.results[0], { coinId: coinId(returnedCoin), status: 'refused', reason: 'returned' });
-    const ds = store.db.prepare("SELECT reason, first_vendor_id FROM double_spends WHERE batch_id = 'ret1'").get() as Record<string, unknown>;
+    const ds = store.db.prepare("SELECT reason, first_vendor_id FROM double_spends WHERE batch_id = 'ret1'").get() as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(ds, { reason: 'returned', first_vendor_id: null });
     clock.set(epoch.returnsFrom);
     // Bad Request-Credit requests change nothing.
@@ -302,7 +345,12 @@ describe('selling sets and redeeming coins', () => {
     assert.equal((await send(message, 'text/plain')).status, 415);
     assert.equal((await send(message.replace(tb.base, 'http://other.example'))).status, 422);
     assert.equal((await send('x'.repeat(3 * 1024 * 1024))).status, 413);
-    const stranger = encodeRequestCredit({ broker: tb.base, userId: 'u_0123456789abcdef', epoch: fw.epoch.id, balls: firstBalls.slice(0, 1) });
+    const stranger = encodeRequestCredit({
+      broker: tb.base,
+      userId: 'u_0123456789abcdef',
+      epoch: fw.epoch.id,
+      balls: firstBalls.slice(0, 1),
+    });
     assert.equal((await send(stranger)).status, 422);
     assert.equal(store.accounts.balance('user', aliceId), balance1);
   });

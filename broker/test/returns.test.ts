@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MICROMINT_MIME, coinId, decodeSendExpired, encodeRequestCredit, epochFromJson, toHex, type FundsWithdrawn } from '@micromint/shared';
+import {
+  MICROMINT_MIME,
+  coinId,
+  decodeSendExpired,
+  encodeRequestCredit,
+  epochFromJson,
+  toHex,
+  type FundsWithdrawn,
+} from '@micromint/shared';
 import { createBroker, publishedParams } from '../src/index.ts';
 import { Browser, TestClock, coinsFor, decodeFundsWithdrawn, entry, postJson, startBroker, type TestBroker } from './helpers.ts';
 
@@ -98,7 +106,10 @@ describe('returns open only after the redemption period', () => {
     const inTime = entry(fw, coins[1]!, A, { paidAt: new Date(Date.parse(epochJson.expiresAt) - 1000).toISOString() });
     const tooLate = entry(fw, coins[2]!, A, { paidAt: epochJson.expiresAt });
     const r = await redeem({ batchId: 'grace', coins: [inTime, tooLate] });
-    assert.deepEqual(r.json.results.map((x: { status: string; reason?: string }) => x.reason ?? x.status), ['credited', 'expired']);
+    assert.deepEqual(
+      r.json.results.map((x: { status: string; reason?: string }) => x.reason ?? x.status),
+      ['credited', 'expired'],
+    );
     assert.equal(balance('vendor', A), 2);
     // Returns are still closed one second before returnsFrom.
     assert.equal((await credit([coins[3]!.subarray(0, 16)])).status, 409);
@@ -139,8 +150,15 @@ describe('returns open only after the redemption period', () => {
     assert.match(account, /<form method="post" action="\/account\/return">/);
     assert.doesNotMatch(account, /data-returns-from=/);
     const posted = await alice.post('/account/return', {}, { csrf: await alice.csrf('/account/return') });
-    const m = /<script type="application\/x-micromint" class="micromint-send-expired" data-epoch="[^"]+">([\s\S]*?)<\/script>/.exec(posted.text);
+    const m = /<script type="application\/x-micromint" class="micromint-send-expired" data-epoch="[^"]+">([\s\S]*?)<\/script>/.exec(
+      posted.text,
+    );
     assert.ok(m, 'a Send-Expired message for the wallet');
-    assert.deepEqual(decodeSendExpired(m[1]!), { broker: tb.base, userId: aliceId, epoch: fw.epoch.id, returnUrl: `${tb.base}/api/credit` });
+    assert.deepEqual(decodeSendExpired(m[1]!), {
+      broker: tb.base,
+      userId: aliceId,
+      epoch: fw.epoch.id,
+      returnUrl: `${tb.base}/api/credit`,
+    });
   });
 });

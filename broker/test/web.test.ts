@@ -48,7 +48,11 @@ describe('web pages', () => {
     assert.equal(res.status, 200);
     assert.match(text, new RegExp(`id="user-id">${id}<`));
     const dup = new Browser(tb.base);
-    const again = await dup.post('/signup', { email: 'carol@example.com', password: 'another password' }, { csrf: await dup.csrf('/signup') });
+    const again = await dup.post(
+      '/signup',
+      { email: 'carol@example.com', password: 'another password' },
+      { csrf: await dup.csrf('/signup') },
+    );
     assert.equal(again.res.status, 409);
   });
 
@@ -59,7 +63,10 @@ describe('web pages', () => {
     const balance = () => tb.broker.store.accounts.balance('user', id);
     assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' })).res.status, 403);
     assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf: 'x'.repeat(43) })).res.status, 403);
-    assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf, origin: 'http://evil.example' })).res.status, 403);
+    assert.equal(
+      (await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf, origin: 'http://evil.example' })).res.status,
+      403,
+    );
     assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf, origin: null })).res.status, 403);
     // A logged-out form token is not the session's.
     const anon = new Browser(tb.base);
@@ -89,7 +96,10 @@ describe('web pages', () => {
     assert.match(tooMany.text, /Add funds first/);
     assert.equal(tb.broker.store.accounts.balance('user', id), 500);
     const bought = await b.buy(1);
-    assert.match(bought.page, new RegExp(`<p class="micromint-status" data-withdrawal-id="${bought.withdrawalId}">Waiting for your MicroMint wallet\\.\\.\\.</p>`));
+    assert.match(
+      bought.page,
+      new RegExp(`<p class="micromint-status" data-withdrawal-id="${bought.withdrawalId}">Waiting for your MicroMint wallet\\.\\.\\.</p>`),
+    );
     const fw = decodeFundsWithdrawn(bought.text);
     assert.equal(fw.withdrawalId, bought.withdrawalId);
     assert.equal(fw.userId, id);
@@ -120,7 +130,11 @@ describe('web pages', () => {
   test('vendors register from a form (key shown once), log in to the dashboard with it; output is escaped', async () => {
     const b = new Browser(tb.base);
     await b.signUp('henry@example.com');
-    const reg = await b.post('/vendors', { origin: 'http://127.0.0.1:4201', name: '<script>alert(1)</script> Shop' }, { csrf: await b.csrf('/vendors') });
+    const reg = await b.post(
+      '/vendors',
+      { origin: 'http://127.0.0.1:4201', name: '<script>alert(1)</script> Shop' },
+      { csrf: await b.csrf('/vendors') },
+    );
     assert.equal(reg.res.status, 201);
     const apiKey = /id="api-key">(mmk_[A-Za-z0-9_-]+)</.exec(reg.text)![1]!;
     const list = (await b.get('/vendors')).text;
@@ -144,7 +158,8 @@ describe('web pages', () => {
 
   test('complaints from enough paying customers disable a vendor, which then gets 403 at redemption', async () => {
     const { json: v } = await postJson(`${tb.base}/api/vendors`, { origin: 'http://127.0.0.1:4301', name: 'Bad shop' });
-    const complain = async (b: Browser) => b.post('/account/complaints', { vendorId: v.vendorId, text: 'Took my coins, showed nothing' }, { csrf: await b.csrf('/account') });
+    const complain = async (b: Browser) =>
+      b.post('/account/complaints', { vendorId: v.vendorId, text: 'Took my coins, showed nothing' }, { csrf: await b.csrf('/account') });
     const customer = async (email: string) => {
       const b = new Browser(tb.base);
       await b.signUp(email);
@@ -167,16 +182,28 @@ describe('web pages', () => {
     // Redeeming their coins (at least the minimum spend, 10 mills each) makes them paying customers: their
     // complaints now count, and they are all of the site's customers and takings.
     const ten = (c: typeof jack) => c.coins.slice(0, 10).map((coin) => entry(c.fw, coin, v.vendorId));
-    const paid = await postJson(`${tb.base}/api/redeem`, { batchId: 'd0', coins: [...ten(jack), ...ten(kate)] }, { authorization: `Bearer ${v.apiKey}` });
+    const paid = await postJson(
+      `${tb.base}/api/redeem`,
+      { batchId: 'd0', coins: [...ten(jack), ...ten(kate)] },
+      { authorization: `Bearer ${v.apiKey}` },
+    );
     assert.equal(paid.status, 200);
     assert.equal(paid.json.credited, 20);
     assert.equal(tb.broker.store.vendors.byId(v.vendorId)!.disabled, true);
-    const r = await postJson(`${tb.base}/api/redeem`, { batchId: 'd1', coins: [entry(jack.fw, jack.coins[10]!, v.vendorId)] }, { authorization: `Bearer ${v.apiKey}` });
+    const r = await postJson(
+      `${tb.base}/api/redeem`,
+      { batchId: 'd1', coins: [entry(jack.fw, jack.coins[10]!, v.vendorId)] },
+      { authorization: `Bearer ${v.apiKey}` },
+    );
     assert.equal(r.status, 403);
     assert.equal(r.json.error, 'vendor_disabled');
     assert.match(r.json.reason, /2 paying customers complained/);
     assert.equal(tb.broker.store.db.prepare("SELECT count(*) FROM redemption_batches WHERE batch_id = 'd1'").pluck().get(), 0);
-    const unknown = await kate.b.post('/account/complaints', { vendorId: 'http://nobody.example', text: 'x' }, { csrf: await kate.b.csrf('/account') });
+    const unknown = await kate.b.post(
+      '/account/complaints',
+      { vendorId: 'http://nobody.example', text: 'x' },
+      { csrf: await kate.b.csrf('/account') },
+    );
     assert.equal(unknown.res.status, 404);
   });
 });
@@ -210,7 +237,11 @@ describe('log-in and sign-up attempts are limited per address', () => {
         const r = await b.post('/login', { email: 'nobody@example.com', password: 'wrong password' }, { csrf: await b.csrf('/login') });
         assert.equal(r.res.status, 401);
       }
-      const limited = await b.post('/signup', { email: 'late@example.com', password: 'correct horse battery' }, { csrf: await b.csrf('/signup') });
+      const limited = await b.post(
+        '/signup',
+        { email: 'late@example.com', password: 'correct horse battery' },
+        { csrf: await b.csrf('/signup') },
+      );
       assert.equal(limited.res.status, 429);
       assert.match(limited.text, /Too many attempts/);
       assert.match(limited.text, /id="signup-form"/);

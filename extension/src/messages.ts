@@ -26,7 +26,16 @@ export type PageVerdict =
    * `price` is what paying costs, `balance` what the wallet holds across coins and open chains.
    * `scheme` is set (`payword`) when a PayWord chain would pay; absent for coins.
    */
-  | { action: 'confirm'; broker: boolean; price: number; vendorId: string; threshold: number; balance: number; refusal?: string; scheme?: string }
+  | {
+      action: 'confirm';
+      broker: boolean;
+      price: number;
+      vendorId: string;
+      threshold: number;
+      balance: number;
+      refusal?: string;
+      scheme?: string;
+    }
   /**
    * The wallet cannot pay this vendor: not enough coins (`held`, `makeable`, in mills); or, with
    * `code` and `reason` (a sentence), no PayWord chain could be had for a site that takes only
@@ -34,7 +43,17 @@ export type PageVerdict =
    * `method-unknown`, `broker-unreachable`, and the broker's own, e.g. `insufficient_funds`,
    * `wallet_not_connected`).
    */
-  | { action: 'insufficient'; broker: boolean; price: number; vendorId: string; held: number; makeable: number; code?: string; reason?: string; scheme?: string }
+  | {
+      action: 'insufficient';
+      broker: boolean;
+      price: number;
+      vendorId: string;
+      held: number;
+      makeable: number;
+      code?: string;
+      reason?: string;
+      scheme?: string;
+    }
   /** The wallet will not pay this challenge (wrong vendor, plain http, unknown scheme...). */
   | { action: 'refuse'; broker: boolean; message: string };
 
@@ -44,7 +63,16 @@ export type FetchVerdict =
    * Retry the request with this PAYMENT-SIGNATURE value, or, when `body` is set (a payment too
    * large for a header), send the request again as a POST of `body` with `contentType`.
    */
-  | { action: 'pay'; broker: boolean; header: string; paymentId: string; price: number; resent: boolean; body?: string; contentType?: string }
+  | {
+      action: 'pay';
+      broker: boolean;
+      header: string;
+      paymentId: string;
+      price: number;
+      resent: boolean;
+      body?: string;
+      contentType?: string;
+    }
   | Exclude<PageVerdict, { action: 'paying' | 'post' }>;
 
 /** Result of storing a Funds-Withdrawn. */
@@ -137,8 +165,7 @@ export type Message<K extends MessageType = MessageType> = { type: K; body: Mess
 
 /** An answer on the wire: the value, or an error with a code the UI can word. */
 export type Reply<K extends MessageType = MessageType> =
-  | { ok: true; value: MessageMap[K]['reply'] }
-  | { ok: false; error: string; code?: string; field?: string };
+  { ok: true; value: MessageMap[K]['reply'] } | { ok: false; error: string; code?: string; field?: string };
 
 /**
  * Message types only content scripts of the configured broker's pages may send (the worker checks
@@ -146,7 +173,13 @@ export type Reply<K extends MessageType = MessageType> =
  */
 export const BROKER_MESSAGES: ReadonlySet<MessageType> = new Set(['funds-withdrawn', 'send-expired', 'wallet-key', 'wallet-connected']);
 /** Message types only content scripts may send. */
-export const CONTENT_MESSAGES: ReadonlySet<MessageType> = new Set(['page-loaded', 'pay-confirm', 'pay-decline', 'fetch-402', ...BROKER_MESSAGES]);
+export const CONTENT_MESSAGES: ReadonlySet<MessageType> = new Set([
+  'page-loaded',
+  'pay-confirm',
+  'pay-decline',
+  'fetch-402',
+  ...BROKER_MESSAGES,
+]);
 /** Message types only the extension's own pages may send. */
 export const PAGE_MESSAGES: ReadonlySet<MessageType> = new Set(['wallet-summary', 'settings-get', 'settings-set', 'chains-list']);
 
@@ -154,9 +187,13 @@ export const PAGE_MESSAGES: ReadonlySet<MessageType> = new Set(['wallet-summary'
 export function isMessage(value: unknown): value is Message {
   const m = value as Message | null;
   return (
-    typeof m === 'object' && m !== null && typeof m.type === 'string' &&
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.type === 'string' &&
     (CONTENT_MESSAGES.has(m.type) || PAGE_MESSAGES.has(m.type)) &&
-    typeof m.body === 'object' && m.body !== null && !Array.isArray(m.body)
+    typeof m.body === 'object' &&
+    m.body !== null &&
+    !Array.isArray(m.body)
   );
 }
 
@@ -180,7 +217,11 @@ export type Transport = (message: Message) => Promise<unknown>;
  * @example
  * const verdict = await send(browser.runtime.sendMessage, 'page-loaded', { url: location.href });
  */
-export async function send<K extends MessageType>(transport: Transport, type: K, body: MessageMap[K]['body']): Promise<MessageMap[K]['reply']> {
+export async function send<K extends MessageType>(
+  transport: Transport,
+  type: K,
+  body: MessageMap[K]['body'],
+): Promise<MessageMap[K]['reply']> {
   return unwrap<K>(await transport({ type, body } as Message));
 }
 

@@ -4,7 +4,15 @@
 import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { coinId, decodePaymentPayload, decodeRequestCredit, encodeHeader, encodeSendExpired, micromintRequirements, readMicromintPayload } from '@micromint/shared';
+import {
+  coinId,
+  decodePaymentPayload,
+  decodeRequestCredit,
+  encodeHeader,
+  encodeSendExpired,
+  micromintRequirements,
+  readMicromintPayload,
+} from '@micromint/shared';
 import { ChallengeStore } from '../src/background/challenges.ts';
 import { FetchFlow } from '../src/background/fetch-flow.ts';
 import { FundsService, interpretCreditAnswer, type FetchLike } from '../src/background/funds.ts';
@@ -26,13 +34,23 @@ const TAB = 3;
 
 const offer = (price: number, vendorId = VENDOR) => micromintRequirements({ price, vendorId, broker: BROKER, epoch: epoch.id });
 const challenge402 = (url: string, price: number) => [{ name: 'payment-required', value: challengeHeader(url, [offer(price)]) }];
-const receipt = (transaction = 'pay_1') => ({ name: 'payment-response', value: encodeHeader({ success: true, transaction, network: 'micromint:x' }) });
+const receipt = (transaction = 'pay_1') => ({
+  name: 'payment-response',
+  value: encodeHeader({ success: true, transaction, network: 'micromint:x' }),
+});
 
 async function flowOver(db: WalletDb, session: KeyValueArea, threshold = 5) {
   const settings = new SettingsStore(memoryArea());
   await settings.update({ brokerUrl: BROKER, autopayThreshold: threshold });
   const fake = fakeRetrier();
-  const flow = new PaymentFlow({ db, settings, challenges: new ChallengeStore(session), retries: new RetryBook(session), retrier: fake.retrier, schemes: DEFAULT_SCHEMES });
+  const flow = new PaymentFlow({
+    db,
+    settings,
+    challenges: new ChallengeStore(session),
+    retries: new RetryBook(session),
+    retrier: fake.retrier,
+    schemes: DEFAULT_SCHEMES,
+  });
   return { flow, fake, settings };
 }
 
@@ -133,7 +151,8 @@ test('a worker restart mid-payment resends the very same payload, never new coin
 test('two tabs paying at once never share a coin, and the poorer one spends nothing', async () => {
   const db = await wallet('two-tabs');
   const { flow } = await flowOver(db, memoryArea(), 1000);
-  const makeable = (await (await import('../src/wallet/index.ts')).fundsFor(db, { epoch: epoch.id, broker: BROKER, vendorId: VENDOR })).makeable;
+  const makeable = (await (await import('../src/wallet/index.ts')).fundsFor(db, { epoch: epoch.id, broker: BROKER, vendorId: VENDOR }))
+    .makeable;
   const price = Math.floor(makeable / 2) + 1;
   const urls = [`${VENDOR}/a`, `${VENDOR}/b`];
   await Promise.all(urls.map((u, i) => flow.onMainFrameResponse(TAB + i, u, 402, challenge402(u, price))));
@@ -151,14 +170,20 @@ test('hostile challenges spend nothing', async () => {
   const url = `${VENDOR}/x`;
   const cases: [string, string][] = [
     ['payTo another origin', challengeHeader(url, [offer(1, 'http://127.0.0.1:4002')])],
-    ['extra.vendorId differs from payTo', challengeHeader(url, [{ ...offer(1), extra: { ...offer(1).extra, vendorId: 'http://127.0.0.1:4002' } }])],
+    [
+      'extra.vendorId differs from payTo',
+      challengeHeader(url, [{ ...offer(1), extra: { ...offer(1).extra, vendorId: 'http://127.0.0.1:4002' } }]),
+    ],
     ['resource on another origin', challengeHeader('http://127.0.0.1:4002/x', [offer(1)])],
     ['an absurd price', challengeHeader(url, [{ ...offer(1), amount: '1000000' }])],
     ['a zero price', challengeHeader(url, [{ ...offer(1), amount: '0' }])],
     ['a negative price', challengeHeader(url, [{ ...offer(1), amount: '-5' }])],
     ['not base64', '%%%'],
     ['JSON without accepts', encodeHeader({ x402Version: 2, resource: { url } })],
-    ['another broker', challengeHeader(url, [micromintRequirements({ price: 1, vendorId: VENDOR, broker: 'http://127.0.0.1:4999', epoch: epoch.id })])],
+    [
+      'another broker',
+      challengeHeader(url, [micromintRequirements({ price: 1, vendorId: VENDOR, broker: 'http://127.0.0.1:4999', epoch: epoch.id })]),
+    ],
   ];
   for (const [what, header] of cases) {
     await flow.onMainFrameResponse(TAB, url, 402, [{ name: 'payment-required', value: header }]);
@@ -169,7 +194,9 @@ test('hostile challenges spend nothing', async () => {
   }
   // A plain-http vendor that is not this computer.
   const far = 'http://shop.example/x';
-  await flow.onMainFrameResponse(TAB, far, 402, [{ name: 'payment-required', value: challengeHeader(far, [offer(1, 'http://shop.example')]) }]);
+  await flow.onMainFrameResponse(TAB, far, 402, [
+    { name: 'payment-required', value: challengeHeader(far, [offer(1, 'http://shop.example')]) },
+  ]);
   assert.equal((await flow.pageLoaded(TAB, far)).action, 'refuse');
   assert.deepEqual(fake.calls, []);
   assert.equal(await db.count('payments'), 0);
@@ -227,7 +254,10 @@ test('two tabs paying the same URL at once spend once and send the same payload'
   await flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 2));
   await flow.onMainFrameResponse(TAB + 1, url, 402, challenge402(url, 2));
   const verdicts = await Promise.all([flow.pageLoaded(TAB, url), flow.pageLoaded(TAB + 1, url)]);
-  assert.deepEqual(verdicts.map((v) => v.action), ['paying', 'paying']);
+  assert.deepEqual(
+    verdicts.map((v) => v.action),
+    ['paying', 'paying'],
+  );
   assert.equal((await recentPayments(db)).length, 1);
   assert.equal(await balance(db), coins - 2);
   const headers = [...fake.rules.values()].map((r) => r.header);
@@ -261,7 +291,11 @@ test('a 2xx without the broker’s JSON answer leaves the return pending, to be 
   assert.equal(interpretCreditAnswer(200, '<html>Sign in to the Wi-Fi</html>').kind, 'failed');
   assert.equal(interpretCreditAnswer(200, '{"credited":"lots"}').kind, 'failed');
   assert.equal(interpretCreditAnswer(204, '').kind, 'failed');
-  assert.deepEqual(interpretCreditAnswer(200, '{"credited":3,"creditedMills":3,"alreadyReturned":0,"refused":[]}'), { kind: 'credited', credited: 3, creditedMills: 3 });
+  assert.deepEqual(interpretCreditAnswer(200, '{"credited":3,"creditedMills":3,"alreadyReturned":0,"refused":[]}'), {
+    kind: 'credited',
+    credited: 3,
+    creditedMills: 3,
+  });
 
   let portal = true;
   const posted: number[] = [];

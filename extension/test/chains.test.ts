@@ -55,10 +55,21 @@ const pay = (db: WalletDb, path: string, units = 1, method = 'GET') =>
 
 /** The 402 a vendor answers a refused payword payment with. */
 const refusal = (url: string, reason: string, ext: Record<string, unknown>) => [
-  { name: 'payment-required', value: challengeHeader(url, [paywordOffer(1)], { error: reason, extensions: { payword: { reason, ...ext } } }) },
+  {
+    name: 'payment-required',
+    value: challengeHeader(url, [paywordOffer(1)], { error: reason, extensions: { payword: { reason, ...ext } } }),
+  },
 ];
 const receipt = (chainId: string, index: number) => [
-  { name: 'payment-response', value: encodeHeader({ success: true, transaction: `pay_${index}`, network: 'micromint:x', extensions: { payword: { chainId, index, units: 1 } } }) },
+  {
+    name: 'payment-response',
+    value: encodeHeader({
+      success: true,
+      transaction: `pay_${index}`,
+      network: 'micromint:x',
+      extensions: { payword: { chainId, index, units: 1 } },
+    }),
+  },
 ];
 
 test('a chain is committed, signed with the wallet key, recorded as opening, then authorized and held once', async () => {
@@ -102,7 +113,10 @@ test('paying l units reveals j = next - 1 + l; the link verifies against the roo
   assert.deepEqual([first.link?.index, first.link?.units, second.link?.index, second.link?.units], [1, 1, 4, 3]);
   assert.equal(second.price, 3, 'price in mills: units * value');
   assert.equal((await chainOf(db)).next, 5);
-  for (const [p, method] of [[first, 'GET'], [second, 'POST']] as const) {
+  for (const [p, method] of [
+    [first, 'GET'],
+    [second, 'POST'],
+  ] as const) {
     const v = vendorCheck(p.header, { method, brokerKey: broker.key.publicKey });
     assert.equal(v.linkOk, true, 'h^j(w_j) is the committed root');
     assert.equal(v.macOk, true, 'the MAC binds the link to this method and URL');
@@ -226,7 +240,18 @@ test('other refusals and given-back receipts burn the range; expiry and a change
   assert.equal((await chainOf(db)).status, 'open');
   assert.equal((await pay(db, '/a2')).link?.index, 2, 'index 1 is never revealed for another request');
   const b = await pay(db, '/b');
-  const given = [{ name: 'payment-response', value: encodeHeader({ success: false, errorReason: 'not_served', transaction: '', network: 'micromint:x', extensions: { payword: { chainId, index: 3, units: 1, released: true } } }) }];
+  const given = [
+    {
+      name: 'payment-response',
+      value: encodeHeader({
+        success: false,
+        errorReason: 'not_served',
+        transaction: '',
+        network: 'micromint:x',
+        extensions: { payword: { chainId, index: 3, units: 1, released: true } },
+      }),
+    },
+  ];
   const out = classifyRetryResponse(500, given);
   assert.equal(out.kind, 'released');
   await step.settle(b.id, out);
@@ -256,7 +281,15 @@ test('the summary reports coins, each open chain and the total in mills', async 
   const s = await walletSummary(db);
   const chain = await chainOf(db);
   assert.deepEqual(s.chains, [
-    { chainId: chain.id, vendorId: VENDOR, broker: BROKER, linksLeft: 47, value: 2, heldMills: 94, expiresAt: new Date(chain.expiresAt * 1000).toISOString() },
+    {
+      chainId: chain.id,
+      vendorId: VENDOR,
+      broker: BROKER,
+      linksLeft: 47,
+      value: 2,
+      heldMills: 94,
+      expiresAt: new Date(chain.expiresAt * 1000).toISOString(),
+    },
   ]);
   assert.deepEqual([s.balance, s.coinsMills, s.chainsMills, s.totalMills], [0, 0, 94, 94]);
   assert.deepEqual(s.connections, [{ broker: BROKER, userId: USER, connected: true }]);
@@ -268,7 +301,10 @@ test('the summary reports coins, each open chain and the total in mills', async 
 test('opening a chain: an answer lost after the broker held it is asked again with the same request and held once', async () => {
   const { db, broker, opener, ctx } = await setup();
   broker.state.mode = 'lose-answer';
-  await assert.rejects(opener.ensure(await ctx(), { ...want(1), length: 100 }), (e: unknown) => e instanceof ChainOpenError && e.code === 'broker-unreachable');
+  await assert.rejects(
+    opener.ensure(await ctx(), { ...want(1), length: 100 }),
+    (e: unknown) => e instanceof ChainOpenError && e.code === 'broker-unreachable',
+  );
   const opening = await chainOf(db);
   assert.equal(opening.status, 'opening');
   assert.equal(broker.state.balances.get(USER), 10_000 - 100);
@@ -282,20 +318,36 @@ test('opening a chain: an answer lost after the broker held it is asked again wi
 
 test('opening a chain: refusals hold nothing and are clear outcomes; a bad authorization is not used', async () => {
   const poor = await setup({ balance: 50 });
-  await assert.rejects(poor.opener.ensure(await poor.ctx(), { ...want(1), length: 100 }), (e: unknown) => e instanceof ChainOpenError && e.code === 'insufficient_funds' && e.detail.neededMills === 100);
+  await assert.rejects(
+    poor.opener.ensure(await poor.ctx(), { ...want(1), length: 100 }),
+    (e: unknown) => e instanceof ChainOpenError && e.code === 'insufficient_funds' && e.detail.neededMills === 100,
+  );
   assert.deepEqual(await poor.db.getAll('chains'), [], 'a refused chain is dropped, secrets and all');
   poor.db.close();
 
   const stranger = await setup();
   stranger.broker.state.walletKeys.clear();
-  await assert.rejects(stranger.opener.ensure(await stranger.ctx(), { ...want(1), length: 10 }), (e: unknown) => e instanceof ChainOpenError && e.code === 'wallet_not_connected');
-  assert.equal((await stranger.db.get('brokers', BROKER))?.connected, false, 'the wallet stops trying until the account page says otherwise');
-  await assert.rejects(stranger.opener.ensure(await stranger.ctx(), { ...want(1), length: 10 }), (e: unknown) => e instanceof ChainOpenError && e.code === 'not-connected');
+  await assert.rejects(
+    stranger.opener.ensure(await stranger.ctx(), { ...want(1), length: 10 }),
+    (e: unknown) => e instanceof ChainOpenError && e.code === 'wallet_not_connected',
+  );
+  assert.equal(
+    (await stranger.db.get('brokers', BROKER))?.connected,
+    false,
+    'the wallet stops trying until the account page says otherwise',
+  );
+  await assert.rejects(
+    stranger.opener.ensure(await stranger.ctx(), { ...want(1), length: 10 }),
+    (e: unknown) => e instanceof ChainOpenError && e.code === 'not-connected',
+  );
   stranger.db.close();
 
   const forged = await setup();
   forged.broker.state.mode = 'bad-authorization';
-  await assert.rejects(forged.opener.ensure(await forged.ctx(), { ...want(1), length: 10 }), (e: unknown) => e instanceof ChainOpenError && e.code === 'bad-authorization');
+  await assert.rejects(
+    forged.opener.ensure(await forged.ctx(), { ...want(1), length: 10 }),
+    (e: unknown) => e instanceof ChainOpenError && e.code === 'bad-authorization',
+  );
   assert.equal((await chainOf(forged.db)).status, 'closed');
   await assert.rejects(pay(forged.db, '/x'), LinkPaymentError);
   forged.db.close();
@@ -316,7 +368,13 @@ test('bad answers from the vendor never throw: unreadable extensions are dropped
     null,
   ];
   for (const extensions of odd) {
-    const header = encodeHeader({ x402Version: X402_VERSION, error: 'already-spent', resource: { url: `${VENDOR}/a` }, accepts: [paywordOffer(1)], extensions });
+    const header = encodeHeader({
+      x402Version: X402_VERSION,
+      error: 'already-spent',
+      resource: { url: `${VENDOR}/a` },
+      accepts: [paywordOffer(1)],
+      extensions,
+    });
     const out = classifyRetryResponse(402, [{ name: 'payment-required', value: header }]);
     assert.equal(out.kind, 'refused');
     assert.ok(out.kind === 'refused' && (out.payword === undefined || Object.keys(out.payword).length === 0), JSON.stringify(extensions));
@@ -340,7 +398,14 @@ test('bad answers from the broker never throw anything but a ChainOpenError, and
     kinds.push(`${r.kind}${r.kind === 'authorized' ? '' : `:${r.error.code}`}`);
     await assert.rejects(client.info(BROKER), ChainOpenError);
   }
-  assert.deepEqual(kinds, ['unknown:bad-broker-answer', 'unknown:bad-broker-answer', 'unknown:bad-broker-answer', 'unknown:http-500', 'refused:insufficient_funds', 'refused:http-403']);
+  assert.deepEqual(kinds, [
+    'unknown:bad-broker-answer',
+    'unknown:bad-broker-answer',
+    'unknown:bad-broker-answer',
+    'unknown:http-500',
+    'refused:insufficient_funds',
+    'refused:http-403',
+  ]);
   const down = new PaywordBrokerClient(async () => {
     throw new TypeError('fetch failed');
   });

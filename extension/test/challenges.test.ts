@@ -27,7 +27,11 @@ test('a challenge is read, and the micromint offer is chosen even when another s
   assert.equal(c.url, url);
   assert.equal(c.tabId, 4);
   assert.deepEqual(c.quote, { scheme: 'micromint', price: 3, mills: 3, vendorId: VENDOR, broker: BROKER, epoch: 'test-1' });
-  assert.deepEqual(c.offers.map((o) => o.handler.scheme), ['micromint'], 'the unreadable payword offer is skipped');
+  assert.deepEqual(
+    c.offers.map((o) => o.handler.scheme),
+    ['micromint'],
+    'the unreadable payword offer is skipped',
+  );
   assert.deepEqual(c.requirement, offer());
   assert.equal(c.seenAt, 1000);
   assert.equal(c.error, undefined);
@@ -36,7 +40,12 @@ test('a challenge is read, and the micromint offer is chosen even when another s
 
 test('a refusal carries its reason and the refused coins', () => {
   const refused = [{ coinId: 'ab'.repeat(16), reason: 'already-spent' }, { coinId: 'not hex', reason: 'x' }, { reason: 'no id' }];
-  const c = parseChallenge(challengeHeader(url, [offer()], { error: 'already-spent', extensions: { micromint: { refused } } }), url, 1, DEFAULT_SCHEMES);
+  const c = parseChallenge(
+    challengeHeader(url, [offer()], { error: 'already-spent', extensions: { micromint: { refused } } }),
+    url,
+    1,
+    DEFAULT_SCHEMES,
+  );
   assert.equal(c.error, 'already-spent');
   assert.deepEqual(c.refused, [{ coinId: 'ab'.repeat(16), reason: 'already-spent' }]);
   assert.deepEqual(refusedCoins(undefined), []);
@@ -60,11 +69,27 @@ test('the wallet pays only the origin of the page, and only over https or loopba
   assert.throws(() => assertPayable(other), code('vendor-mismatch'));
   const elsewhere = parseChallenge(challengeHeader('http://127.0.0.1:9999/x', [offer()]), url, 1, DEFAULT_SCHEMES);
   assert.throws(() => assertPayable(elsewhere), code('vendor-mismatch'));
-  const plain = parseChallenge(challengeHeader('http://shop.example/a', [offer(3, 'http://shop.example')]), 'http://shop.example/a', 1, DEFAULT_SCHEMES);
+  const plain = parseChallenge(
+    challengeHeader('http://shop.example/a', [offer(3, 'http://shop.example')]),
+    'http://shop.example/a',
+    1,
+    DEFAULT_SCHEMES,
+  );
   assert.throws(() => assertPayable(plain), code('insecure-url'));
-  const secure = parseChallenge(challengeHeader('https://shop.example/a', [offer(3, 'https://shop.example')]), 'https://shop.example/a', 1, DEFAULT_SCHEMES);
+  const secure = parseChallenge(
+    challengeHeader('https://shop.example/a', [offer(3, 'https://shop.example')]),
+    'https://shop.example/a',
+    1,
+    DEFAULT_SCHEMES,
+  );
   assertPayable(secure);
-  for (const ok of ['https://a.example/', 'http://127.0.0.1:4001/', 'http://localhost/', 'http://app.localhost:3000/', 'http://[::1]:8080/'])
+  for (const ok of [
+    'https://a.example/',
+    'http://127.0.0.1:4001/',
+    'http://localhost/',
+    'http://app.localhost:3000/',
+    'http://[::1]:8080/',
+  ])
     assert.equal(isPayableUrl(ok), true, ok);
   for (const bad of ['http://a.example/', 'http://127.0.0.1.evil.test/', 'ftp://127.0.0.1/', 'file:///etc/passwd', 'nonsense'])
     assert.equal(isPayableUrl(bad), false, bad);

@@ -25,10 +25,13 @@ const input = (o: Partial<ChoiceInput> = {}): ChoiceInput => ({
 
 test('an open chain that fits pays a link, whatever else is offered or set', () => {
   assert.deepEqual(chooseScheme(input({ chain: chain({ chainFits: true }) })), { scheme: 'payword', action: 'link' });
-  assert.deepEqual(chooseScheme(input({ chain: chain({ chainFits: true, connected: false }), settings: { ...DEFAULT_SETTINGS, chainsEnabled: false } })), {
-    scheme: 'payword',
-    action: 'link',
-  });
+  assert.deepEqual(
+    chooseScheme(input({ chain: chain({ chainFits: true, connected: false }), settings: { ...DEFAULT_SETTINGS, chainsEnabled: false } })),
+    {
+      scheme: 'payword',
+      action: 'link',
+    },
+  );
   // ...but not without the method its MAC binds.
   assert.deepEqual(chooseScheme(input({ chain: chain({ chainFits: true, methodKnown: false }) })), { scheme: 'micromint' });
 });
@@ -40,7 +43,11 @@ test('a site read once is paid with coins; from the second paid page within a da
   const later = { ...DEFAULT_SETTINGS, openChainAfterPages: 4 };
   assert.deepEqual(chooseScheme(input({ paidPages: 2, settings: later })), { scheme: 'micromint' });
   assert.deepEqual(chooseScheme(input({ paidPages: 3, settings: later })), { scheme: 'payword', action: 'open', length: 100 });
-  assert.deepEqual(chooseScheme(input({ paidPages: 0, settings: { ...DEFAULT_SETTINGS, openChainAfterPages: 1 } })), { scheme: 'payword', action: 'open', length: 100 });
+  assert.deepEqual(chooseScheme(input({ paidPages: 0, settings: { ...DEFAULT_SETTINGS, openChainAfterPages: 1 } })), {
+    scheme: 'payword',
+    action: 'open',
+    length: 100,
+  });
 });
 
 test('no chain is opened when chains are off, the wallet is not connected, the method is unknown or the cap is reached: coins pay', () => {
@@ -54,7 +61,11 @@ test('no chain is opened when chains are off, the wallet is not connected, the m
 });
 
 test('a site offering only chains gets a chain regardless of the page count, if connected and within the cap; else the reason', () => {
-  assert.deepEqual(chooseScheme({ ...input(), coins: undefined, paidPages: 0 } as ChoiceInput), { scheme: 'payword', action: 'open', length: 100 });
+  assert.deepEqual(chooseScheme({ ...input(), coins: undefined, paidPages: 0 } as ChoiceInput), {
+    scheme: 'payword',
+    action: 'open',
+    length: 100,
+  });
   const only = (o: Partial<ChoiceInput>) => chooseScheme({ chain: chain(), paidPages: 0, settings: DEFAULT_SETTINGS, ...o });
   assert.deepEqual(only({ chain: chain({ connected: false }) }), { scheme: 'none', reason: 'not-connected' });
   assert.deepEqual(only({ settings: { ...DEFAULT_SETTINGS, chainsEnabled: false } }), { scheme: 'none', reason: 'chains-disabled' });
@@ -65,7 +76,11 @@ test('a site offering only chains gets a chain regardless of the page count, if 
 });
 
 test('coins too few for the site open a chain even on the first page', () => {
-  assert.deepEqual(chooseScheme(input({ coins: { mills: 5, makeable: 4 }, paidPages: 0 })), { scheme: 'payword', action: 'open', length: 100 });
+  assert.deepEqual(chooseScheme(input({ coins: { mills: 5, makeable: 4 }, paidPages: 0 })), {
+    scheme: 'payword',
+    action: 'open',
+    length: 100,
+  });
 });
 
 test('a new chain: chainLinks long, at least the page, at most the broker maximum, shortened to the cap', () => {

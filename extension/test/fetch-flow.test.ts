@@ -26,7 +26,10 @@ async function setup(threshold = 5) {
 }
 
 const required = (url: string, price: number) => [
-  { name: 'PAYMENT-REQUIRED', value: challengeHeader(url, [micromintRequirements({ price, vendorId: VENDOR, broker: BROKER, epoch: epoch.id })]) },
+  {
+    name: 'PAYMENT-REQUIRED',
+    value: challengeHeader(url, [micromintRequirements({ price, vendorId: VENDOR, broker: BROKER, epoch: epoch.id })]),
+  },
 ];
 const receipt = [{ name: 'payment-response', value: encodeHeader({ success: true, transaction: 't', network: 'n' }) }];
 
@@ -39,7 +42,8 @@ test('a fetch 402 seen on the network is paid; the request carrying the header i
   const v = await flow.request(TAB, VENDOR, '/api/data', false);
   assert.equal(v.action, 'pay');
   assert.ok(v.action === 'pay');
-  for (const c of readMicromintPayload(epoch, decodePaymentPayload(v.header)).coins) assert.equal(verifyCoin(epoch, c, USER, VENDOR).ok, true);
+  for (const c of readMicromintPayload(epoch, decodePaymentPayload(v.header)).coins)
+    assert.equal(verifyCoin(epoch, c, USER, VENDOR).ok, true);
   assert.equal(await balance(db), coins - 2);
   flow.onSendHeaders('r2', TAB, [{ name: 'payment-signature', value: v.header }]);
   assert.deepEqual(await flow.onResponse('r2', TAB, url, 200, receipt), { kind: 'paid', transaction: 't' });

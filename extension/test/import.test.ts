@@ -21,7 +21,10 @@ test('importing a Funds-Withdrawn stores every set and counts its first-superbin
   const summary = await walletSummary(db);
   assert.equal(summary.userId, USER);
   assert.equal(summary.sets.length, 2);
-  assert.deepEqual(summary.sets.map((s) => s.unspent), sets.map((s) => s.balls[0]!.size));
+  assert.deepEqual(
+    summary.sets.map((s) => s.unspent),
+    sets.map((s) => s.balls[0]!.size),
+  );
   assert.equal(summary.epochs[0]!.id, epoch.id);
   const allBalls = sets.reduce((n, s) => n + s.balls.reduce((m, b) => m + b.size, 0), 0);
   assert.equal(await db.count('balls'), allBalls);

@@ -6,7 +6,18 @@
 import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { coinId, decodePayment, decodePaymentPayload, encodeHeader, fromBase64, fromUtf8, MAX_PAYMENT_HEADER_BYTES, MICROMINT_MIME, micromintRequirements, readMicromintPayload } from '@micromint/shared';
+import {
+  coinId,
+  decodePayment,
+  decodePaymentPayload,
+  encodeHeader,
+  fromBase64,
+  fromUtf8,
+  MAX_PAYMENT_HEADER_BYTES,
+  MICROMINT_MIME,
+  micromintRequirements,
+  readMicromintPayload,
+} from '@micromint/shared';
 import { ChallengeStore } from '../src/background/challenges.ts';
 import { FetchFlow } from '../src/background/fetch-flow.ts';
 import { PaymentFlow } from '../src/background/payment-flow.ts';
@@ -45,7 +56,15 @@ async function flows(db: WalletDb, threshold = 1000) {
   const watch = new PaymentWatch(new PaymentStep({ db, settings, schemes: DEFAULT_SCHEMES }));
   const session = memoryArea();
   const fake = fakeRetrier();
-  const flow = new PaymentFlow({ db, settings, challenges: new ChallengeStore(session), retries: new RetryBook(session), retrier: fake.retrier, schemes: DEFAULT_SCHEMES, watch });
+  const flow = new PaymentFlow({
+    db,
+    settings,
+    challenges: new ChallengeStore(session),
+    retries: new RetryBook(session),
+    retrier: fake.retrier,
+    schemes: DEFAULT_SCHEMES,
+    watch,
+  });
   const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, watch });
   return { flow, fetchFlow, fake };
 }
@@ -53,7 +72,14 @@ async function flows(db: WalletDb, threshold = 1000) {
 test('a payment whose header would pass 8 KiB also carries the same coins as a Payment message body', async () => {
   const db = await wallet('body');
   assert.ok(big >= 80, `the test wallet makes ${big} coins for the vendor`);
-  const small = await spend(db, { url: `${VENDOR}/small`, vendorId: VENDOR, broker: BROKER, epoch: epoch.id, price: 2, requirement: requirementFor(epoch, 2) });
+  const small = await spend(db, {
+    url: `${VENDOR}/small`,
+    vendorId: VENDOR,
+    broker: BROKER,
+    epoch: epoch.id,
+    price: 2,
+    requirement: requirementFor(epoch, 2),
+  });
   assert.equal(small.body, undefined);
   assert.equal(headerTooLarge(small.header), false);
   const price = 80;
@@ -62,7 +88,10 @@ test('a payment whose header would pass 8 KiB also carries the same coins as a P
   assert.ok(p.header.length > MAX_PAYMENT_HEADER_BYTES);
   assert.equal(p.body?.contentType, MICROMINT_MIME);
   const message = decodePayment(epoch, p.body!.text);
-  assert.deepEqual({ url: message.url, vendorId: message.vendorId, userId: message.userId, epoch: message.epoch }, { url, vendorId: VENDOR, userId: USER, epoch: epoch.id });
+  assert.deepEqual(
+    { url: message.url, vendorId: message.vendorId, userId: message.userId, epoch: message.epoch },
+    { url, vendorId: VENDOR, userId: USER, epoch: epoch.id },
+  );
   assert.deepEqual(message.coins.map(coinId), p.coinIds, 'exactly the coins marked spent, in order');
   // The header form (kept, never sent) names the same coins; vendors refuse it for its length.
   assert.throws(() => decodePaymentPayload(p.header), /send a payment this large as the body/);
@@ -126,7 +155,14 @@ test('a refused large payment asks before paying the URL again (no POST loop)', 
   const v = await flow.pageLoaded(TAB, url);
   assert.ok(v.action === 'post');
   fetchFlow.onBeforeRequest('p', TAB, 'POST', url, raw(v.body));
-  assert.equal((await fetchFlow.onResponse('p', TAB, url, 402, [{ name: 'payment-required', value: challengeHeader(url, [offer(80)], { error: 'wrong-amount' }) }]))?.kind, 'refused');
+  assert.equal(
+    (
+      await fetchFlow.onResponse('p', TAB, url, 402, [
+        { name: 'payment-required', value: challengeHeader(url, [offer(80)], { error: 'wrong-amount' }) },
+      ])
+    )?.kind,
+    'refused',
+  );
   // The content script loads the URL again; its fresh 402 carries no error, the wallet asks all the same.
   await flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 80));
   const next = await flow.pageLoaded(TAB, url);
@@ -152,7 +188,12 @@ test('a large fetch() payment is handed to the page as a POST body and settled f
 
 test('the request body of webRequest is read as text only when it is all bytes', () => {
   const enc = new TextEncoder();
-  assert.equal(bodyText({ raw: [{ bytes: enc.encode('MicroMint-1.0\n').buffer as ArrayBuffer }, { bytes: enc.encode('Payment\n').buffer as ArrayBuffer }] }), 'MicroMint-1.0\nPayment\n');
+  assert.equal(
+    bodyText({
+      raw: [{ bytes: enc.encode('MicroMint-1.0\n').buffer as ArrayBuffer }, { bytes: enc.encode('Payment\n').buffer as ArrayBuffer }],
+    }),
+    'MicroMint-1.0\nPayment\n',
+  );
   assert.equal(bodyText({ raw: [{}] }), undefined);
   assert.equal(bodyText(undefined), undefined);
 });
@@ -160,11 +201,22 @@ test('the request body of webRequest is read as text only when it is all bytes',
 test('the content script POSTs the body, then loads the page again only when the vendor answered', async () => {
   const dom = installFakeDocument();
   try {
-    const verdict: Extract<PageVerdict, { action: 'post' }> = { action: 'post', broker: false, price: 80, resent: false, contentType: MICROMINT_MIME, body: 'BODY' };
+    const verdict: Extract<PageVerdict, { action: 'post' }> = {
+      action: 'post',
+      broker: false,
+      price: 80,
+      resent: false,
+      contentType: MICROMINT_MIME,
+      body: 'BODY',
+    };
     const url = `${VENDOR}/long-read`;
     const sent: RequestInit[] = [];
     const gone: string[] = [];
-    const answering = (res: Partial<Response>) => (async (_u: RequestInfo | URL, init?: RequestInit) => (sent.push(init!), { type: 'basic', status: 200, headers: new Headers(), ...res })) as typeof fetch;
+    const answering = (res: Partial<Response>) =>
+      (async (_u: RequestInfo | URL, init?: RequestInit) => (
+        sent.push(init!),
+        { type: 'basic', status: 200, headers: new Headers(), ...res }
+      )) as typeof fetch;
     await postPayment(verdict, url, answering({ headers: new Headers({ 'PAYMENT-RESPONSE': 'x' }) }), (u) => gone.push(u));
     assert.deepEqual(gone, [url]);
     assert.equal(sent[0]?.method, 'POST');

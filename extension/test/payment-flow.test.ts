@@ -39,8 +39,9 @@ async function setup(o: { threshold?: number; failNavigate?: boolean } = {}) {
 }
 
 const offer = (price: number, vendorId = VENDOR) => micromintRequirements({ price, vendorId, broker: BROKER, epoch: epoch.id });
-const challenge402 = (url: string, price: number, extra: Parameters<typeof challengeHeader>[2] = {}) =>
-  [{ name: 'payment-required', value: challengeHeader(url, [offer(price)], extra) }];
+const challenge402 = (url: string, price: number, extra: Parameters<typeof challengeHeader>[2] = {}) => [
+  { name: 'payment-required', value: challengeHeader(url, [offer(price)], extra) },
+];
 const paidReceipt = [{ name: 'payment-response', value: encodeHeader({ success: true, transaction: 'pay_1', network: 'micromint:x' }) }];
 
 test('the threshold: at or under it pays silently, above it asks, short of coins says so', () => {
@@ -113,11 +114,15 @@ test('not enough coins for this vendor: a notice with needed, held and makeable;
 test('a challenge for another vendor than the page, or over plain http, is refused', async () => {
   const { db, flow, fake } = await setup();
   const url = `${VENDOR}/a`;
-  await flow.onMainFrameResponse(TAB, url, 402, [{ name: 'payment-required', value: challengeHeader(url, [offer(1, 'http://127.0.0.1:9999')]) }]);
+  await flow.onMainFrameResponse(TAB, url, 402, [
+    { name: 'payment-required', value: challengeHeader(url, [offer(1, 'http://127.0.0.1:9999')]) },
+  ]);
   const v = await flow.pageLoaded(TAB, url);
   assert.equal(v.action, 'refuse');
   const far = 'http://shop.example/a';
-  await flow.onMainFrameResponse(TAB, far, 402, [{ name: 'payment-required', value: challengeHeader(far, [offer(1, 'http://shop.example')]) }]);
+  await flow.onMainFrameResponse(TAB, far, 402, [
+    { name: 'payment-required', value: challengeHeader(far, [offer(1, 'http://shop.example')]) },
+  ]);
   assert.equal((await flow.pageLoaded(TAB, far)).action, 'refuse');
   assert.deepEqual(fake.calls, []);
   assert.equal(await balance(db), coins);
@@ -131,10 +136,15 @@ test('a refused retry releases coins (except already-spent), and the page then a
   await flow.pageLoaded(TAB, url);
   const [payment] = await recentPayments(db);
   const [gone] = payment!.coinIds;
-  const outcome = await flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 2, {
-    error: 'already-spent',
-    extensions: { micromint: { refused: [{ coinId: gone, reason: 'already-spent' }] } },
-  }));
+  const outcome = await flow.onMainFrameResponse(
+    TAB,
+    url,
+    402,
+    challenge402(url, 2, {
+      error: 'already-spent',
+      extensions: { micromint: { refused: [{ coinId: gone, reason: 'already-spent' }] } },
+    }),
+  );
   assert.equal(outcome?.kind, 'refused');
   assert.equal(fake.rules.size, 0);
   assert.equal(await balance(db), coins - 1, 'one coin came back, the already-spent one did not');

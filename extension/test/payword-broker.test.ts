@@ -29,7 +29,8 @@ let connection: WalletConnection;
 const opener = new ChainOpener(new PaywordBrokerClient());
 const vendorKey = toBase64(VENDOR_KEY.publicKey);
 
-const block = (page: string): unknown => JSON.parse(/<script type="application\/json" class="micromint-wallet">([^<]*)<\/script>/.exec(page)![1]!);
+const block = (page: string): unknown =>
+  JSON.parse(/<script type="application\/json" class="micromint-wallet">([^<]*)<\/script>/.exec(page)![1]!);
 const ctx = async (): Promise<SchemeContext> => ({ db, settings: await settings.get(), now: Date.now(), log: () => undefined });
 const order = (value: number, length: number) => ({ broker: tb.base, vendorId: VENDOR, vendorKey, value, units: 1, length });
 const held = () => tb.broker.store.accounts.balance('user', userId);
@@ -61,7 +62,10 @@ test('the wallet key is connected through the account page and the page’s bloc
   const origin = new URL(tb.base).origin;
   const { walletKey } = await connection.key(origin);
   assert.equal((await connection.connected(block((await reader.get('/account')).text), origin)).connected, false);
-  await assert.rejects(opener.ensure(await ctx(), order(1, 100)), (e: unknown) => e instanceof ChainOpenError && e.code === 'not-connected');
+  await assert.rejects(
+    opener.ensure(await ctx(), order(1, 100)),
+    (e: unknown) => e instanceof ChainOpenError && e.code === 'not-connected',
+  );
   const form = await reader.connectWallet(walletKey);
   assert.equal(form.res.status, 303);
   const out = await connection.connected(block((await reader.get('/account')).text), origin);
@@ -80,7 +84,12 @@ test('a chain is authorized by the real broker, which holds its value once; its 
   const info = await (await fetch(`${tb.base}/api/payword`)).json();
   const url = `${VENDOR}/article`;
   const requirement = paywordRequirements({ price: 1, vendorId: VENDOR, broker: tb.base, vendorKey: VENDOR_KEY.publicKey, linkValue: 1 });
-  const payment = await payLink(db, { url, method: 'GET', want: { broker: tb.base, vendorId: VENDOR, vendorKey, value: 1, units: 1 }, requirement });
+  const payment = await payLink(db, {
+    url,
+    method: 'GET',
+    want: { broker: tb.base, vendorId: VENDOR, vendorKey, value: 1, units: 1 },
+    requirement,
+  });
   const v = vendorCheck(payment.header, { brokerKey: fromBase64(info.brokerKey) });
   assert.deepEqual([v.pay.index, v.linkOk, v.macOk, v.authorizationOk], [1, true, true, true]);
   // Asked again, the same chain: no second hold.
@@ -91,7 +100,8 @@ test('a chain is authorized by the real broker, which holds its value once; its 
 test('insufficient_funds at the broker is a clear outcome: nothing held, nothing kept', async () => {
   await assert.rejects(
     opener.ensure(await ctx(), order(2, 1000)),
-    (e: unknown) => e instanceof ChainOpenError && e.code === 'insufficient_funds' && e.detail.balanceMills === 900 && e.detail.neededMills === 2000,
+    (e: unknown) =>
+      e instanceof ChainOpenError && e.code === 'insufficient_funds' && e.detail.balanceMills === 900 && e.detail.neededMills === 2000,
   );
   assert.equal(held(), 900);
   assert.equal((await db.getAll('chains')).length, 1);
@@ -101,7 +111,10 @@ test('a wallet disconnected at the broker gets wallet_not_connected, and stops a
   const { walletKey } = await connection.key(new URL(tb.base).origin);
   const csrf = await reader.csrf('/account');
   assert.equal((await reader.post('/account/wallet-key/delete', { walletKey }, { csrf })).res.status, 303);
-  await assert.rejects(opener.ensure(await ctx(), order(3, 10)), (e: unknown) => e instanceof ChainOpenError && e.code === 'wallet_not_connected');
+  await assert.rejects(
+    opener.ensure(await ctx(), order(3, 10)),
+    (e: unknown) => e instanceof ChainOpenError && e.code === 'wallet_not_connected',
+  );
   assert.equal((await brokerRecord(db, tb.base))?.connected, false);
   assert.equal(held(), 900);
 });

@@ -34,7 +34,15 @@ async function setup(o: { funded?: boolean; connected?: boolean; threshold?: num
   const session = memoryArea();
   const fake = fakeRetrier();
   const logs: string[] = [];
-  const flow = new PaymentFlow({ db, settings, challenges: new ChallengeStore(session), retries: new RetryBook(session), retrier: fake.retrier, schemes, log: (m) => logs.push(m) });
+  const flow = new PaymentFlow({
+    db,
+    settings,
+    challenges: new ChallengeStore(session),
+    retries: new RetryBook(session),
+    retrier: fake.retrier,
+    schemes,
+    log: (m) => logs.push(m),
+  });
   const fetchFlow = new FetchFlow({ db, settings, schemes });
   return { db, settings, broker, flow, fetchFlow, fake, logs };
 }
@@ -42,8 +50,12 @@ async function setup(o: { funded?: boolean; connected?: boolean; threshold?: num
 const both = (url: string, price: number, linkValue = 1) => [
   { name: 'payment-required', value: challengeHeader(url, [coinOffer(price, epoch.id), paywordOffer(price, { linkValue })]) },
 ];
-const chainsOnly = (url: string, price: number, linkValue = 1) => [{ name: 'payment-required', value: challengeHeader(url, [paywordOffer(price, { linkValue })]) }];
-const paid = (ext: Record<string, unknown>) => [{ name: 'payment-response', value: encodeHeader({ success: true, transaction: 't', network: 'micromint:x', extensions: ext }) }];
+const chainsOnly = (url: string, price: number, linkValue = 1) => [
+  { name: 'payment-required', value: challengeHeader(url, [paywordOffer(price, { linkValue })]) },
+];
+const paid = (ext: Record<string, unknown>) => [
+  { name: 'payment-response', value: encodeHeader({ success: true, transaction: 't', network: 'micromint:x', extensions: ext }) },
+];
 
 /** Loads `url` in `tab` behind a 402 and returns the verdict and the header the retry carries. */
 async function visit(s: Awaited<ReturnType<typeof setup>>, tab: number, url: string, headers: { name: string; value: string }[]) {
@@ -103,7 +115,12 @@ test('a site taking only chains: opened regardless of the page count when connec
   const off = await setup({ funded: false, connected: false });
   const no = await visit(off, 3, url, chainsOnly(url, 1));
   assert.equal(no.verdict.action, 'insufficient');
-  assert.ok(no.verdict.action === 'insufficient' && no.verdict.code === 'not-connected' && /Connect this browser/.test(no.verdict.reason!) && no.verdict.scheme === 'payword');
+  assert.ok(
+    no.verdict.action === 'insufficient' &&
+      no.verdict.code === 'not-connected' &&
+      /Connect this browser/.test(no.verdict.reason!) &&
+      no.verdict.scheme === 'payword',
+  );
   assert.deepEqual(await off.db.getAll('chains'), []);
   assert.deepEqual(off.broker.state.calls, []);
 
@@ -127,7 +144,9 @@ test('a chain the broker refuses falls back to coins when the site takes them, a
 
   const only = `${VENDOR}/poor-only`;
   const refused = await visit(s, 6, only, chainsOnly(only, 1));
-  assert.ok(refused.verdict.action === 'insufficient' && refused.verdict.code === 'insufficient_funds' && /Add funds/.test(refused.verdict.reason!));
+  assert.ok(
+    refused.verdict.action === 'insufficient' && refused.verdict.code === 'insufficient_funds' && /Add funds/.test(refused.verdict.reason!),
+  );
   s.db.close();
 });
 
@@ -157,15 +176,26 @@ test('two tabs paying one site at once get distinct ranges of one chain, and bot
   const urls = [`${VENDOR}/p1`, `${VENDOR}/p2`];
   await Promise.all(urls.map((u, i) => s.flow.onMainFrameResponse(10 + i, u, 402, chainsOnly(u, 2))));
   const verdicts = await Promise.all(urls.map((u, i) => s.flow.pageLoaded(10 + i, u)));
-  assert.deepEqual(verdicts.map((v) => v.action), ['paying', 'paying']);
+  assert.deepEqual(
+    verdicts.map((v) => v.action),
+    ['paying', 'paying'],
+  );
   const headers = urls.map((u, i) => [...s.fake.rules.values()].find((r) => r.tabId === 10 + i && r.url === u)!.header);
   const checks = headers.map((h) => vendorCheck(h));
   assert.deepEqual(checks.map((c) => c.pay.index).sort(), [3, 5]);
   assert.ok(checks.every((c) => c.linkOk && c.macOk));
   assert.equal(s.broker.state.chains.size, 1, 'one chain, not one per tab');
   for (const [i, u] of urls.entries())
-    await s.flow.onMainFrameResponse(10 + i, u, 200, paid({ payword: { chainId: checks[i]!.pay.chainId, index: checks[i]!.pay.index, units: 2 } }));
-  assert.deepEqual((await recentPayments(s.db)).filter((p) => p.url !== `${VENDOR}/p0`).map((p) => p.state), ['paid', 'paid']);
+    await s.flow.onMainFrameResponse(
+      10 + i,
+      u,
+      200,
+      paid({ payword: { chainId: checks[i]!.pay.chainId, index: checks[i]!.pay.index, units: 2 } }),
+    );
+  assert.deepEqual(
+    (await recentPayments(s.db)).filter((p) => p.url !== `${VENDOR}/p0`).map((p) => p.state),
+    ['paid', 'paid'],
+  );
   s.db.close();
 });
 
@@ -174,7 +204,10 @@ test('two tabs needing a new chain at once open one', async () => {
   const urls = [`${VENDOR}/q1`, `${VENDOR}/q2`];
   await Promise.all(urls.map((u, i) => s.flow.onMainFrameResponse(20 + i, u, 402, chainsOnly(u, 1))));
   const verdicts = await Promise.all(urls.map((u, i) => s.flow.pageLoaded(20 + i, u)));
-  assert.deepEqual(verdicts.map((v) => v.action), ['paying', 'paying']);
+  assert.deepEqual(
+    verdicts.map((v) => v.action),
+    ['paying', 'paying'],
+  );
   assert.equal(s.broker.state.chains.size, 1);
   assert.equal((await s.db.getAll('chains')).length, 1);
   s.db.close();

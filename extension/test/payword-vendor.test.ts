@@ -71,7 +71,14 @@ before(async () => {
   await recordConnection(db, { broker: broker.url, userId: USER, connected: true });
   const session = memoryArea();
   fake = fakeRetrier();
-  flow = new PaymentFlow({ db, settings, challenges: new ChallengeStore(session), retries: new RetryBook(session), retrier: fake.retrier, schemes: schemesOver() });
+  flow = new PaymentFlow({
+    db,
+    settings,
+    challenges: new ChallengeStore(session),
+    retries: new RetryBook(session),
+    retrier: fake.retrier,
+    schemes: schemesOver(),
+  });
 });
 
 after(async () => {
@@ -87,8 +94,18 @@ test('the vendor takes the wallet’s links: a chain is opened, each page pays i
   const feed = await load(`${vendor.url}/api/feeds/news`);
   assert.equal(feed.status, 200);
   const pay = readPaywordPayload(decodePaymentPayload(feed.header!));
-  assert.deepEqual([pay.index, pay.units, pay.commitment], [3, 2, undefined], 'the vendor knows the chain: no commitment on the second page');
-  assert.deepEqual((await recentPayments(db)).map((p) => [p.scheme, p.state, p.price]), [['payword', 'paid', 2], ['payword', 'paid', 1]]);
+  assert.deepEqual(
+    [pay.index, pay.units, pay.commitment],
+    [3, 2, undefined],
+    'the vendor knows the chain: no commitment on the second page',
+  );
+  assert.deepEqual(
+    (await recentPayments(db)).map((p) => [p.scheme, p.state, p.price]),
+    [
+      ['payword', 'paid', 2],
+      ['payword', 'paid', 1],
+    ],
+  );
   assert.equal(broker.payword.chains.size, 1);
   assert.equal((await vendor.mm.store.paywordChain!(pay.chainId))?.highestIndex, 3);
 });

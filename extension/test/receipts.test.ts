@@ -11,9 +11,18 @@ const receipt = (success: boolean, extra: Record<string, unknown> = {}) =>
   encodeHeader({ success, transaction: 'pay_9', network: 'micromint:x', ...extra });
 
 test('a 2xx with a successful PAYMENT-RESPONSE is paid', () => {
-  assert.deepEqual(classifyRetryResponse(200, [{ name: 'payment-response', value: receipt(true) }]), { kind: 'paid', transaction: 'pay_9' });
-  assert.deepEqual(classifyRetryResponse(200, [{ name: 'PAYMENT-RESPONSE', value: receipt(true) }]), { kind: 'paid', transaction: 'pay_9' });
-  assert.equal(classifyRetryResponse(200, [{ name: 'payment-response', value: receipt(false, { errorReason: 'expired' }) }]).kind, 'refused');
+  assert.deepEqual(classifyRetryResponse(200, [{ name: 'payment-response', value: receipt(true) }]), {
+    kind: 'paid',
+    transaction: 'pay_9',
+  });
+  assert.deepEqual(classifyRetryResponse(200, [{ name: 'PAYMENT-RESPONSE', value: receipt(true) }]), {
+    kind: 'paid',
+    transaction: 'pay_9',
+  });
+  assert.equal(
+    classifyRetryResponse(200, [{ name: 'payment-response', value: receipt(false, { errorReason: 'expired' }) }]).kind,
+    'refused',
+  );
 });
 
 test('a 2xx without a receipt, a server error or an unreadable receipt leaves the payment pending', () => {
@@ -30,7 +39,11 @@ test('a 402 after paying is a refusal with the vendor reasons; a 400 consumed no
     error: 'already-spent',
     extensions: { micromint: { refused } },
   });
-  assert.deepEqual(classifyRetryResponse(402, [{ name: 'Payment-Required', value: header }]), { kind: 'refused', error: 'already-spent', refused });
+  assert.deepEqual(classifyRetryResponse(402, [{ name: 'Payment-Required', value: header }]), {
+    kind: 'refused',
+    error: 'already-spent',
+    refused,
+  });
   assert.deepEqual(classifyRetryResponse(402, []), { kind: 'refused', error: 'payment-required', refused: [] });
   assert.deepEqual(classifyRetryResponse(400, []), { kind: 'refused', error: 'invalid_payment_header', refused: [] });
 });

@@ -15,7 +15,17 @@ import { classifyRetryResponse, RetryBook } from '../src/background/receipts.ts'
 import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';
 import { SettingsStore } from '../src/background/settings.ts';
 import { memoryArea } from '../src/background/storage-area.ts';
-import { balance, importFunds, markPaid, markReleased, openWallet, recentPayments, spend, walletSummary, type WalletDb } from '../src/wallet/index.ts';
+import {
+  balance,
+  importFunds,
+  markPaid,
+  markReleased,
+  openWallet,
+  recentPayments,
+  spend,
+  walletSummary,
+  type WalletDb,
+} from '../src/wallet/index.ts';
 import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
 import { BROKER, freshDbName, fundsText, pickFirsts, requirementFor, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
@@ -26,7 +36,13 @@ const TAB = 6;
 
 const released = (errorReason: string, ids: string[]) => ({
   name: 'PAYMENT-RESPONSE',
-  value: encodeHeader({ success: false, errorReason, transaction: '', network: 'micromint:x', extensions: { micromint: { coins: [], released: ids } } }),
+  value: encodeHeader({
+    success: false,
+    errorReason,
+    transaction: '',
+    network: 'micromint:x',
+    extensions: { micromint: { coins: [], released: ids } },
+  }),
 });
 const offer = (price: number) => micromintRequirements({ price, vendorId: VENDOR, broker: BROKER, epoch: epoch.id });
 const challenge402 = (url: string, price: number) => [{ name: 'payment-required', value: challengeHeader(url, [offer(price)]) }];
@@ -40,10 +56,22 @@ async function wallet(label: string): Promise<WalletDb> {
 test('a PAYMENT-RESPONSE giving the coins back is read whatever the status', () => {
   const ids = ['ab'.repeat(16), 'cd'.repeat(16)];
   for (const status of [200, 204, 500, 502, 503])
-    assert.deepEqual(classifyRetryResponse(status, [released('not_served', ids)]), { kind: 'released', reason: 'not_served', released: ids }, `HTTP ${status}`);
-  assert.deepEqual(classifyRetryResponse(200, [released('no_payment_required', ids)]), { kind: 'released', reason: 'no_payment_required', released: ids });
+    assert.deepEqual(
+      classifyRetryResponse(status, [released('not_served', ids)]),
+      { kind: 'released', reason: 'not_served', released: ids },
+      `HTTP ${status}`,
+    );
+  assert.deepEqual(classifyRetryResponse(200, [released('no_payment_required', ids)]), {
+    kind: 'released',
+    reason: 'no_payment_required',
+    released: ids,
+  });
   // Malformed ids are dropped: they could never name one of the payment's coins.
-  assert.deepEqual(classifyRetryResponse(200, [released('not_served', ['zz', 7 as never, ids[0]!])]), { kind: 'released', reason: 'not_served', released: [ids[0]!] });
+  assert.deepEqual(classifyRetryResponse(200, [released('not_served', ['zz', 7 as never, ids[0]!])]), {
+    kind: 'released',
+    reason: 'not_served',
+    released: [ids[0]!],
+  });
   // Another success: false at a 2xx is a refusal, as before; a 5xx without a receipt stays pending.
   assert.equal(classifyRetryResponse(200, [released('expired', ids)]).kind, 'refused');
   assert.equal(classifyRetryResponse(500, []).kind, 'unsettled');
@@ -57,7 +85,14 @@ test('a 2xx without any PAYMENT-RESPONSE to a paid request keeps the payment pen
   const settings = new SettingsStore(memoryArea());
   await settings.update({ brokerUrl: BROKER });
   const session = memoryArea();
-  const flow = new PaymentFlow({ db, settings, challenges: new ChallengeStore(session), retries: new RetryBook(session), retrier: fakeRetrier().retrier, schemes: DEFAULT_SCHEMES });
+  const flow = new PaymentFlow({
+    db,
+    settings,
+    challenges: new ChallengeStore(session),
+    retries: new RetryBook(session),
+    retrier: fakeRetrier().retrier,
+    schemes: DEFAULT_SCHEMES,
+  });
   const url = `${VENDOR}/now-free`;
   await flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 2));
   await flow.pageLoaded(TAB, url);
@@ -69,8 +104,22 @@ test('a 2xx without any PAYMENT-RESPONSE to a paid request keeps the payment pen
 
 test('released coins go back to unspent, the others stay spent, and the payment is closed', async () => {
   const db = await wallet('release');
-  const p = await spend(db, { url: `${VENDOR}/a`, vendorId: VENDOR, broker: BROKER, epoch: epoch.id, price: 3, requirement: requirementFor(epoch, 3) });
-  const other = await spend(db, { url: `${VENDOR}/b`, vendorId: VENDOR, broker: BROKER, epoch: epoch.id, price: 1, requirement: requirementFor(epoch, 1) });
+  const p = await spend(db, {
+    url: `${VENDOR}/a`,
+    vendorId: VENDOR,
+    broker: BROKER,
+    epoch: epoch.id,
+    price: 3,
+    requirement: requirementFor(epoch, 3),
+  });
+  const other = await spend(db, {
+    url: `${VENDOR}/b`,
+    vendorId: VENDOR,
+    broker: BROKER,
+    epoch: epoch.id,
+    price: 1,
+    requirement: requirementFor(epoch, 1),
+  });
   // The vendor gives back two of the three, and names a coin of another payment, which changes nothing.
   const out = await markReleased(db, p.id, { reason: 'not_served', released: [p.coinIds[0]!, p.coinIds[1]!, other.coinIds[0]!] });
   assert.deepEqual([out.released, out.kept], [2, 1]);
@@ -88,7 +137,10 @@ test('released coins go back to unspent, the others stay spent, and the payment 
   assert.equal(await balance(db), coins - 2);
   const summary = await walletSummary(db);
   assert.equal(summary.payments.find((x) => x.id === p.id)?.state, 'released');
-  assert.equal(summary.history.some((h) => h.kind === 'released' && h.coins === 2), true);
+  assert.equal(
+    summary.history.some((h) => h.kind === 'released' && h.coins === 2),
+    true,
+  );
   db.close();
 });
 
@@ -98,7 +150,14 @@ test('a paid navigation answered "no payment required" gets its coins back and i
   await settings.update({ brokerUrl: BROKER });
   const session = memoryArea();
   const fake = fakeRetrier();
-  const flow = new PaymentFlow({ db, settings, challenges: new ChallengeStore(session), retries: new RetryBook(session), retrier: fake.retrier, schemes: DEFAULT_SCHEMES });
+  const flow = new PaymentFlow({
+    db,
+    settings,
+    challenges: new ChallengeStore(session),
+    retries: new RetryBook(session),
+    retrier: fake.retrier,
+    schemes: DEFAULT_SCHEMES,
+  });
   const url = `${VENDOR}/became-free`;
   await flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 2));
   assert.equal((await flow.pageLoaded(TAB, url)).action, 'paying');

@@ -19,7 +19,14 @@ async function wallet(label: string): Promise<WalletDb> {
 
 test('a return marks every unspent first ball returned and lists them in a Request-Credit', async () => {
   const db = await wallet('return');
-  const p = await spend(db, { url: `${VENDOR}/a`, vendorId: VENDOR, broker: BROKER, epoch: epoch.id, price: 2, requirement: requirementFor(epoch, 2) });
+  const p = await spend(db, {
+    url: `${VENDOR}/a`,
+    vendorId: VENDOR,
+    broker: BROKER,
+    epoch: epoch.id,
+    price: 2,
+    requirement: requirementFor(epoch, 2),
+  });
   const prepared = await prepareReturn(db, sendExpired);
   assert.ok(prepared);
   const credit = decodeRequestCredit(prepared.message);
@@ -28,7 +35,10 @@ test('a return marks every unspent first ball returned and lists them in a Reque
   assert.equal(credit.balls.length, coins - 2);
   const firstBalls = new Set([...sets[0]!.balls[0]!.values()].map(toHex));
   for (const b of credit.balls) assert.ok(firstBalls.has(toHex(b)));
-  assert.equal(credit.balls.some((b) => p.coinIds.includes(toHex(b))), false);
+  assert.equal(
+    credit.balls.some((b) => p.coinIds.includes(toHex(b))),
+    false,
+  );
   assert.equal(await balance(db), 0);
   const done = await finishReturn(db, prepared.record.id, { kind: 'credited', credited: coins - 2, creditedMills: coins - 2 });
   assert.equal(done.state, 'credited');
@@ -50,8 +60,14 @@ test('an unanswered return goes out again; a refused one gives the coins back', 
 
 test('a Send-Expired for another user or an unknown epoch is refused', async () => {
   const db = await wallet('who');
-  await assert.rejects(prepareReturn(db, { ...sendExpired, userId: 'u_fedcba9876543210' }), (e: unknown) => e instanceof WalletError && e.code === 'wrong-user');
-  await assert.rejects(prepareReturn(db, { ...sendExpired, epoch: 'nope' }), (e: unknown) => e instanceof WalletError && e.code === 'unknown-epoch');
+  await assert.rejects(
+    prepareReturn(db, { ...sendExpired, userId: 'u_fedcba9876543210' }),
+    (e: unknown) => e instanceof WalletError && e.code === 'wrong-user',
+  );
+  await assert.rejects(
+    prepareReturn(db, { ...sendExpired, epoch: 'nope' }),
+    (e: unknown) => e instanceof WalletError && e.code === 'unknown-epoch',
+  );
   assert.equal(await balance(db), coins);
   db.close();
 });

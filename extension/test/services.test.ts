@@ -111,7 +111,7 @@ test('a return the broker never answered stays pending; one it refused gives the
   db.close();
 });
 
-test('a return before the epoch\'s returnsFrom is refused 409: the coins come back and the wallet knows when returns open', async () => {
+test("a return before the epoch's returnsFrom is refused 409: the coins come back and the wallet knows when returns open", async () => {
   const opens = '2100-01-02T03:04:05.000Z';
   const tooEarly = JSON.stringify({ error: RETURNS_NOT_OPEN, message: 'returns of epoch test-1 open at ...', returnsFrom: opens });
   assert.deepEqual(interpretCreditAnswer(409, tooEarly), { kind: 'not-open', error: RETURNS_NOT_OPEN, returnsFrom: opens });
@@ -128,7 +128,14 @@ test('a return before the epoch\'s returnsFrom is refused 409: the coins come ba
   await funds.importFromPage(text, BROKER);
   const msg = encodeSendExpired({ broker: BROKER, userId: USER, epoch: epoch.id, returnUrl: `${BROKER}/api/credit` });
   const early = await funds.returnFromPage(msg, BROKER);
-  assert.deepEqual(early, { returned: coins, credited: 0, creditedMills: 0, state: 'not-open', message: RETURNS_NOT_OPEN, returnsFrom: opens });
+  assert.deepEqual(early, {
+    returned: coins,
+    credited: 0,
+    creditedMills: 0,
+    state: 'not-open',
+    message: RETURNS_NOT_OPEN,
+    returnsFrom: opens,
+  });
   assert.equal(await balance(db), coins, 'not marked returned: every coin is back to unspent');
   const summary = await walletSummary(db);
   assert.equal(summary.epochs[0]?.returnsFrom, opens, 'the popup can say when returns open');
@@ -168,12 +175,21 @@ test('the router answers with typed replies and ignores foreign messages', async
   assert.equal(route({ type: 'nope', body: {} }, popup), undefined);
   const transport = (m: Message) => route(m, popup)!;
   assert.deepEqual(await send(transport, 'settings-get', {}), DEFAULT_SETTINGS);
-  await assert.rejects(send(transport, 'settings-set', { autopayThreshold: 1 }), (e: unknown) => e instanceof ReplyError && e.field === 'autopayThreshold' && e.message === 'bad threshold');
+  await assert.rejects(
+    send(transport, 'settings-set', { autopayThreshold: 1 }),
+    (e: unknown) => e instanceof ReplyError && e.field === 'autopayThreshold' && e.message === 'bad threshold',
+  );
   const page = { id: ID, url: `${VENDOR}/`, origin: VENDOR, frameId: 0, tab: { id: 1 } };
-  await assert.rejects(send((m) => route(m, page)!, 'settings-get', {}), (e: unknown) => e instanceof ReplyError && e.code === 'forbidden-sender');
+  await assert.rejects(
+    send((m) => route(m, page)!, 'settings-get', {}),
+    (e: unknown) => e instanceof ReplyError && e.code === 'forbidden-sender',
+  );
 });
 
 test('embedded messages lose template indentation; the badge fits four characters', () => {
-  assert.equal(messageText('\n    MicroMint-1.0\n    Send-Expired\n\n    End-MicroMint\n  '), 'MicroMint-1.0\nSend-Expired\nEnd-MicroMint\n');
+  assert.equal(
+    messageText('\n    MicroMint-1.0\n    Send-Expired\n\n    End-MicroMint\n  '),
+    'MicroMint-1.0\nSend-Expired\nEnd-MicroMint\n',
+  );
   assert.deepEqual([0, 7, 999, 1000, 1234, 9999, 12_345, 5_000_000].map(badgeText), ['', '7', '999', '1k', '1.2k', '9.9k', '12k', '999k']);
 });

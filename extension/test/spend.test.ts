@@ -78,7 +78,10 @@ test('coins stay spent across a crash (the database closed and opened again)', a
   assert.equal(stored?.state, 'pending');
   for (const id of payment.coinIds) assert.equal((await again.get('balls', [epoch.id, id]))?.state, 'spent');
   const next = await pay(again, 4, `${VENDOR}/next`);
-  assert.equal(next.coinIds.some((id) => payment.coinIds.includes(id)), false);
+  assert.equal(
+    next.coinIds.some((id) => payment.coinIds.includes(id)),
+    false,
+  );
   again.close();
 });
 
@@ -87,7 +90,10 @@ test('insufficient funds writes nothing and says how many coins are needed, held
   const funds = await fundsFor(db, { epoch: epoch.id, broker: BROKER, vendorId: VENDOR });
   assert.equal(funds.held, coins);
   assert.ok(funds.makeable > 0 && funds.makeable <= coins);
-  const err = await pay(db, funds.makeable + 1).then(() => null, (e: unknown) => e);
+  const err = await pay(db, funds.makeable + 1).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof InsufficientFundsError);
   assert.equal(err.needed, funds.makeable + 1);
   assert.equal(err.held, coins);
@@ -107,11 +113,26 @@ test('coins of an unknown epoch, another broker or an expired epoch are not ther
     (e: unknown) => e instanceof InsufficientFundsError && e.held === 0,
   );
   await assert.rejects(
-    spend(db, { url: `${VENDOR}/a`, vendorId: VENDOR, broker: 'http://127.0.0.1:5000', epoch: epoch.id, price: 1, requirement: requirementFor(epoch, 1) }),
+    spend(db, {
+      url: `${VENDOR}/a`,
+      vendorId: VENDOR,
+      broker: 'http://127.0.0.1:5000',
+      epoch: epoch.id,
+      price: 1,
+      requirement: requirementFor(epoch, 1),
+    }),
     InsufficientFundsError,
   );
   await assert.rejects(
-    spend(db, { url: `${VENDOR}/a`, vendorId: VENDOR, broker: BROKER, epoch: epoch.id, price: 1, requirement: requirementFor(epoch, 1), now: Date.parse('2100-06-01T00:00:00Z') }),
+    spend(db, {
+      url: `${VENDOR}/a`,
+      vendorId: VENDOR,
+      broker: BROKER,
+      epoch: epoch.id,
+      price: 1,
+      requirement: requirementFor(epoch, 1),
+      now: Date.parse('2100-06-01T00:00:00Z'),
+    }),
     InsufficientFundsError,
   );
   await assert.rejects(pay(db, 0), RangeError);

@@ -104,7 +104,8 @@ test('a missed 402 is fetched once: no terms (not a MicroMint page) or a failed 
 
 test('fetched terms are checked like seen ones: another vendor is refused', async () => {
   const { db, flow, fake } = await setup({
-    probe: async (url) => challengeHeader(url, [micromintRequirements({ price: 1, vendorId: 'http://127.0.0.1:9999', broker: BROKER, epoch: epoch.id })]),
+    probe: async (url) =>
+      challengeHeader(url, [micromintRequirements({ price: 1, vendorId: 'http://127.0.0.1:9999', broker: BROKER, epoch: epoch.id })]),
   });
   assert.equal((await flow.pageLoaded(TAB, `${VENDOR}/x`, 402)).action, 'refuse');
   assert.deepEqual(fake.calls, []);
@@ -136,14 +137,20 @@ test('the content script asks again until the worker answers, and stops at an an
     if (attempts === 2) return undefined; // a worker that is starting and answers nothing
     return { ok: true, value: { action: 'none', broker: false } };
   };
-  assert.deepEqual(await sendUntilAnswered(late, 'page-loaded', { url: `${VENDOR}/a`, status: 402 }, [5, 10, 20], sleep), { action: 'none', broker: false });
+  assert.deepEqual(await sendUntilAnswered(late, 'page-loaded', { url: `${VENDOR}/a`, status: 402 }, [5, 10, 20], sleep), {
+    action: 'none',
+    broker: false,
+  });
   assert.equal(attempts, 3);
   assert.deepEqual(sleeps, [5, 10]);
 
   // A refusal is an answer: no retry.
   let refusals = 0;
   const refusing = async () => (refusals++, { ok: false, error: 'forbidden', code: 'forbidden-sender' });
-  await assert.rejects(sendUntilAnswered(refusing, 'page-loaded', { url: `${VENDOR}/a` }, [1, 1], sleep), (e: unknown) => e instanceof ReplyError && e.code === 'forbidden-sender');
+  await assert.rejects(
+    sendUntilAnswered(refusing, 'page-loaded', { url: `${VENDOR}/a` }, [1, 1], sleep),
+    (e: unknown) => e instanceof ReplyError && e.code === 'forbidden-sender',
+  );
   assert.equal(refusals, 1);
 
   // No worker at all: it gives up after the last delay, with the transport's error.

@@ -54,10 +54,26 @@ test('a block from another site, for another broker or user, or of the wrong sha
   const { db, connection } = await setup(USER);
   const good = { broker: BROKER, userId: USER, walletKeys: [] };
   await assert.rejects(connection.connected(good, VENDOR), /only pages of the broker/);
-  await assert.rejects(connection.connected({ ...good, broker: VENDOR }, BROKER), (e: unknown) => e instanceof WalletError && e.code === 'wrong-broker');
-  await assert.rejects(connection.connected({ ...good, userId: 'u_other' }, BROKER), (e: unknown) => e instanceof WalletError && e.code === 'wrong-user');
-  for (const bad of [null, { ...good, userId: 'has space' }, { ...good, walletKeys: 'x' }, { ...good, walletKeys: [7] }, { ...good, broker: 'javascript:alert(1)' }])
-    await assert.rejects(connection.connected(bad, BROKER), (e: unknown) => e instanceof WalletError && e.code === 'invalid-message', JSON.stringify(bad));
+  await assert.rejects(
+    connection.connected({ ...good, broker: VENDOR }, BROKER),
+    (e: unknown) => e instanceof WalletError && e.code === 'wrong-broker',
+  );
+  await assert.rejects(
+    connection.connected({ ...good, userId: 'u_other' }, BROKER),
+    (e: unknown) => e instanceof WalletError && e.code === 'wrong-user',
+  );
+  for (const bad of [
+    null,
+    { ...good, userId: 'has space' },
+    { ...good, walletKeys: 'x' },
+    { ...good, walletKeys: [7] },
+    { ...good, broker: 'javascript:alert(1)' },
+  ])
+    await assert.rejects(
+      connection.connected(bad, BROKER),
+      (e: unknown) => e instanceof WalletError && e.code === 'invalid-message',
+      JSON.stringify(bad),
+    );
   assert.equal(await brokerRecord(db, BROKER), undefined);
   db.close();
 });
@@ -84,7 +100,10 @@ test('the chain messages: broker-page ones from a content script, the listing fr
   assert.deepEqual(await send(from(options), 'chains-list', { vendorId: VENDOR }), []);
 
   const bare = createRouter({} as unknown as Handlers, ID);
-  await assert.rejects(send((message) => bare(message, broker)!, 'wallet-key', {}), (e: unknown) => e instanceof ReplyError && e.code === 'unsupported-message');
+  await assert.rejects(
+    send((message) => bare(message, broker)!, 'wallet-key', {}),
+    (e: unknown) => e instanceof ReplyError && e.code === 'unsupported-message',
+  );
   db.close();
 });
 
@@ -108,5 +127,9 @@ test('the chain settings have their defaults and are validated', async () => {
     [{ maxHeldMills: -1 }, 'maxHeldMills'],
     [{ chainLifetimeSeconds: 59 }, 'chainLifetimeSeconds'],
   ] as const)
-    await assert.rejects(settings.update(change as never), (e: unknown) => e instanceof SettingsError && e.field === field, JSON.stringify(change));
+    await assert.rejects(
+      settings.update(change as never),
+      (e: unknown) => e instanceof SettingsError && e.field === field,
+      JSON.stringify(change),
+    );
 });

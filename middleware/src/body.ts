@@ -97,7 +97,12 @@ export function readPaymentBody(
 ): Promise<BodyRead & { close?: boolean }> {
   const encoding = req.headers['content-encoding']?.trim().toLowerCase();
   if (encoding && encoding !== 'identity')
-    return Promise.resolve({ ok: false, status: 415, error: 'unsupported_content_encoding', message: 'a payment body must not be compressed' });
+    return Promise.resolve({
+      ok: false,
+      status: 415,
+      error: 'unsupported_content_encoding',
+      message: 'a payment body must not be compressed',
+    });
   if (req._body === true || req.readableEnded) {
     // A body parser mounted before the middleware already read it: take what it kept.
     const kept = req.body;

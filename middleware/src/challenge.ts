@@ -69,7 +69,10 @@ export function setCorsHeaders(res: Response): void {
 export function answerPreflight(req: Request, res: Response): void {
   setCorsHeaders(res);
   const method = req.headers['access-control-request-method'];
-  res.setHeader('Access-Control-Allow-Methods', typeof method === 'string' && /^[A-Za-z]{1,16}$/.test(method) ? method.toUpperCase() : 'GET, HEAD');
+  res.setHeader(
+    'Access-Control-Allow-Methods',
+    typeof method === 'string' && /^[A-Za-z]{1,16}$/.test(method) ? method.toUpperCase() : 'GET, HEAD',
+  );
   res.setHeader('Access-Control-Allow-Headers', `${PAYMENT_SIGNATURE_HEADER}, Content-Type`);
   res.setHeader('Access-Control-Max-Age', '600');
   res.setHeader('Cache-Control', 'no-store');
@@ -80,13 +83,7 @@ export function answerPreflight(req: Request, res: Response): void {
 const asciiHeader = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').slice(0, 512);
 
 /** Sends a 402 with the challenge header and a body chosen by the Accept header. */
-export function sendPaymentRequired(
-  req: Request,
-  res: Response,
-  s: ChallengeSettings,
-  c: ChallengeParams,
-  failure?: PaymentFailure,
-): void {
+export function sendPaymentRequired(req: Request, res: Response, s: ChallengeSettings, c: ChallengeParams, failure?: PaymentFailure): void {
   const body = paymentRequired(c, failure);
   res.status(402);
   res.setHeader(PAYMENT_REQUIRED_HEADER, encodeHeader(failure?.headerExtensions ? paymentRequired(c, failure, true) : body));

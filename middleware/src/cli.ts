@@ -32,7 +32,11 @@ const USAGE = `Usage:
 /** Formats rows as a left-aligned text table. */
 export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -42,7 +46,9 @@ export function formatReport(report: RedeemReport): string {
   const batchName = (b: RedeemReport['batches'][number]) => b.batchId + (b.retry ? ' (retry)' : '');
   const out: string[] = [];
   if (report.batches.some((b) => b.sent > 0)) {
-    const rows = report.batches.flatMap((b) => b.results.map((r) => [batchName(b), r.coinId.slice(0, 16), r.status, r.reason ?? '', r.url ?? '']));
+    const rows = report.batches.flatMap((b) =>
+      b.results.map((r) => [batchName(b), r.coinId.slice(0, 16), r.status, r.reason ?? '', r.url ?? '']),
+    );
     const refused = report.refused.length;
     out.push(
       table(['batch', 'coin', 'status', 'reason', 'url'], rows),
@@ -52,7 +58,15 @@ export function formatReport(report: RedeemReport): string {
   }
   if (report.batches.some((b) => b.chainsSent > 0)) {
     const rows = report.batches.flatMap((b) =>
-      b.chains.map((c) => [batchName(b), c.chainId.slice(0, 16), c.status, c.reason ?? '', String(c.clearedIndex), String(c.paidUnits), String(c.paidMills)]),
+      b.chains.map((c) => [
+        batchName(b),
+        c.chainId.slice(0, 16),
+        c.status,
+        c.reason ?? '',
+        String(c.clearedIndex),
+        String(c.paidUnits),
+        String(c.paidMills),
+      ]),
     );
     const cleared = report.chains.filter((c) => c.status === 'cleared').length;
     const links = report.chains.reduce((n, c) => n + c.paidUnits, 0);
@@ -61,7 +75,9 @@ export function formatReport(report: RedeemReport): string {
       table(['batch', 'chain', 'status', 'reason', 'cleared to', 'links', 'mills'], rows),
       '',
       `Cleared ${cleared} chain${cleared === 1 ? '' : 's'}: ${links} links, ${report.chainMills} mills (${coinsToDollars(report.chainMills)}).` +
-        (rows.length < report.batches.reduce((n, b) => n + b.chainsSent, 0) ? ' Some chains were not answered: they are sent again next run.' : ''),
+        (rows.length < report.batches.reduce((n, b) => n + b.chainsSent, 0)
+          ? ' Some chains were not answered: they are sent again next run.'
+          : ''),
     );
   }
   return out.join('\n');

@@ -131,7 +131,10 @@ export function micromint(options: MicroMintOptions): MicroMintMiddleware {
     store.epochs && store.saveEpoch
       ? { load: () => guard.run('epochs', () => store.epochs!(), false), save: (e) => guard.run('saveEpoch', () => store.saveEpoch!(e)) }
       : undefined;
-  const epochs = new EpochSource(cfg.broker, cfg.vendorId, cfg.epoch, cfg.epochRefreshMs, { now: cfg.now, ...(archive ? { archive } : {}) });
+  const epochs = new EpochSource(cfg.broker, cfg.vendorId, cfg.epoch, cfg.epochRefreshMs, {
+    now: cfg.now,
+    ...(archive ? { archive } : {}),
+  });
   const schemes = createSchemes({ cfg, store, guard, logger: cfg.logger, epochs });
   const seller = new Seller(cfg, store, guard, schemes);
   for (const scheme of schemes.values()) scheme.start?.();
@@ -141,7 +144,12 @@ export function micromint(options: MicroMintOptions): MicroMintMiddleware {
     seller.handle(req, res, next).catch((e: unknown) => {
       if (e instanceof StoreUnavailableError && !res.headersSent) {
         // Logged once by the guard; the client learns only that nothing was taken.
-        sendJsonError(res, 503, 'store_unavailable', 'Payments cannot be recorded right now, so no coin was taken. Please try again later.');
+        sendJsonError(
+          res,
+          503,
+          'store_unavailable',
+          'Payments cannot be recorded right now, so no coin was taken. Please try again later.',
+        );
         return;
       }
       next(e);
@@ -195,7 +203,8 @@ async function warnDeadlines(cfg: Settings, store: VendorStore, epochs: EpochSou
     }
     if (store.unclearedChains) {
       const terms = await keptBrokerTerms(store, cfg.broker);
-      for (const d of chainDeadlines(await store.unclearedChains(), terms?.clearGraceSeconds, now)) cfg.logger.warn(chainDeadlineWarning(d));
+      for (const d of chainDeadlines(await store.unclearedChains(), terms?.clearGraceSeconds, now))
+        cfg.logger.warn(chainDeadlineWarning(d));
     }
   } catch {
     // a failing store is reported by the redemption itself

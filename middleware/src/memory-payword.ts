@@ -139,7 +139,13 @@ export class MemoryPayword {
     return [...this.chains.values()]
       .filter((c) => c.highestIndex > c.clearedIndex)
       .sort((a, b) => a.expiresAt - b.expiresAt)
-      .map((c) => ({ chainId: c.chainId, expiresAt: c.expiresAt, highestIndex: c.highestIndex, clearedIndex: c.clearedIndex, value: c.value }));
+      .map((c) => ({
+        chainId: c.chainId,
+        expiresAt: c.expiresAt,
+        highestIndex: c.highestIndex,
+        clearedIndex: c.clearedIndex,
+        value: c.value,
+      }));
   }
 
   loadKey(name: string): string | undefined {

@@ -91,7 +91,13 @@ export class MemoryVendorStore implements VendorStore {
 
   async findReplay(query: ReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined> {
     this.check();
-    const verdict = classifyPayment(query, this.knownCoins(query.epoch, query.coins.map((c) => c.id)));
+    const verdict = classifyPayment(
+      query,
+      this.knownCoins(
+        query.epoch,
+        query.coins.map((c) => c.id),
+      ),
+    );
     if (verdict.status !== 'replay') return undefined;
     const same = query.coins.every((c) => {
       const stored = this.coins.get(`${query.epoch} ${c.id}`);
@@ -172,7 +178,10 @@ export class MemoryVendorStore implements VendorStore {
 
   async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
     this.check();
-    const known = this.knownCoins(payment.epoch, payment.coins.map((c) => c.id));
+    const known = this.knownCoins(
+      payment.epoch,
+      payment.coins.map((c) => c.id),
+    );
     const verdict = classifyPayment(payment, known);
     if (verdict.status === 'replay') {
       this.payments.get(verdict.paymentId)!.replayed = true;
@@ -256,7 +265,12 @@ export class MemoryVendorStore implements VendorStore {
     const { coinCount: _count, replayed: _replayed, ...p } = found;
     const coins = [...this.coins.values()]
       .filter((c) => c.paymentId === id)
-      .map((c) => ({ id: c.coinId, status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.batchId ? { batchId: c.batchId } : {}) }));
+      .map((c) => ({
+        id: c.coinId,
+        status: c.status,
+        ...(c.reason ? { reason: c.reason } : {}),
+        ...(c.batchId ? { batchId: c.batchId } : {}),
+      }));
     return { ...p, coins };
   }
 

@@ -7,7 +7,16 @@ import { statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Request } from 'express';
-import { aint, astring, MAX_LINK_VALUE, MICROMINT_SCHEME, micromintNetwork, PAYWORD_SCHEME, validateParams, type EpochParams } from '@micromint/shared';
+import {
+  aint,
+  astring,
+  MAX_LINK_VALUE,
+  MICROMINT_SCHEME,
+  micromintNetwork,
+  PAYWORD_SCHEME,
+  validateParams,
+  type EpochParams,
+} from '@micromint/shared';
 import { PriceFiles, PriceRules, type PricesOption } from './prices.ts';
 import { defaultPaywall, type PaywallRenderer } from './paywall.ts';
 import { assertPaywordStore, assertVendorStore, type VendorStore } from './store.ts';
@@ -142,7 +151,9 @@ export function assertOrigin(value: unknown, name: string): asserts value is str
     throw new RangeError(`${name} must be an origin such as http://127.0.0.1:4001, got ${JSON.stringify(value)}`);
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== value)
-    throw new RangeError(`${name} must be an origin such as http://127.0.0.1:4001 (scheme, host and port only), got ${JSON.stringify(value)}`);
+    throw new RangeError(
+      `${name} must be an origin such as http://127.0.0.1:4001 (scheme, host and port only), got ${JSON.stringify(value)}`,
+    );
 }
 
 /** The `schemes` option: a non-empty list of known scheme names, each once. */
@@ -190,7 +201,7 @@ export function resolveOptions(options: MicroMintOptions): Settings {
   if (o.root !== undefined) {
     astring(o.root, 'root', 4096);
     root = resolve(o.root);
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = statSync(root).isDirectory();
     } catch {
@@ -259,7 +270,9 @@ export function resolveOptions(options: MicroMintOptions): Settings {
     epoch: o.epoch,
     epochRefreshMs: epochRefreshSeconds * 1000,
     rules,
-    files: root ? new PriceFiles(root, (e) => logger.error(`micromint: invalid price file, answering 500 until it is fixed: ${e.message}`)) : undefined,
+    files: root
+      ? new PriceFiles(root, (e) => logger.error(`micromint: invalid price file, answering 500 until it is fixed: ${e.message}`))
+      : undefined,
     root,
     store: o.store,
     dbPath,

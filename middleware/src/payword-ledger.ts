@@ -79,7 +79,11 @@ export const isRetryOf = (prior: RecordedRange, claim: { first: number; method: 
   prior.first === claim.first && prior.method === claim.method && prior.url === claim.url && equalBytes(prior.mac, claim.mac);
 
 /** The ledger after `claim`, or why it does not fit (steps 8.2 to 8.4). */
-export function admitRange(ledger: ChainLedger, salt: Uint8Array, claim: RangeClaim): ChainLedger | { reason: 'already-spent' | 'bad-link' | 'too-many-gaps' } {
+export function admitRange(
+  ledger: ChainLedger,
+  salt: Uint8Array,
+  claim: RangeClaim,
+): ChainLedger | { reason: 'already-spent' | 'bad-link' | 'too-many-gaps' } {
   const m = ledger.highestIndex;
   // Every claimed index is at or below M and outside the gaps; M itself is always claimed (or 0).
   const gap = claim.first <= m ? ledger.gaps.find(([a, b]) => a <= claim.first && claim.last <= b) : undefined;

@@ -77,7 +77,10 @@ export class PriceRules {
         if (!route.startsWith('/')) throw new RangeError(`${name}: route "${route}" must start with /`);
         assertPrice(price, `${name}["${route}"]`);
         if (route.includes('*')) {
-          const source = route.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+          const source = route
+            .split('*')
+            .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*');
           globs.push({ pattern: route, re: new RegExp(`^${source}$`), reFolded: new RegExp(`^${source}$`, 'i'), price });
         } else exact.set(route, price);
       }
@@ -98,7 +101,10 @@ export class PriceRules {
         const price = await rule(req);
         if (price === undefined) continue;
         if (!Number.isSafeInteger(price) || price < 1 || price > MAX_COINS_PER_PAYMENT)
-          throw new PriceConfigError('prices function', `returned ${String(price)}, not a whole number of coins from 1 to ${MAX_COINS_PER_PAYMENT} (or undefined for free)`);
+          throw new PriceConfigError(
+            'prices function',
+            `returned ${String(price)}, not a whole number of coins from 1 to ${MAX_COINS_PER_PAYMENT} (or undefined for free)`,
+          );
         return price;
       }
       const exact = rule.exact.get(path);
@@ -166,7 +172,8 @@ export class PriceFiles {
 
   private async read(mm: string, info: { mtimeMs: number; size: number }): Promise<CachedPrice> {
     const base = { mtimeMs: info.mtimeMs, size: info.size };
-    if (info.size > 64) return { ...base, error: new PriceConfigError(mm, `must hold one line with a whole number of coins, it has ${info.size} bytes`) };
+    if (info.size > 64)
+      return { ...base, error: new PriceConfigError(mm, `must hold one line with a whole number of coins, it has ${info.size} bytes`) };
     let text: string;
     try {
       text = await readFile(mm, 'utf8');
@@ -178,7 +185,10 @@ export class PriceFiles {
     if (!Number.isSafeInteger(price) || price < 1 || price > MAX_COINS_PER_PAYMENT)
       return {
         ...base,
-        error: new PriceConfigError(mm, `must hold one line with a whole number of coins from 1 to ${MAX_COINS_PER_PAYMENT}, found ${JSON.stringify(text.slice(0, 40))}`),
+        error: new PriceConfigError(
+          mm,
+          `must hold one line with a whole number of coins from 1 to ${MAX_COINS_PER_PAYMENT}, found ${JSON.stringify(text.slice(0, 40))}`,
+        ),
       };
     return { ...base, price };
   }

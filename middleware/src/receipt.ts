@@ -13,7 +13,13 @@ import type { ServerResponse } from 'node:http';
 import type { ReceiptError, SettlementResponse } from '@micromint/shared';
 
 /** The receipt of a payment taken: `extension` is the scheme's entry (the coins, or the chain range). */
-export const paidReceipt = (o: { scheme: string; network: string; paymentId: string; payer: string; extension: Record<string, unknown> }): SettlementResponse => ({
+export const paidReceipt = (o: {
+  scheme: string;
+  network: string;
+  paymentId: string;
+  payer: string;
+  extension: Record<string, unknown>;
+}): SettlementResponse => ({
   success: true,
   transaction: o.paymentId,
   network: o.network,

@@ -143,7 +143,11 @@ async function sendBatch(
   const text = await res.text().catch(() => '');
   if (res.status === 400 || res.status === 413 || res.status === 422) {
     // The broker rejected the batch as a whole and stored nothing: free its coins (and chains) for smaller batches.
-    await store.markRedeemed({ batchId: batch.batchId, answeredAt: new Date().toISOString(), failed: `${res.status} ${text.slice(0, 500)}` });
+    await store.markRedeemed({
+      batchId: batch.batchId,
+      answeredAt: new Date().toISOString(),
+      failed: `${res.status} ${text.slice(0, 500)}`,
+    });
     throw new RedeemError(
       `the broker refused batch ${batch.batchId} as a whole (${res.status}: ${text.slice(0, 200)}); its coins are pending again${
         res.status === 413 ? ', use a smaller batchSize' : ''
@@ -184,7 +188,11 @@ function vendorDisabled(text: string): { reason: string; message: string; dashbo
     const body = JSON.parse(text) as Record<string, unknown>;
     if (body.error !== 'vendor_disabled') return undefined;
     const str = (v: unknown, fallback: string) => (typeof v === 'string' && v ? v.slice(0, 500) : fallback);
-    return { reason: str(body.reason, 'no reason given'), message: str(body.message, ''), dashboard: str(body.dashboard, 'the broker\'s vendor dashboard') };
+    return {
+      reason: str(body.reason, 'no reason given'),
+      message: str(body.message, ''),
+      dashboard: str(body.dashboard, "the broker's vendor dashboard"),
+    };
   } catch {
     return undefined;
   }
@@ -199,11 +207,17 @@ function vendorDisabled(text: string): { reason: string; message: string; dashbo
  * With `chainIds`, a `chains` member must answer those chains in request order; an answer with
  * no `chains` at all leaves them due (clearing a chain again never pays a unit twice).
  */
-export function parseRedeemResponse(json: unknown, batchId: string, coinIds?: readonly string[], chainIds: readonly string[] = []): BrokerRedeemResponse {
+export function parseRedeemResponse(
+  json: unknown,
+  batchId: string,
+  coinIds?: readonly string[],
+  chainIds: readonly string[] = [],
+): BrokerRedeemResponse {
   const o = json as Record<string, unknown> | null;
   if (typeof o !== 'object' || o === null) throw new TypeError('answer is not an object');
   if (o.batchId !== batchId) throw new RangeError(`answer is for batch ${String(o.batchId)}`);
-  if (!Number.isSafeInteger(o.credited) || !Number.isSafeInteger(o.creditedMills)) throw new TypeError('credited and creditedMills must be integers');
+  if (!Number.isSafeInteger(o.credited) || !Number.isSafeInteger(o.creditedMills))
+    throw new TypeError('credited and creditedMills must be integers');
   if (!Array.isArray(o.results)) throw new TypeError('results must be an array');
   const results: BrokerCoinResult[] = o.results.map((r: unknown, i) => {
     const x = r as Record<string, unknown> | null;
@@ -237,7 +251,8 @@ function parseChainResults(value: unknown, chainIds: readonly string[]): BrokerC
     const x = r as Record<string, unknown> | null;
     if (typeof x !== 'object' || x === null || typeof x.chainId !== 'string' || !CHAIN_ID_PATTERN.test(x.chainId))
       throw new TypeError(`chains[${i}] must have a chainId`);
-    if (x.chainId !== chainIds[i]) throw new RangeError(`chains[${i}] answers chain ${x.chainId}, not ${chainIds[i]} (the request's order)`);
+    if (x.chainId !== chainIds[i])
+      throw new RangeError(`chains[${i}] answers chain ${x.chainId}, not ${chainIds[i]} (the request's order)`);
     if (x.status !== 'cleared' && x.status !== 'refused') throw new TypeError(`chains[${i}].status must be cleared or refused`);
     for (const f of ['clearedIndex', 'paidUnits', 'paidMills'] as const)
       if (!Number.isSafeInteger(x[f]) || (x[f] as number) < 0) throw new TypeError(`chains[${i}].${f} must be a whole number`);
@@ -331,7 +346,8 @@ export function chainDeadlines(
     if (units < 1) continue;
     const at = (c.expiresAt + (clearGraceSeconds ?? 0)) * 1000;
     const secondsLeft = Math.floor((at - now) / 1000);
-    if (secondsLeft <= warnSeconds) out.push({ chainId: c.chainId, units, mills: units * c.value, clearBy: new Date(at).toISOString(), secondsLeft });
+    if (secondsLeft <= warnSeconds)
+      out.push({ chainId: c.chainId, units, mills: units * c.value, clearBy: new Date(at).toISOString(), secondsLeft });
   }
   return out;
 }
@@ -339,7 +355,8 @@ export function chainDeadlines(
 /** A warning line for a chain's clearing deadline, for the log or the CLI. */
 export function chainDeadlineWarning(d: ChainDeadline): string {
   const units = d.units === 1 ? '1 unit' : `${d.units} units`;
-  if (d.secondsLeft <= 0) return `micromint: ${units} (${d.mills} mills) of chain ${d.chainId} were not cleared by ${d.clearBy}: the broker may refuse them`;
+  if (d.secondsLeft <= 0)
+    return `micromint: ${units} (${d.mills} mills) of chain ${d.chainId} were not cleared by ${d.clearBy}: the broker may refuse them`;
   const left = d.secondsLeft >= 3600 ? `${Math.floor(d.secondsLeft / 3600)} h` : `${Math.max(1, Math.floor(d.secondsLeft / 60))} min`;
   return `micromint: ${units} (${d.mills} mills) of chain ${d.chainId} are not cleared yet and must reach the broker by ${d.clearBy} (in ${left}): redeem before then`;
 }

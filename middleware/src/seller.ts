@@ -7,7 +7,14 @@
  * @module
  */
 import type { NextFunction, Request, Response } from 'express';
-import { decodePaymentPayload, encodeHeader, PAYMENT_RESPONSE_HEADER, PaymentHeaderError, type PaymentPayload, type ReceiptError } from '@micromint/shared';
+import {
+  decodePaymentPayload,
+  encodeHeader,
+  PAYMENT_RESPONSE_HEADER,
+  PaymentHeaderError,
+  type PaymentPayload,
+  type ReceiptError,
+} from '@micromint/shared';
 import { AccessCookies } from './access.ts';
 import { bodyPaymentReader, paymentOfBody, readPaymentBody, type BodyPaymentReader } from './body.ts';
 import { answerPreflight, sendPaymentRequired, setCorsHeaders, type ChallengeSettings } from './challenge.ts';
@@ -76,7 +83,13 @@ interface Sale extends SaleTerms {
 }
 
 /** The scheme's view of a sale. */
-const termsOf = (sale: Sale): SaleTerms => ({ url: sale.url, price: sale.price, method: sale.method, requestMethod: sale.requestMethod, now: sale.now });
+const termsOf = (sale: Sale): SaleTerms => ({
+  url: sale.url,
+  price: sale.price,
+  method: sale.method,
+  requestMethod: sale.requestMethod,
+  now: sale.now,
+});
 
 /** The request handling of `micromint()`: see the module comment for its steps. */
 export class Seller {
@@ -102,7 +115,12 @@ export class Seller {
       this.cfg.logger.warn(`micromint: paid URLs answer 503: ${e.message}`);
     }
     const code = e instanceof BrokerUnavailableError ? 'broker_unavailable' : 'no_current_epoch';
-    sendJsonError(res, 503, code, `This content is paid with MicroMint coins, but payment is unavailable right now: ${e.message}. Please try again later.`);
+    sendJsonError(
+      res,
+      503,
+      code,
+      `This content is paid with MicroMint coins, but payment is unavailable right now: ${e.message}. Please try again later.`,
+    );
   }
 
   /** Answers 402 for the sale (after `failure`, if any) with every scheme that can offer now, or 503 when none can. */
@@ -120,7 +138,13 @@ export class Seller {
       sale.req,
       sale.res,
       this.settings,
-      { url: sale.url, price: sale.price, accepts: ready.map((o) => o.requirements), ...(epoch ? { epoch } : {}), ...(description ? { description } : {}) },
+      {
+        url: sale.url,
+        price: sale.price,
+        accepts: ready.map((o) => o.requirements),
+        ...(epoch ? { epoch } : {}),
+        ...(description ? { description } : {}),
+      },
       failure,
     );
   }
@@ -159,7 +183,12 @@ export class Seller {
   /** Reads a payment in the body (the request is a POST of `reader`'s media type); undefined when it answered. */
   private async bodyPayment(req: Request, res: Response, reader: BodyPaymentReader): Promise<PaymentPayload | undefined> {
     if (req.headers['payment-signature'] !== undefined) {
-      sendJsonError(res, 400, 'invalid_payment_body', 'a request carries one payment: in the PAYMENT-SIGNATURE header or in the body, not both');
+      sendJsonError(
+        res,
+        400,
+        'invalid_payment_body',
+        'a request carries one payment: in the PAYMENT-SIGNATURE header or in the body, not both',
+      );
       return undefined;
     }
     let read;
@@ -169,7 +198,9 @@ export class Seller {
       req.destroy(); // the client went away mid-body: there is nobody to answer
       return undefined;
     }
-    const payment = read.ok ? paymentOfBody(reader, read.text, { broker: this.cfg.broker, maxTimeoutSeconds: this.cfg.maxTimeoutSeconds }) : read;
+    const payment = read.ok
+      ? paymentOfBody(reader, read.text, { broker: this.cfg.broker, maxTimeoutSeconds: this.cfg.maxTimeoutSeconds })
+      : read;
     if ('ok' in payment) {
       if (!payment.ok) {
         if (read.ok === false && read.close) res.setHeader('Connection', 'close');
@@ -197,7 +228,16 @@ export class Seller {
     const scheme = payment ? this.schemes.get(payment.accepted.scheme) : undefined;
     if (payment && scheme) {
       const { payer, extension } = scheme.unclaimed(payment);
-      this.giveBack(res, releasedReceipt({ scheme: scheme.scheme, network: this.cfg.network, reason: 'no_payment_required', ...(payer ? { payer } : {}), extension }));
+      this.giveBack(
+        res,
+        releasedReceipt({
+          scheme: scheme.scheme,
+          network: this.cfg.network,
+          reason: 'no_payment_required',
+          ...(payer ? { payer } : {}),
+          extension,
+        }),
+      );
     }
     next();
   }
@@ -257,7 +297,10 @@ export class Seller {
   private async acceptPayment(sale: Sale, payment: PaymentPayload): Promise<Paid | undefined> {
     const scheme = this.schemes.get(payment.accepted.scheme);
     if (!scheme) {
-      await this.challenge(sale, { error: 'unsupported-scheme', detail: `this site takes the ${[...this.schemes.keys()].join(' and ')} scheme${this.schemes.size > 1 ? 's' : ''}` });
+      await this.challenge(sale, {
+        error: 'unsupported-scheme',
+        detail: `this site takes the ${[...this.schemes.keys()].join(' and ')} scheme${this.schemes.size > 1 ? 's' : ''}`,
+      });
       return undefined;
     }
     const terms = termsOf(sale);
@@ -303,7 +346,12 @@ export class Seller {
     const { res } = sale;
     const scheme = this.schemes.get(paid.scheme)!;
     const extension = scheme.receipt(paid, false);
-    res.setHeader(PAYMENT_RESPONSE_HEADER, encodeHeader(paidReceipt({ scheme: paid.scheme, network: this.cfg.network, paymentId: paid.paymentId, payer: paid.payer, extension })));
+    res.setHeader(
+      PAYMENT_RESPONSE_HEADER,
+      encodeHeader(
+        paidReceipt({ scheme: paid.scheme, network: this.cfg.network, paymentId: paid.paymentId, payer: paid.payer, extension }),
+      ),
+    );
     setCorsHeaders(res);
     // Paid content must not land in shared caches.
     res.setHeader('Cache-Control', 'private, no-store');
@@ -333,10 +381,18 @@ export class Seller {
       return;
     }
     const reason: ReceiptError = 'not_served';
-    const receipt = releasedReceipt({ scheme: paid.scheme, network: this.cfg.network, reason, payer: paid.payer, extension: scheme.receipt(paid, true) });
+    const receipt = releasedReceipt({
+      scheme: paid.scheme,
+      network: this.cfg.network,
+      reason,
+      payer: paid.payer,
+      extension: scheme.receipt(paid, true),
+    });
     sale.res.setHeader(PAYMENT_RESPONSE_HEADER, encodeHeader(receipt));
     if (cookie) this.access.withdraw(sale.res, cookie);
-    this.cfg.logger.warn(`micromint: ${sale.url} answered ${status}: payment ${paid.paymentId} taken back, its ${paid.summary} released to ${paid.payer}`);
+    this.cfg.logger.warn(
+      `micromint: ${sale.url} answered ${status}: payment ${paid.paymentId} taken back, its ${paid.summary} released to ${paid.payer}`,
+    );
   }
 
   async handle(req: Request, res: Response, next: NextFunction): Promise<void> {

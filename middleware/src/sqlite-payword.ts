@@ -7,7 +7,15 @@
  */
 import type Database from 'better-sqlite3';
 import { decodeCommitment } from '@micromint/shared';
-import { classifyPayword, gapsFromJson, gapsToJson, isRetryOf, releaseRange, type ChainLedger, type RecordedRange } from './payword-ledger.ts';
+import {
+  classifyPayword,
+  gapsFromJson,
+  gapsToJson,
+  isRetryOf,
+  releaseRange,
+  type ChainLedger,
+  type RecordedRange,
+} from './payword-ledger.ts';
 import {
   paywordRefusal,
   type BrokerChainResult,

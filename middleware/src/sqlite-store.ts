@@ -212,33 +212,44 @@ export class SqliteVendorStore implements VendorStore {
   }
 
   async findReplay(query: ReplayQuery): Promise<{ paymentId: string; paidAt: string } | undefined> {
-    return this.db.transaction(() => {
-      const verdict = classifyPayment(query, this.knownCoins(query.epoch, query.coins.map((c) => c.id)));
-      if (verdict.status !== 'replay') return undefined;
-      const bytes = this.db.prepare(`SELECT coin FROM coins WHERE epoch = ? AND coin_id = ?`).pluck();
-      const same = query.coins.every((c) => {
-        const stored = bytes.get(query.epoch, c.id) as Buffer | undefined;
-        return stored !== undefined && sameCoin(c.coin, stored);
-      });
-      if (!same) return undefined;
-      this.markReplayed(verdict.paymentId, new Date().toISOString());
-      return { paymentId: verdict.paymentId, paidAt: verdict.paidAt };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const verdict = classifyPayment(
+          query,
+          this.knownCoins(
+            query.epoch,
+            query.coins.map((c) => c.id),
+          ),
+        );
+        if (verdict.status !== 'replay') return undefined;
+        const bytes = this.db.prepare(`SELECT coin FROM coins WHERE epoch = ? AND coin_id = ?`).pluck();
+        const same = query.coins.every((c) => {
+          const stored = bytes.get(query.epoch, c.id) as Buffer | undefined;
+          return stored !== undefined && sameCoin(c.coin, stored);
+        });
+        if (!same) return undefined;
+        this.markReplayed(verdict.paymentId, new Date().toISOString());
+        return { paymentId: verdict.paymentId, paidAt: verdict.paidAt };
+      })
+      .immediate();
   }
 
   async unrecordPayment(paymentId: string): Promise<boolean> {
-    return this.db.transaction((): boolean => {
-      const p = this.db.prepare(`SELECT replayed_at FROM payments WHERE id = ?`).get(paymentId) as { replayed_at: string | null } | undefined;
-      if (!p || p.replayed_at !== null) return false;
-      const claimed = this.db
-        .prepare(`SELECT COUNT(*) FROM coins WHERE payment_id = ? AND (status <> 'pending' OR batch_id IS NOT NULL)`)
-        .pluck()
-        .get(paymentId) as number;
-      if (claimed > 0) return false;
-      this.db.prepare(`DELETE FROM coins WHERE payment_id = ?`).run(paymentId);
-      this.db.prepare(`DELETE FROM payments WHERE id = ?`).run(paymentId);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction((): boolean => {
+        const p = this.db.prepare(`SELECT replayed_at FROM payments WHERE id = ?`).get(paymentId) as
+          { replayed_at: string | null } | undefined;
+        if (!p || p.replayed_at !== null) return false;
+        const claimed = this.db
+          .prepare(`SELECT COUNT(*) FROM coins WHERE payment_id = ? AND (status <> 'pending' OR batch_id IS NOT NULL)`)
+          .pluck()
+          .get(paymentId) as number;
+        if (claimed > 0) return false;
+        this.db.prepare(`DELETE FROM coins WHERE payment_id = ?`).run(paymentId);
+        this.db.prepare(`DELETE FROM payments WHERE id = ?`).run(paymentId);
+        return true;
+      })
+      .immediate();
   }
 
   async saveEpoch(epoch: StoredEpoch): Promise<void> {
@@ -263,9 +274,10 @@ export class SqliteVendorStore implements VendorStore {
   }
 
   async pendingByEpoch(): Promise<{ epoch: string; pending: number }[]> {
-    return this.db
-      .prepare(`SELECT epoch, COUNT(*) AS pending FROM coins WHERE status = 'pending' GROUP BY epoch ORDER BY epoch`)
-      .all() as { epoch: string; pending: number }[];
+    return this.db.prepare(`SELECT epoch, COUNT(*) AS pending FROM coins WHERE status = 'pending' GROUP BY epoch ORDER BY epoch`).all() as {
+      epoch: string;
+      pending: number;
+    }[];
   }
 
   async paywordChain(chainId: string): Promise<StoredChain | undefined> {
@@ -299,31 +311,36 @@ export class SqliteVendorStore implements VendorStore {
 
   async recordPayment(payment: NewPayment): Promise<PaymentOutcome> {
     const { insertPayment, insertCoin } = this.s;
-    return this.db.transaction((): PaymentOutcome => {
-      const known = this.knownCoins(payment.epoch, payment.coins.map((c) => c.id));
-      const verdict = classifyPayment(payment, known);
-      if (verdict.status === 'replay') {
-        this.markReplayed(verdict.paymentId, payment.paidAt);
-        return verdict;
-      }
-      if (verdict.status === 'already-spent') {
-        this.insertRefusal(doubleSpendRefusal(payment, verdict.coinIds));
-        return verdict;
-      }
-      insertPayment.run(
-        payment.id,
-        payment.epoch,
-        payment.userId,
-        payment.method,
-        payment.url,
-        payment.price,
-        payment.coins.length,
-        payment.paidAt,
-      );
-      for (const c of payment.coins)
-        insertCoin.run(payment.epoch, c.id, Buffer.from(c.coin), payment.userId, payment.url, payment.id, payment.paidAt);
-      return { status: 'recorded', paymentId: payment.id };
-    }).immediate();
+    return this.db
+      .transaction((): PaymentOutcome => {
+        const known = this.knownCoins(
+          payment.epoch,
+          payment.coins.map((c) => c.id),
+        );
+        const verdict = classifyPayment(payment, known);
+        if (verdict.status === 'replay') {
+          this.markReplayed(verdict.paymentId, payment.paidAt);
+          return verdict;
+        }
+        if (verdict.status === 'already-spent') {
+          this.insertRefusal(doubleSpendRefusal(payment, verdict.coinIds));
+          return verdict;
+        }
+        insertPayment.run(
+          payment.id,
+          payment.epoch,
+          payment.userId,
+          payment.method,
+          payment.url,
+          payment.price,
+          payment.coins.length,
+          payment.paidAt,
+        );
+        for (const c of payment.coins)
+          insertCoin.run(payment.epoch, c.id, Buffer.from(c.coin), payment.userId, payment.url, payment.id, payment.paidAt);
+        return { status: 'recorded', paymentId: payment.id };
+      })
+      .immediate();
   }
 
   async recordRefusal(refusal: Refusal): Promise<void> {
@@ -332,75 +349,81 @@ export class SqliteVendorStore implements VendorStore {
 
   async unredeemed(limit: number): Promise<RedemptionBatch | null> {
     if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
-    return this.db.transaction((): RedemptionBatch | null => {
-      const open = this.db
-        .prepare(`SELECT id, sent_at FROM redemption_batches WHERE answered_at IS NULL ORDER BY sent_at LIMIT 1`)
-        .get() as { id: string; sent_at: string } | undefined;
-      if (open) {
+    return this.db
+      .transaction((): RedemptionBatch | null => {
+        const open = this.db
+          .prepare(`SELECT id, sent_at FROM redemption_batches WHERE answered_at IS NULL ORDER BY sent_at LIMIT 1`)
+          .get() as { id: string; sent_at: string } | undefined;
+        if (open) {
+          const rows = this.db
+            .prepare(
+              `SELECT epoch, coin_id, coin, user_id, url, paid_at FROM coins WHERE batch_id = ? AND status = 'pending' ORDER BY rowid`,
+            )
+            .all(open.id) as CoinRow[];
+          const chains = this.pw.inBatch(open.id);
+          if (rows.length || chains.length)
+            return { batchId: open.id, createdAt: open.sent_at, retry: true, coins: rows.map(toRedeemCoin), chains };
+          // An open batch without pending coins or chains cannot be answered usefully: close it.
+          this.db
+            .prepare(`UPDATE redemption_batches SET answered_at = ?, error = 'empty' WHERE id = ?`)
+            .run(new Date().toISOString(), open.id);
+        }
         const rows = this.db
-          .prepare(`SELECT epoch, coin_id, coin, user_id, url, paid_at FROM coins WHERE batch_id = ? AND status = 'pending' ORDER BY rowid`)
-          .all(open.id) as CoinRow[];
-        const chains = this.pw.inBatch(open.id);
-        if (rows.length || chains.length) return { batchId: open.id, createdAt: open.sent_at, retry: true, coins: rows.map(toRedeemCoin), chains };
-        // An open batch without pending coins or chains cannot be answered usefully: close it.
-        this.db.prepare(`UPDATE redemption_batches SET answered_at = ?, error = 'empty' WHERE id = ?`).run(new Date().toISOString(), open.id);
-      }
-      const rows = this.db
-        .prepare(
-          `SELECT rowid AS rid, epoch, coin_id, coin, user_id, url, paid_at FROM coins
+          .prepare(
+            `SELECT rowid AS rid, epoch, coin_id, coin, user_id, url, paid_at FROM coins
            WHERE status = 'pending' AND batch_id IS NULL ORDER BY rowid LIMIT ?`,
-        )
-        .all(limit) as (CoinRow & { rid: number })[];
-      const chains = this.pw.due(limit);
-      if (rows.length === 0 && chains.length === 0) return null;
-      const batchId = newBatchId();
-      const createdAt = new Date().toISOString();
-      this.db.prepare(`INSERT INTO redemption_batches (id, sent_at) VALUES (?, ?)`).run(batchId, createdAt);
-      const assign = this.db.prepare(`UPDATE coins SET batch_id = ? WHERE rowid = ?`);
-      for (const r of rows) assign.run(batchId, r.rid);
-      this.pw.assign(batchId, chains);
-      return { batchId, createdAt, retry: false, coins: rows.map(toRedeemCoin), chains: this.pw.inBatch(batchId) };
-    }).immediate();
+          )
+          .all(limit) as (CoinRow & { rid: number })[];
+        const chains = this.pw.due(limit);
+        if (rows.length === 0 && chains.length === 0) return null;
+        const batchId = newBatchId();
+        const createdAt = new Date().toISOString();
+        this.db.prepare(`INSERT INTO redemption_batches (id, sent_at) VALUES (?, ?)`).run(batchId, createdAt);
+        const assign = this.db.prepare(`UPDATE coins SET batch_id = ? WHERE rowid = ?`);
+        for (const r of rows) assign.run(batchId, r.rid);
+        this.pw.assign(batchId, chains);
+        return { batchId, createdAt, retry: false, coins: rows.map(toRedeemCoin), chains: this.pw.inBatch(batchId) };
+      })
+      .immediate();
   }
 
   async markRedeemed(result: BatchResult): Promise<void> {
-    this.db.transaction(() => {
-      const batch = this.db.prepare(`SELECT answered_at FROM redemption_batches WHERE id = ?`).get(result.batchId) as
-        | { answered_at: string | null }
-        | undefined;
-      if (!batch) throw new RangeError(`no redemption batch ${result.batchId}`);
-      if ('failed' in result) {
-        this.db
-          .prepare(`UPDATE redemption_batches SET answered_at = ?, error = ? WHERE id = ?`)
-          .run(result.answeredAt, result.failed, result.batchId);
+    this.db
+      .transaction(() => {
+        const batch = this.db.prepare(`SELECT answered_at FROM redemption_batches WHERE id = ?`).get(result.batchId) as
+          { answered_at: string | null } | undefined;
+        if (!batch) throw new RangeError(`no redemption batch ${result.batchId}`);
+        if ('failed' in result) {
+          this.db
+            .prepare(`UPDATE redemption_batches SET answered_at = ?, error = ? WHERE id = ?`)
+            .run(result.answeredAt, result.failed, result.batchId);
+          this.db.prepare(`UPDATE coins SET batch_id = NULL WHERE batch_id = ? AND status = 'pending'`).run(result.batchId);
+          this.pw.closeBatch(result.batchId);
+          return;
+        }
+        const mark = this.db.prepare(`UPDATE coins SET status = ?, reason = ? WHERE batch_id = ? AND coin_id = ? AND status = 'pending'`);
+        for (const r of result.response.results)
+          mark.run(r.status, r.status === 'refused' ? (r.reason ?? 'refused') : null, result.batchId, r.coinId);
+        // Coins the broker did not mention stay ours to redeem in a later batch; chains are due again.
         this.db.prepare(`UPDATE coins SET batch_id = NULL WHERE batch_id = ? AND status = 'pending'`).run(result.batchId);
-        this.pw.closeBatch(result.batchId);
-        return;
-      }
-      const mark = this.db.prepare(
-        `UPDATE coins SET status = ?, reason = ? WHERE batch_id = ? AND coin_id = ? AND status = 'pending'`,
-      );
-      for (const r of result.response.results)
-        mark.run(r.status, r.status === 'refused' ? (r.reason ?? 'refused') : null, result.batchId, r.coinId);
-      // Coins the broker did not mention stay ours to redeem in a later batch; chains are due again.
-      this.db.prepare(`UPDATE coins SET batch_id = NULL WHERE batch_id = ? AND status = 'pending'`).run(result.batchId);
-      this.pw.closeBatch(result.batchId, result.response.chains);
-      this.db
-        .prepare(`UPDATE redemption_batches SET answered_at = ?, response = ? WHERE id = ?`)
-        .run(result.answeredAt, JSON.stringify(result.response), result.batchId);
-    }).immediate();
+        this.pw.closeBatch(result.batchId, result.response.chains);
+        this.db
+          .prepare(`UPDATE redemption_batches SET answered_at = ?, response = ? WHERE id = ?`)
+          .run(result.answeredAt, JSON.stringify(result.response), result.batchId);
+      })
+      .immediate();
   }
 
   async payment(id: string): Promise<StoredPayment | undefined> {
-    const p = this.db
-      .prepare(`SELECT id, epoch, user_id, method, url, price, paid_at FROM payments WHERE id = ?`)
-      .get(id) as
-      | { id: string; epoch: string; user_id: string; method: string; url: string; price: number; paid_at: string }
-      | undefined;
+    const p = this.db.prepare(`SELECT id, epoch, user_id, method, url, price, paid_at FROM payments WHERE id = ?`).get(id) as
+      { id: string; epoch: string; user_id: string; method: string; url: string; price: number; paid_at: string } | undefined;
     if (!p) return undefined;
-    const coins = this.db
-      .prepare(`SELECT coin_id, status, reason, batch_id FROM coins WHERE payment_id = ? ORDER BY rowid`)
-      .all(id) as { coin_id: string; status: CoinStatus; reason: string | null; batch_id: string | null }[];
+    const coins = this.db.prepare(`SELECT coin_id, status, reason, batch_id FROM coins WHERE payment_id = ? ORDER BY rowid`).all(id) as {
+      coin_id: string;
+      status: CoinStatus;
+      reason: string | null;
+      batch_id: string | null;
+    }[];
     return {
       id: p.id,
       epoch: p.epoch,

@@ -123,8 +123,7 @@ export interface BrokerRedeemResponse {
  * (e.g. 413), after which its coins go back to pending for a later batch.
  */
 export type BatchResult =
-  | { batchId: string; answeredAt: string; response: BrokerRedeemResponse }
-  | { batchId: string; answeredAt: string; failed: string };
+  { batchId: string; answeredAt: string; response: BrokerRedeemResponse } | { batchId: string; answeredAt: string; failed: string };
 
 /** A recorded payment with its coins. */
 export interface StoredPayment extends Omit<NewPayment, 'coins'> {

@@ -6,7 +6,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import express from 'express';
-import { coinId, decodePaymentPayload, encodeHeader, micromintPayload, micromintRequirements, readMicromintPayload, toBase64 } from '@micromint/shared';
+import {
+  coinId,
+  decodePaymentPayload,
+  encodeHeader,
+  micromintPayload,
+  micromintRequirements,
+  readMicromintPayload,
+  toBase64,
+} from '@micromint/shared';
 import { MemoryVendorStore, redeemPending, RedeemError, SqliteVendorStore, type VendorStore } from '../src/index.ts';
 import { challengeOf, cookiesOf, listen, paymentHeader, receiptOf, tempDir, type Running } from './harness.ts';
 import { mintEpoch, userId, Wallet, type Mint } from './mint.ts';
@@ -148,7 +156,10 @@ describe('audit: double spends and replays (sound)', () => {
     const before = await stats();
     const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(url, { headers: { 'payment-signature': header } })));
     const bodies = (await Promise.all(answers.map((r) => r.json()))) as { paid: { paymentId: string; replay: boolean } }[];
-    assert.deepEqual(answers.map((r) => r.status), Array(10).fill(200));
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      Array(10).fill(200),
+    );
     assert.equal(new Set(bodies.map((b) => b.paid.paymentId)).size, 1);
     assert.equal(bodies.filter((b) => !b.paid.replay).length, 1);
     const after = await stats();
@@ -161,7 +172,9 @@ describe('audit: double spends and replays (sound)', () => {
     const coins = alice.take(1);
     const urls = [`${vendor.url}/api/quote`, `${vendor.url}/articles/cheap.html`];
     const before = await stats();
-    const answers = await Promise.all(urls.map((u) => fetch(u, { headers: { 'payment-signature': headerFor(u, coins), accept: 'application/json' } })));
+    const answers = await Promise.all(
+      urls.map((u) => fetch(u, { headers: { 'payment-signature': headerFor(u, coins), accept: 'application/json' } })),
+    );
     const statuses = answers.map((r) => r.status).sort();
     assert.deepEqual(statuses, [200, 402]);
     const refused = answers.find((r) => r.status === 402)!;
@@ -181,11 +194,18 @@ describe('audit: double spends and replays (sound)', () => {
     assert.equal(receiptOf(swapped).success, true);
     // One old coin plus a new one at a 2-coin price: a double spend, and the new coin stays the user's.
     const fresh = alice.take(1);
-    const mixed = await fetch(url, { headers: { 'payment-signature': headerFor(url, [coins[0]!, fresh[0]!]), accept: 'application/json' } });
+    const mixed = await fetch(url, {
+      headers: { 'payment-signature': headerFor(url, [coins[0]!, fresh[0]!]), accept: 'application/json' },
+    });
     assert.equal(mixed.status, 402);
     const refused = (challengeOf(mixed).extensions as { micromint: { refused: { coinId: string }[] } }).micromint.refused;
-    assert.deepEqual(refused.map((r) => r.coinId), [coinId(coins[0]!)]);
-    const after = await fetch(`${vendor.url}/articles/cheap.html`, { headers: { 'payment-signature': headerFor(`${vendor.url}/articles/cheap.html`, fresh) } });
+    assert.deepEqual(
+      refused.map((r) => r.coinId),
+      [coinId(coins[0]!)],
+    );
+    const after = await fetch(`${vendor.url}/articles/cheap.html`, {
+      headers: { 'payment-signature': headerFor(`${vendor.url}/articles/cheap.html`, fresh) },
+    });
     assert.equal(after.status, 200, 'the coin that was not taken can still be spent');
     await after.body?.cancel();
   });
@@ -231,7 +251,10 @@ describe('audit: hostile input never crashes or 500s (sound)', () => {
     ['epoch __proto__', () => enc({ ...good(), payload: { ...good().payload, epoch: '__proto__' } })],
     ['scheme __proto__', () => enc({ ...good(), accepted: { ...good().accepted, scheme: '__proto__' } })],
     ['scheme toString', () => enc({ ...good(), accepted: { ...good().accepted, scheme: 'toString' } })],
-    ['extra.vendorId a number', () => enc({ ...good(), accepted: { ...good().accepted, extra: { ...good().accepted.extra, vendorId: 5 } } })],
+    [
+      'extra.vendorId a number',
+      () => enc({ ...good(), accepted: { ...good().accepted, extra: { ...good().accepted.extra, vendorId: 5 } } }),
+    ],
     ['resource.url not a URL', () => enc({ ...good(), resource: { url: 'javascript:alert(1)' } })],
     ['userId of 512 chars', () => enc({ ...good(), payload: { ...good().payload, userId: 'u'.repeat(512) } })],
     ['deep nesting', () => toBase64(new TextEncoder().encode('{"x402Version":2,"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}'))],
@@ -249,12 +272,21 @@ describe('audit: hostile input never crashes or 500s (sound)', () => {
   }
 
   it('a PAYMENT-SIGNATURE header over Node’s header limit is refused by Node (431), not by a crash', async () => {
-    const res = await fetch(`${vendor.url}/articles/paid.html`, { headers: { 'payment-signature': 'A'.repeat(300 * 1024) } }).catch((e: Error) => e);
+    const res = await fetch(`${vendor.url}/articles/paid.html`, { headers: { 'payment-signature': 'A'.repeat(300 * 1024) } }).catch(
+      (e: Error) => e,
+    );
     if (res instanceof Response) assert.equal(res.status, 431);
   });
 
   it('path traversal and encoded .mm probes never read outside root nor serve a price file', async () => {
-    for (const path of ['/articles/paid.html.mm', '/articles/paid.html%2Emm', '/articles/PAID.HTML.MM', '/%2e%2e/%2e%2e/etc/passwd', '/articles/..%2f..%2fvendor.db', '/articles/paid.html.mm%00']) {
+    for (const path of [
+      '/articles/paid.html.mm',
+      '/articles/paid.html%2Emm',
+      '/articles/PAID.HTML.MM',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/articles/..%2f..%2fvendor.db',
+      '/articles/paid.html.mm%00',
+    ]) {
       const res = await fetch(vendor.url + path);
       assert.ok([400, 403, 404].includes(res.status), `${path}: ${res.status}`);
       const text = await res.text();
@@ -263,7 +295,9 @@ describe('audit: hostile input never crashes or 500s (sound)', () => {
   });
 
   it('hostile characters in the URL are escaped in the paywall page', async () => {
-    const res = await fetch(`${vendor.url}/articles/paid.html?q="><script>alert(1)</script>&x='<!--<script>`, { headers: { accept: 'text/html' } });
+    const res = await fetch(`${vendor.url}/articles/paid.html?q="><script>alert(1)</script>&x='<!--<script>`, {
+      headers: { accept: 'text/html' },
+    });
     assert.equal(res.status, 402);
     const html = await res.text();
     assert.equal((html.match(/<script/gi) ?? []).length, 1, 'only the wallet’s message element');
@@ -289,7 +323,9 @@ describe('audit: hostile input never crashes or 500s (sound)', () => {
 });
 
 /** A broker whose /api/redeem answers whatever `answer` returns for the request body. */
-async function oddBroker(answer: (body: { batchId: string; coins: { coin: string }[] }) => unknown): Promise<Running & { calls: string[] }> {
+async function oddBroker(
+  answer: (body: { batchId: string; coins: { coin: string }[] }) => unknown,
+): Promise<Running & { calls: string[] }> {
   const calls: string[] = [];
   const app = express();
   app.use(express.json({ limit: '5mb' }));
@@ -334,14 +370,23 @@ describe('audit: redemption only trusts a complete broker answer', () => {
     try {
       const run = redeemPending({ store, broker: broker.url, apiKey: 'k' });
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 3000).unref());
-      const outcome = await Promise.race([run.then(() => 'done', (e: Error) => e), timeout]);
+      const outcome = await Promise.race([
+        run.then(
+          () => 'done',
+          (e: Error) => e,
+        ),
+        timeout,
+      ]);
       assert.notEqual(outcome, 'timeout', `redeem looped: ${broker.calls.length} batches sent`);
       assert.ok(outcome instanceof RedeemError, 'an incomplete answer is a failed redemption');
       const st = await store.stats();
       assert.deepEqual([st.credited, st.pending, st.openBatches], [0, 3, 1], 'nothing marked from an invalid answer');
       const again = await store.unredeemed(500);
       assert.equal(again?.batchId, broker.calls[0], 'the retry reuses the batch id');
-      assert.deepEqual(again?.coins.map((c) => c.coinId), ids);
+      assert.deepEqual(
+        again?.coins.map((c) => c.coinId),
+        ids,
+      );
     } finally {
       await broker.close();
       await cleanup();
@@ -394,7 +439,11 @@ describe('audit: redemption only trusts a complete broker answer', () => {
       credited: 2,
       creditedMills: 2,
       results: b.coins
-        .map((c, i) => ({ coinId: coinId(Buffer.from(c.coin, 'base64')), status: i === 0 ? 'refused' : 'credited', ...(i === 0 ? { reason: 'forged' } : {}) }))
+        .map((c, i) => ({
+          coinId: coinId(Buffer.from(c.coin, 'base64')),
+          status: i === 0 ? 'refused' : 'credited',
+          ...(i === 0 ? { reason: 'forged' } : {}),
+        }))
         .reverse(),
     }));
     try {
@@ -428,7 +477,9 @@ describe('audit: a retried payment is served as paid even when the terms moved o
       assert.notEqual(again.status, 402, 'the recorded payment must not be refused');
       assert.equal(receiptOf(again).transaction, paymentId);
       // A new payment at the old price is still refused.
-      const fresh = await fetch(url, { headers: { 'payment-signature': headerFor(url, new Wallet(mint, ALICE, v.url).take(1), ALICE, v), accept: 'application/json' } });
+      const fresh = await fetch(url, {
+        headers: { 'payment-signature': headerFor(url, new Wallet(mint, ALICE, v.url).take(1), ALICE, v), accept: 'application/json' },
+      });
       assert.equal(fresh.status, 402);
       assert.equal(challengeOf(fresh).error, 'wrong-amount');
       const st = await v.mm.store.stats();
@@ -456,7 +507,12 @@ describe('audit: a retried payment is served as paid even when the terms moved o
       assert.equal(body.paid.replay, true);
       // Coins of the expired epoch never seen before are still refused.
       const late = new Wallet(short, ALICE, v.url).take(1);
-      const res = await fetch(url, { headers: { 'payment-signature': paymentHeader({ url, vendorId: v.url, broker: BROKER, epoch: short.epoch, userId: ALICE, coins: late }), accept: 'application/json' } });
+      const res = await fetch(url, {
+        headers: {
+          'payment-signature': paymentHeader({ url, vendorId: v.url, broker: BROKER, epoch: short.epoch, userId: ALICE, coins: late }),
+          accept: 'application/json',
+        },
+      });
       assert.equal(res.status, 503); // expired epoch and no broker to ask for a new one
       await res.body?.cancel();
       assert.equal((await v.mm.store.stats()).coins, 1);
@@ -487,7 +543,10 @@ describe('audit: findReplay follows the replay rule in both stores', () => {
         const base = { epoch: mint.epoch.id, userId: ALICE, method: 'GET', url: 'http://127.0.0.1:4001/a' };
         await store.recordPayment({ ...base, id: 'pay_r', price: 2, paidAt: '2030-01-01T00:00:00.000Z', coins: paid });
         const before = await store.stats();
-        assert.deepEqual(await store.findReplay!({ ...base, coins: [paid[1]!, paid[0]!] }), { paymentId: 'pay_r', paidAt: '2030-01-01T00:00:00.000Z' });
+        assert.deepEqual(await store.findReplay!({ ...base, coins: [paid[1]!, paid[0]!] }), {
+          paymentId: 'pay_r',
+          paidAt: '2030-01-01T00:00:00.000Z',
+        });
         assert.equal(await store.findReplay!({ ...base, coins: [paid[0]!] }), undefined);
         assert.equal(await store.findReplay!({ ...base, coins: [paid[0]!, paid[0]!] }), undefined);
         assert.equal(await store.findReplay!({ ...base, url: 'http://127.0.0.1:4001/b', coins: paid }), undefined);
@@ -514,7 +573,16 @@ describe('audit: a retried payment survives the vendor forgetting its epoch', ()
     const apps: Running[] = [];
     const make = async (epoch: typeof mint.epoch) => {
       const app = express();
-      app.use((await import('../src/index.ts')).micromint({ vendorId, broker: BROKER, epoch, store, accessWindowSeconds: 0, prices: { '/p': 1 } }));
+      app.use(
+        (await import('../src/index.ts')).micromint({
+          vendorId,
+          broker: BROKER,
+          epoch,
+          store,
+          accessWindowSeconds: 0,
+          prices: { '/p': 1 },
+        }),
+      );
       app.get('/p', (_req, res) => res.json({ paid: res.locals.micromint }));
       const r = await listen(app);
       apps.push(r);
@@ -523,14 +591,28 @@ describe('audit: a retried payment survives the vendor forgetting its epoch', ()
     try {
       const before = await make(mint.epoch);
       const after = await make(newer.epoch); // the same shop after a restart: it only knows test-2
-      const header = paymentHeader({ url: `${vendorId}/p`, vendorId, broker: BROKER, epoch: mint.epoch, userId: ALICE, coins: new Wallet(mint, ALICE, vendorId).take(1) });
+      const header = paymentHeader({
+        url: `${vendorId}/p`,
+        vendorId,
+        broker: BROKER,
+        epoch: mint.epoch,
+        userId: ALICE,
+        coins: new Wallet(mint, ALICE, vendorId).take(1),
+      });
       const first = await fetch(`${before.url}/p`, { headers: { 'payment-signature': header } });
       assert.equal(first.status, 200);
       const again = await fetch(`${after.url}/p`, { headers: { 'payment-signature': header, accept: 'application/json' } });
       assert.equal(again.status, 200, 'the recorded payment is a replay, not unknown-epoch');
       assert.equal(receiptOf(again).transaction, receiptOf(first).transaction);
       // Coins of the forgotten epoch that were never recorded are still refused.
-      const fresh = paymentHeader({ url: `${vendorId}/p`, vendorId, broker: BROKER, epoch: mint.epoch, userId: ALICE, coins: new Wallet(mint, ALICE, vendorId).take(1) });
+      const fresh = paymentHeader({
+        url: `${vendorId}/p`,
+        vendorId,
+        broker: BROKER,
+        epoch: mint.epoch,
+        userId: ALICE,
+        coins: new Wallet(mint, ALICE, vendorId).take(1),
+      });
       const res = await fetch(`${after.url}/p`, { headers: { 'payment-signature': fresh, accept: 'application/json' } });
       assert.equal(res.status, 402);
       assert.equal(challengeOf(res).error, 'unknown-epoch');

@@ -178,7 +178,7 @@ export async function startBroker(o: { epochs: EpochParams[] }): Promise<TestBro
       return;
     }
     const key = (req.body as { key?: unknown }).key;
-    let ok = false;
+    let ok: boolean;
     try {
       ok = typeof key === 'string' && fromBase64(key).length === 32;
     } catch {
@@ -194,9 +194,11 @@ export async function startBroker(o: { epochs: EpochParams[] }): Promise<TestBro
 
   app.post('/api/payword/chains', (req, res) => {
     if (paywordOff(res)) return;
-    const fail = (status: number, error: string, extra: Record<string, unknown> = {}) => res.status(status).json({ error, message: error, ...extra });
+    const fail = (status: number, error: string, extra: Record<string, unknown> = {}) =>
+      res.status(status).json({ error, message: error, ...extra });
     const body = req.body as { commitment?: unknown; walletKey?: unknown; signature?: unknown };
-    if (typeof body.commitment !== 'string' || typeof body.walletKey !== 'string' || typeof body.signature !== 'string') return fail(400, 'bad_request');
+    if (typeof body.commitment !== 'string' || typeof body.walletKey !== 'string' || typeof body.signature !== 'string')
+      return fail(400, 'bad_request');
     let bytes: Uint8Array;
     let c: Commitment;
     try {
@@ -216,12 +218,17 @@ export async function startBroker(o: { epochs: EpochParams[] }): Promise<TestBro
     const chainId = chainIdOf(bytes);
     const held = pw.chains.get(chainId);
     const balance = pw.balances.get(c.userId) ?? 0;
-    if (held) return res.status(200).json({ chainId, authorization: toBase64(held.authorization), heldMills: chainMills(c), balanceMills: balance });
+    if (held)
+      return res
+        .status(200)
+        .json({ chainId, authorization: toBase64(held.authorization), heldMills: chainMills(c), balanceMills: balance });
     if (balance < chainMills(c)) return fail(409, 'insufficient_funds', { balanceMills: balance });
     const authorization = signAuthorization(pw.key.secretKey, bytes);
     pw.balances.set(c.userId, balance - chainMills(c));
     pw.chains.set(chainId, { bytes, c, authorization, clearedIndex: 0, clearedLink: c.root, released: false });
-    return res.status(201).json({ chainId, authorization: toBase64(authorization), heldMills: chainMills(c), balanceMills: balance - chainMills(c) });
+    return res
+      .status(201)
+      .json({ chainId, authorization: toBase64(authorization), heldMills: chainMills(c), balanceMills: balance - chainMills(c) });
   });
 
   /** Clears one chain entry of a redemption for `vendor` (section 12.5, clearing steps 1 to 7). */
@@ -256,7 +263,8 @@ export async function startBroker(o: { epochs: EpochParams[] }): Promise<TestBro
     } catch {
       return answer('refused', 0, 'bad-link');
     }
-    if (!verifyLink(c.salt, link, j as number, { index: held.clearedIndex, link: held.clearedLink })) return answer('refused', 0, 'bad-link');
+    if (!verifyLink(c.salt, link, j as number, { index: held.clearedIndex, link: held.clearedLink }))
+      return answer('refused', 0, 'bad-link');
     const units = (j as number) - held.clearedIndex;
     held.clearedIndex = j as number;
     held.clearedLink = link;

@@ -138,7 +138,13 @@ export function makeChain(
   offer: PaymentRequirements,
   userId: string,
   t: ChainTerms = {},
-): { salt: Uint8Array; built: BuiltChain; chainKey: { secretKey: Uint8Array; publicKey: Uint8Array }; commitment: Commitment; bytes: Uint8Array } {
+): {
+  salt: Uint8Array;
+  built: BuiltChain;
+  chainKey: { secretKey: Uint8Array; publicKey: Uint8Array };
+  commitment: Commitment;
+  bytes: Uint8Array;
+} {
   const extra = readPaywordRequirements(offer);
   const length = t.length ?? 64;
   const salt = new Uint8Array(randomBytes(16));
@@ -184,7 +190,11 @@ export class ChainWallet {
     const res = await fetch(`${this.broker.url}/api/payword/chains`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ commitment: toBase64(m.bytes), walletKey: toBase64(this.signing.publicKey), signature: toBase64(signRequest(this.signing.secretKey, m.bytes)) }),
+      body: JSON.stringify({
+        commitment: toBase64(m.bytes),
+        walletKey: toBase64(this.signing.publicKey),
+        signature: toBase64(signRequest(this.signing.secretKey, m.bytes)),
+      }),
     });
     const body = (await res.json()) as { authorization?: string; error?: string };
     if (res.status !== 201 || !body.authorization) throw new Error(`the broker did not authorize the chain: ${res.status} ${body.error}`);

@@ -20,7 +20,10 @@ let vendor: Vendor;
 before(async () => {
   mint = mintEpoch();
   broker = await startBroker({ epochs: [mint.epoch] });
-  vendor = await startVendor({ broker: broker.url, description: (req) => (req.path === '/articles/paid.html' ? 'A paid article' : undefined) });
+  vendor = await startVendor({
+    broker: broker.url,
+    description: (req) => (req.path === '/articles/paid.html' ? 'A paid article' : undefined),
+  });
 });
 after(async () => {
   await vendor.close();
@@ -95,7 +98,11 @@ describe('the 402 challenge', () => {
   it('answers CORS preflights for paid URLs, allowing PAYMENT-SIGNATURE', async () => {
     const res = await fetch(`${vendor.url}/api/quote`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://example.test', 'access-control-request-method': 'GET', 'access-control-request-headers': 'payment-signature' },
+      headers: {
+        origin: 'http://example.test',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'payment-signature',
+      },
     });
     assert.equal(res.status, 204);
     assert.match(res.headers.get('access-control-allow-headers') ?? '', /PAYMENT-SIGNATURE/);

@@ -25,7 +25,9 @@ before(() => {
 after(() => tmp.cleanup());
 
 const pay = (v: Vendor, path: string, coins: Uint8Array[], broker = BROKER, epoch = mint.epoch) =>
-  fetch(v.url + path, { headers: { 'payment-signature': paymentHeader({ url: v.url + path, vendorId: v.url, broker, epoch, userId: ALICE, coins }) } });
+  fetch(v.url + path, {
+    headers: { 'payment-signature': paymentHeader({ url: v.url + path, vendorId: v.url, broker, epoch, userId: ALICE, coins }) },
+  });
 
 /** Nothing of the store's own error reaches the client. */
 function assertNoInternals(text: string): void {
@@ -98,7 +100,7 @@ describe('a vendor restarted while the broker is down', () => {
     try {
       const wallet = new Wallet(soon, ALICE, v.url);
       const first = await pay(v, '/api/quote', wallet.take(1), broker.url, soon.epoch);
-      assert.equal(first.status, 200, await first.clone().text() + v.logger.errors.join());
+      assert.equal(first.status, 200, (await first.clone().text()) + v.logger.errors.join());
       const port = Number(new URL(v.url).port);
       await v.close();
       await broker.close(); // the broker is gone, then the vendor restarts
@@ -112,12 +114,19 @@ describe('a vendor restarted while the broker is down', () => {
       assert.equal(receiptOf(paid).success, true);
 
       const health: VendorHealth = await v.mm.health();
-      assert.deepEqual(health, { ok: true, store: { ok: true }, epoch: { ok: true, id: soon.epoch.id, expiresAt: soon.epoch.expiresAt, redeemBy } });
+      assert.deepEqual(health, {
+        ok: true,
+        store: { ok: true },
+        epoch: { ok: true, id: soon.epoch.id, expiresAt: soon.epoch.expiresAt, redeemBy },
+      });
 
       await assert.rejects(v.mm.redeem(), RedeemError);
       const warning = v.logger.warnings.find((w) => w.includes('must reach the broker by'));
       assert.ok(warning, v.logger.warnings.join('\n'));
-      assert.match(warning, new RegExp(`2 coins of epoch ${soon.epoch.id} are not redeemed yet .* by ${redeemBy.replace(/[.]/g, '\\.')} \\(in 2 h\\)`));
+      assert.match(
+        warning,
+        new RegExp(`2 coins of epoch ${soon.epoch.id} are not redeemed yet .* by ${redeemBy.replace(/[.]/g, '\\.')} \\(in 2 h\\)`),
+      );
     } finally {
       await v.close();
     }

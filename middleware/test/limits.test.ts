@@ -47,7 +47,11 @@ const headerFor = (n: number, coins: Uint8Array[]) =>
   paymentHeader({ url: bigUrl(n), vendorId: vendor.url, broker: BROKER, epoch: mint.epoch, userId: ALICE, coins });
 /** The most coins whose payment header fits MAX_PAYMENT_HEADER_BYTES (coins of the test epoch, 64 bytes). */
 function largestHeaderPrice(): number {
-  const sample = (n: number) => headerFor(n, Array.from({ length: n }, () => new Uint8Array(64)));
+  const sample = (n: number) =>
+    headerFor(
+      n,
+      Array.from({ length: n }, () => new Uint8Array(64)),
+    );
   let n = 1;
   while (sample(n + 1).length <= MAX_PAYMENT_HEADER_BYTES) n++;
   return n;
@@ -117,7 +121,10 @@ describe('payments as large as the price cap', () => {
     const n = MAX_COINS_PER_PAYMENT;
     const coins = Array.from({ length: n + 1 }, () => new Uint8Array(randomBytes(64)));
     const before = await stats();
-    const res = await payInBody(bigUrl(n), paymentMessage({ url: bigUrl(n), vendorId: vendor.url, epoch: mint.epoch, userId: ALICE, coins }));
+    const res = await payInBody(
+      bigUrl(n),
+      paymentMessage({ url: bigUrl(n), vendorId: vendor.url, epoch: mint.epoch, userId: ALICE, coins }),
+    );
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { error: string }).error, 'invalid_payment_body');
     assert.deepEqual(await stats(), before);
@@ -134,7 +141,13 @@ describe('payments as large as the price cap', () => {
   it('a body payment is checked like a header payment: another URL is 402 wrong-url, with Invalid-Payment', async () => {
     const url = `${vendor.url}/api/quote`;
     const before = await stats();
-    const message = paymentMessage({ url: `${vendor.url}/articles/cheap.html`, vendorId: vendor.url, epoch: mint.epoch, userId: ALICE, coins: alice.take(1) });
+    const message = paymentMessage({
+      url: `${vendor.url}/articles/cheap.html`,
+      vendorId: vendor.url,
+      epoch: mint.epoch,
+      userId: ALICE,
+      coins: alice.take(1),
+    });
     const res = await payInBody(url, message, { accept: 'application/json' });
     assert.equal(res.status, 402);
     assert.equal(challengeOf(res).error, 'wrong-url');

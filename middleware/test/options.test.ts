@@ -28,7 +28,15 @@ const epoch: EpochParams = {
 /** A store written before payword: every VendorStore method, none of the chain ones. */
 function coinsOnlyStore(): MemoryVendorStore {
   const s = new MemoryVendorStore();
-  for (const m of ['paywordChain', 'recordPaywordPayment', 'findPaywordReplay', 'unrecordPaywordPayment', 'unclearedChains', 'loadKey', 'saveKey'])
+  for (const m of [
+    'paywordChain',
+    'recordPaywordPayment',
+    'findPaywordReplay',
+    'unrecordPaywordPayment',
+    'unclearedChains',
+    'loadKey',
+    'saveKey',
+  ])
     Object.defineProperty(s, m, { value: undefined });
   return s;
 }

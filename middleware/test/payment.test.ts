@@ -66,7 +66,10 @@ describe('paying for a URL', () => {
     const coins = alice.take(1);
     const res = await pay('/api/quote', coins);
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { paid: { paymentId: string; replay: boolean }; stored: { coins: { id: string; status: string }[]; userId: string; url: string } };
+    const body = (await res.json()) as {
+      paid: { paymentId: string; replay: boolean };
+      stored: { coins: { id: string; status: string }[]; userId: string; url: string };
+    };
     const receipt = receiptOf(res);
     assert.equal(receipt.success, true);
     assert.match(receipt.transaction, /^pay_[0-9a-f]{24}$/);
@@ -258,7 +261,10 @@ describe('refused payments record nothing', () => {
 
   it('a scheme this vendor does not take -> 402 unsupported-scheme', async () => {
     const url = `${vendor.url}/articles/cheap.html`;
-    const accepted = { ...micromintRequirements({ price: 1, vendorId: vendor.url, broker: BROKER, epoch: mint.epoch.id }), scheme: 'payword' };
+    const accepted = {
+      ...micromintRequirements({ price: 1, vendorId: vendor.url, broker: BROKER, epoch: mint.epoch.id }),
+      scheme: 'payword',
+    };
     const header = encodeHeader({ x402Version: 2, accepted, payload: { chain: 'x' } });
     const res = await fetch(url, { headers: { 'payment-signature': header } });
     assert.equal(res.status, 402);

@@ -57,7 +57,23 @@ describe('clearing chains with redeem()', () => {
     assert.equal((await payLinks(v, chain, '/api/feeds/a', 2)).status, 200);
     const quote = `${v.url}/articles/cheap.html`;
     const coins = new Wallet(mint, ALICE, v.url).take(1);
-    assert.equal((await fetch(quote, { headers: { 'payment-signature': paymentHeader({ url: quote, vendorId: v.url, broker: broker.url, epoch: mint.epoch, userId: ALICE, coins }) } })).status, 200);
+    assert.equal(
+      (
+        await fetch(quote, {
+          headers: {
+            'payment-signature': paymentHeader({
+              url: quote,
+              vendorId: v.url,
+              broker: broker.url,
+              epoch: mint.epoch,
+              userId: ALICE,
+              coins,
+            }),
+          },
+        })
+      ).status,
+      200,
+    );
 
     const calls = broker.redeemCalls.length;
     const report = await v.mm.redeem();
@@ -99,8 +115,21 @@ describe('clearing chains with redeem()', () => {
       await payLinks(v, chain, '/api/quote'); // paid further while the answer was lost
       broker.mode = 'ok';
       const report = await v.mm.redeem();
-      assert.deepEqual(report.batches.map((b) => [b.batchId === err.batchId, b.retry]), [[true, true], [false, false]]);
-      assert.deepEqual(report.chains.map((c) => [c.clearedIndex, c.paidUnits]), [[2, 2], [3, 1]], 'the stored answer, then the difference');
+      assert.deepEqual(
+        report.batches.map((b) => [b.batchId === err.batchId, b.retry]),
+        [
+          [true, true],
+          [false, false],
+        ],
+      );
+      assert.deepEqual(
+        report.chains.map((c) => [c.clearedIndex, c.paidUnits]),
+        [
+          [2, 2],
+          [3, 1],
+        ],
+        'the stored answer, then the difference',
+      );
       assert.equal(broker.payword.credits.get(v.url), before + 3);
     } finally {
       broker.mode = 'ok';
@@ -116,7 +145,10 @@ describe('clearing chains with redeem()', () => {
       assert.deepEqual([report.batches.length, report.chains], [1, []]);
       assert.equal((await v.mm.store.paywordChain!(chain.chainId))?.clearedIndex, 0);
       broker.mode = 'ok';
-      assert.deepEqual((await v.mm.redeem()).chains.map((c) => c.paidUnits), [1]);
+      assert.deepEqual(
+        (await v.mm.redeem()).chains.map((c) => c.paidUnits),
+        [1],
+      );
     } finally {
       broker.mode = 'ok';
     }
@@ -150,7 +182,10 @@ describe('clearing with a link value', () => {
       assert.equal((await payLinks(v, chain, '/club/', 2)).status, 200);
       assert.equal((await payLinks(v, chain, '/articles/cheap.html', 1)).status, 200, '1 mill at 2 a link: 1 link');
       const report = await v.mm.redeem();
-      assert.deepEqual(report.chains.map((c) => [c.paidUnits, c.paidMills]), [[3, 6]]);
+      assert.deepEqual(
+        report.chains.map((c) => [c.paidUnits, c.paidMills]),
+        [[3, 6]],
+      );
     } finally {
       await v.close();
     }
@@ -163,7 +198,9 @@ describe('clearing deadlines and the CLI', () => {
     b.payword.clearGraceSeconds = 3600;
     const v = await startRegisteredVendor(b, { epoch: mint.epoch });
     try {
-      const chain = await new ChainWallet(b, ALICE).open(await offerOf(`${v.url}/api/quote`), { expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+      const chain = await new ChainWallet(b, ALICE).open(await offerOf(`${v.url}/api/quote`), {
+        expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      });
       await payLinks(v, chain, '/api/quote');
       b.mode = 'error-500';
       await assert.rejects(v.mm.redeem(), RedeemError);
@@ -183,7 +220,13 @@ describe('clearing deadlines and the CLI', () => {
     const far = { ...base, chainId: 'b'.repeat(32), expiresAt: now / 1000 + REDEEM_WARNING_SECONDS + 1 };
     const done = { ...base, chainId: 'c'.repeat(32), expiresAt: now / 1000, clearedIndex: 4 };
     assert.deepEqual(chainDeadlines([near, far, done], 60, now), [
-      { chainId: near.chainId, units: 3, mills: 9, clearBy: new Date(now + REDEEM_WARNING_SECONDS * 1000).toISOString(), secondsLeft: REDEEM_WARNING_SECONDS },
+      {
+        chainId: near.chainId,
+        units: 3,
+        mills: 9,
+        clearBy: new Date(now + REDEEM_WARNING_SECONDS * 1000).toISOString(),
+        secondsLeft: REDEEM_WARNING_SECONDS,
+      },
     ]);
     assert.equal(chainDeadlines([far], undefined, now).length, 0);
   });
@@ -213,7 +256,14 @@ describe('clearing deadlines and the CLI', () => {
       assert.match(lines.join('\n'), /chains\s+1/);
       assert.match(lines.join('\n'), /to clear\s+1/);
       lines.length = 0;
-      assert.equal(await main(['redeem', '--db', dbPath, '--broker', broker.url, '--api-key', v.apiKey], (l) => lines.push(l), (l) => errors.push(l)), 0);
+      assert.equal(
+        await main(
+          ['redeem', '--db', dbPath, '--broker', broker.url, '--api-key', v.apiKey],
+          (l) => lines.push(l),
+          (l) => errors.push(l),
+        ),
+        0,
+      );
       const out = lines.join('\n');
       assert.match(out, new RegExp(`${chain.chainId.slice(0, 16)}\\s+cleared\\s+2\\s+2\\s+2`));
       assert.match(out, /Cleared 1 chain: 2 links, 2 mills \(\$0\.002\)\./);

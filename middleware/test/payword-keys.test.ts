@@ -67,7 +67,10 @@ describe('registering the payword key', () => {
     const v = await startVendor({ broker: broker.url, apiKey: 'mmk_wrong', epoch: mint.epoch, schemes: ['micromint', 'payword'] });
     try {
       assert.deepEqual(await schemesOf(`${v.url}/api/quote`), ['micromint']);
-      assert.ok(v.logger.warnings.some((w) => /answered 401 .*check apiKey/.test(w)), v.logger.warnings.join('\n'));
+      assert.ok(
+        v.logger.warnings.some((w) => /answered 401 .*check apiKey/.test(w)),
+        v.logger.warnings.join('\n'),
+      );
     } finally {
       await v.close();
     }

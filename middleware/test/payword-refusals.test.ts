@@ -66,11 +66,24 @@ async function refused(header: string, status: 400 | 402, reason: string, chain?
     const c = challengeOf(res);
     assert.equal(c.error, reason);
     const ext = (c.extensions as { payword: { chainId: string; reason: string; highestIndex?: number } }).payword;
-    assert.deepEqual(ext, { chainId: decodePaymentPayload(header).payload.chainId, reason, ...(highestIndex !== undefined ? { highestIndex } : {}) });
-    assert.deepEqual(c.accepts.map((a) => a.scheme), ['micromint', 'payword'], 'the 402 offers the schemes again');
+    assert.deepEqual(ext, {
+      chainId: decodePaymentPayload(header).payload.chainId,
+      reason,
+      ...(highestIndex !== undefined ? { highestIndex } : {}),
+    });
+    assert.deepEqual(
+      c.accepts.map((a) => a.scheme),
+      ['micromint', 'payword'],
+      'the 402 offers the schemes again',
+    );
   }
   assert.deepEqual(await snapshot(chain), before, `${reason}: nothing recorded`);
-  if (chain) assert.equal((await pay(chain.pay(url, { withCommitment: false }).header)).status, 200, `${reason}: the next good payment is still served`);
+  if (chain)
+    assert.equal(
+      (await pay(chain.pay(url, { withCommitment: false }).header)).status,
+      200,
+      `${reason}: the next good payment is still served`,
+    );
 }
 
 describe('malformed payword payloads: 400 invalid_payment_header', () => {
@@ -112,7 +125,10 @@ describe('refused payword payments: 402 with the reason, nothing taken', () => {
   it('bad-commitment: the commitment of another chain, or bytes that are no commitment', async () => {
     const chain = await wallet.open(await offerOf(url));
     const other = await wallet.open(await offerOf(url));
-    const swapped = patched(chain.pay(url, { keepIndex: true }).header, (p) => ({ ...p, payload: { ...p.payload, commitment: Buffer.from(other.bytes).toString('base64') } }));
+    const swapped = patched(chain.pay(url, { keepIndex: true }).header, (p) => ({
+      ...p,
+      payload: { ...p.payload, commitment: Buffer.from(other.bytes).toString('base64') },
+    }));
     await refused(swapped, 402, 'bad-commitment');
   });
 

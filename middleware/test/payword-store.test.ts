@@ -42,7 +42,16 @@ function chain(length = 64): { c: NewChain; built: BuiltChain; link: (i: number)
     expiresAt: 2_000_000_000,
   };
   const commitment = encodeCommitment(fields);
-  const c: NewChain = { chainId: chainIdOf(commitment), commitment, userId: fields.userId, length, value: 2, expiresAt: fields.expiresAt, root: built.root, salt };
+  const c: NewChain = {
+    chainId: chainIdOf(commitment),
+    commitment,
+    userId: fields.userId,
+    length,
+    value: 2,
+    expiresAt: fields.expiresAt,
+    root: built.root,
+    salt,
+  };
   return { c, built, link: (i) => linkAt(salt, built.checkpoints, i) };
 }
 
@@ -78,7 +87,16 @@ describe('the chain ledger (one rule for both stores)', () => {
     assert.deepEqual([l.highestIndex, l.gaps], [5, [[1, 3]]]);
     assert.deepEqual(l.highestLink, ch.link(5));
     l = ok(admit(l, 2, 2)); // a range below M arriving late, checked by hashing w_M down to it
-    assert.deepEqual([l.highestIndex, l.gaps], [5, [[1, 1], [3, 3]]]);
+    assert.deepEqual(
+      [l.highestIndex, l.gaps],
+      [
+        5,
+        [
+          [1, 1],
+          [3, 3],
+        ],
+      ],
+    );
     assert.deepEqual(l.highestLink, ch.link(5), 'a late range does not move the highest link');
     l = ok(admit(l, 1, 1));
     l = ok(admit(l, 3, 3));
@@ -133,7 +151,17 @@ for (const [name, make] of stores) {
       const stored = await s.paywordChain(ch.c.chainId);
       assert.deepEqual(
         { ...stored, commitment: undefined },
-        { chainId: ch.c.chainId, commitment: undefined, length: 64, value: 2, expiresAt: ch.c.expiresAt, highestIndex: 2, clearedIndex: 0, paidUnits: 0, paidMills: 0 },
+        {
+          chainId: ch.c.chainId,
+          commitment: undefined,
+          length: 64,
+          value: 2,
+          expiresAt: ch.c.expiresAt,
+          highestIndex: 2,
+          clearedIndex: 0,
+          paidUnits: 0,
+          paidMills: 0,
+        },
       );
       assert.deepEqual(stored?.commitment, ch.c.commitment);
       const before = await s.stats();
@@ -144,12 +172,18 @@ for (const [name, make] of stores) {
         highestIndex: 2,
       });
       assert.deepEqual(await s.stats(), before);
-      assert.deepEqual(await s.findPaywordReplay({ chainId: ch.c.chainId, index: 2, units: 2, method: 'GET', url: first.url, mac: first.mac }), {
-        paymentId: first.id,
-        paidAt: first.paidAt,
-      });
+      assert.deepEqual(
+        await s.findPaywordReplay({ chainId: ch.c.chainId, index: 2, units: 2, method: 'GET', url: first.url, mac: first.mac }),
+        {
+          paymentId: first.id,
+          paidAt: first.paidAt,
+        },
+      );
       for (const other of [{ url: 'http://127.0.0.1:4001/b' }, { method: 'POST' }, { mac: mac() }, { units: 1 }])
-        assert.equal(await s.findPaywordReplay({ chainId: ch.c.chainId, index: 2, units: 2, method: 'GET', url: first.url, mac: first.mac, ...other }), undefined);
+        assert.equal(
+          await s.findPaywordReplay({ chainId: ch.c.chainId, index: 2, units: 2, method: 'GET', url: first.url, mac: first.mac, ...other }),
+          undefined,
+        );
       await s.close();
     });
 
@@ -179,7 +213,11 @@ for (const [name, make] of stores) {
       await s.recordPaywordPayment(b);
       assert.equal(await s.unrecordPaywordPayment(b.id), true);
       assert.equal((await s.paywordChain(ch.c.chainId))?.highestIndex, 2, 'the top range went: M is back at 2');
-      assert.equal((await s.recordPaywordPayment(payment(ch, 4, 2, { url: 'http://127.0.0.1:4001/again' }))).status, 'recorded', 'the range is free again');
+      assert.equal(
+        (await s.recordPaywordPayment(payment(ch, 4, 2, { url: 'http://127.0.0.1:4001/again' }))).status,
+        'recorded',
+        'the range is free again',
+      );
       assert.equal(await s.unrecordPaywordPayment(b.id), false, 'gone already');
       // Served again as a replay: it stays.
       await s.recordPaywordPayment({ ...a, id: 'pay_retry' });
@@ -188,7 +226,10 @@ for (const [name, make] of stores) {
       const c = payment(ch, 5, 1);
       await s.recordPaywordPayment(c);
       const batch = await s.unredeemed(10);
-      assert.deepEqual(batch?.chains.map((x) => [x.chainId, x.index]), [[ch.c.chainId, 5]]);
+      assert.deepEqual(
+        batch?.chains.map((x) => [x.chainId, x.index]),
+        [[ch.c.chainId, 5]],
+      );
       assert.equal(await s.unrecordPaywordPayment(c.id), false);
       await s.close();
     });
@@ -199,30 +240,64 @@ for (const [name, make] of stores) {
       await s.recordPaywordPayment(payment(ch, 3, 3));
       const b1 = (await s.unredeemed(10))!;
       assert.deepEqual(b1.coins, []);
-      assert.deepEqual(b1.chains.map((c) => ({ ...c, link: [...c.link] })), [{ chainId: ch.c.chainId, commitment: ch.c.commitment, index: 3, link: [...ch.link(3)] }]);
+      assert.deepEqual(
+        b1.chains.map((c) => ({ ...c, link: [...c.link] })),
+        [{ chainId: ch.c.chainId, commitment: ch.c.commitment, index: 3, link: [...ch.link(3)] }],
+      );
       await s.recordPaywordPayment(payment(ch, 5, 2)); // paid further while the batch is out
       const again = (await s.unredeemed(10))!;
       assert.equal(again.batchId, b1.batchId);
       assert.equal(again.retry, true);
-      assert.deepEqual(again.chains.map((c) => c.index), [3], 'the batch carries what it carried');
+      assert.deepEqual(
+        again.chains.map((c) => c.index),
+        [3],
+        'the batch carries what it carried',
+      );
       const result = { chainId: ch.c.chainId, status: 'cleared' as const, clearedIndex: 3, paidUnits: 3, paidMills: 6 };
-      await s.markRedeemed({ batchId: b1.batchId, answeredAt: '2030-01-02T00:00:00.000Z', response: { batchId: b1.batchId, credited: 0, creditedMills: 0, results: [], chains: [result] } });
+      await s.markRedeemed({
+        batchId: b1.batchId,
+        answeredAt: '2030-01-02T00:00:00.000Z',
+        response: { batchId: b1.batchId, credited: 0, creditedMills: 0, results: [], chains: [result] },
+      });
       const after = await s.paywordChain(ch.c.chainId);
       assert.deepEqual([after?.clearedIndex, after?.paidUnits, after?.paidMills, after?.highestIndex], [3, 3, 6, 5]);
-      assert.deepEqual(await s.unclearedChains(), [{ chainId: ch.c.chainId, expiresAt: ch.c.expiresAt, highestIndex: 5, clearedIndex: 3, value: 2 }]);
+      assert.deepEqual(await s.unclearedChains(), [
+        { chainId: ch.c.chainId, expiresAt: ch.c.expiresAt, highestIndex: 5, clearedIndex: 3, value: 2 },
+      ]);
       const b2 = (await s.unredeemed(10))!;
       assert.notEqual(b2.batchId, b1.batchId);
-      assert.deepEqual(b2.chains.map((c) => c.index), [5], 'the difference goes in the next batch');
+      assert.deepEqual(
+        b2.chains.map((c) => c.index),
+        [5],
+        'the difference goes in the next batch',
+      );
       // A failed batch (413) frees the chain; a refused clearing is not sent again until M grows.
       await s.markRedeemed({ batchId: b2.batchId, answeredAt: '2030-01-02T00:00:00.000Z', failed: '413' });
       const b3 = (await s.unredeemed(10))!;
-      assert.deepEqual(b3.chains.map((c) => c.index), [5]);
-      const refused = { chainId: ch.c.chainId, status: 'refused' as const, reason: 'bad-link', clearedIndex: 3, paidUnits: 0, paidMills: 0 };
-      await s.markRedeemed({ batchId: b3.batchId, answeredAt: '2030-01-02T00:00:00.000Z', response: { batchId: b3.batchId, credited: 0, creditedMills: 0, results: [], chains: [refused] } });
+      assert.deepEqual(
+        b3.chains.map((c) => c.index),
+        [5],
+      );
+      const refused = {
+        chainId: ch.c.chainId,
+        status: 'refused' as const,
+        reason: 'bad-link',
+        clearedIndex: 3,
+        paidUnits: 0,
+        paidMills: 0,
+      };
+      await s.markRedeemed({
+        batchId: b3.batchId,
+        answeredAt: '2030-01-02T00:00:00.000Z',
+        response: { batchId: b3.batchId, credited: 0, creditedMills: 0, results: [], chains: [refused] },
+      });
       assert.deepEqual((await s.paywordChain(ch.c.chainId))?.refused, { index: 5, reason: 'bad-link' });
       assert.equal(await s.unredeemed(10), null);
       await s.recordPaywordPayment(payment(ch, 6, 1));
-      assert.deepEqual((await s.unredeemed(10))?.chains.map((c) => c.index), [6]);
+      assert.deepEqual(
+        (await s.unredeemed(10))?.chains.map((c) => c.index),
+        [6],
+      );
       await s.close();
     });
 
@@ -232,7 +307,11 @@ for (const [name, make] of stores) {
       await s.recordPaywordPayment(payment(ch, 2, 2));
       const b = (await s.unredeemed(10))!;
       const cleared = { chainId: ch.c.chainId, status: 'cleared' as const, clearedIndex: 2, paidUnits: 2, paidMills: 4 };
-      await s.markRedeemed({ batchId: b.batchId, answeredAt: '2030-01-02T00:00:00.000Z', response: { batchId: b.batchId, credited: 0, creditedMills: 0, results: [], chains: [cleared] } });
+      await s.markRedeemed({
+        batchId: b.batchId,
+        answeredAt: '2030-01-02T00:00:00.000Z',
+        response: { batchId: b.batchId, credited: 0, creditedMills: 0, results: [], chains: [cleared] },
+      });
       assert.equal(await s.unredeemed(10), null);
       assert.deepEqual(await s.unclearedChains(), []);
       assert.equal((await s.stats()).chainsToClear, 0);
@@ -259,7 +338,11 @@ describe('SqliteVendorStore: payword on disk', () => {
     await s.close();
     s = new SqliteVendorStore(file);
     assert.equal((await s.paywordChain(ch.c.chainId))?.highestIndex, 4);
-    assert.equal((await s.recordPaywordPayment(payment(ch, 2, 2))).status, 'recorded', 'a late range below M, checked against the kept w_4');
+    assert.equal(
+      (await s.recordPaywordPayment(payment(ch, 2, 2))).status,
+      'recorded',
+      'a late range below M, checked against the kept w_4',
+    );
     assert.equal((await s.recordPaywordPayment(payment(ch, 1, 1, { link: ch.link(2) }))).status, 'refused');
     await s.close();
   });
@@ -267,7 +350,15 @@ describe('SqliteVendorStore: payword on disk', () => {
   it('a version-2 database (before chains) is migrated with its payments kept', async () => {
     const file = join(tmp.dir, 'pw-v2.db');
     const old = new SqliteVendorStore(file);
-    await old.recordRefusal({ at: '2030-01-01T00:00:00.000Z', epoch: 'e1', userId: 'u', method: 'GET', url: 'http://x/a', reason: 'already-spent', coinIds: ['ab'] });
+    await old.recordRefusal({
+      at: '2030-01-01T00:00:00.000Z',
+      epoch: 'e1',
+      userId: 'u',
+      method: 'GET',
+      url: 'http://x/a',
+      reason: 'already-spent',
+      coinIds: ['ab'],
+    });
     old.db.exec(`DROP TABLE payword_payments; DROP TABLE payword_chains; DROP TABLE keys;
       ALTER TABLE refusals DROP COLUMN scheme; ALTER TABLE refusals DROP COLUMN chain_id;
       ALTER TABLE refusals DROP COLUMN link_index; ALTER TABLE refusals DROP COLUMN units;`);

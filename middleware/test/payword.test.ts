@@ -45,33 +45,44 @@ after(async () => {
   tmp.cleanup();
 });
 
-const pay = (url: string, header: string, headers: Record<string, string> = {}) => fetch(url, { headers: { 'payment-signature': header, accept: 'application/json', ...headers } });
+const pay = (url: string, header: string, headers: Record<string, string> = {}) =>
+  fetch(url, { headers: { 'payment-signature': header, accept: 'application/json', ...headers } });
 const paywordOf = (r: SettlementResponse) => (r.extensions as { payword: Record<string, unknown> }).payword;
 const refusalOf = (res: Response) => {
   const c = challengeOf(res);
   return { error: c.error, ...(c.extensions as { payword: Record<string, unknown> }).payword };
 };
 /** A chain opened at the broker for `path`'s offer at `v`. */
-const openFor = async (path: string, v: Vendor = vendor, w: ChainWallet = wallet): Promise<TestChain> => w.open(await offerOf(v.url + path));
+const openFor = async (path: string, v: Vendor = vendor, w: ChainWallet = wallet): Promise<TestChain> =>
+  w.open(await offerOf(v.url + path));
 
 describe('the challenge', () => {
   it('offers both schemes in one 402, in the site\u2019s order; payword names the registered vendor key, the link value and the units', async () => {
     const res = await fetch(`${vendor.url}/articles/paid.html`, { headers: { accept: 'application/json' } });
     assert.equal(res.status, 402);
     const { accepts } = challengeOf(res);
-    assert.deepEqual(accepts.map((a) => a.scheme), ['micromint', 'payword']);
+    assert.deepEqual(
+      accepts.map((a) => a.scheme),
+      ['micromint', 'payword'],
+    );
     const offer = accepts[1]!;
-    assert.deepEqual([offer.network, offer.payTo, offer.amount, offer.asset, offer.maxTimeoutSeconds], [`micromint:${broker.url}`, vendor.url, '2', 'mill', 60]);
+    assert.deepEqual(
+      [offer.network, offer.payTo, offer.amount, offer.asset, offer.maxTimeoutSeconds],
+      [`micromint:${broker.url}`, vendor.url, '2', 'mill', 60],
+    );
     const extra = readPaywordRequirements(offer);
-    assert.deepEqual({ ...extra, vendorKeyBytes: undefined }, {
-      price: 2,
-      broker: broker.url,
-      vendorId: vendor.url,
-      vendorKey: broker.payword.vendorKeys.get(vendor.url),
-      vendorKeyBytes: undefined,
-      linkValue: 1,
-      units: 2,
-    });
+    assert.deepEqual(
+      { ...extra, vendorKeyBytes: undefined },
+      {
+        price: 2,
+        broker: broker.url,
+        vendorId: vendor.url,
+        vendorKey: broker.payword.vendorKeys.get(vendor.url),
+        vendorKeyBytes: undefined,
+        linkValue: 1,
+        units: 2,
+      },
+    );
     const page = await (await fetch(`${vendor.url}/articles/paid.html`)).text();
     assert.match(page, /PayWord chain/, 'the paywall page says chains are taken');
     assert.match(page, /class="micromint-request-payment"/, 'and still carries the coins\u2019 Request-Payment');
@@ -83,10 +94,20 @@ describe('the challenge', () => {
     try {
       const res = await fetch(`${other.url}/club/`, { headers: { accept: 'application/json' } });
       const accepts = challengeOf(res).accepts;
-      assert.deepEqual(accepts.map((a) => a.scheme), ['payword', 'micromint']);
-      assert.deepEqual([readPaywordRequirements(accepts[0]!).linkValue, readPaywordRequirements(accepts[0]!).units], [3, 2], '4 mills at 3 a link: 2 links');
+      assert.deepEqual(
+        accepts.map((a) => a.scheme),
+        ['payword', 'micromint'],
+      );
+      assert.deepEqual(
+        [readPaywordRequirements(accepts[0]!).linkValue, readPaywordRequirements(accepts[0]!).units],
+        [3, 2],
+        '4 mills at 3 a link: 2 links',
+      );
       const coinsOnly = await fetch(`${plain.url}/club/`, { headers: { accept: 'application/json' } });
-      assert.deepEqual(challengeOf(coinsOnly).accepts.map((a) => a.scheme), ['micromint']);
+      assert.deepEqual(
+        challengeOf(coinsOnly).accepts.map((a) => a.scheme),
+        ['micromint'],
+      );
     } finally {
       await other.close();
       await plain.close();
@@ -100,7 +121,11 @@ describe('paying link by link', () => {
     const url = `${vendor.url}/api/quote`;
     for (let i = 1; i <= 3; i++) {
       const p = chain.pay(url);
-      assert.equal(decodePaymentPayload(p.header).payload.commitment !== undefined, i === 1, 'the commitment comes with the first payment only');
+      assert.equal(
+        decodePaymentPayload(p.header).payload.commitment !== undefined,
+        i === 1,
+        'the commitment comes with the first payment only',
+      );
       const res = await pay(url, p.header);
       assert.equal(res.status, 200);
       const receipt = receiptOf(res);
@@ -141,7 +166,11 @@ describe('restarts and instances', () => {
       await b.close();
       v = await startVendor({ broker: b.url, apiKey: first.apiKey, epoch: mint.epoch, dbPath, port, schemes: ['micromint', 'payword'] });
       const challenge = await fetch(url, { headers: { accept: 'application/json' } });
-      assert.deepEqual(challengeOf(challenge).accepts.map((a) => a.scheme), ['micromint', 'payword'], 'the registration and the broker key were kept');
+      assert.deepEqual(
+        challengeOf(challenge).accepts.map((a) => a.scheme),
+        ['micromint', 'payword'],
+        'the registration and the broker key were kept',
+      );
       const next = chain.pay(url);
       assert.equal(decodePaymentPayload(next.header).payload.commitment, undefined);
       const res = await pay(url, next.header);
@@ -160,7 +189,17 @@ describe('restarts and instances', () => {
     const store = new MemoryVendorStore();
     await store.saveKey(KEY_NAMES.vendorKey, (await vendor.mm.store.loadKey!(KEY_NAMES.vendorKey))!);
     const logger = quietLogger();
-    const mm = micromint({ vendorId: vendor.url, broker: broker.url, apiKey: vendor.apiKey, schemes: ['payword'], epoch: mint.epoch, store, prices: PRICES, secret: 's'.repeat(32), logger });
+    const mm = micromint({
+      vendorId: vendor.url,
+      broker: broker.url,
+      apiKey: vendor.apiKey,
+      schemes: ['payword'],
+      epoch: mint.epoch,
+      store,
+      prices: PRICES,
+      secret: 's'.repeat(32),
+      logger,
+    });
     const app = express();
     app.use(mm);
     app.get('/api/quote', (_req, res) => res.json({ ok: true }));
@@ -206,7 +245,10 @@ describe('two tabs paying from one chain at once', () => {
     const before = await vendor.mm.store.stats();
     const headers = [1, 2, 3, 4, 5].map((i) => chain.pay(`${vendor.url}/api/feeds/f${i}`, { units: 2, withCommitment: true }));
     const answers = await Promise.all(headers.map((h, i) => pay(`${vendor.url}/api/feeds/f${i + 1}`, h.header)));
-    assert.deepEqual(answers.map((r) => r.status), [200, 200, 200, 200, 200]);
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [200, 200, 200, 200, 200],
+    );
     assert.equal((await vendor.mm.store.stats()).chainPayments, before.chainPayments + 5);
     assert.equal((await vendor.mm.store.paywordChain!(chain.chainId))?.highestIndex, 10);
   });
@@ -282,7 +324,12 @@ describe('retries after the terms moved on', () => {
   it('a retry of a payment made just before the chain expired, or before the price changed, is served as paid', async () => {
     let t = Date.now();
     let price = 1;
-    const v = await startRegisteredVendor(broker, { epoch: mint.epoch, now: () => t, prices: (req) => (req.path === '/priced' ? price : undefined), routes: (app) => app.get('/priced', (_req, res) => res.send('priced')) });
+    const v = await startRegisteredVendor(broker, {
+      epoch: mint.epoch,
+      now: () => t,
+      prices: (req) => (req.path === '/priced' ? price : undefined),
+      routes: (app) => app.get('/priced', (_req, res) => res.send('priced')),
+    });
     try {
       const url = `${v.url}/priced`;
       const expiresAt = Math.floor(Date.now() / 1000) + 120;

@@ -26,7 +26,7 @@ after(() => broker.close());
 async function paidVendor(payments: number): Promise<{ vendor: Vendor; wallet: Wallet; apiKey: string; coins: Uint8Array[] }> {
   const port = await freePort();
   const apiKey = broker.register(`http://127.0.0.1:${port}`);
-  let vendor = await startVendor({ broker: broker.url, apiKey, epoch: mint.epoch });
+  const vendor = await startVendor({ broker: broker.url, apiKey, epoch: mint.epoch });
   // The key was registered for a reserved port; re-register under the vendor's real origin.
   broker.vendors.set(apiKey, vendor.url);
   const wallet = new Wallet(mint, ALICE, vendor.url);
@@ -36,7 +36,9 @@ async function paidVendor(payments: number): Promise<{ vendor: Vendor; wallet: W
     const c = wallet.take(2);
     coins.push(...c);
     const res = await fetch(url, {
-      headers: { 'payment-signature': paymentHeader({ url, vendorId: vendor.url, broker: broker.url, epoch: mint.epoch, userId: ALICE, coins: c }) },
+      headers: {
+        'payment-signature': paymentHeader({ url, vendorId: vendor.url, broker: broker.url, epoch: mint.epoch, userId: ALICE, coins: c }),
+      },
     });
     assert.equal(res.status, 200);
     await res.body?.cancel();
@@ -52,7 +54,10 @@ describe('redeem (MMVendorRedeem)', () => {
       broker.spent.set(`${mint.epoch.id} ${coinId(coins[1]!)}`, 'http://elsewhere.test');
       const report = await vendor.mm.redeem({ batchSize: 4 });
       assert.equal(report.batches.length, 2);
-      assert.deepEqual(report.batches.map((b) => b.sent), [4, 2]);
+      assert.deepEqual(
+        report.batches.map((b) => b.sent),
+        [4, 2],
+      );
       assert.equal(report.credited, 5);
       assert.equal(report.creditedMills, 5);
       assert.deepEqual(report.refused, [{ coinId: coinId(coins[1]!), reason: 'already-spent' }]);
@@ -137,10 +142,7 @@ describe('redeem (MMVendorRedeem)', () => {
       const err = await vendor.mm.redeem().catch((e: RedeemError) => e);
       assert.ok(err instanceof RedeemError);
       assert.match(err.message, /smaller batchSize/);
-      assert.deepEqual(
-        [(await vendor.mm.store.stats()).pending, (await vendor.mm.store.stats()).openBatches],
-        [2, 0],
-      );
+      assert.deepEqual([(await vendor.mm.store.stats()).pending, (await vendor.mm.store.stats()).openBatches], [2, 0]);
       broker.mode = 'ok';
       const report = await vendor.mm.redeem({ batchSize: 1 });
       assert.notEqual(report.batches[0]!.batchId, err.batchId);
@@ -195,7 +197,9 @@ describe('redeemBy deadlines', () => {
       { id: 'none' },
       { id: 'done', redeemBy: at(10) },
     ];
-    const pending = ['near', 'far', 'past', 'none', 'unknown'].map((epoch) => ({ epoch, pending: 3 })).concat([{ epoch: 'done', pending: 0 }]);
+    const pending = ['near', 'far', 'past', 'none', 'unknown']
+      .map((epoch) => ({ epoch, pending: 3 }))
+      .concat([{ epoch: 'done', pending: 0 }]);
     assert.deepEqual(redeemDeadlines(pending, epochs, now), [
       { epoch: 'near', pending: 3, redeemBy: at(REDEEM_WARNING_SECONDS), secondsLeft: REDEEM_WARNING_SECONDS },
       { epoch: 'past', pending: 3, redeemBy: at(-60), secondsLeft: -60 },
@@ -211,20 +215,55 @@ describe('the vendor CLI', () => {
     const lines: string[] = [];
     const errors: string[] = [];
     try {
-      assert.equal(await main(['stats', '--db', dbPath], (l) => lines.push(l), (l) => errors.push(l)), 0);
+      assert.equal(
+        await main(
+          ['stats', '--db', dbPath],
+          (l) => lines.push(l),
+          (l) => errors.push(l),
+        ),
+        0,
+      );
       assert.match(lines.join('\n'), /payments\s+2/);
       assert.match(lines.join('\n'), /pending\s+4/);
       lines.length = 0;
       process.env.MICROMINT_API_KEY = apiKey;
-      assert.equal(await main(['redeem', '--db', dbPath, '--broker', broker.url], (l) => lines.push(l), (l) => errors.push(l)), 0);
+      assert.equal(
+        await main(
+          ['redeem', '--db', dbPath, '--broker', broker.url],
+          (l) => lines.push(l),
+          (l) => errors.push(l),
+        ),
+        0,
+      );
       const out = lines.join('\n');
       assert.match(out, /batch\s+coin\s+status\s+reason\s+url/);
       assert.equal((out.match(/ credited /g) ?? []).length, 4);
       assert.match(out, /Credited 4 coins \(4 mills, \$0\.004\); refused 0\./);
-      assert.equal(errors.length, 0, errors.join("\n"));
-      assert.equal(await main(['redeem', '--db', dbPath], () => undefined, (l) => errors.push(l)), 2);
-      assert.equal(await main(['frobnicate', '--db', dbPath], () => undefined, (l) => errors.push(l)), 2);
-      assert.equal(await main(['stats', '--db', join(vendor.dir, 'missing.db')], () => undefined, (l) => errors.push(l)), 1);
+      assert.equal(errors.length, 0, errors.join('\n'));
+      assert.equal(
+        await main(
+          ['redeem', '--db', dbPath],
+          () => undefined,
+          (l) => errors.push(l),
+        ),
+        2,
+      );
+      assert.equal(
+        await main(
+          ['frobnicate', '--db', dbPath],
+          () => undefined,
+          (l) => errors.push(l),
+        ),
+        2,
+      );
+      assert.equal(
+        await main(
+          ['stats', '--db', join(vendor.dir, 'missing.db')],
+          () => undefined,
+          (l) => errors.push(l),
+        ),
+        1,
+      );
     } finally {
       delete process.env.MICROMINT_API_KEY;
       await vendor.close();

@@ -28,7 +28,10 @@ interface Site {
 
 const PRICES = { '/api/quote': 1, '/boom': 1, '/busy': 1, '/late': 1, '/batch-then-boom': 1, '/flaky': 1 };
 
-async function startSite(flavor: 'express5' | 'express4' = 'express5', store?: VendorStore): Promise<{ v: Vendor; site: Site; wallet: Wallet }> {
+async function startSite(
+  flavor: 'express5' | 'express4' = 'express5',
+  store?: VendorStore,
+): Promise<{ v: Vendor; site: Site; wallet: Wallet }> {
   const site: Site = { maybePrice: 1, flaky: false };
   const v = await startVendor({
     broker: BROKER,
@@ -162,8 +165,7 @@ describe('a payment for content the site then fails to serve (5xx)', () => {
     let wallet: Wallet;
     before(async () => ({ v, site, wallet } = await startSite()));
     after(() => v.close());
-    const pay = (path: string, coins: Uint8Array[]) =>
-      fetch(v.url + path, { headers: { 'payment-signature': headerFor(v, path, coins) } });
+    const pay = (path: string, coins: Uint8Array[]) => fetch(v.url + path, { headers: { 'payment-signature': headerFor(v, path, coins) } });
 
     it('a 503 the handler writes itself (writeHead) is not served either: taken back', async () => {
       const before = await v.mm.store.stats();

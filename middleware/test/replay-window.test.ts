@@ -67,10 +67,15 @@ describe('the replay window', () => {
       assert.equal(late.status, 402, 'one millisecond later it is refused');
       const challenge = challengeOf(late);
       assert.equal(challenge.error, 'already-spent');
-      assert.deepEqual((challenge.extensions as { micromint: { refused: unknown } }).micromint.refused, [{ coinId: coinId(coins[0]!), reason: 'already-spent' }]);
+      assert.deepEqual((challenge.extensions as { micromint: { refused: unknown } }).micromint.refused, [
+        { coinId: coinId(coins[0]!), reason: 'already-spent' },
+      ]);
       const invalid = await fetch(url, { headers: { 'payment-signature': header, accept: MICROMINT_MIME } });
       assert.equal(invalid.status, 402);
-      assert.deepEqual(decodeInvalidPayment(mint.epoch, await invalid.text()).refused.map((r) => r.reason), ['already-spent']);
+      assert.deepEqual(
+        decodeInvalidPayment(mint.epoch, await invalid.text()).refused.map((r) => r.reason),
+        ['already-spent'],
+      );
       const after = await v.mm.store.stats();
       assert.deepEqual([after.payments, after.coins], [before.payments, before.coins], 'nothing recorded again');
       assert.equal(after.refusals, before.refusals + 2, 'each late replay is in the refusal log');
@@ -84,10 +89,23 @@ describe('the replay window', () => {
     const c = clock();
     mint = mintEpoch({ expiresAt: '2030-02-01T00:00:00.000Z' });
     let price = 1;
-    const v = await startVendor({ broker: BROKER, epoch: mint.epoch, now: c.now, replayWindowSeconds: 60, prices: (req) => (req.path === '/priced' ? price : undefined) });
+    const v = await startVendor({
+      broker: BROKER,
+      epoch: mint.epoch,
+      now: c.now,
+      replayWindowSeconds: 60,
+      prices: (req) => (req.path === '/priced' ? price : undefined),
+    });
     try {
       const url = `${v.url}/priced`;
-      const header = paymentHeader({ url, vendorId: v.url, broker: BROKER, epoch: mint.epoch, userId: ALICE, coins: new Wallet(mint, ALICE, v.url).take(1) });
+      const header = paymentHeader({
+        url,
+        vendorId: v.url,
+        broker: BROKER,
+        epoch: mint.epoch,
+        userId: ALICE,
+        coins: new Wallet(mint, ALICE, v.url).take(1),
+      });
       assert.equal((await fetch(url, { headers: { 'payment-signature': header } })).status, 404); // recorded, no handler
       price = 2;
       c.set(c.start + 60_000);

@@ -63,10 +63,18 @@ describe('the demo shop', () => {
         const res = await fetch(shop.url + path, { headers: { accept: 'application/json' } });
         assert.equal(res.status, 402, path);
         const pr = challengeOf(res);
-        assert.deepEqual(readMicromintRequirements(pr.accepts[0]!), { price, broker: broker.url, epoch: mint.epoch.id, vendorId: shop.url });
+        assert.deepEqual(readMicromintRequirements(pr.accepts[0]!), {
+          price,
+          broker: broker.url,
+          epoch: mint.epoch.id,
+          vendorId: shop.url,
+        });
         // Chains beside the coins, at 1 mill a link.
         const chain = readPaywordRequirements(pr.accepts[1]!);
-        assert.deepEqual([pr.accepts.length, chain.linkValue, chain.units, chain.vendorKey], [2, 1, price, broker.payword.vendorKeys.get(shop.url)]);
+        assert.deepEqual(
+          [pr.accepts.length, chain.linkValue, chain.units, chain.vendorKey],
+          [2, 1, price, broker.payword.vendorKeys.get(shop.url)],
+        );
         assert.ok(pr.resource.description, path);
       }
       const paywall = await (await fetch(shop.url + '/articles/the-cartographers-last-map.html')).text();
@@ -86,7 +94,16 @@ describe('the demo shop', () => {
     try {
       const quoteUrl = `${shop.url}/api/quote`;
       const quote = await fetch(quoteUrl, {
-        headers: { 'payment-signature': paymentHeader({ url: quoteUrl, vendorId: shop.url, broker: broker.url, epoch: mint.epoch, userId: alice, coins: wallet.take(1) }) },
+        headers: {
+          'payment-signature': paymentHeader({
+            url: quoteUrl,
+            vendorId: shop.url,
+            broker: broker.url,
+            epoch: mint.epoch,
+            userId: alice,
+            coins: wallet.take(1),
+          }),
+        },
       });
       assert.equal(quote.status, 200);
       const body = (await quote.json()) as { text: string; by: string; paidWith: { paymentId: string } };
@@ -95,7 +112,16 @@ describe('the demo shop', () => {
 
       const url = `${shop.url}/articles/sourdough-at-altitude.html`;
       const article = await fetch(url, {
-        headers: { 'payment-signature': paymentHeader({ url, vendorId: shop.url, broker: broker.url, epoch: mint.epoch, userId: alice, coins: wallet.take(2) }) },
+        headers: {
+          'payment-signature': paymentHeader({
+            url,
+            vendorId: shop.url,
+            broker: broker.url,
+            epoch: mint.epoch,
+            userId: alice,
+            coins: wallet.take(2),
+          }),
+        },
       });
       assert.equal(article.status, 200);
       assert.match(await article.text(), /sourdough at altitude/i);
@@ -121,7 +147,10 @@ describe('the demo shop', () => {
       assert.match(await res.text(), /sourdough at altitude/i);
       assert.deepEqual((receiptOf(res).extensions as { payword: unknown }).payword, { chainId: chain.chainId, index: 2, units: 2 });
       const report = await shop.middleware.redeem();
-      assert.deepEqual(report.chains.map((c) => [c.status, c.paidUnits, c.paidMills]), [['cleared', 2, 2]]);
+      assert.deepEqual(
+        report.chains.map((c) => [c.status, c.paidUnits, c.paidMills]),
+        [['cleared', 2, 2]],
+      );
     } finally {
       await shop.close();
     }

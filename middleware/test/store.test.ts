@@ -101,7 +101,11 @@ for (const [name, make] of stores) {
       assert.equal(await s.unrecordPayment!(other.id), true);
       assert.equal(await s.payment(other.id), undefined);
       assert.deepEqual(await s.stats(), before, 'the payment and its coins are gone, nothing else');
-      assert.equal((await s.recordPayment(payment({ coins: other.coins, url: 'http://127.0.0.1:4001/b.html' }))).status, 'recorded', 'its coins are free again');
+      assert.equal(
+        (await s.recordPayment(payment({ coins: other.coins, url: 'http://127.0.0.1:4001/b.html' }))).status,
+        'recorded',
+        'its coins are free again',
+      );
       assert.equal(await s.unrecordPayment!(other.id), false, 'gone already');
       assert.equal(await s.unrecordPayment!('pay_nope'), false);
 
@@ -161,7 +165,10 @@ for (const [name, make] of stores) {
       const again = await s.unredeemed(1);
       assert.equal(again?.batchId, b1.batchId);
       assert.equal(again?.retry, true);
-      assert.deepEqual(again?.coins.map((c) => c.coinId), b1.coins.map((c) => c.coinId));
+      assert.deepEqual(
+        again?.coins.map((c) => c.coinId),
+        b1.coins.map((c) => c.coinId),
+      );
       assert.deepEqual(again?.coins[0]?.coin, b1.coins[0]?.coin);
       const [c0, c1] = b1.coins;
       await s.markRedeemed({
@@ -182,7 +189,9 @@ for (const [name, make] of stores) {
       assert.equal(st.refused, 1);
       assert.equal(st.pending, 2); // the unmentioned coin went back to pending, plus the fourth
       assert.equal(st.openBatches, 0);
-      const refused = (await s.payment(p1.id))!.coins.find((c) => c.id === c1!.coinId) ?? (await s.payment(p2.id))!.coins.find((c) => c.id === c1!.coinId);
+      const refused =
+        (await s.payment(p1.id))!.coins.find((c) => c.id === c1!.coinId) ??
+        (await s.payment(p2.id))!.coins.find((c) => c.id === c1!.coinId);
       assert.equal(refused?.status, 'refused');
       assert.equal(refused?.reason, 'already-spent');
       const b2 = await s.unredeemed(10);
@@ -197,7 +206,12 @@ for (const [name, make] of stores) {
       await s.markRedeemed({
         batchId: b3!.batchId,
         answeredAt: new Date().toISOString(),
-        response: { batchId: b3!.batchId, credited: 2, creditedMills: 2, results: b3!.coins.map((c) => ({ coinId: c.coinId, status: 'credited' as const })) },
+        response: {
+          batchId: b3!.batchId,
+          credited: 2,
+          creditedMills: 2,
+          results: b3!.coins.map((c) => ({ coinId: c.coinId, status: 'credited' as const })),
+        },
       });
       assert.equal(await s.unredeemed(10), null);
       st = await s.stats();
@@ -224,7 +238,15 @@ describe('SqliteVendorStore on disk', () => {
     assert.equal(s.db.pragma('user_version', { simple: true }), SqliteVendorStore.schemaVersion);
     const p = payment();
     await s.recordPayment(p);
-    await s.recordRefusal({ at: p.paidAt, epoch: 'e1', userId: p.userId, method: 'GET', url: p.url, reason: 'already-spent', coinIds: [p.coins[0]!.id] });
+    await s.recordRefusal({
+      at: p.paidAt,
+      epoch: 'e1',
+      userId: p.userId,
+      method: 'GET',
+      url: p.url,
+      reason: 'already-spent',
+      coinIds: [p.coins[0]!.id],
+    });
     const batch = await s.unredeemed(10);
     await s.close();
 
@@ -233,17 +255,10 @@ describe('SqliteVendorStore on disk', () => {
     assert.deepEqual([st.payments, st.coins, st.refusals, st.openBatches, st.inOpenBatch], [1, 2, 1, 1, 2]);
     assert.equal((await reopened.unredeemed(10))?.batchId, batch?.batchId);
     const tables = reopened.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
-    assert.deepEqual(tables.filter((t) => !String(t).startsWith('sqlite_')), [
-      'coins',
-      'epochs',
-      'keys',
-      'payments',
-      'payword_chains',
-      'payword_payments',
-      'probes',
-      'redemption_batches',
-      'refusals',
-    ]);
+    assert.deepEqual(
+      tables.filter((t) => !String(t).startsWith('sqlite_')),
+      ['coins', 'epochs', 'keys', 'payments', 'payword_chains', 'payword_payments', 'probes', 'redemption_batches', 'refusals'],
+    );
     await reopened.close();
   });
 

@@ -45,7 +45,11 @@ export interface Vendor {
  * routes right after the middleware; `port` restarts a vendor at the origin it had.
  */
 export async function startVendor(
-  options: Omit<MicroMintOptions, 'vendorId'> & { flavor?: 'express5' | 'express4'; routes?: (app: express.Express) => void; port?: number },
+  options: Omit<MicroMintOptions, 'vendorId'> & {
+    flavor?: 'express5' | 'express4';
+    routes?: (app: express.Express) => void;
+    port?: number;
+  },
 ): Promise<Vendor> {
   const tmp = tempDir();
   const root = writeSite(tmp.dir);
@@ -76,7 +80,12 @@ export async function startVendor(
     // What the store holds while the paid handler runs: the payment is already recorded.
     const stored = paid.paymentId ? await mm.store.payment(paid.paymentId) : undefined;
     const chain = paid.chain ? await mm.store.paywordChain?.(paid.chain.chainId) : undefined;
-    res.json({ quote: 'Small coins, honest pages.', paid, stored: stored ?? null, ...(chain ? { chain: { highestIndex: chain.highestIndex } } : {}) });
+    res.json({
+      quote: 'Small coins, honest pages.',
+      paid,
+      stored: stored ?? null,
+      ...(chain ? { chain: { highestIndex: chain.highestIndex } } : {}),
+    });
   });
   app.get('/api/feeds/:name', (req, res) => {
     res.json({ feed: req.params.name });

@@ -50,7 +50,14 @@ const commitment: Commitment = {
 const bytes = encodeCommitment(commitment);
 const id = chainIdBytes(bytes);
 const key = macKey(walletChainSecret, commitment.vendorKey, id);
-const payment = { chainId: id, index: 3, units: 2, link: linkAt(salt, chain.checkpoints, 3), method: 'GET', url: 'https://shop.example/articles/a.html' };
+const payment = {
+  chainId: id,
+  index: 3,
+  units: 2,
+  link: linkAt(salt, chain.checkpoints, 3),
+  method: 'GET',
+  url: 'https://shop.example/articles/a.html',
+};
 
 const vectors = {
   description: 'PayWord (PWv1) test vectors: see docs/payword-vectors.md for how to check them by hand.',
@@ -73,7 +80,13 @@ const vectors = {
     vendorPublic: toHex(commitment.vendorKey),
   },
   commitment: {
-    fields: { ...commitment, vendorKey: toHex(commitment.vendorKey), walletKey: toHex(commitment.walletKey), root: toHex(commitment.root), salt: toHex(salt) },
+    fields: {
+      ...commitment,
+      vendorKey: toHex(commitment.vendorKey),
+      walletKey: toHex(commitment.walletKey),
+      root: toHex(commitment.root),
+      salt: toHex(salt),
+    },
     bytes: toHex(bytes),
     base64: toBase64(bytes),
     chainId: chainIdOf(bytes),

@@ -7,7 +7,20 @@ import { hash } from 'node:crypto';
 import { deepStrictEqual } from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ballPreimage, deriveOffsets, epochToJson, PARAMETER_SETS, positions, setBall, slotOfDigest, toHex, userOffsets, vendorOffsets, type EpochParams, type OffsetRole } from '../src/index.ts';
+import {
+  ballPreimage,
+  deriveOffsets,
+  epochToJson,
+  PARAMETER_SETS,
+  positions,
+  setBall,
+  slotOfDigest,
+  toHex,
+  userOffsets,
+  vendorOffsets,
+  type EpochParams,
+  type OffsetRole,
+} from '../src/index.ts';
 
 const key = Uint8Array.from({ length: 32 }, (_, i) => i); // 00 01 02 ... 1f
 const epoch: EpochParams = { id: 'vectors-1', key, ...PARAMETER_SETS.test, fixed: 0b1010, expiresAt: '2100-01-01T00:00:00.000Z' };
@@ -28,8 +41,7 @@ function findBall(superbin: number, subbin: number): { x: string; digest: string
     setBall(pre, x);
     const digest = new Uint8Array(hash('sha256', pre, 'buffer'));
     const slot = slotOfDigest(epoch, digest);
-    if (slot.fixedOk && slot.superbin === superbin && slot.subbin === subbin)
-      return { x: toHex(x), digest: toHex(digest), counter };
+    if (slot.fixedOk && slot.superbin === superbin && slot.subbin === subbin) return { x: toHex(x), digest: toHex(digest), counter };
   }
 }
 

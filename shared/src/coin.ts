@@ -31,9 +31,7 @@ export function coinId(coin: Uint8Array): string {
 }
 
 /** The outcome of checking a coin. */
-export type CoinCheck =
-  | { ok: true; id: string; superbins: number[]; subbins: number[] }
-  | { ok: false; reason: RefusalReason };
+export type CoinCheck = { ok: true; id: string; superbins: number[]; subbins: number[] } | { ok: false; reason: RefusalReason };
 
 /**
  * Checks a coin with k hashes, as a vendor does: every ball counts (fixed bits), the superbin steps

@@ -76,8 +76,7 @@ function canonicalName(type: MessageType, name: string): string | undefined {
 
 function checkHeaders(type: MessageType, headers: Record<string, string>, hasData: boolean): void {
   const schema: Schema = MESSAGE_SCHEMAS[type];
-  for (const name of schema.required)
-    if (headers[name] === undefined) throw new MessageError(`${type}: missing header ${name}`);
+  for (const name of schema.required) if (headers[name] === undefined) throw new MessageError(`${type}: missing header ${name}`);
   if (schema.data === 'required' && !hasData) throw new MessageError(`${type}: data is required`);
   if (schema.data === 'forbidden' && hasData) throw new MessageError(`${type}: carries no data`);
 }

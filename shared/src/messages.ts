@@ -216,8 +216,7 @@ export function decodeInvalidPayment(p: Pick<EpochParams, 'k'>, text: string): I
   const msg = decodeMessage(text, 'Invalid-Payment');
   const count = intHeader(msg, 'Coins', 0, MAX_COINS_PER_PAYMENT);
   const reasons = count ? (msg.headers.Reasons ?? '').split(',') : [];
-  if (reasons.length !== count || !reasons.every(isRefusalReason))
-    throw new MessageError('Reasons must name one refusal reason per coin');
+  if (reasons.length !== count || !reasons.every(isRefusalReason)) throw new MessageError('Reasons must name one refusal reason per coin');
   const coins = count ? chunks(msg.data ?? new Uint8Array(), coinBytes(p), count, 'Invalid-Payment') : [];
   if (!count && msg.data?.length) throw new MessageError('Invalid-Payment: data without coins');
   return {

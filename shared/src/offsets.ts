@@ -72,9 +72,7 @@ export function positions(start: number, offsets: readonly number[], bits: numbe
 }
 
 /** User offsets uh_1..uh_(k-1) over superbins (mod 2^u). */
-export const userOffsets = (p: Pick<EpochParams, 'k' | 'u'>, userId: string): number[] =>
-  deriveOffsets('user', userId, p.k, p.u);
+export const userOffsets = (p: Pick<EpochParams, 'k' | 'u'>, userId: string): number[] => deriveOffsets('user', userId, p.k, p.u);
 
 /** Vendor offsets vh_1..vh_(k-1) over sub-bins (mod 2^v). */
-export const vendorOffsets = (p: Pick<EpochParams, 'k' | 'v'>, vendorId: string): number[] =>
-  deriveOffsets('vendor', vendorId, p.k, p.v);
+export const vendorOffsets = (p: Pick<EpochParams, 'k' | 'v'>, vendorId: string): number[] => deriveOffsets('vendor', vendorId, p.k, p.v);

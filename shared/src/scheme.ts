@@ -28,7 +28,13 @@ export const micromintNetwork = (broker: string): string => `micromint:${new URL
  * @example
  * micromintRequirements({ price: 2, vendorId: 'http://127.0.0.1:4001', broker: 'http://127.0.0.1:4000', epoch: '2026-11' });
  */
-export function micromintRequirements(o: { price: number; vendorId: string; broker: string; epoch: string; maxTimeoutSeconds?: number }): PaymentRequirements {
+export function micromintRequirements(o: {
+  price: number;
+  vendorId: string;
+  broker: string;
+  epoch: string;
+  maxTimeoutSeconds?: number;
+}): PaymentRequirements {
   return {
     scheme: MICROMINT_SCHEME,
     network: micromintNetwork(o.broker),
@@ -68,7 +74,10 @@ export const micromintPayload = (epoch: string, userId: string, coins: Uint8Arra
  * Reads and checks the micromint payload of a payment: shape, user ID, and that each coin decodes
  * to exactly k balls of the epoch. Coins are not verified here (see `verifyCoin`).
  */
-export function readMicromintPayload(p: Pick<EpochParams, 'k'>, payment: PaymentPayload): { epoch: string; userId: string; coins: Uint8Array[] } {
+export function readMicromintPayload(
+  p: Pick<EpochParams, 'k'>,
+  payment: PaymentPayload,
+): { epoch: string; userId: string; coins: Uint8Array[] } {
   const pl = payment.payload;
   if (typeof pl.epoch !== 'string' || !pl.epoch) throw new PaymentHeaderError('payload.epoch is required');
   if (typeof pl.userId !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(pl.userId))

@@ -16,8 +16,7 @@ export interface SuperbinSet {
 }
 
 /** The k superbins of the set that starts at `first` for `userId`. */
-export const setSuperbins = (p: EpochParams, userId: string, first: number): number[] =>
-  positions(first, userOffsets(p, userId), p.u);
+export const setSuperbins = (p: EpochParams, userId: string, first: number): number[] => positions(first, userOffsets(p, userId), p.u);
 
 /**
  * The coin for the vendor with offsets `vh` that starts at sub-bin `s1` of the first superbin,

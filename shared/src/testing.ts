@@ -10,7 +10,14 @@ import { setSuperbins, type SuperbinSet } from './superbin-set.ts';
 
 /** A `test`-shaped epoch with a fixed key, far from expiry. */
 export function testEpoch(overrides: Partial<EpochParams> = {}): EpochParams {
-  return { id: 'test-1', key: new Uint8Array(32).fill(7), ...PARAMETER_SETS.test, fixed: 0, expiresAt: '2100-01-01T00:00:00.000Z', ...overrides };
+  return {
+    id: 'test-1',
+    key: new Uint8Array(32).fill(7),
+    ...PARAMETER_SETS.test,
+    fixed: 0,
+    expiresAt: '2100-01-01T00:00:00.000Z',
+    ...overrides,
+  };
 }
 
 /** Minted balls by slot: `superbin * 2^v + subbin` -> the first ball that landed there. */

@@ -1,8 +1,21 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {
-  buildCoin, coinId, coinStarts, coinVerifier, concat, decodeSets, deriveOffsets, encodeSets, positions, readBits,
-  userOffsets, validateParams, vendorOffsets, verifyCoin, type SuperbinSet,
+  buildCoin,
+  coinId,
+  coinStarts,
+  coinVerifier,
+  concat,
+  decodeSets,
+  deriveOffsets,
+  encodeSets,
+  positions,
+  readBits,
+  userOffsets,
+  validateParams,
+  vendorOffsets,
+  verifyCoin,
+  type SuperbinSet,
 } from '../src/index.ts';
 import { mintSlots, setFromSlots, testEpoch } from '../src/testing.ts';
 
@@ -93,7 +106,10 @@ describe('superbin set encoding', () => {
     const data = encodeSets(p, [set]);
     const [back] = decodeSets(p, userId, data);
     assert.deepEqual(back!.superbins, set.superbins);
-    assert.deepEqual([...back!.balls[2]!.keys()], [...set.balls[2]!.keys()].sort((a, b) => a - b));
+    assert.deepEqual(
+      [...back!.balls[2]!.keys()],
+      [...set.balls[2]!.keys()].sort((a, b) => a - b),
+    );
   });
   test('refuses a tampered ball, a truncated block and another user', () => {
     const data = encodeSets(p, [set]);

@@ -1,20 +1,41 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  decodeFundsWithdrawn, decodeInvalidPayment, decodeMessage, decodePayment, decodeRequestCredit, decodeRequestPayment,
-  decodeSendExpired, encodeFundsWithdrawn, encodeInvalidPayment, encodeMessage, encodePayment, encodeRequestCredit,
-  encodeRequestPayment, encodeSendExpired, MessageError,
+  decodeFundsWithdrawn,
+  decodeInvalidPayment,
+  decodeMessage,
+  decodePayment,
+  decodeRequestCredit,
+  decodeRequestPayment,
+  decodeSendExpired,
+  encodeFundsWithdrawn,
+  encodeInvalidPayment,
+  encodeMessage,
+  encodePayment,
+  encodeRequestCredit,
+  encodeRequestPayment,
+  encodeSendExpired,
+  MessageError,
 } from '../src/index.ts';
 import { mintSlots, setFromSlots, testEpoch } from '../src/testing.ts';
 
 const p = testEpoch();
 const coin = new Uint8Array(64).map((_, i) => i);
-const rp = { url: 'http://127.0.0.1:4001/a.html', price: 2, vendorId: 'http://127.0.0.1:4001', broker: 'http://127.0.0.1:4000', epoch: 'test-1' };
+const rp = {
+  url: 'http://127.0.0.1:4001/a.html',
+  price: 2,
+  vendorId: 'http://127.0.0.1:4001',
+  broker: 'http://127.0.0.1:4000',
+  epoch: 'test-1',
+};
 
 describe('MicroMint-1.0 messages round-trip', () => {
   test('Request-Payment is the thesis format', () => {
     const text = encodeRequestPayment(rp);
-    assert.equal(text, 'MicroMint-1.0\nRequest-Payment\nUrl: http://127.0.0.1:4001/a.html\nPrice: 2\nVendor-Id: http://127.0.0.1:4001\nBroker: http://127.0.0.1:4000\nEpoch: test-1\nEnd-MicroMint\n');
+    assert.equal(
+      text,
+      'MicroMint-1.0\nRequest-Payment\nUrl: http://127.0.0.1:4001/a.html\nPrice: 2\nVendor-Id: http://127.0.0.1:4001\nBroker: http://127.0.0.1:4000\nEpoch: test-1\nEnd-MicroMint\n',
+    );
     assert.deepEqual(decodeRequestPayment(text), rp);
     assert.deepEqual(decodeRequestPayment(text.replace(/\n/g, '\r\n')), rp, 'CRLF is accepted');
   });
@@ -33,7 +54,14 @@ describe('MicroMint-1.0 messages round-trip', () => {
   test('Funds-Withdrawn carries the epoch and verified sets', () => {
     const slots = mintSlots(p);
     const set = setFromSlots(p, slots, 'u_1', 9);
-    const text = encodeFundsWithdrawn({ broker: rp.broker, withdrawalId: 'w_1', userId: 'u_1', epoch: p, sets: [set], coins: set.balls[0]!.size });
+    const text = encodeFundsWithdrawn({
+      broker: rp.broker,
+      withdrawalId: 'w_1',
+      userId: 'u_1',
+      epoch: p,
+      sets: [set],
+      coins: set.balls[0]!.size,
+    });
     assert.ok(text.split('\n').every((l) => l.length <= 76 + 30));
     const f = decodeFundsWithdrawn(text);
     assert.equal(f.coins, set.balls[0]!.size);

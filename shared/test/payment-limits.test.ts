@@ -33,7 +33,13 @@ describe('payment size limits', () => {
     const url = `${vendorId}/${'p'.repeat(2048 - vendorId.length - 1)}`;
     const text = encodePayment(
       { k },
-      { url, vendorId: `http://${'v'.repeat(512 - 9)}:1`, userId: 'u'.repeat(128), epoch: 'e'.repeat(64), coins: coinsOf(MAX_COINS_PER_PAYMENT, k) },
+      {
+        url,
+        vendorId: `http://${'v'.repeat(512 - 9)}:1`,
+        userId: 'u'.repeat(128),
+        epoch: 'e'.repeat(64),
+        coins: coinsOf(MAX_COINS_PER_PAYMENT, k),
+      },
     );
     const crlf = text.replace(/\n/g, '\r\n');
     assert.ok(crlf.length <= MAX_PAYMENT_BODY_BYTES, `${crlf.length} > ${MAX_PAYMENT_BODY_BYTES}`);
@@ -56,16 +62,26 @@ describe('payment size limits', () => {
 
   test('PAYMENT-SIGNATURE is read up to MAX_PAYMENT_HEADER_BYTES and refused beyond, pointing at the body', () => {
     const req = micromintRequirements({ price: 1, vendorId, broker: 'http://127.0.0.1:4000', epoch: 'e1' });
-    const header = (n: number) => encodeHeader({ x402Version: 2, accepted: req, payload: { ...micromintPayload('e1', 'u_1', coinsOf(n, 4)) } });
+    const header = (n: number) =>
+      encodeHeader({ x402Version: 2, accepted: req, payload: { ...micromintPayload('e1', 'u_1', coinsOf(n, 4)) } });
     let n = 1;
     while (header(n + 1).length <= MAX_PAYMENT_HEADER_BYTES) n++;
     assert.ok(n >= 60, `only ${n} coins fit in the header`);
     assert.equal((decodePaymentPayload(header(n)).payload.coins as string[]).length, n);
-    assert.throws(() => decodePaymentPayload(header(n + 1)), (e: Error) => e instanceof PaymentHeaderError && /POST/.test(e.message));
+    assert.throws(
+      () => decodePaymentPayload(header(n + 1)),
+      (e: Error) => e instanceof PaymentHeaderError && /POST/.test(e.message),
+    );
   });
 
   test('a receipt saying nothing was taken has an empty transaction; a receipt of a payment must name it', () => {
-    const released = { success: false, errorReason: 'not_served', transaction: '', network: 'micromint:x', extensions: { micromint: { coins: [], released: ['ab'] } } };
+    const released = {
+      success: false,
+      errorReason: 'not_served',
+      transaction: '',
+      network: 'micromint:x',
+      extensions: { micromint: { coins: [], released: ['ab'] } },
+    };
     assert.deepEqual(decodeSettlementResponse(encodeHeader(released)), released);
     assert.throws(() => decodeSettlementResponse(encodeHeader({ ...released, success: true })), PaymentHeaderError);
     assert.throws(() => decodeSettlementResponse(encodeHeader({ ...released, transaction: 5 })), PaymentHeaderError);

@@ -37,7 +37,8 @@ const sha = (...parts: Buffer[]): Buffer => createHash('sha256').update(Buffer.c
 // Keys for node:crypto from raw bytes (an implementation independent of @noble/curves).
 const pkcs8 = { ed25519: '302e020100300506032b657004220420', x25519: '302e020100300506032b656e04220420' };
 const spki = { ed25519: '302a300506032b6570032100', x25519: '302a300506032b656e032100' };
-const secretKey = (kind: 'ed25519' | 'x25519', raw: string) => createPrivateKey({ key: hex(pkcs8[kind] + raw), format: 'der', type: 'pkcs8' });
+const secretKey = (kind: 'ed25519' | 'x25519', raw: string) =>
+  createPrivateKey({ key: hex(pkcs8[kind] + raw), format: 'der', type: 'pkcs8' });
 const publicKey = (kind: 'ed25519' | 'x25519', raw: string) => createPublicKey({ key: hex(spki[kind] + raw), format: 'der', type: 'spki' });
 const rawPublic = (k: ReturnType<typeof publicKey>): string => k.export({ format: 'der', type: 'spki' }).subarray(12).toString('hex');
 
@@ -63,8 +64,15 @@ test('spec equation: the commitment bytes are the documented fields in order', (
   nums.writeUInt32BE(f.value, 4);
   nums.writeBigUInt64BE(BigInt(f.expiresAt), 8);
   const bytes = Buffer.concat([
-    Buffer.from('PWv1/commitment\0'), str(f.broker), str(f.userId), str(f.vendorId),
-    hex(f.vendorKey), hex(f.walletKey), hex(f.root), hex(f.salt), nums,
+    Buffer.from('PWv1/commitment\0'),
+    str(f.broker),
+    str(f.userId),
+    str(f.vendorId),
+    hex(f.vendorKey),
+    hex(f.walletKey),
+    hex(f.root),
+    hex(f.salt),
+    nums,
   ]);
   assert.equal(bytes.toString('hex'), v.commitment.bytes);
   assert.equal(bytes.toString('base64'), v.commitment.base64);
@@ -94,14 +102,34 @@ test('spec equation: the request and the authorization are Ed25519 over tag || c
 test('spec equation: the MAC key is HKDF-SHA256(X25519, chain id, "PWv1/mac") and the MAC an HMAC of the documented input', () => {
   const k = v.keys;
   const shared = diffieHellman({ privateKey: secretKey('x25519', k.walletChainSecret), publicKey: publicKey('x25519', k.vendorPublic) });
-  const sharedOther = diffieHellman({ privateKey: secretKey('x25519', k.vendorSecret), publicKey: publicKey('x25519', k.walletChainPublic) });
+  const sharedOther = diffieHellman({
+    privateKey: secretKey('x25519', k.vendorSecret),
+    publicKey: publicKey('x25519', k.walletChainPublic),
+  });
   assert.deepEqual(shared, sharedOther);
   const key = Buffer.from(hkdfSync('sha256', shared, hex(v.commitment.chainId), Buffer.from('PWv1/mac'), 32));
   assert.equal(key.toString('hex'), v.mac.key);
   const p = v.mac.payment;
-  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
-  const txt = (s: string) => { const b = Buffer.from(s); const l = Buffer.alloc(2); l.writeUInt16BE(b.length); return Buffer.concat([l, b]); };
-  const input = Buffer.concat([Buffer.from('PWv1/pay\0'), hex(v.commitment.chainId), u32(p.index), u32(p.units), hex(p.link), txt(p.method), txt(p.url)]);
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  const txt = (s: string) => {
+    const b = Buffer.from(s);
+    const l = Buffer.alloc(2);
+    l.writeUInt16BE(b.length);
+    return Buffer.concat([l, b]);
+  };
+  const input = Buffer.concat([
+    Buffer.from('PWv1/pay\0'),
+    hex(v.commitment.chainId),
+    u32(p.index),
+    u32(p.units),
+    hex(p.link),
+    txt(p.method),
+    txt(p.url),
+  ]);
   assert.equal(input.toString('hex'), v.mac.input);
   assert.equal(createHmac('sha256', key).update(input).digest('hex'), v.mac.mac);
   // And the library agrees from both sides.
@@ -174,7 +202,15 @@ test('x402 payword requirement and payload round-trip; malformed payloads are he
   const read = readPaywordRequirements(r);
   assert.equal(read.units, 3);
   assert.deepEqual(read.vendorKeyBytes, vendorKey);
-  const payload = paywordPayload({ chainId: v.commitment.chainId, index: 3, units: 2, link: fromHex(v.mac.payment.link), mac: fromHex(v.mac.mac), commitment: fromHex(v.commitment.bytes), authorization: fromHex(v.commitment.authorization) });
+  const payload = paywordPayload({
+    chainId: v.commitment.chainId,
+    index: 3,
+    units: 2,
+    link: fromHex(v.mac.payment.link),
+    mac: fromHex(v.mac.mac),
+    commitment: fromHex(v.commitment.bytes),
+    authorization: fromHex(v.commitment.authorization),
+  });
   const header = encodeHeader({ x402Version: 2, accepted: r, payload });
   const back = readPaywordPayload(decodePaymentPayload(header));
   assert.equal(back.index, 3);

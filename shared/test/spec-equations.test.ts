@@ -15,8 +15,13 @@ import { coinId, verifyCoin } from '../src/coin.ts';
 import { hashBall, slotOfDigest } from '../src/hash.ts';
 import { MessageError } from '../src/message.ts';
 import {
-  decodeFundsWithdrawn, decodeInvalidPayment, decodePayment, decodeRequestCredit, decodeRequestPayment,
-  encodeFundsWithdrawn, encodeRequestCredit,
+  decodeFundsWithdrawn,
+  decodeInvalidPayment,
+  decodePayment,
+  decodeRequestCredit,
+  decodeRequestPayment,
+  encodeFundsWithdrawn,
+  encodeRequestCredit,
 } from '../src/messages.ts';
 import { deriveOffsets, userOffsets, vendorOffsets, type OffsetRole } from '../src/offsets.ts';
 import { epochFromJson, type EpochParams } from '../src/params.ts';
@@ -208,13 +213,27 @@ describe('section 2: the ball digest and its bits', () => {
     }
   });
   test('F, S and s agree with the code for every kind of shape, at and between the range limits', () => {
-    const shapes: [number, number, number][] = [[1, 2, 3], [24, 24, 16], [4, 8, 6], [6, 10, 8], [16, 22, 12], [7, 13, 11], [5, 3, 16], [24, 2, 3], [1, 24, 16]];
+    const shapes: [number, number, number][] = [
+      [1, 2, 3],
+      [24, 24, 16],
+      [4, 8, 6],
+      [6, 10, 8],
+      [16, 22, 12],
+      [7, 13, 11],
+      [5, 3, 16],
+      [24, 2, 3],
+      [1, 24, 16],
+    ];
     for (const [t, u, v] of shapes) {
       for (let n = 0; n < 200; n++) {
         const digest = sha256(Buffer.from(`digest ${t}/${u}/${v}/${n}`));
         const f = specFields({ t, u, v }, digest);
         const fixed = n % 2 ? f.F : (f.F + 1) % 2 ** t;
-        assert.deepEqual(slotOfDigest({ t, u, v, fixed }, digest), { fixedOk: fixed === f.F, superbin: f.S, subbin: f.s }, `t=${t} u=${u} v=${v} #${n}`);
+        assert.deepEqual(
+          slotOfDigest({ t, u, v, fixed }, digest),
+          { fixedOk: fixed === f.F, superbin: f.S, subbin: f.s },
+          `t=${t} u=${u} v=${v} #${n}`,
+        );
       }
     }
   });
@@ -234,9 +253,19 @@ describe('section 3: user and vendor offsets', () => {
     assert.notDeepEqual(wrong, vectors.userOffsets);
   });
 
-  test('every published draw (offsetDerivations), rejected ones included, is the spec\'s draw and the code\'s result', () => {
-    const derivations = vectors.offsetDerivations as { role: OffsetRole; id: string; bits: number; k: number; offsets: number[]; draws: Draw[] }[];
-    assert.ok(derivations.some((d) => d.draws.length > 1), 'the vectors include a rejected draw');
+  test("every published draw (offsetDerivations), rejected ones included, is the spec's draw and the code's result", () => {
+    const derivations = vectors.offsetDerivations as {
+      role: OffsetRole;
+      id: string;
+      bits: number;
+      k: number;
+      offsets: number[];
+      draws: Draw[];
+    }[];
+    assert.ok(
+      derivations.some((d) => d.draws.length > 1),
+      'the vectors include a rejected draw',
+    );
     for (const d of derivations) {
       const mine = specOffsets(d.role, d.id, d.k, d.bits);
       assert.deepEqual(mine.draws, d.draws, `${d.role} ${d.id}`);
@@ -290,12 +319,18 @@ describe('section 3: user and vendor offsets', () => {
 });
 
 describe('section 4: superbin sets', () => {
-  test('the published coin\'s superbins are sb_1 stepped by the user\'s offsets, mod 2^u (with a wrap)', () => {
+  test("the published coin's superbins are sb_1 stepped by the user's offsets, mod 2^u (with a wrap)", () => {
     const uh = specOffsets('user', vectors.userId, epoch.k, epoch.u).offsets;
     const superbins = specSteps(vectors.firstSuperbin, uh, epoch.u);
-    assert.deepEqual(superbins, vectors.balls.map((b: { superbin: number }) => b.superbin));
+    assert.deepEqual(
+      superbins,
+      vectors.balls.map((b: { superbin: number }) => b.superbin),
+    );
     assert.deepEqual(setSuperbins(epoch, vectors.userId, vectors.firstSuperbin), superbins);
-    assert.ok(superbins.some((sb, i) => i > 0 && sb < superbins[i - 1]!), 'one step wraps around 2^u');
+    assert.ok(
+      superbins.some((sb, i) => i > 0 && sb < superbins[i - 1]!),
+      'one step wraps around 2^u',
+    );
   });
   test('every first superbin, the spec and the code agree', () => {
     for (const userId of [vectors.userId, 'u_0000000000000008']) {
@@ -310,10 +345,13 @@ describe('section 4: superbin sets', () => {
 });
 
 describe('section 5: coins', () => {
-  test('the published coin: sub-bins stepped by the vendor\'s offsets mod 2^v, encoding, coinId, and the coin check', () => {
+  test("the published coin: sub-bins stepped by the vendor's offsets mod 2^v, encoding, coinId, and the coin check", () => {
     const vh = specOffsets('vendor', vectors.vendorId, epoch.k, epoch.v).offsets;
     const subbins = specSteps(vectors.firstSubbin, vh, epoch.v);
-    assert.deepEqual(subbins, vectors.balls.map((b: { subbin: number }) => b.subbin));
+    assert.deepEqual(
+      subbins,
+      vectors.balls.map((b: { subbin: number }) => b.subbin),
+    );
     const coin = Buffer.concat(vectors.balls.map((b: { x: string }) => Buffer.from(b.x, 'hex')));
     assert.equal(coin.length, 16 * epoch.k);
     assert.equal(hex(coin), vectors.coin);
@@ -327,7 +365,7 @@ describe('section 5: coins', () => {
       subbins,
     });
   });
-  test('section 6 coin check: the spec\'s first failure is the code\'s reason', () => {
+  test("section 6 coin check: the spec's first failure is the code's reason", () => {
     const coin = Buffer.from(vectors.coin, 'hex');
     const ball = (i: number) => coin.subarray(16 * i, 16 * (i + 1));
     const flipped = Buffer.from(coin);
@@ -364,17 +402,21 @@ describe('section 8: Funds-Withdrawn data and the count headers', () => {
   const setsData = (sets: number[][]): Buffer => Buffer.concat(sets.map((sbs) => specSetBytes(epoch, sbs, bySlot)));
   /** A Funds-Withdrawn of `sets`, built by the grammar; `Coins` = balls of the first superbins unless given. */
   const fundsText = (sets: number[][], o: { sets?: string; coins?: string } = {}): string =>
-    specMessage('Funds-Withdrawn', [
-      ['Broker', broker],
-      ['Withdrawal-Id', 'w_0123456789abcdef'],
-      ['User-Id', userId],
-      ['Epoch', epoch.id],
-      ['Epoch-Key', hex(epoch.key)],
-      ['Params', `t=${epoch.t} u=${epoch.u} v=${epoch.v} k=${epoch.k} fixed=${epoch.fixed}`],
-      ['Expires', epoch.expiresAt],
-      ['Sets', o.sets ?? String(sets.length)],
-      ['Coins', o.coins ?? String(sets.reduce((n, sbs) => n + ballsIn(sbs[0]!), 0))],
-    ], setsData(sets));
+    specMessage(
+      'Funds-Withdrawn',
+      [
+        ['Broker', broker],
+        ['Withdrawal-Id', 'w_0123456789abcdef'],
+        ['User-Id', userId],
+        ['Epoch', epoch.id],
+        ['Epoch-Key', hex(epoch.key)],
+        ['Params', `t=${epoch.t} u=${epoch.u} v=${epoch.v} k=${epoch.k} fixed=${epoch.fixed}`],
+        ['Expires', epoch.expiresAt],
+        ['Sets', o.sets ?? String(sets.length)],
+        ['Coins', o.coins ?? String(sets.reduce((n, sbs) => n + ballsIn(sbs[0]!), 0))],
+      ],
+      setsData(sets),
+    );
 
   before(() => {
     // Mint the vectors' epoch, and file the balls by their slot as the spec computes it (not by the code's keys).
@@ -409,7 +451,10 @@ describe('section 8: Funds-Withdrawn data and the count headers', () => {
     const sets = specSets.map(codeSet);
     assert.equal(hex(encodeSets(epoch, sets)), hex(data));
     const back = decodeSets(epoch, userId, new Uint8Array(data));
-    assert.deepEqual(back.map((s) => s.superbins), specSets);
+    assert.deepEqual(
+      back.map((s) => s.superbins),
+      specSets,
+    );
     assert.deepEqual(
       back.map((s) => s.balls.map((b) => [...b].map(([sub, x]) => [sub, hex(x)]))),
       sets.map((s) => s.balls.map((b) => [...b].map(([sub, x]) => [sub, hex(x)]))),
@@ -418,7 +463,7 @@ describe('section 8: Funds-Withdrawn data and the count headers', () => {
     assert.equal(one.length, 4 + epoch.k * 2 ** (epoch.v - 3) + 16 * specSets[0]!.reduce((n, sb) => n + ballsIn(sb), 0));
   });
 
-  test('Funds-Withdrawn: Sets counts the sets, Coins the set bits of the first bitmaps; the text is the code\'s', () => {
+  test("Funds-Withdrawn: Sets counts the sets, Coins the set bits of the first bitmaps; the text is the code's", () => {
     let at = 0;
     let coins = 0;
     for (const sbs of specSets) {
@@ -448,7 +493,11 @@ describe('section 8: Funds-Withdrawn data and the count headers', () => {
 
   test('Request-Credit: Balls counts the 16-byte balls of the data', () => {
     const balls = [...bySlot.values()].slice(0, 3);
-    const headers: [string, string][] = [['Broker', broker], ['User-Id', userId], ['Epoch', epoch.id]];
+    const headers: [string, string][] = [
+      ['Broker', broker],
+      ['User-Id', userId],
+      ['Epoch', epoch.id],
+    ];
     const rc = specMessage('Request-Credit', [...headers, ['Balls', '3']], Buffer.concat(balls));
     assert.equal(encodeRequestCredit({ broker, userId, epoch: epoch.id, balls: balls.map((b) => new Uint8Array(b)) }), rc);
     assert.deepEqual(decodeRequestCredit(rc).balls.map(hex), balls.map(hex));
@@ -460,12 +509,31 @@ describe('section 8: Funds-Withdrawn data and the count headers', () => {
   test('Payment and Invalid-Payment: Coins counts the 16k-byte coins of the data', () => {
     const coin = Buffer.from(vectors.coin, 'hex');
     const pay = (n: number, d: Buffer): string =>
-      specMessage('Payment', [['Url', 'https://shop.example/a'], ['Vendor-Id', 'https://shop.example'], ['User-Id', userId], ['Epoch', epoch.id], ['Coins', String(n)]], d);
+      specMessage(
+        'Payment',
+        [
+          ['Url', 'https://shop.example/a'],
+          ['Vendor-Id', 'https://shop.example'],
+          ['User-Id', userId],
+          ['Epoch', epoch.id],
+          ['Coins', String(n)],
+        ],
+        d,
+      );
     assert.equal(decodePayment(epoch, pay(2, Buffer.concat([coin, coin]))).coins.length, 2);
     assert.throws(() => decodePayment(epoch, pay(1, Buffer.concat([coin, coin]))), MessageError);
     assert.throws(() => decodePayment(epoch, pay(2, coin)), MessageError);
     const inv = (n: number, reasons: string | undefined, d?: Buffer): string =>
-      specMessage('Invalid-Payment', [['Url', 'https://shop.example/a'], ['Reason', 'forged'], ['Coins', String(n)], ...(reasons ? [['Reasons', reasons] as [string, string]] : [])], d);
+      specMessage(
+        'Invalid-Payment',
+        [
+          ['Url', 'https://shop.example/a'],
+          ['Reason', 'forged'],
+          ['Coins', String(n)],
+          ...(reasons ? [['Reasons', reasons] as [string, string]] : []),
+        ],
+        d,
+      );
     assert.equal(decodeInvalidPayment(epoch, inv(1, 'forged', coin)).refused.length, 1);
     assert.equal(decodeInvalidPayment(epoch, inv(0, undefined)).refused.length, 0);
     assert.throws(() => decodeInvalidPayment(epoch, inv(1, 'forged,forged', coin)), MessageError);
@@ -480,11 +548,27 @@ describe('section 8: Funds-Withdrawn data and the count headers', () => {
   test('spec: the sets of a Funds-Withdrawn share no superbin', () => {
     assert.throws(() => decodeFundsWithdrawn(fundsText([...specSets, specSets[0]!])), MessageError);
   });
-  test('spec: Price and a payment\'s Coins are at most 1000', () => {
-    const rp = specMessage('Request-Payment', [['Url', 'https://shop.example/a'], ['Price', '1001'], ['Vendor-Id', 'https://shop.example'], ['Broker', broker], ['Epoch', epoch.id]]);
+  test("spec: Price and a payment's Coins are at most 1000", () => {
+    const rp = specMessage('Request-Payment', [
+      ['Url', 'https://shop.example/a'],
+      ['Price', '1001'],
+      ['Vendor-Id', 'https://shop.example'],
+      ['Broker', broker],
+      ['Epoch', epoch.id],
+    ]);
     assert.throws(() => decodeRequestPayment(rp), MessageError);
     const coin = Buffer.from(vectors.coin, 'hex');
-    const pay = specMessage('Payment', [['Url', 'https://shop.example/a'], ['Vendor-Id', 'https://shop.example'], ['User-Id', userId], ['Epoch', epoch.id], ['Coins', '1001']], Buffer.concat(Array<Buffer>(1001).fill(coin)));
+    const pay = specMessage(
+      'Payment',
+      [
+        ['Url', 'https://shop.example/a'],
+        ['Vendor-Id', 'https://shop.example'],
+        ['User-Id', userId],
+        ['Epoch', epoch.id],
+        ['Coins', '1001'],
+      ],
+      Buffer.concat(Array<Buffer>(1001).fill(coin)),
+    );
     assert.throws(() => decodePayment(epoch, pay), MessageError);
   });
 });

@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  decodePaymentPayload, decodePaymentRequired, decodeSettlementResponse, encodeHeader, micromintPayload,
-  micromintRequirements, PaymentHeaderError, readMicromintPayload, readMicromintRequirements, toBase64, utf8,
+  decodePaymentPayload,
+  decodePaymentRequired,
+  decodeSettlementResponse,
+  encodeHeader,
+  micromintPayload,
+  micromintRequirements,
+  PaymentHeaderError,
+  readMicromintPayload,
+  readMicromintRequirements,
+  toBase64,
+  utf8,
 } from '../src/index.ts';
 
 const req = micromintRequirements({ price: 2, vendorId: 'http://127.0.0.1:4001', broker: 'http://127.0.0.1:4000/', epoch: 'e1' });
@@ -13,7 +22,12 @@ describe('x402 headers', () => {
     const header = encodeHeader({ x402Version: 2, resource: { url: 'http://127.0.0.1:4001/a' }, accepts: [req] });
     const back = decodePaymentRequired(header);
     assert.equal(back.accepts[0]!.network, 'micromint:http://127.0.0.1:4000');
-    assert.deepEqual(readMicromintRequirements(back.accepts[0]!), { price: 2, broker: 'http://127.0.0.1:4000/', epoch: 'e1', vendorId: 'http://127.0.0.1:4001' });
+    assert.deepEqual(readMicromintRequirements(back.accepts[0]!), {
+      price: 2,
+      broker: 'http://127.0.0.1:4000/',
+      epoch: 'e1',
+      vendorId: 'http://127.0.0.1:4001',
+    });
   });
   test('PAYMENT-SIGNATURE round-trips with coins of k balls', () => {
     const coin = new Uint8Array(64).fill(9);

@@ -70,7 +70,12 @@ type StoredChain = [code: string, clearedIndex: number, paidUnits: number, paidM
 /** The stored form of an answer: `{"codes":"ccgg...","chains":[["c",5,5,5],...]}`. */
 export function encodeAnswer(answer: RedeemAnswer): string {
   const codes = answer.results.map((r) => (r.status === 'credited' ? CREDITED : CODES[r.reason!])).join('');
-  const chains = answer.chains.map((r): StoredChain => [r.status === 'cleared' ? CREDITED : CHAIN_CODES[r.reason!]!, r.clearedIndex, r.paidUnits, r.paidMills]);
+  const chains = answer.chains.map((r): StoredChain => [
+    r.status === 'cleared' ? CREDITED : CHAIN_CODES[r.reason!]!,
+    r.clearedIndex,
+    r.paidUnits,
+    r.paidMills,
+  ]);
   return JSON.stringify(chains.length ? { codes, chains } : { codes });
 }
 

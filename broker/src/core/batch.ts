@@ -61,7 +61,13 @@ export function redeemBatch(ctx: BrokerContext, vendor: VendorRecord, req: Redee
     const at = now.toISOString();
     const coins = redeemCoins(ctx, vendor.id, req.batchId, req.coins, now);
     const chains = clearChains(ctx, vendor.id, req.batchId, req.chains, now);
-    const answer: RedeemAnswer = { batchId: req.batchId, credited: coins.credited, creditedMills: coins.credited, results: coins.results, chains: chains.results };
+    const answer: RedeemAnswer = {
+      batchId: req.batchId,
+      credited: coins.credited,
+      creditedMills: coins.credited,
+      results: coins.results,
+      chains: chains.results,
+    };
     const paid = coins.credited + chains.paidChains;
     const refused = coins.results.length - coins.credited + chains.results.filter((r) => r.status === 'refused').length;
     store.vendors.insertBatch(vendor.id, req.batchId, digest, encodeAnswer(answer), paid, refused, at);

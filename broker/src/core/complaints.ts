@@ -116,7 +116,11 @@ export function fileComplaint(ctx: BrokerContext, userId: string, vendorId: unkn
     const now = ctx.now();
     const at = now.toISOString();
     if (ctx.store.complaints.countOfUserSince(userId, new Date(now.getTime() - DAY).toISOString()) >= MAX_COMPLAINTS_PER_DAY)
-      throw new BrokerError(429, 'too_many_complaints', `you filed ${MAX_COMPLAINTS_PER_DAY} complaints in the last 24 hours: please wait before filing more`);
+      throw new BrokerError(
+        429,
+        'too_many_complaints',
+        `you filed ${MAX_COMPLAINTS_PER_DAY} complaints in the last 24 hours: please wait before filing more`,
+      );
     ctx.store.complaints.insert(userId, vendor.id, body, at);
     return { disabled: reviewComplaints(ctx, vendor.id, at) };
   });

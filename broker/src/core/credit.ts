@@ -81,7 +81,15 @@ export function requestCredit(ctx: BrokerContext, text: string): CreditAnswer {
     }
     answer.creditedMills = answer.credited;
     if (answer.credited > 0)
-      store.accounts.post('user', msg.userId, answer.credited, 'return-credit', p.id, `Returned ${answer.credited} unspent coin(s) of epoch ${p.id}`, at);
+      store.accounts.post(
+        'user',
+        msg.userId,
+        answer.credited,
+        'return-credit',
+        p.id,
+        `Returned ${answer.credited} unspent coin(s) of epoch ${p.id}`,
+        at,
+      );
     return answer;
   });
 }

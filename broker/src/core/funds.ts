@@ -35,7 +35,12 @@ export function formatDollars(mills: number): string {
  * @example
  * await addFunds(ctx, user, 'sandbox', 5000); // $5.00
  */
-export async function addFunds(ctx: BrokerContext, user: UserRecord, providerId: unknown, amountMills: number): Promise<{ reference: string }> {
+export async function addFunds(
+  ctx: BrokerContext,
+  user: UserRecord,
+  providerId: unknown,
+  amountMills: number,
+): Promise<{ reference: string }> {
   const provider = ctx.fundingProviders.find((p) => p.id === providerId);
   if (!provider) throw new BrokerError(422, 'unknown_provider', 'choose one of the offered ways to add funds');
   if (!Number.isSafeInteger(amountMills) || amountMills < 1 || amountMills > ctx.maxDepositMills)
@@ -43,7 +48,15 @@ export async function addFunds(ctx: BrokerContext, user: UserRecord, providerId:
   const result = await provider.charge({ userId: user.id, email: user.email, amountMills });
   if (!result.ok) throw new BrokerError(402, 'charge_failed', result.message);
   ctx.store.transaction(() =>
-    ctx.store.accounts.post('user', user.id, amountMills, 'deposit', result.reference, `Added funds (${provider.label})`, ctx.now().toISOString()),
+    ctx.store.accounts.post(
+      'user',
+      user.id,
+      amountMills,
+      'deposit',
+      result.reference,
+      `Added funds (${provider.label})`,
+      ctx.now().toISOString(),
+    ),
   );
   return { reference: result.reference };
 }

@@ -89,7 +89,14 @@ export function redeemCoins(
     if (first.status === 'sold') {
       store.epochs.setStatus(v.p.id, v.superbins[0]!, v.subbins[0]!, 'redeemed');
       store.vendors.insertRedeemed({
-        epoch: v.p.id, coinId: v.coinId, userId: e.userId, vendorId, batchId, url: e.url, paidAt: e.paidAt, redeemedAt: at,
+        epoch: v.p.id,
+        coinId: v.coinId,
+        userId: e.userId,
+        vendorId,
+        batchId,
+        url: e.url,
+        paidAt: e.paidAt,
+        redeemedAt: at,
       });
       results.push({ coinId: v.coinId, status: 'credited' });
       credited++;
@@ -98,8 +105,14 @@ export function redeemCoins(
       // coin and vendor, counting the attempts, so resending a coin does not grow the table).
       const reason = first.status === 'redeemed' ? 'already-spent' : 'returned';
       store.vendors.recordDoubleSpend({
-        epoch: v.p.id, coinId: v.coinId, userId: e.userId, vendorId,
-        firstVendorId: store.vendors.redeemedBy(v.p.id, v.coinId) ?? null, batchId, reason, createdAt: at,
+        epoch: v.p.id,
+        coinId: v.coinId,
+        userId: e.userId,
+        vendorId,
+        firstVendorId: store.vendors.redeemedBy(v.p.id, v.coinId) ?? null,
+        batchId,
+        reason,
+        createdAt: at,
       });
       refused(e, v.coinId, reason);
     } else {
@@ -107,6 +120,7 @@ export function redeemCoins(
     }
   }
   refusals.save();
-  if (credited > 0) store.accounts.post('vendor', vendorId, credited, 'redemption', batchId, `Redeemed ${credited} coin(s), batch ${batchId}`, at);
+  if (credited > 0)
+    store.accounts.post('vendor', vendorId, credited, 'redemption', batchId, `Redeemed ${credited} coin(s), batch ${batchId}`, at);
   return { results, credited };
 }

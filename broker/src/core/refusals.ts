@@ -45,8 +45,15 @@ export function refusalLog(ctx: BrokerContext, vendorId: string, batchId: string
       if (kept >= KEPT_PER_BATCH) return;
       kept++;
       refusals.insertRejected({
-        vendorId, batchId, epoch: e.epoch, userId: e.userId, coinId: coinId || null,
-        coin: e.coin.slice(0, STORED_COIN_CHARS), url: e.url.slice(0, STORED_URL_CHARS), reason, createdAt: at,
+        vendorId,
+        batchId,
+        epoch: e.epoch,
+        userId: e.userId,
+        coinId: coinId || null,
+        coin: e.coin.slice(0, STORED_COIN_CHARS),
+        url: e.url.slice(0, STORED_URL_CHARS),
+        reason,
+        createdAt: at,
       });
     },
     save() {

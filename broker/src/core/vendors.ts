@@ -20,7 +20,8 @@ export function vendorIdOf(origin: unknown): string {
   if (origin.length === 0 || origin.length > 255 || !URL.canParse(origin)) throw new RangeError('origin must be like https://shop.example');
   const url = new URL(origin);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError('origin must be an http or https origin');
-  if (origin.replace(/\/$/, '') !== url.origin) throw new RangeError('origin must be scheme://host[:port] only, without path, query or user');
+  if (origin.replace(/\/$/, '') !== url.origin)
+    throw new RangeError('origin must be scheme://host[:port] only, without path, query or user');
   return url.origin;
 }
 

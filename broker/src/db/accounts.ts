@@ -46,9 +46,7 @@ export function accountsRepo(db: Db) {
     userById: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
     userByEmail: db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?'),
     countUsers: db.prepare<[], number>('SELECT count(*) FROM users').pluck(),
-    insertSession: db.prepare(
-      'INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-    ),
+    insertSession: db.prepare('INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
     session: db.prepare<[Buffer, string], { user_id: string; csrf: string; expires_at: string }>(
       'SELECT user_id, csrf, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?',
     ),
@@ -57,12 +55,13 @@ export function accountsRepo(db: Db) {
     insertLedger: db.prepare(
       'INSERT INTO ledger (owner_kind, owner_id, amount_mills, kind, ref, memo, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    balance: db.prepare<[OwnerKind, string], number>(
-      'SELECT coalesce(sum(amount_mills), 0) FROM ledger WHERE owner_kind = ? AND owner_id = ?',
-    ).pluck(),
-    history: db.prepare<[OwnerKind, string, number], { id: number; amount_mills: number; kind: LedgerKind; ref: string | null; memo: string; created_at: string }>(
-      'SELECT id, amount_mills, kind, ref, memo, created_at FROM ledger WHERE owner_kind = ? AND owner_id = ? ORDER BY id DESC LIMIT ?',
-    ),
+    balance: db
+      .prepare<[OwnerKind, string], number>('SELECT coalesce(sum(amount_mills), 0) FROM ledger WHERE owner_kind = ? AND owner_id = ?')
+      .pluck(),
+    history: db.prepare<
+      [OwnerKind, string, number],
+      { id: number; amount_mills: number; kind: LedgerKind; ref: string | null; memo: string; created_at: string }
+    >('SELECT id, amount_mills, kind, ref, memo, created_at FROM ledger WHERE owner_kind = ? AND owner_id = ? ORDER BY id DESC LIMIT ?'),
   };
 
   return {

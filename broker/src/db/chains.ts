@@ -114,14 +114,18 @@ export function chainsRepo(db: Db) {
     setCleared: db.prepare(
       "UPDATE payword_chains SET cleared_index = ?, cleared_link = ? WHERE id = ? AND status = 'held' AND cleared_index < ?",
     ),
-    due: db.prepare<[number, number], ChainRow>("SELECT * FROM payword_chains WHERE status = 'held' AND clear_by < ? ORDER BY clear_by LIMIT ?"),
+    due: db.prepare<[number, number], ChainRow>(
+      "SELECT * FROM payword_chains WHERE status = 'held' AND clear_by < ? ORDER BY clear_by LIMIT ?",
+    ),
     dueOfUser: db.prepare<[string, number, number], ChainRow>(
       "SELECT * FROM payword_chains WHERE user_id = ? AND status = 'held' AND clear_by < ? ORDER BY clear_by LIMIT ?",
     ),
     release: db.prepare(
       "UPDATE payword_chains SET status = 'released', released_mills = ?, released_at = ? WHERE id = ? AND status = 'held'",
     ),
-    ofUser: db.prepare<[string, number], ChainRow>('SELECT * FROM payword_chains WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?'),
+    ofUser: db.prepare<[string, number], ChainRow>(
+      'SELECT * FROM payword_chains WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
+    ),
     countHeldOfUser: db.prepare<[string], number>("SELECT count(*) FROM payword_chains WHERE user_id = ? AND status = 'held'").pluck(),
     vendorTotals: db.prepare<[string], VendorChainTotals>(
       `SELECT count(*) AS chains, coalesce(sum(cleared_index), 0) AS links, coalesce(sum(cleared_index * value_mills), 0) AS mills
@@ -152,7 +156,8 @@ export function chainsRepo(db: Db) {
       return r && toChain(r);
     },
     /** Moves c up to `index` with its link; false when the chain is released or c is not below `index`. */
-    setCleared: (id: string, index: number, link: Uint8Array): boolean => q.setCleared.run(index, Buffer.from(link), id, index).changes === 1,
+    setCleared: (id: string, index: number, link: Uint8Array): boolean =>
+      q.setCleared.run(index, Buffer.from(link), id, index).changes === 1,
     /** Held chains whose clearing closed before `nowSeconds`, oldest first; of one user when `userId` is given. */
     due: (nowSeconds: number, limit: number, userId?: string): ChainRecord[] =>
       (userId === undefined ? q.due.all(nowSeconds, limit) : q.dueOfUser.all(userId, nowSeconds, limit)).map(toChain),

@@ -54,7 +54,9 @@ export function complaintsRepo(db: Db) {
     /** Complaints a user filed since `since`. */
     countOfUserSince: (userId: string, since: string): number => q.countOfUserSince.get(userId, since) ?? 0,
     ofUser: (userId: string, limit = 50): ComplaintRecord[] =>
-      q.ofUser.all(userId, limit).map((r) => ({ id: r.id, userId: r.user_id, vendorId: r.vendor_id, text: r.text, createdAt: r.created_at })),
+      q.ofUser
+        .all(userId, limit)
+        .map((r) => ({ id: r.id, userId: r.user_id, vendorId: r.vendor_id, text: r.text, createdAt: r.created_at })),
   };
 }
 

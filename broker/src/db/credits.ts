@@ -8,9 +8,9 @@ import type { Db } from './open.ts';
 export function creditsRepo(db: Db) {
   const q = {
     insert: db.prepare('INSERT INTO credit_returns (epoch, superbin, subbin, user_id, set_id, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    returnedBy: db.prepare<[string, number, number], string>(
-      'SELECT user_id FROM credit_returns WHERE epoch = ? AND superbin = ? AND subbin = ?',
-    ).pluck(),
+    returnedBy: db
+      .prepare<[string, number, number], string>('SELECT user_id FROM credit_returns WHERE epoch = ? AND superbin = ? AND subbin = ?')
+      .pluck(),
     countOfUser: db.prepare<[string], number>('SELECT count(*) FROM credit_returns WHERE user_id = ?').pluck(),
   };
   return {

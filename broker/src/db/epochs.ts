@@ -77,9 +77,7 @@ export function epochsRepo(db: Db) {
     insertBall: db.prepare('INSERT INTO balls (epoch, superbin, subbin, x) VALUES (?, ?, ?, ?)'),
     get: db.prepare<[string], EpochRow>('SELECT * FROM epochs WHERE id = ?'),
     exists: db.prepare<[string], number>('SELECT 1 FROM epochs WHERE id = ?').pluck(),
-    current: db.prepare<[string], EpochRow>(
-      'SELECT * FROM epochs WHERE expires_at > ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
-    ),
+    current: db.prepare<[string], EpochRow>('SELECT * FROM epochs WHERE expires_at > ? ORDER BY created_at DESC, rowid DESC LIMIT 1'),
     all: db.prepare<[], EpochRow>('SELECT * FROM epochs ORDER BY created_at DESC, rowid DESC'),
     ballAt: db.prepare<[string, number, number], { x: Buffer; status: BallStatus }>(
       'SELECT x, status FROM balls WHERE epoch = ? AND superbin = ? AND subbin = ?',

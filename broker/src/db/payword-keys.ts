@@ -36,7 +36,9 @@ export function paywordKeysRepo(db: Db) {
     countWalletKeys: db.prepare<[string], number>('SELECT count(*) FROM wallet_keys WHERE user_id = ?').pluck(),
     insertWalletKey: db.prepare('INSERT OR IGNORE INTO wallet_keys (user_id, key, created_at) VALUES (?, ?, ?)'),
     deleteWalletKey: db.prepare('DELETE FROM wallet_keys WHERE user_id = ? AND key = ?'),
-    vendorKey: db.prepare<[string], { key: Buffer; updated_at: string }>('SELECT key, updated_at FROM vendor_payword_keys WHERE vendor_id = ?'),
+    vendorKey: db.prepare<[string], { key: Buffer; updated_at: string }>(
+      'SELECT key, updated_at FROM vendor_payword_keys WHERE vendor_id = ?',
+    ),
     setVendorKey: db.prepare(
       `INSERT INTO vendor_payword_keys (vendor_id, key, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (vendor_id) DO UPDATE SET key = excluded.key, updated_at = excluded.updated_at`,
@@ -52,7 +54,8 @@ export function paywordKeysRepo(db: Db) {
     insertBrokerKey(secretKey: Uint8Array, publicKey: Uint8Array, at: string): void {
       q.insertBrokerKey.run(AUTHORIZATION, Buffer.from(secretKey), Buffer.from(publicKey), at);
     },
-    walletKeys: (userId: string): WalletKeyRecord[] => q.walletKeys.all(userId).map((r) => ({ key: bytes(r.key), createdAt: r.created_at })),
+    walletKeys: (userId: string): WalletKeyRecord[] =>
+      q.walletKeys.all(userId).map((r) => ({ key: bytes(r.key), createdAt: r.created_at })),
     hasWalletKey: (userId: string, key: Uint8Array): boolean => q.hasWalletKey.get(userId, Buffer.from(key)) !== undefined,
     countWalletKeys: (userId: string): number => q.countWalletKeys.get(userId) ?? 0,
     /** Connects a key; connecting one already connected changes nothing. */

@@ -59,7 +59,8 @@ export function refusalsRepo(db: Db) {
     /** Coins ever refused to a vendor. */
     total: (vendorId: string): number => q.total.get(vendorId) ?? 0,
     /** Coins ever refused to a vendor, per reason, most frequent first. */
-    byReason: (vendorId: string): { reason: string; count: number }[] => q.byReason.all(vendorId).map((r) => ({ reason: r.reason, count: r.n })),
+    byReason: (vendorId: string): { reason: string; count: number }[] =>
+      q.byReason.all(vendorId).map((r) => ({ reason: r.reason, count: r.n })),
     /** Refused coins of a vendor kept in full. */
     kept: (vendorId: string): number => q.kept.get(vendorId) ?? 0,
     recent: (vendorId: string, limit = 20): RejectedCoinRecord[] => q.recent.all(vendorId, limit),

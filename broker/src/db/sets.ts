@@ -77,9 +77,7 @@ const WITHDRAWAL_SELECT = `SELECT w.*, (SELECT group_concat(s.id) FROM (SELECT i
 export function setsRepo(db: Db) {
   const q = {
     soldSuperbins: db.prepare<[string], number>('SELECT superbin FROM set_superbins WHERE epoch = ?').pluck(),
-    insertWithdrawal: db.prepare(
-      'INSERT INTO withdrawals (id, user_id, epoch, coins, price_mills, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
+    insertWithdrawal: db.prepare('INSERT INTO withdrawals (id, user_id, epoch, coins, price_mills, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
     updateWithdrawal: db.prepare('UPDATE withdrawals SET coins = ?, price_mills = ? WHERE id = ?'),
     insertSet: db.prepare(
       `INSERT INTO sets (withdrawal_id, user_id, epoch, first_superbin, superbins, coins, price_mills, created_at)

@@ -74,9 +74,7 @@ const toVendor = (r: VendorRow): VendorRecord => ({
 /** SQL for vendors and redemptions. */
 export function vendorsRepo(db: Db) {
   const q = {
-    insert: db.prepare(
-      'INSERT INTO vendors (id, name, api_key_hash, owner_user_id, created_at) VALUES (?, ?, ?, ?, ?)',
-    ),
+    insert: db.prepare('INSERT INTO vendors (id, name, api_key_hash, owner_user_id, created_at) VALUES (?, ?, ?, ?, ?)'),
     byId: db.prepare<[string], VendorRow>('SELECT * FROM vendors WHERE id = ?'),
     byKeyHash: db.prepare<[Buffer], VendorRow>('SELECT * FROM vendors WHERE api_key_hash = ?'),
     all: db.prepare<[], VendorRow>('SELECT * FROM vendors ORDER BY name, id'),
@@ -90,9 +88,7 @@ export function vendorsRepo(db: Db) {
       `INSERT INTO redemption_batches (vendor_id, batch_id, request_digest, answer, credited, refused, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
-    redeemed: db.prepare<[string, string], { vendor_id: string }>(
-      'SELECT vendor_id FROM redeemed_coins WHERE epoch = ? AND coin_id = ?',
-    ),
+    redeemed: db.prepare<[string, string], { vendor_id: string }>('SELECT vendor_id FROM redeemed_coins WHERE epoch = ? AND coin_id = ?'),
     insertRedeemed: db.prepare(
       `INSERT INTO redeemed_coins (epoch, coin_id, user_id, vendor_id, batch_id, url, paid_at, redeemed_at)
        VALUES (@epoch, @coinId, @userId, @vendorId, @batchId, @url, @paidAt, @redeemedAt)`,
@@ -144,7 +140,15 @@ export function vendorsRepo(db: Db) {
       const r = q.batch.get(vendorId, batchId);
       return r && { requestDigest: r.request_digest, answer: r.answer };
     },
-    insertBatch(vendorId: string, batchId: string, digest: Uint8Array, answer: string, credited: number, refused: number, at: string): void {
+    insertBatch(
+      vendorId: string,
+      batchId: string,
+      digest: Uint8Array,
+      answer: string,
+      credited: number,
+      refused: number,
+      at: string,
+    ): void {
       q.insertBatch.run(vendorId, batchId, Buffer.from(digest), answer, credited, refused, at);
     },
     /** Deletes all but the newest `keep` stored batches of a vendor that credited nothing. */

@@ -40,7 +40,8 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
  * ASCII without `<`, so they cannot close the element; anything else is refused rather than altered.
  */
 export function micromintScript(text: string, attrs: Html): Html {
-  if (/[<]/.test(text) || !/^[\x0a\x0d\x20-\x7e]*$/.test(text)) throw new RangeError('a MicroMint message cannot hold "<" or non-ASCII text');
+  if (/[<]/.test(text) || !/^[\x0a\x0d\x20-\x7e]*$/.test(text))
+    throw new RangeError('a MicroMint message cannot hold "<" or non-ASCII text');
   return new Html(`<script type="application/x-micromint" ${attrs.value}>${text}</script>`);
 }
 

@@ -27,7 +27,9 @@ export type LimitHandler = (req: Request, res: Response, what: string, retryAfte
 
 /** The JSON 429 of the API. */
 export const jsonLimited: LimitHandler = (_req, res, what, retryAfterSeconds) => {
-  res.status(429).json({ error: 'rate_limited', message: `too many requests: ${what}; try again in ${retryAfterSeconds} s`, retryAfterSeconds });
+  res
+    .status(429)
+    .json({ error: 'rate_limited', message: `too many requests: ${what}; try again in ${retryAfterSeconds} s`, retryAfterSeconds });
 };
 
 /** The broker's rate limiters. */

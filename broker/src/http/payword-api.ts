@@ -34,7 +34,15 @@ const chainBody = (): RequestHandler => {
     parse(req, res, (err?: unknown) => {
       if (!err) return next();
       const d = describeError(err);
-      next(d.status < 500 ? new BrokerError(400, 'bad_request', d.code === 'payload_too_large' ? `the body is larger than ${CHAIN_REQUEST_BYTES} bytes` : d.message) : err);
+      next(
+        d.status < 500
+          ? new BrokerError(
+              400,
+              'bad_request',
+              d.code === 'payload_too_large' ? `the body is larger than ${CHAIN_REQUEST_BYTES} bytes` : d.message,
+            )
+          : err,
+      );
     });
   };
 };

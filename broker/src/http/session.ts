@@ -28,12 +28,18 @@ const secure = (ctx: BrokerContext): boolean => ctx.publicUrl.startsWith('https:
 
 /** Sets the session cookie. */
 export function setSessionCookie(ctx: BrokerContext, res: Response, token: string, expires: Date): void {
-  res.append('Set-Cookie', serializeCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', path: '/', secure: secure(ctx), expires }));
+  res.append(
+    'Set-Cookie',
+    serializeCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', path: '/', secure: secure(ctx), expires }),
+  );
 }
 
 /** Clears the session cookie. */
 export function clearSessionCookie(ctx: BrokerContext, res: Response): void {
-  res.append('Set-Cookie', serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', path: '/', secure: secure(ctx), expires: new Date(0) }));
+  res.append(
+    'Set-Cookie',
+    serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', path: '/', secure: secure(ctx), expires: new Date(0) }),
+  );
 }
 
 /** Middleware: reads the session cookie and settles the visitor's CSRF token. */

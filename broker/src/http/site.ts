@@ -26,7 +26,12 @@ export function siteRouter(ctx: BrokerContext, limits: Limits): express.Router {
   r.use(sessions(ctx));
   r.use((req, res, next) => {
     if (req.method !== 'POST' || csrfOk(ctx, req, res)) return next();
-    send(res, 403, 'Refused', messageView('Request refused', 'This form expired or was sent from another site. Reload the page and try again.'));
+    send(
+      res,
+      403,
+      'Refused',
+      messageView('Request refused', 'This form expired or was sent from another site. Reload the page and try again.'),
+    );
   });
 
   r.get('/', (_req, res) => send(res, 200, 'MicroMint', homeView(visitor(res), publicStats(ctx))));

@@ -31,7 +31,13 @@ export interface MintSpeed {
   kernel: MintKernel;
 }
 
-async function run(p: Shape, kernel: MintKernel, workers: number, seconds: number | undefined, hashes: number | undefined): Promise<number> {
+async function run(
+  p: Shape,
+  kernel: MintKernel,
+  workers: number,
+  seconds: number | undefined,
+  hashes: number | undefined,
+): Promise<number> {
   const key = new Uint8Array(32).fill(7);
   // With a time limit the range is effectively endless and the deadline stops the thread.
   const total = hashes ?? Number.MAX_SAFE_INTEGER - 1;

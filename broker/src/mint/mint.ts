@@ -6,16 +6,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import {
-  BALL_BYTES,
-  EPOCH_KEY_BYTES,
-  abytes,
-  aint,
-  aobject,
-  slotOfBall,
-  validateParams,
-  type EpochParams,
-} from '@micromint/shared';
+import { BALL_BYTES, EPOCH_KEY_BYTES, abytes, aint, aobject, slotOfBall, validateParams, type EpochParams } from '@micromint/shared';
 import { epochsRepo, type EpochRecord } from '../db/epochs.ts';
 import { inTransaction, type Db } from '../db/open.ts';
 import type { Store } from '../db/store.ts';

@@ -65,7 +65,9 @@ export function resolveKernel(requested?: MintKernel): MintKernel {
   if (want === 'js') return 'js';
   if (want === 'native' && !nativeAvailable()) {
     const why = nativeLoadError();
-    throw new Error(`the native mint kernel was asked for but ${why ? `does not load: ${String(why)}` : `is not built (${NATIVE_ADDON_PATH})`}`);
+    throw new Error(
+      `the native mint kernel was asked for but ${why ? `does not load: ${String(why)}` : `is not built (${NATIVE_ADDON_PATH})`}`,
+    );
   }
   return nativeAvailable() ? 'native' : 'js';
 }

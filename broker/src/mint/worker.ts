@@ -27,7 +27,7 @@ export function jsMatcher(key: Uint8Array, shape: Shape): BatchMatcher {
     for (let i = 0, at = 0; at < balls.length; i++, at += BALL_BYTES) {
       setBall(pre, balls.subarray(at, at + BALL_BYTES));
       const d = hash('sha256', pre, 'buffer');
-      if ((((d[0]! << 16) | (d[1]! << 8) | d[2]!) >>> shift) !== fixed) continue;
+      if (((d[0]! << 16) | (d[1]! << 8) | d[2]!) >>> shift !== fixed) continue;
       if (!fixedBitsMatch(shape, d)) continue;
       const s = slotOfDigest(shape, d);
       pairs.push(i, s.superbin * 2 ** v + s.subbin);

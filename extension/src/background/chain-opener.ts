@@ -91,18 +91,30 @@ export class ChainOpener {
     if (fits) return fits;
     const broker = await brokerRecord(db, order.broker);
     if (!broker?.connected || !broker.userId)
-      throw new ChainOpenError('not-connected', `this wallet is not connected to your account at ${brokerKey(order.broker)}: connect it on the broker's account page`);
+      throw new ChainOpenError(
+        'not-connected',
+        `this wallet is not connected to your account at ${brokerKey(order.broker)}: connect it on the broker's account page`,
+      );
     const info = await this.info(ctx, order.broker, broker.info, broker.infoAt);
     if (brokerKey(info.broker) !== brokerKey(order.broker))
       throw new ChainOpenError('wrong-broker', `the site names the broker ${order.broker}, which calls itself ${info.broker}`);
-    if (order.value > info.maxValue) throw new ChainOpenError('bad_commitment', `the broker takes links of at most ${info.maxValue} mills; this site's are ${order.value}`);
+    if (order.value > info.maxValue)
+      throw new ChainOpenError(
+        'bad_commitment',
+        `the broker takes links of at most ${info.maxValue} mills; this site's are ${order.value}`,
+      );
     const pending = openingChain(chains, order, now);
     const chain = pending?.userId === broker.userId ? pending : await this.create(ctx, order, broker.userId, info);
     return this.authorize(ctx, chain, info);
   }
 
   /** The broker's terms: the cached ones while fresh, else fetched and cached. */
-  private async info(ctx: SchemeContext, broker: string, cached: PaywordInfoRecord | undefined, at: number | undefined): Promise<PaywordInfoRecord> {
+  private async info(
+    ctx: SchemeContext,
+    broker: string,
+    cached: PaywordInfoRecord | undefined,
+    at: number | undefined,
+  ): Promise<PaywordInfoRecord> {
     if (cached && at !== undefined && ctx.now - at < INFO_TTL_MS && ctx.now >= at) return cached;
     const info = await this.api.info(broker);
     await cacheInfo(ctx.db, broker, info, ctx.now);
@@ -115,9 +127,17 @@ export class ChainOpener {
     // The choice sized the chain before this queue turn: size it again against what is held now.
     const length = Math.min(
       order.length,
-      chainLength({ units: order.units, value: order.value, chainLinks: order.length, heldMills: await heldMillsAcrossChains(db, now), maxHeldMills: settings.maxHeldMills, maxLength: info.maxLength }),
+      chainLength({
+        units: order.units,
+        value: order.value,
+        chainLinks: order.length,
+        heldMills: await heldMillsAcrossChains(db, now),
+        maxHeldMills: settings.maxHeldMills,
+        maxLength: info.maxLength,
+      }),
     );
-    if (length < order.units) throw new ChainOpenError('held-cap', `your open chains already hold close to your limit of ${settings.maxHeldMills} mills`);
+    if (length < order.units)
+      throw new ChainOpenError('held-cap', `your open chains already hold close to your limit of ${settings.maxHeldMills} mills`);
     const seed = randomBytes(32);
     const salt = randomBytes(16);
     const built = buildChain(seed, salt, length);
@@ -125,7 +145,8 @@ export class ChainOpener {
     const vendorKey = fromBase64(order.vendorKey);
     const lifetime = chainLifetime(settings.chainLifetimeSeconds, info.maxExpirySeconds);
     // A chain the wallet would stop using at once (within the expiry margin) would only lock money.
-    if (lifetime <= 2 * CHAIN_EXPIRY_MARGIN_SECONDS) throw new ChainOpenError('bad_expiry', `the broker lets chains live ${info.maxExpirySeconds} s only`);
+    if (lifetime <= 2 * CHAIN_EXPIRY_MARGIN_SECONDS)
+      throw new ChainOpenError('bad_expiry', `the broker lets chains live ${info.maxExpirySeconds} s only`);
     const expiresAt = unixSeconds(now) + lifetime;
     let commitment: Uint8Array;
     try {

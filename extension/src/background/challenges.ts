@@ -123,12 +123,17 @@ export function parseChallenge(header: unknown, url: string, tabId: number, regi
  * Refuses to pay unless the URL is https (or loopback http) and the vendor paid, in every offer
  * the wallet could take, is the origin of the URL: a page cannot make the wallet pay some other site.
  */
-export function assertPayable(c: Pick<Challenge, 'url' | 'resourceUrl' | 'requirement' | 'quote'> & { offers?: readonly Pick<ChosenOffer, 'requirement' | 'quote'>[] }): void {
+export function assertPayable(
+  c: Pick<Challenge, 'url' | 'resourceUrl' | 'requirement' | 'quote'> & { offers?: readonly Pick<ChosenOffer, 'requirement' | 'quote'>[] },
+): void {
   if (!isPayableUrl(c.url)) throw new ChallengeError('insecure-url', `coins are only sent over https (or to this computer): ${c.url}`);
   const origin = new URL(c.url).origin;
   for (const o of [c, ...(c.offers ?? [])])
     if (o.requirement.payTo !== origin || o.quote.vendorId !== origin)
-      throw new ChallengeError('vendor-mismatch', `the page at ${origin} asks to pay ${o.requirement.payTo}; the wallet only pays the site itself`);
+      throw new ChallengeError(
+        'vendor-mismatch',
+        `the page at ${origin} asks to pay ${o.requirement.payTo}; the wallet only pays the site itself`,
+      );
   let resourceOrigin: string | undefined;
   try {
     resourceOrigin = new URL(c.resourceUrl).origin;

@@ -7,10 +7,7 @@
 import type { Funds } from '../wallet/index.ts';
 
 /** What to do about a price. */
-export type Decision =
-  | { kind: 'autopay' }
-  | { kind: 'confirm' }
-  | { kind: 'insufficient'; held: number; makeable: number };
+export type Decision = { kind: 'autopay' } | { kind: 'confirm' } | { kind: 'insufficient'; held: number; makeable: number };
 
 /**
  * Pays silently when `price <= threshold`, asks above it, and says so when the wallet cannot pay

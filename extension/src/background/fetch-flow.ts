@@ -77,7 +77,11 @@ export class FetchFlow {
   ): Promise<RetryOutcome | undefined> {
     const challenge = statusCode === 402 ? headerValue(headers, PAYMENT_REQUIRED_HEADER) : undefined;
     if (challenge)
-      this.seen.set(FetchFlow.key(tabId, url), { header: challenge, at: this.now(), ...(method && /^[A-Za-z]{1,32}$/.test(method) ? { method: method.toUpperCase() } : {}) });
+      this.seen.set(FetchFlow.key(tabId, url), {
+        header: challenge,
+        at: this.now(),
+        ...(method && /^[A-Za-z]{1,32}$/.test(method) ? { method: method.toUpperCase() } : {}),
+      });
     return this.watch.onResponse(requestId, statusCode, headers);
   }
 
@@ -130,7 +134,13 @@ export class FetchFlow {
 
   private async handOut(tabId: number, payment: PaymentRecord, broker: boolean, resent: boolean): Promise<FetchVerdict> {
     await this.step.sent(payment);
-    this.watch.expect({ paymentId: payment.id, tabId, url: payment.url, header: payment.header, ...(payment.body ? { body: payment.body.text } : {}) });
+    this.watch.expect({
+      paymentId: payment.id,
+      tabId,
+      url: payment.url,
+      header: payment.header,
+      ...(payment.body ? { body: payment.body.text } : {}),
+    });
     return {
       action: 'pay',
       broker,

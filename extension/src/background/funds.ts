@@ -15,7 +15,10 @@ export class ForbiddenSenderError extends Error {
 }
 
 /** Fetch as the service needs it (the global `fetch`, or a test double). */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; credentials: 'include' }) => Promise<{
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; credentials: 'include' },
+) => Promise<{
   ok: boolean;
   status: number;
   text(): Promise<string>;
@@ -51,7 +54,10 @@ export class FundsService {
   async importFromPage(text: string, senderOrigin: string | undefined): Promise<FundsStored> {
     const origin = await this.brokerFor(senderOrigin);
     const settings = await this.settings.get();
-    const result = await importFunds(this.db, text, { brokerOrigin: origin, ...(settings.userId ? { expectedUserId: settings.userId } : {}) });
+    const result = await importFunds(this.db, text, {
+      brokerOrigin: origin,
+      ...(settings.userId ? { expectedUserId: settings.userId } : {}),
+    });
     if (!settings.userId) await this.settings.update({ userId: result.userId });
     return { withdrawalId: result.withdrawalId, coins: result.coins, imported: result.imported, balance: await balance(this.db) };
   }
@@ -125,7 +131,12 @@ export function interpretCreditAnswer(status: number, body: string): ReturnOutco
     return { kind: 'credited', credited, creditedMills };
   }
   const reason = typeof json.error === 'string' ? json.error : typeof json.message === 'string' ? json.message : `HTTP ${status}`;
-  if (status === 409 && json.error === RETURNS_NOT_OPEN && typeof json.returnsFrom === 'string' && !Number.isNaN(Date.parse(json.returnsFrom)))
+  if (
+    status === 409 &&
+    json.error === RETURNS_NOT_OPEN &&
+    typeof json.returnsFrom === 'string' &&
+    !Number.isNaN(Date.parse(json.returnsFrom))
+  )
     return { kind: 'not-open', error: RETURNS_NOT_OPEN, returnsFrom: new Date(json.returnsFrom).toISOString() };
   return status >= 400 && status < 500 ? { kind: 'refused', error: reason } : { kind: 'failed', error: reason };
 }

@@ -52,7 +52,11 @@ async function start() {
   const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, watch, log });
   const funds = new FundsService(db, settings);
   // The badge shows the whole wallet in mills: coins and the links left on open chains.
-  const refreshBadge = () => walletSummary(db).then((s) => updateBadge(s.totalMills), () => undefined);
+  const refreshBadge = () =>
+    walletSummary(db).then(
+      (s) => updateBadge(s.totalMills),
+      () => undefined,
+    );
   const handlers: Handlers = {
     'page-loaded': async (body, caller) => {
       const verdict = await flow.pageLoaded(caller.tabId!, body.url, typeof body.status === 'number' ? body.status : undefined);

@@ -17,7 +17,16 @@
  */
 import { MICROMINT_SCHEME, PAYWORD_SCHEME } from '@micromint/shared';
 import type { PageVerdict } from '../messages.ts';
-import { InsufficientFundsError, LinkPaymentError, markSent, paidPagesSince, pendingPaymentFor, VISIT_WINDOW_MS, type PaymentRecord, type WalletDb } from '../wallet/index.ts';
+import {
+  InsufficientFundsError,
+  LinkPaymentError,
+  markSent,
+  paidPagesSince,
+  pendingPaymentFor,
+  VISIT_WINDOW_MS,
+  type PaymentRecord,
+  type WalletDb,
+} from '../wallet/index.ts';
 import { chainNotice } from './chain-notice.ts';
 import { assertPayable, ChallengeError, parseChallenge, type Challenge } from './challenges.ts';
 import { chooseScheme, type ChoiceInput } from './choose-scheme.ts';
@@ -203,7 +212,11 @@ export class PaymentStep {
     };
     const choice = chooseScheme(input);
     if (choice.scheme === 'none')
-      return insufficient(o.onBrokerPage, chain!, chainFunds!, { code: choice.reason, reason: chainNotice(choice.reason), scheme: PAYWORD_SCHEME });
+      return insufficient(o.onBrokerPage, chain!, chainFunds!, {
+        code: choice.reason,
+        reason: chainNotice(choice.reason),
+        scheme: PAYWORD_SCHEME,
+      });
     if (choice.scheme === 'micromint') return { offer: coins!, funds: funds.get(coins!)! };
     if (choice.action === 'link') return { offer: chain!, funds: chainFunds! };
     // A chain to open: what it will hold is what it can pay (the broker holds it, or says why not).
@@ -250,8 +263,17 @@ export class PaymentStep {
       if (!(e instanceof ChainOpenError || e instanceof LinkPaymentError)) throw e;
       this.log(`no chain pays ${challenge.url}: ${e.code} (${e.message})`);
       const coins = challenge.offers.find((x) => x.handler.scheme === MICROMINT_SCHEME);
-      if (coins && offer !== coins) return this.payWith(challenge, { offer: coins, funds: await coins.handler.funds(ctx, coins.quote) }, ctx, o);
-      return { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, { held: 0, makeable: 0 }, { code: e.code, reason: chainNotice(e.code, e.message), scheme: quote.scheme }) };
+      if (coins && offer !== coins)
+        return this.payWith(challenge, { offer: coins, funds: await coins.handler.funds(ctx, coins.quote) }, ctx, o);
+      return {
+        kind: 'verdict',
+        verdict: insufficient(
+          o.onBrokerPage,
+          offer,
+          { held: 0, makeable: 0 },
+          { code: e.code, reason: chainNotice(e.code, e.message), scheme: quote.scheme },
+        ),
+      };
     }
     // A payment for the URL that another tab or call recorded in the meantime comes back as is.
     return { kind: 'send', payment, resent: payment.attempts > 0, silent };
@@ -265,4 +287,3 @@ export class PaymentStep {
     return newest.error ?? 'refused';
   }
 }
-

@@ -68,7 +68,13 @@ export class PaymentFlow {
    * A main-frame response arrived in a tab (`at`: when, from webRequest's `timeStamp`): settle a
    * retry in flight, and remember the tab's challenge, or that it has none.
    */
-  onMainFrameResponse(tabId: number, url: string, statusCode: number, headers: readonly HeaderLike[] | undefined, at = Date.now()): Promise<RetryOutcome | undefined> {
+  onMainFrameResponse(
+    tabId: number,
+    url: string,
+    statusCode: number,
+    headers: readonly HeaderLike[] | undefined,
+    at = Date.now(),
+  ): Promise<RetryOutcome | undefined> {
     return this.queue.run(tabId, async () => {
       if (await this.olderThanRetry(tabId, url, at)) return undefined;
       const outcome = await this.settleRetry(tabId, url, () => classifyRetryResponse(statusCode, headers));

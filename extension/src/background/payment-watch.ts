@@ -74,7 +74,8 @@ export class PaymentWatch {
   onSendHeaders(requestId: string, tabId: number, headers: readonly HeaderLike[] | undefined): void {
     const value = headerValue(headers, PAYMENT_SIGNATURE_HEADER);
     if (!value) return;
-    for (const h of this.handouts.values()) if (h.body === undefined && h.tabId === tabId && h.header === value) return this.fly(requestId, h);
+    for (const h of this.handouts.values())
+      if (h.body === undefined && h.tabId === tabId && h.header === value) return this.fly(requestId, h);
   }
 
   /** webRequest.onHeadersReceived (xmlhttprequest): the vendor's answer to a watched request settles it. */

@@ -44,9 +44,7 @@ export interface Authorized {
  * so the same request is to be sent again).
  */
 export type AuthorizeResult =
-  | { kind: 'authorized'; answer: Authorized }
-  | { kind: 'refused'; error: ChainOpenError }
-  | { kind: 'unknown'; error: ChainOpenError };
+  { kind: 'authorized'; answer: Authorized } | { kind: 'refused'; error: ChainOpenError } | { kind: 'unknown'; error: ChainOpenError };
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
@@ -80,8 +78,10 @@ export function readPaywordInfo(body: unknown): PaywordInfoRecord {
   const o = body as Record<string, unknown> | undefined;
   const bad = (what: string) => new ChainOpenError('bad-broker-answer', `the broker's chain terms are unreadable: ${what}`);
   if (typeof o !== 'object' || o === null) throw bad('not an object');
-  for (const f of ['broker', 'network', 'brokerKey'] as const) if (typeof o[f] !== 'string' || (o[f] as string).length > 2048) throw bad(`${f} is not a string`);
-  for (const f of ['maxLength', 'maxValue', 'maxExpirySeconds', 'clearGraceSeconds'] as const) if (!isCount(o[f])) throw bad(`${f} is not a whole number`);
+  for (const f of ['broker', 'network', 'brokerKey'] as const)
+    if (typeof o[f] !== 'string' || (o[f] as string).length > 2048) throw bad(`${f} is not a string`);
+  for (const f of ['maxLength', 'maxValue', 'maxExpirySeconds', 'clearGraceSeconds'] as const)
+    if (!isCount(o[f])) throw bad(`${f} is not a whole number`);
   if (!bytes(o.brokerKey, ED25519_KEY_BYTES)) throw bad('brokerKey is not base64 of 32 bytes');
   if ((o.maxLength as number) < 1 || (o.maxValue as number) < 1 || (o.maxExpirySeconds as number) < 1) throw bad('a bound is zero');
   const { broker, network, brokerKey, maxLength, maxValue, maxExpirySeconds, clearGraceSeconds } = o as unknown as PaywordInfoRecord;
@@ -95,9 +95,18 @@ export class PaywordBrokerClient {
     private readonly timeoutMs = 15_000,
   ) {}
 
-  private async call(url: string, init: RequestInit): Promise<{ status: number; body: Record<string, unknown> | undefined } | ChainOpenError> {
+  private async call(
+    url: string,
+    init: RequestInit,
+  ): Promise<{ status: number; body: Record<string, unknown> | undefined } | ChainOpenError> {
     try {
-      const res = await this.fetchFn(url, { ...init, credentials: 'omit', cache: 'no-store', redirect: 'error', signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await this.fetchFn(url, {
+        ...init,
+        credentials: 'omit',
+        cache: 'no-store',
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
       return { status: res.status, body: json(await res.text()) };
     } catch (e) {
       return new ChainOpenError('broker-unreachable', `the broker could not be reached (${(e as Error)?.message ?? e})`);
@@ -111,7 +120,11 @@ export class PaywordBrokerClient {
   async info(broker: string): Promise<PaywordInfoRecord> {
     const r = await this.call(`${base(broker)}/api/payword`, { method: 'GET', headers: { Accept: 'application/json' } });
     if (r instanceof ChainOpenError) throw r;
-    if (r.status !== 200) throw new ChainOpenError(r.status === 404 ? 'no-chains' : 'broker-unreachable', `the broker answered ${r.status} to GET /api/payword`);
+    if (r.status !== 200)
+      throw new ChainOpenError(
+        r.status === 404 ? 'no-chains' : 'broker-unreachable',
+        `the broker answered ${r.status} to GET /api/payword`,
+      );
     return readPaywordInfo(r.body);
   }
 
@@ -126,9 +139,21 @@ export class PaywordBrokerClient {
     const b = r.body ?? {};
     if (r.status === 200 || r.status === 201) {
       const authorization = bytes(b.authorization, SIGNATURE_BYTES);
-      if (typeof b.chainId !== 'string' || !CHAIN_ID_PATTERN.test(b.chainId) || !authorization || !isCount(b.heldMills) || !Number.isSafeInteger(b.balanceMills))
-        return { kind: 'unknown', error: new ChainOpenError('bad-broker-answer', `the broker's answer ${r.status} is not an authorization`) };
-      return { kind: 'authorized', answer: { chainId: b.chainId, authorization, heldMills: b.heldMills as number, balanceMills: b.balanceMills as number } };
+      if (
+        typeof b.chainId !== 'string' ||
+        !CHAIN_ID_PATTERN.test(b.chainId) ||
+        !authorization ||
+        !isCount(b.heldMills) ||
+        !Number.isSafeInteger(b.balanceMills)
+      )
+        return {
+          kind: 'unknown',
+          error: new ChainOpenError('bad-broker-answer', `the broker's answer ${r.status} is not an authorization`),
+        };
+      return {
+        kind: 'authorized',
+        answer: { chainId: b.chainId, authorization, heldMills: b.heldMills as number, balanceMills: b.balanceMills as number },
+      };
     }
     const code = typeof b.error === 'string' && /^[a-z0-9_-]{1,64}$/.test(b.error) ? b.error : `http-${r.status}`;
     const message = typeof b.message === 'string' ? b.message.slice(0, 500) : `the broker answered ${r.status}`;

@@ -8,7 +8,10 @@ import { PAYMENT_REQUIRED_HEADER } from '@micromint/shared';
 import type { ChallengeProbe } from './payment-flow.ts';
 
 /** The fetch the probe needs (the global `fetch`, or a test double). */
-export type ProbeFetch = (url: string, init: RequestInit) => Promise<Pick<Response, 'status' | 'headers'> & { body?: { cancel(): Promise<void> } | null }>;
+export type ProbeFetch = (
+  url: string,
+  init: RequestInit,
+) => Promise<Pick<Response, 'status' | 'headers'> & { body?: { cancel(): Promise<void> } | null }>;
 
 /**
  * A {@link ChallengeProbe} over fetch: a GET without a payment, not cached, not following
@@ -19,7 +22,13 @@ export type ProbeFetch = (url: string, init: RequestInit) => Promise<Pick<Respon
  */
 export function fetchProbe(fetchFn: ProbeFetch = (url, init) => fetch(url, init), timeoutMs = 15_000): ChallengeProbe {
   return async (url) => {
-    const res = await fetchFn(url, { method: 'GET', credentials: 'include', cache: 'no-store', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetchFn(url, {
+      method: 'GET',
+      credentials: 'include',
+      cache: 'no-store',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     void res.body?.cancel().catch(() => undefined);
     return res.status === 402 ? (res.headers.get(PAYMENT_REQUIRED_HEADER) ?? undefined) : undefined;
   };

@@ -80,11 +80,21 @@ export function classifyRetryResponse(statusCode: number, headers: readonly Head
   }
   if (receipt?.success) return { kind: 'paid', transaction: receipt.transaction, ...withPayword(receipt.extensions) };
   if (receipt && isReleaseReason(receipt.errorReason))
-    return { kind: 'released', reason: receipt.errorReason, released: releasedCoins(receipt.extensions), ...withPayword(receipt.extensions) };
+    return {
+      kind: 'released',
+      reason: receipt.errorReason,
+      released: releasedCoins(receipt.extensions),
+      ...withPayword(receipt.extensions),
+    };
   if (statusCode >= 200 && statusCode < 300) {
     if (!receiptHeader) return { kind: 'unsettled', why: `HTTP ${statusCode} without ${PAYMENT_RESPONSE_HEADER}` };
     if (!receipt) return { kind: 'unsettled', why: `unreadable ${PAYMENT_RESPONSE_HEADER}` };
-    return { kind: 'refused', error: receipt.errorReason ?? 'refused', refused: refusedCoins(receipt.extensions), ...withPayword(receipt.extensions) };
+    return {
+      kind: 'refused',
+      error: receipt.errorReason ?? 'refused',
+      refused: refusedCoins(receipt.extensions),
+      ...withPayword(receipt.extensions),
+    };
   }
   if (statusCode === 402) {
     try {

@@ -37,7 +37,9 @@ export function paymentHeaderRule(id: number, tabId: number, url: string, header
     priority: 1,
     action: {
       type: 'modifyHeaders' as chrome.declarativeNetRequest.RuleActionType,
-      requestHeaders: [{ header: PAYMENT_SIGNATURE_HEADER, operation: 'set' as chrome.declarativeNetRequest.HeaderOperation, value: header }],
+      requestHeaders: [
+        { header: PAYMENT_SIGNATURE_HEADER, operation: 'set' as chrome.declarativeNetRequest.HeaderOperation, value: header },
+      ],
     },
     condition: { ...urlCondition(url), resourceTypes: ['main_frame' as chrome.declarativeNetRequest.ResourceType], tabIds: [tabId] },
   };

@@ -100,7 +100,11 @@ export function errorReply(e: unknown): Reply {
  * @example
  * browser.runtime.onMessage.addListener(createRouter(handlers, browser.runtime.id));
  */
-export function createRouter(handlers: Handlers | (() => Promise<Handlers>), extensionId: string, log: (m: string) => void = () => undefined) {
+export function createRouter(
+  handlers: Handlers | (() => Promise<Handlers>),
+  extensionId: string,
+  log: (m: string) => void = () => undefined,
+) {
   return (message: unknown, sender: SenderLike): Promise<Reply> | undefined => {
     if (!isMessage(message)) return undefined;
     return (async (): Promise<Reply> => {

@@ -35,7 +35,11 @@ export const STARTUP_CHECKS_MS: readonly number[] = [1000, 2000, 3000, 5000, 800
 /** The tabs whose navigation is stalled: an http(s) URL pending, nothing committed, not loading. */
 export function stalledTabs(tabs: readonly TabLike[]): { tabId: number; url: string }[] {
   return tabs.flatMap((t) =>
-    t.id !== undefined && t.status === 'complete' && (!t.url || t.url === 'about:blank') && t.pendingUrl && /^https?:\/\//i.test(t.pendingUrl)
+    t.id !== undefined &&
+    t.status === 'complete' &&
+    (!t.url || t.url === 'about:blank') &&
+    t.pendingUrl &&
+    /^https?:\/\//i.test(t.pendingUrl)
       ? [{ tabId: t.id, url: t.pendingUrl }]
       : [],
   );

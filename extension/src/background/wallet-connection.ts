@@ -35,7 +35,11 @@ export function readWalletBlock(body: unknown): WalletBlock {
   if (typeof b !== 'object' || b === null) throw bad('is not an object');
   if (typeof b.broker !== 'string' || b.broker.length > 2048 || !originOf(b.broker)) throw bad('names no broker URL');
   if (typeof b.userId !== 'string' || !USER_ID.test(b.userId)) throw bad('names no user');
-  if (!Array.isArray(b.walletKeys) || b.walletKeys.length > MAX_BLOCK_KEYS || b.walletKeys.some((k) => typeof k !== 'string' || k.length > 128))
+  if (
+    !Array.isArray(b.walletKeys) ||
+    b.walletKeys.length > MAX_BLOCK_KEYS ||
+    b.walletKeys.some((k) => typeof k !== 'string' || k.length > 128)
+  )
     throw bad('lists no wallet keys');
   return { broker: b.broker, userId: b.userId, walletKeys: b.walletKeys as string[] };
 }
@@ -72,7 +76,8 @@ export class WalletConnection {
   async connected(body: unknown, senderOrigin: string | undefined): Promise<WalletConnected> {
     const origin = await this.brokerFor(senderOrigin);
     const block = readWalletBlock(body);
-    if (originOf(block.broker) !== origin) throw new WalletError('wrong-broker', `the page of ${origin} speaks for the broker ${block.broker}`);
+    if (originOf(block.broker) !== origin)
+      throw new WalletError('wrong-broker', `the page of ${origin} speaks for the broker ${block.broker}`);
     const settings = await this.settings.get();
     if (settings.userId && settings.userId !== block.userId)
       throw new WalletError('wrong-user', `this wallet belongs to ${settings.userId}; the broker's page is signed in as ${block.userId}`);

@@ -19,7 +19,7 @@ export async function postPayment(
   fetchFn: typeof fetch = (input, init) => fetch(input, init),
   go: (url: string) => void = (u) => window.location.replace(u),
 ): Promise<void> {
-  let answered = false;
+  let answered: boolean;
   try {
     const res = await fetchFn(url, {
       method: 'POST',

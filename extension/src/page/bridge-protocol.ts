@@ -12,7 +12,8 @@ export const PAGE_CHANNEL = 'micromint/page';
 export const CONTENT_CHANNEL = 'micromint/content';
 
 /** MAIN world -> content script. */
-export type PageToContent = { channel: typeof PAGE_CHANNEL; kind: 'hello' } | { channel: typeof PAGE_CHANNEL; kind: 'fetch-402'; id: string; url: string };
+export type PageToContent =
+  { channel: typeof PAGE_CHANNEL; kind: 'hello' } | { channel: typeof PAGE_CHANNEL; kind: 'fetch-402'; id: string; url: string };
 
 /** Content script -> MAIN world. */
 export type ContentToPage =

@@ -36,7 +36,13 @@ const ANSWER_TIMEOUT_MS = 5 * 60_000;
   type Pay = Extract<(ContentToPage & { kind: 'verdict' })['verdict'], { action: 'pay' }>;
 
   async function askWallet(url: string): Promise<Pay | undefined> {
-    if (!(await within(ready.then(() => true), READY_TIMEOUT_MS))) return undefined;
+    if (
+      !(await within(
+        ready.then(() => true),
+        READY_TIMEOUT_MS,
+      ))
+    )
+      return undefined;
     const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     const answer = new Promise<ContentToPage & { kind: 'verdict' }>((resolve) => waiting.set(id, resolve));
     post({ channel: PAGE_CHANNEL, kind: 'fetch-402', id, url });
@@ -59,7 +65,14 @@ const ANSWER_TIMEOUT_MS = 5 * 60_000;
       if (spare.method !== 'GET' && spare.method !== 'HEAD') return response;
       const headers = new Headers(spare.headers);
       headers.set('Content-Type', pay.contentType ?? 'application/x-micromint');
-      return original(spare.url, { method: 'POST', headers, body: pay.body, credentials: spare.credentials, cache: 'no-store', signal: spare.signal });
+      return original(spare.url, {
+        method: 'POST',
+        headers,
+        body: pay.body,
+        credentials: spare.credentials,
+        cache: 'no-store',
+        signal: spare.signal,
+      });
     }
     const headers = new Headers(spare.headers);
     headers.set(PAYMENT_HEADER, pay.header);

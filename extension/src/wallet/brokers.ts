@@ -38,13 +38,22 @@ async function update(db: WalletDb, broker: string, change: (r: BrokerRecord) =>
  * @example
  * await recordConnection(db, { broker, userId, connected: walletKeys.includes(myKey) });
  */
-export const recordConnection = (db: WalletDb, c: { broker: string; userId: string; connected: boolean }, now = Date.now()): Promise<BrokerRecord> =>
+export const recordConnection = (
+  db: WalletDb,
+  c: { broker: string; userId: string; connected: boolean },
+  now = Date.now(),
+): Promise<BrokerRecord> =>
   update(
     db,
     c.broker,
     (r) => {
       const { connectedAt: _was, ...rest } = r;
-      return { ...rest, userId: c.userId, connected: c.connected, ...(c.connected ? { connectedAt: r.connected && r.userId === c.userId ? (r.connectedAt ?? now) : now } : {}) };
+      return {
+        ...rest,
+        userId: c.userId,
+        connected: c.connected,
+        ...(c.connected ? { connectedAt: r.connected && r.userId === c.userId ? (r.connectedAt ?? now) : now } : {}),
+      };
     },
     now,
   );

@@ -94,14 +94,18 @@ export function openingChain(chains: readonly ChainRecord[], want: Omit<ChainWan
 }
 
 /** The chains made out to `vendorId`. */
-export const chainsOfVendor = (db: WalletDb, vendorId: string): Promise<ChainRecord[]> => db.getAllFromIndex('chains', 'by-vendor', vendorId);
+export const chainsOfVendor = (db: WalletDb, vendorId: string): Promise<ChainRecord[]> =>
+  db.getAllFromIndex('chains', 'by-vendor', vendorId);
 
 /** Every chain. */
 export const allChains = (db: WalletDb): Promise<ChainRecord[]> => db.getAll('chains');
 
 /** Mills held across the chains that are open or being opened. */
 export async function heldMillsAcrossChains(db: WalletDb, now = Date.now()): Promise<number> {
-  const chains = [...(await db.getAllFromIndex('chains', 'by-status', 'open')), ...(await db.getAllFromIndex('chains', 'by-status', 'opening'))];
+  const chains = [
+    ...(await db.getAllFromIndex('chains', 'by-status', 'open')),
+    ...(await db.getAllFromIndex('chains', 'by-status', 'opening')),
+  ];
   return chains.reduce((n, c) => n + chainHeldMills(c, now), 0);
 }
 

@@ -59,5 +59,4 @@ export function coinsForVendor(p: EpochParams, vh: readonly number[], sets: read
 }
 
 /** Spendable first balls of `sets`: an upper bound on coins for any vendor. */
-export const heldCoins = (sets: readonly StoredSet[]): number =>
-  sets.reduce((n, s) => n + s.balls.filter(isSpendable).length, 0);
+export const heldCoins = (sets: readonly StoredSet[]): number => sets.reduce((n, s) => n + s.balls.filter(isSpendable).length, 0);

@@ -51,9 +51,19 @@ export interface LinkPayRequest {
 }
 
 /** The PAYMENT-SIGNATURE value revealing link j of `chain` for one request. */
-function linkHeader(chain: ChainRecord, r: { index: number; units: number; method: string; resourceUrl: string; requirement: PaymentRequirements; withCommitment: boolean }): string {
+function linkHeader(
+  chain: ChainRecord,
+  r: { index: number; units: number; method: string; resourceUrl: string; requirement: PaymentRequirements; withCommitment: boolean },
+): string {
   const link = linkAt(chain.salt, chain.checkpoints, r.index);
-  const mac = paymentMac(chain.macKey, { chainId: fromHex(chain.id), index: r.index, units: r.units, link, method: r.method, url: r.resourceUrl });
+  const mac = paymentMac(chain.macKey, {
+    chainId: fromHex(chain.id),
+    index: r.index,
+    units: r.units,
+    link,
+    method: r.method,
+    url: r.resourceUrl,
+  });
   const body: PaymentPayload = {
     x402Version: X402_VERSION,
     resource: { url: r.resourceUrl },
@@ -102,7 +112,11 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
       return pending;
     }
     const chain = usableChain(await tx.objectStore('chains').index('by-vendor').getAll(req.want.vendorId), req.want, now);
-    if (!chain) throw new LinkPaymentError('no-chain', `no open chain holds ${req.want.units} links of ${req.want.value} mills for ${req.want.vendorId}`);
+    if (!chain)
+      throw new LinkPaymentError(
+        'no-chain',
+        `no open chain holds ${req.want.units} links of ${req.want.value} mills for ${req.want.vendorId}`,
+      );
     const index = chain.next - 1 + req.want.units;
     const withCommitment = !chain.sentCommitment;
     const header = linkHeader(chain, { index, units: req.want.units, method, resourceUrl, requirement: req.requirement, withCommitment });
@@ -152,5 +166,8 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
  */
 export function addCommitment(sent: PaymentPayload, chain: Pick<ChainRecord, 'commitment' | 'authorization'>): string {
   if (!chain.authorization) throw new RangeError('the chain has no authorization');
-  return encodeHeader({ ...sent, payload: { ...sent.payload, commitment: toBase64(chain.commitment), authorization: toBase64(chain.authorization) } });
+  return encodeHeader({
+    ...sent,
+    payload: { ...sent.payload, commitment: toBase64(chain.commitment), authorization: toBase64(chain.authorization) },
+  });
 }

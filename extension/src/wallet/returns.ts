@@ -35,7 +35,8 @@ export async function prepareReturn(db: WalletDb, s: SendExpired, now = Date.now
   const tx = db.transaction(['epochs', 'balls', 'returns', 'history', 'meta'], 'readwrite');
   try {
     const owner = (await tx.objectStore('meta').get('userId'))?.value;
-    if (owner !== s.userId) throw new WalletError('wrong-user', `the broker asks for user ${s.userId}'s coins; this wallet holds ${owner ?? 'none'}`);
+    if (owner !== s.userId)
+      throw new WalletError('wrong-user', `the broker asks for user ${s.userId}'s coins; this wallet holds ${owner ?? 'none'}`);
     const epoch = await tx.objectStore('epochs').get(s.epoch);
     if (!epoch) throw new WalletError('unknown-epoch', `the wallet holds no coins of epoch ${s.epoch}`);
     const balls = tx.objectStore('balls');
@@ -68,7 +69,15 @@ export async function prepareReturn(db: WalletDb, s: SendExpired, now = Date.now
       updatedAt: now,
     };
     await tx.objectStore('returns').add(record);
-    await tx.objectStore('history').add({ at: now, kind: 'return', coins: -unspent.length, detail: `returning ${record.balls.length} coins of epoch ${s.epoch}`, ref: id });
+    await tx
+      .objectStore('history')
+      .add({
+        at: now,
+        kind: 'return',
+        coins: -unspent.length,
+        detail: `returning ${record.balls.length} coins of epoch ${s.epoch}`,
+        ref: id,
+      });
     await tx.done;
     const message = encodeRequestCredit({ broker: s.broker, userId: s.userId, epoch: s.epoch, balls: record.balls.map(fromHex) });
     return { record, message };
@@ -92,9 +101,22 @@ export async function finishReturn(db: WalletDb, id: string, outcome: ReturnOutc
     let next: ReturnRecord = { ...r, updatedAt: now };
     if (outcome.kind === 'credited') {
       next = { ...next, state: 'credited', credited: outcome.credited, creditedMills: outcome.creditedMills };
-      await tx.objectStore('history').add({ at: now, kind: 'credited', coins: 0, detail: `credited ${outcome.credited} coins ($${(outcome.creditedMills / 1000).toFixed(3)})`, ref: id });
+      await tx
+        .objectStore('history')
+        .add({
+          at: now,
+          kind: 'credited',
+          coins: 0,
+          detail: `credited ${outcome.credited} coins ($${(outcome.creditedMills / 1000).toFixed(3)})`,
+          ref: id,
+        });
     } else if (outcome.kind === 'refused' || outcome.kind === 'not-open') {
-      next = { ...next, state: 'refused', error: outcome.error, ...(outcome.kind === 'not-open' ? { returnsFrom: outcome.returnsFrom } : {}) };
+      next = {
+        ...next,
+        state: 'refused',
+        error: outcome.error,
+        ...(outcome.kind === 'not-open' ? { returnsFrom: outcome.returnsFrom } : {}),
+      };
       if (outcome.kind === 'not-open') {
         const epoch = await tx.objectStore('epochs').get(r.epoch);
         if (epoch) await tx.objectStore('epochs').put({ ...epoch, returnsFrom: outcome.returnsFrom });
@@ -108,11 +130,14 @@ export async function finishReturn(db: WalletDb, id: string, outcome: ReturnOutc
         await balls.put({ ...rest, state: 'unspent' });
         restored++;
       }
-      const detail = outcome.kind === 'not-open' ? `returns of epoch ${r.epoch} open ${outcome.returnsFrom}` : `return refused: ${outcome.error}`;
+      const detail =
+        outcome.kind === 'not-open' ? `returns of epoch ${r.epoch} open ${outcome.returnsFrom}` : `return refused: ${outcome.error}`;
       await tx.objectStore('history').add({ at: now, kind: 'return-failed', coins: restored, detail, ref: id });
     } else {
       next = { ...next, error: outcome.error };
-      await tx.objectStore('history').add({ at: now, kind: 'return-failed', coins: 0, detail: `return not answered: ${outcome.error}`, ref: id });
+      await tx
+        .objectStore('history')
+        .add({ at: now, kind: 'return-failed', coins: 0, detail: `return not answered: ${outcome.error}`, ref: id });
     }
     await tx.objectStore('returns').put(next);
     await tx.done;

@@ -149,7 +149,18 @@ export interface WithdrawalRecord {
 export interface HistoryRecord {
   id?: number;
   at: number;
-  kind: 'import' | 'spend' | 'paid' | 'refused' | 'released' | 'resend' | 'return' | 'credited' | 'return-failed' | 'chain-open' | 'chain-closed';
+  kind:
+    | 'import'
+    | 'spend'
+    | 'paid'
+    | 'refused'
+    | 'released'
+    | 'resend'
+    | 'return'
+    | 'credited'
+    | 'return-failed'
+    | 'chain-open'
+    | 'chain-closed';
   /** Coins gained (+) or taken out (-) of the balance by this event. */
   coins: number;
   detail: string;

@@ -54,7 +54,8 @@ export const CHAIN_ENDING_REFUSALS: ReadonlyMap<string, ChainStatus> = new Map<P
 
 /** The chain's next index after `already-spent` of the range ending at `index`: above both j and what the vendor holds. */
 export function nextAfterSpent(chain: Pick<ChainRecord, 'next' | 'length'>, index: number, highestIndex: number | undefined): number {
-  const held = highestIndex !== undefined && Number.isSafeInteger(highestIndex) && highestIndex > 0 ? Math.min(highestIndex, chain.length) : 0;
+  const held =
+    highestIndex !== undefined && Number.isSafeInteger(highestIndex) && highestIndex > 0 ? Math.min(highestIndex, chain.length) : 0;
   return Math.min(chain.length + 1, Math.max(chain.next, index + 1, held + 1));
 }
 
@@ -65,7 +66,12 @@ export function nextAfterSpent(chain: Pick<ChainRecord, 'next' | 'length'>, inde
  * @example
  * await settleLinkPayment(db, payment.id, { kind: 'refused', error: 'already-spent', highestIndex: 7 });
  */
-export async function settleLinkPayment(db: WalletDb, id: string, answer: LinkAnswer, now = Date.now()): Promise<{ payment: PaymentRecord; settled: LinkSettled }> {
+export async function settleLinkPayment(
+  db: WalletDb,
+  id: string,
+  answer: LinkAnswer,
+  now = Date.now(),
+): Promise<{ payment: PaymentRecord; settled: LinkSettled }> {
   const tx = db.transaction(['payments', 'chains', 'history'], 'readwrite');
   try {
     const payments = tx.objectStore('payments');
@@ -91,13 +97,30 @@ export async function settleLinkPayment(db: WalletDb, id: string, answer: LinkAn
     } else if (answer.kind === 'released') {
       next = { ...p, state: 'released', error: answer.reason, updatedAt: now };
       settled = 'released';
-      await history.add({ at: now, kind: 'released', coins: 0, detail: `${p.url} served without payment (${answer.reason}); ${range} stay used`, ref: id });
+      await history.add({
+        at: now,
+        kind: 'released',
+        coins: 0,
+        detail: `${p.url} served without payment (${answer.reason}); ${range} stay used`,
+        ref: id,
+      });
     } else if (answer.error === 'unknown-chain' && !link.withCommitment && chain?.authorization) {
       // The vendor lost the chain (a restart, another instance): the same payment once more, with the commitment.
-      next = { ...p, header: addCommitment(decodePaymentPayload(p.header), chain), link: { ...link, withCommitment: true, resentWithCommitment: true }, updatedAt: now };
+      next = {
+        ...p,
+        header: addCommitment(decodePaymentPayload(p.header), chain),
+        link: { ...link, withCommitment: true, resentWithCommitment: true },
+        updatedAt: now,
+      };
       chainNext = { ...chain, sentCommitment: false };
       settled = 'resend';
-      await history.add({ at: now, kind: 'resend', coins: 0, detail: `${p.url}: the vendor does not know chain ${link.chainId.slice(0, 12)}…; the same payment goes again with its commitment`, ref: id });
+      await history.add({
+        at: now,
+        kind: 'resend',
+        coins: 0,
+        detail: `${p.url}: the vendor does not know chain ${link.chainId.slice(0, 12)}…; the same payment goes again with its commitment`,
+        ref: id,
+      });
     } else {
       next = { ...p, state: 'refused', error: answer.error, updatedAt: now };
       settled = 'refused';
@@ -105,7 +128,12 @@ export async function settleLinkPayment(db: WalletDb, id: string, answer: LinkAn
       if (chain && aboutThisChain) {
         if (answer.error === 'already-spent') {
           const moved = nextAfterSpent(chain, link.index, answer.highestIndex);
-          if (moved !== chain.next) chainNext = { ...chain, next: moved, ...(moved > chain.length && chain.status === 'open' ? { status: 'exhausted' as const } : {}) };
+          if (moved !== chain.next)
+            chainNext = {
+              ...chain,
+              next: moved,
+              ...(moved > chain.length && chain.status === 'open' ? { status: 'exhausted' as const } : {}),
+            };
         }
         const ending = CHAIN_ENDING_REFUSALS.get(answer.error);
         if (ending && chain.status !== ending) chainNext = { ...(chainNext ?? chain), status: ending, error: answer.error };

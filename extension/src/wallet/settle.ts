@@ -42,7 +42,8 @@ export async function markSent(db: WalletDb, id: string, now = Date.now()): Prom
   }
   const next = { ...p, attempts: p.attempts + 1, updatedAt: now };
   await tx.objectStore('payments').put(next);
-  if (p.attempts > 0) await tx.objectStore('history').add({ at: now, kind: 'resend', coins: 0, detail: `resent ${p.price} coins for ${p.url}`, ref: id });
+  if (p.attempts > 0)
+    await tx.objectStore('history').add({ at: now, kind: 'resend', coins: 0, detail: `resent ${p.price} coins for ${p.url}`, ref: id });
   await tx.done;
   return next;
 }
@@ -78,7 +79,11 @@ type SettleTx = IDBPTransaction<WalletSchema, ('payments' | 'balls' | 'history')
  * says `flag`). Only balls still spent by this payment are touched: a coin id of another payment
  * changes nothing.
  */
-async function releaseCoins(tx: SettleTx, p: PaymentRecord, keep: (coinId: string) => 'release' | 'keep' | 'flag'): Promise<{ released: number; kept: number }> {
+async function releaseCoins(
+  tx: SettleTx,
+  p: PaymentRecord,
+  keep: (coinId: string) => 'release' | 'keep' | 'flag',
+): Promise<{ released: number; kept: number }> {
   const balls = tx.objectStore('balls');
   let released = 0;
   let kept = 0;
@@ -120,7 +125,9 @@ export async function markRefused(
       return { payment: p, released: 0, kept: 0 };
     }
     const reasons = new Map((refusal.refused ?? []).filter((r) => p.coinIds.includes(r.coinId)).map((r) => [r.coinId, r.reason]));
-    const { released, kept } = await releaseCoins(tx, p, (coinId) => (KEEP_SPENT_REASONS.has(reasons.get(coinId) ?? '') ? 'flag' : 'release'));
+    const { released, kept } = await releaseCoins(tx, p, (coinId) =>
+      KEEP_SPENT_REASONS.has(reasons.get(coinId) ?? '') ? 'flag' : 'release',
+    );
     const next: PaymentRecord = {
       ...p,
       state: 'refused',
@@ -152,7 +159,12 @@ export async function markRefused(
  * @example
  * await markReleased(db, payment.id, { reason: 'not_served', released: payment.coinIds });
  */
-export async function markReleased(db: WalletDb, id: string, release: { reason: string; released: readonly string[] }, now = Date.now()): Promise<RefusalOutcome> {
+export async function markReleased(
+  db: WalletDb,
+  id: string,
+  release: { reason: string; released: readonly string[] },
+  now = Date.now(),
+): Promise<RefusalOutcome> {
   const tx = db.transaction(['payments', 'balls', 'history'], 'readwrite');
   try {
     const p = await tx.objectStore('payments').get(id);

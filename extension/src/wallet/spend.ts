@@ -75,7 +75,12 @@ const originOf = (url: string): string | undefined => {
 };
 
 /** The epoch's params and sets if the wallet may pay with them at `now` for `broker`; else null. */
-async function loadEpoch(tx: SpendTx, epoch: string, broker: string, now: number): Promise<{ params: EpochParams; sets: StoredSet[] } | null> {
+async function loadEpoch(
+  tx: SpendTx,
+  epoch: string,
+  broker: string,
+  now: number,
+): Promise<{ params: EpochParams; sets: StoredSet[] } | null> {
   const record = await tx.objectStore('epochs').get(epoch);
   if (!record || originOf(record.broker) !== originOf(broker)) return null;
   const params = epochFromJson(record.params);
@@ -143,7 +148,13 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
       x402Version: X402_VERSION,
       resource: { url: req.resourceUrl ?? req.url },
       accepted: req.requirement,
-      payload: { ...micromintPayload(req.epoch, userId, coins.map((c) => c.coin)) },
+      payload: {
+        ...micromintPayload(
+          req.epoch,
+          userId,
+          coins.map((c) => c.coin),
+        ),
+      },
     };
     const header = encodeHeader(body);
     const payment: PaymentRecord = {
@@ -160,7 +171,13 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
         ? {
             body: {
               contentType: MICROMINT_MIME,
-              text: encodePayment(loaded.params, { url: req.resourceUrl ?? req.url, vendorId: req.vendorId, userId, epoch: req.epoch, coins: coins.map((c) => c.coin) }),
+              text: encodePayment(loaded.params, {
+                url: req.resourceUrl ?? req.url,
+                vendorId: req.vendorId,
+                userId,
+                epoch: req.epoch,
+                coins: coins.map((c) => c.coin),
+              }),
             },
           }
         : {}),
@@ -174,7 +191,9 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
     await Promise.all([
       ...coins.map((c) => balls.put({ ...c.first, state: 'spent', paymentId: payment.id })),
       tx.objectStore('payments').add(payment),
-      tx.objectStore('history').add({ at: now, kind: 'spend', coins: -req.price, detail: `${req.price} coins for ${req.url}`, ref: payment.id }),
+      tx
+        .objectStore('history')
+        .add({ at: now, kind: 'spend', coins: -req.price, detail: `${req.price} coins for ${req.url}`, ref: payment.id }),
     ]);
     await tx.done;
     return payment;

@@ -31,5 +31,8 @@ export function fakeRetrier(o: { failNavigate?: boolean } = {}) {
 }
 
 /** A PAYMENT-REQUIRED value for `url` offering `accepts`. */
-export const challengeHeader = (url: string, accepts: PaymentRequirements[], extra: { error?: string; extensions?: Record<string, unknown> } = {}) =>
-  encodeHeader({ x402Version: X402_VERSION, ...extra, resource: { url }, accepts });
+export const challengeHeader = (
+  url: string,
+  accepts: PaymentRequirements[],
+  extra: { error?: string; extensions?: Record<string, unknown> } = {},
+) => encodeHeader({ x402Version: X402_VERSION, ...extra, resource: { url }, accepts });

@@ -75,7 +75,11 @@ export function sellSets(p: EpochParams, userId: string, firsts: number[]): Supe
 }
 
 /** A Funds-Withdrawn message for `sets`. */
-export function fundsText(p: EpochParams, sets: SuperbinSet[], o: { withdrawalId?: string; userId?: string; broker?: string } = {}): string {
+export function fundsText(
+  p: EpochParams,
+  sets: SuperbinSet[],
+  o: { withdrawalId?: string; userId?: string; broker?: string } = {},
+): string {
   return encodeFundsWithdrawn({
     broker: o.broker ?? BROKER,
     withdrawalId: o.withdrawalId ?? 'w_1',

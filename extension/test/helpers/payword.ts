@@ -38,10 +38,17 @@ export const VENDOR_KEY = newAgreementKey();
 
 /** The payword entry a vendor at `vendorId` offers for `price` mills at `linkValue` mills a link. */
 export const paywordOffer = (price: number, o: { linkValue?: number; vendorId?: string; vendorKey?: Uint8Array; broker?: string } = {}) =>
-  paywordRequirements({ price, vendorId: o.vendorId ?? VENDOR, broker: o.broker ?? BROKER, vendorKey: o.vendorKey ?? VENDOR_KEY.publicKey, linkValue: o.linkValue ?? 1 });
+  paywordRequirements({
+    price,
+    vendorId: o.vendorId ?? VENDOR,
+    broker: o.broker ?? BROKER,
+    vendorKey: o.vendorKey ?? VENDOR_KEY.publicKey,
+    linkValue: o.linkValue ?? 1,
+  });
 
 /** The micromint entry beside it. */
-export const coinOffer = (price: number, epoch: string, vendorId = VENDOR) => micromintRequirements({ price, vendorId, broker: BROKER, epoch });
+export const coinOffer = (price: number, epoch: string, vendorId = VENDOR) =>
+  micromintRequirements({ price, vendorId, broker: BROKER, epoch });
 
 /** How the fake broker answers `POST /api/payword/chains`. */
 export type ChainsMode = 'ok' | 'lose-answer' | 'error-500' | 'bad-authorization';
@@ -107,7 +114,12 @@ export function fakeBroker(o: { broker?: string; balance?: number; maxLength?: n
     }
     if (state.mode === 'lose-answer') throw new TypeError('fetch failed');
     const authorization = state.mode === 'bad-authorization' ? signAuthorization(newSigningKey().secretKey, bytes) : held.authorization;
-    return answer(201, { chainId, authorization: toBase64(authorization), heldMills: chainMills(c), balanceMills: state.balances.get(c.userId) });
+    return answer(201, {
+      chainId,
+      authorization: toBase64(authorization),
+      heldMills: chainMills(c),
+      balanceMills: state.balances.get(c.userId),
+    });
   };
 
   return { broker, key, state, fetch: fetchFn, connect: (walletKey: string, userId = USER) => state.walletKeys.set(userId, [walletKey]) };
@@ -138,7 +150,10 @@ export interface VendorView {
  * Checks a payment as the vendor would: `commitment` is the one the payment carries, else the one
  * given (a vendor that knows the chain).
  */
-export function vendorCheck(header: string, o: { method?: string; url?: string; commitment?: Uint8Array; brokerKey?: Uint8Array } = {}): VendorView {
+export function vendorCheck(
+  header: string,
+  o: { method?: string; url?: string; commitment?: Uint8Array; brokerKey?: Uint8Array } = {},
+): VendorView {
   const payload = decodePaymentPayload(header);
   const pay = readPaywordPayload(payload);
   const bytes = pay.commitment ?? o.commitment;
@@ -150,7 +165,11 @@ export function vendorCheck(header: string, o: { method?: string; url?: string; 
     pay,
     commitment,
     linkOk: verifyLink(commitment.salt, pay.link, pay.index, { index: 0, link: commitment.root }),
-    macOk: verifyPaymentMac(key, { chainId: pay.chainIdBytes, index: pay.index, units: pay.units, link: pay.link, method: o.method ?? 'GET', url }, pay.mac),
+    macOk: verifyPaymentMac(
+      key,
+      { chainId: pay.chainIdBytes, index: pay.index, units: pay.units, link: pay.link, method: o.method ?? 'GET', url },
+      pay.mac,
+    ),
     ...(o.brokerKey && pay.authorization ? { authorizationOk: verifyAuthorization(o.brokerKey, pay.authorization, bytes) } : {}),
   };
 }

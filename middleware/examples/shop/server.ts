@@ -64,7 +64,7 @@ export const ARTICLES: Readonly<Record<string, string>> = {
 export const API_PRICES = { '/api/quote': 1 } as const;
 
 const QUOTES = [
-  { text: 'A tide table is a promise the moon keeps without being asked.', by: 'Harbour-master\'s notebook, 1911' },
+  { text: 'A tide table is a promise the moon keeps without being asked.', by: "Harbour-master's notebook, 1911" },
   { text: 'Pay for what you read, and read what you paid for.', by: 'The Tidewater Review' },
   { text: 'Every map is a letter to someone who has not yet gotten lost.', by: 'Ines Varga, cartographer' },
   { text: 'Bread at altitude asks for patience the way a kite asks for wind.', by: 'A baker in Leadville' },
@@ -79,7 +79,9 @@ interface SavedVendor {
 function readSaved(file: string): SavedVendor | undefined {
   try {
     const json = JSON.parse(readFileSync(file, 'utf8')) as Partial<SavedVendor>;
-    return typeof json.vendorId === 'string' && typeof json.apiKey === 'string' ? { vendorId: json.vendorId, apiKey: json.apiKey } : undefined;
+    return typeof json.vendorId === 'string' && typeof json.apiKey === 'string'
+      ? { vendorId: json.vendorId, apiKey: json.apiKey }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -97,7 +99,7 @@ async function register(brokerUrl: string, origin: string): Promise<string> {
     });
   } catch (e) {
     const cause = (e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new Error(`the broker is unreachable (${cause})`);
+    throw new Error(`the broker is unreachable (${cause})`, { cause: e });
   }
   const body = (await res.json().catch(() => ({}))) as { apiKey?: unknown; error?: unknown; message?: unknown };
   if (res.status === 409)
@@ -149,7 +151,9 @@ export async function createShop(o: ShopOptions): Promise<Shop> {
       apiKey = await register(o.brokerUrl, url);
       writeFileSync(vendorFile, JSON.stringify({ vendorId: url, apiKey }, null, 2) + '\n', { mode: 0o600 });
     } catch (e) {
-      logger.warn(`shop: could not register ${url} at the broker ${o.brokerUrl}: ${(e as Error).message}. Coins are still taken; redeeming them needs an API key.`);
+      logger.warn(
+        `shop: could not register ${url} at the broker ${o.brokerUrl}: ${(e as Error).message}. Coins are still taken; redeeming them needs an API key.`,
+      );
     }
   }
 
@@ -185,7 +189,10 @@ export async function createShop(o: ShopOptions): Promise<Shop> {
   app.get('/api/health', async (_req, res, next) => {
     try {
       const health = await middleware.health();
-      res.status(health.ok ? 200 : 503).set('Cache-Control', 'no-store').json({ ...health, vendorId: url });
+      res
+        .status(health.ok ? 200 : 503)
+        .set('Cache-Control', 'no-store')
+        .json({ ...health, vendorId: url });
     } catch (e) {
       next(e);
     }
@@ -231,7 +238,9 @@ async function runFromCommandLine(): Promise<void> {
     ...(values['access-window'] ? { accessWindowSeconds: Number(values['access-window']) } : {}),
   });
   console.log(`The Tidewater Review is open at ${shop.url} (broker ${values.broker})`);
-  console.log(`Redeem the coins taken: tsx middleware/src/cli.ts redeem --db ${join(values.data, 'micromint-vendor.db')} --broker ${values.broker} --api-key <key in ${join(values.data, 'vendor.json')}>`);
+  console.log(
+    `Redeem the coins taken: tsx middleware/src/cli.ts redeem --db ${join(values.data, 'micromint-vendor.db')} --broker ${values.broker} --api-key <key in ${join(values.data, 'vendor.json')}>`,
+  );
   const stop = () => {
     shop.close().then(() => process.exit(0));
   };

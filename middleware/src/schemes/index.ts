@@ -39,6 +39,15 @@ export function createSchemes(deps: SchemeDeps & { epochs: EpochSource }): Map<s
 }
 
 export type { Offer, Paid, PaymentFailure, Recorded, Refused, SaleTerms, SchemeCheck, SchemeDeps, VendorScheme } from './scheme.ts';
-export { checkMicromintPayment, coinFailure, micromintCarried, MicromintScheme, normalizeUrl, type MicromintValid, type RefusedCoinInfo, type RetryCandidate } from './micromint.ts';
+export {
+  checkMicromintPayment,
+  coinFailure,
+  micromintCarried,
+  MicromintScheme,
+  normalizeUrl,
+  type MicromintValid,
+  type RefusedCoinInfo,
+  type RetryCandidate,
+} from './micromint.ts';
 export { PaywordScheme, type PaywordRetry, type PaywordValid } from './payword.ts';
 export { KEY_NAMES, keptBrokerTerms, PaywordKeys, readBrokerTerms, type BrokerPaywordTerms } from './payword-keys.ts';

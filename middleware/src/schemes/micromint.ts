@@ -65,7 +65,9 @@ export function coinFailure(o: {
     error: o.error,
     ...(o.detail ? { detail: o.detail } : {}),
     extensions: entry(refused, o.detail),
-    ...(refused.length > MAX_REFUSED_IN_HEADER ? { headerExtensions: entry(refused.slice(0, MAX_REFUSED_IN_HEADER), 'refused list truncated') } : {}),
+    ...(refused.length > MAX_REFUSED_IN_HEADER
+      ? { headerExtensions: entry(refused.slice(0, MAX_REFUSED_IN_HEADER), 'refused list truncated') }
+      : {}),
     ...(o.coins ? { coins: o.coins } : {}),
     ...(o.k !== undefined ? { k: o.k } : {}),
     ...(o.epoch ? { epoch: o.epoch } : {}),
@@ -74,7 +76,12 @@ export function coinFailure(o: {
 
 type Check = SchemeCheck<MicromintValid, RetryCandidate>;
 
-const refuse = (error: string, detail?: string, refused: RefusedCoinInfo[] = [], epoch?: EpochParams): Extract<Check, { kind: 'refused' }> => ({
+const refuse = (
+  error: string,
+  detail?: string,
+  refused: RefusedCoinInfo[] = [],
+  epoch?: EpochParams,
+): Extract<Check, { kind: 'refused' }> => ({
   kind: 'refused',
   refused: { failure: coinFailure({ error, ...(detail ? { detail } : {}), refused, ...(epoch ? { epoch } : {}) }) },
 });
@@ -161,11 +168,23 @@ export async function checkMicromintPayment(
     if (e instanceof PaymentHeaderError) return { kind: 'malformed', message: e.message };
     throw e;
   }
-  const retry: RetryCandidate = { epoch: epoch.id, userId: pay.userId, coins: pay.coins.map((coin) => ({ id: coinId(coin), coin })), known: epoch };
+  const retry: RetryCandidate = {
+    epoch: epoch.id,
+    userId: pay.userId,
+    coins: pay.coins.map((coin) => ({ id: coinId(coin), coin })),
+    known: epoch,
+  };
   if (isExpired(epoch, sale.now)) {
     const coins = pay.coins.map((coin) => ({ coin, reason: 'expired' as RefusalReason }));
     const refused = coins.map((c) => ({ coinId: coinId(c.coin), reason: c.reason }));
-    const failure = coinFailure({ error: 'expired', detail: `epoch ${epoch.id} expired at ${epoch.expiresAt}`, refused, coins, k: epoch.k, epoch });
+    const failure = coinFailure({
+      error: 'expired',
+      detail: `epoch ${epoch.id} expired at ${epoch.expiresAt}`,
+      refused,
+      coins,
+      k: epoch.k,
+      epoch,
+    });
     return { kind: 'refused', refused: { failure }, retry };
   }
   if (pay.coins.length !== sale.price)
@@ -190,7 +209,10 @@ export async function checkMicromintPayment(
 export function micromintCarried(payment: PaymentPayload): { payer?: string; ids: string[] } {
   const { userId, coins } = payment.payload;
   // The payer is only echoed back (base64 JSON), so any short string will do.
-  return { ...(typeof userId === 'string' && userId.length > 0 && userId.length <= 128 ? { payer: userId } : {}), ids: looseCoinIds(coins) };
+  return {
+    ...(typeof userId === 'string' && userId.length > 0 && userId.length <= 128 ? { payer: userId } : {}),
+    ids: looseCoinIds(coins),
+  };
 }
 
 type Coins = { paymentId: string; paidAt: string; userId: string; coins: PaymentCoin[] };
@@ -223,12 +245,22 @@ export class MicromintScheme implements VendorScheme<MicromintValid, RetryCandid
       else if (e instanceof BrokerUnavailableError || e instanceof NoCurrentEpochError) return { ok: false, error: e };
       else throw e;
     }
-    const requirements = micromintRequirements({ price: sale.price, vendorId: cfg.vendorId, broker: cfg.broker, epoch: epoch.id, maxTimeoutSeconds: cfg.maxTimeoutSeconds });
+    const requirements = micromintRequirements({
+      price: sale.price,
+      vendorId: cfg.vendorId,
+      broker: cfg.broker,
+      epoch: epoch.id,
+      maxTimeoutSeconds: cfg.maxTimeoutSeconds,
+    });
     return { ok: true, requirements, epoch };
   }
 
   check(payment: PaymentPayload, sale: SaleTerms): Promise<Check> {
-    return checkMicromintPayment(payment, sale, { vendorId: this.deps.cfg.vendorId, network: this.deps.cfg.network, epochs: this.deps.epochs });
+    return checkMicromintPayment(payment, sale, {
+      vendorId: this.deps.cfg.vendorId,
+      network: this.deps.cfg.network,
+      epochs: this.deps.epochs,
+    });
   }
 
   /** In one store transaction: new, a replay of the same coins, or a double spend (logged by the store). */
@@ -236,10 +268,24 @@ export class MicromintScheme implements VendorScheme<MicromintValid, RetryCandid
     const { store, guard } = this.deps;
     const paidAt = new Date(sale.now).toISOString();
     const outcome = await guard.run('recordPayment', () =>
-      store.recordPayment({ id: newPaymentId(), epoch: valid.epoch.id, userId: valid.userId, method: sale.method, url: sale.url, price: sale.price, paidAt, coins: valid.coins }),
+      store.recordPayment({
+        id: newPaymentId(),
+        epoch: valid.epoch.id,
+        userId: valid.userId,
+        method: sale.method,
+        url: sale.url,
+        price: sale.price,
+        paidAt,
+        coins: valid.coins,
+      }),
     );
-    if (outcome.status === 'recorded') return { status: 'recorded', paid: paidOf({ paymentId: outcome.paymentId, paidAt, userId: valid.userId, coins: valid.coins }, false) };
-    if (outcome.status === 'replay') return this.replayOf(sale, { ...outcome, userId: valid.userId, coins: valid.coins }, valid.epoch.id, valid.epoch);
+    if (outcome.status === 'recorded')
+      return {
+        status: 'recorded',
+        paid: paidOf({ paymentId: outcome.paymentId, paidAt, userId: valid.userId, coins: valid.coins }, false),
+      };
+    if (outcome.status === 'replay')
+      return this.replayOf(sale, { ...outcome, userId: valid.userId, coins: valid.coins }, valid.epoch.id, valid.epoch);
     const spent = new Set(outcome.coinIds);
     const unique = [...new Map(valid.coins.filter((c) => spent.has(c.id)).map((c) => [c.id, c])).values()];
     const failure = coinFailure({
@@ -272,7 +318,16 @@ export class MicromintScheme implements VendorScheme<MicromintValid, RetryCandid
     const late: Refused = {
       failure: coinFailure({ error: 'already-spent', detail, refused, coins, k, ...(epoch ? { epoch } : {}) }),
       warning: `micromint: refused a replay of ${p.paymentId} by ${p.userId} for ${sale.url} after the replay window (paid at ${p.paidAt})`,
-      log: { at: new Date(sale.now).toISOString(), epoch: epochId, userId: p.userId, method: sale.method, url: sale.url, reason: 'already-spent', coinIds, detail },
+      log: {
+        at: new Date(sale.now).toISOString(),
+        epoch: epochId,
+        userId: p.userId,
+        method: sale.method,
+        url: sale.url,
+        reason: 'already-spent',
+        coinIds,
+        detail,
+      },
     };
     return { status: 'replay', paid: paidOf(p, true), late };
   }

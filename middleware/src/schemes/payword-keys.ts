@@ -136,7 +136,11 @@ export class PaywordKeys {
 
   private async loadVendorKey(): Promise<AgreementKey> {
     const fresh = newAgreementKey();
-    const json = JSON.stringify({ secretKey: toBase64(fresh.secretKey), publicKey: toBase64(fresh.publicKey), createdAt: new Date().toISOString() });
+    const json = JSON.stringify({
+      secretKey: toBase64(fresh.secretKey),
+      publicKey: toBase64(fresh.publicKey),
+      createdAt: new Date().toISOString(),
+    });
     // Kept unless a key is there already (another request or instance made it first): one key for all.
     const kept = await this.o.guard.run('saveKey', () => this.o.store.saveKey(KEY_NAMES.vendorKey, json));
     const { secretKey, publicKey } = JSON.parse(kept) as { secretKey: string; publicKey: string };
@@ -200,7 +204,9 @@ export class PaywordKeys {
       const key = toBase64((await this.vendorKey()).publicKey);
       const answer = (await this.call('PUT', '/api/vendors/payword-key', { key })) as { vendorId?: unknown; key?: unknown } | null;
       if (answer?.key !== key || answer.vendorId !== this.o.vendorId)
-        throw new BrokerUnavailableError(`the broker registered ${String(answer?.key)} for ${String(answer?.vendorId)}, not this vendor's key`);
+        throw new BrokerUnavailableError(
+          `the broker registered ${String(answer?.key)} for ${String(answer?.vendorId)}, not this vendor's key`,
+        );
       if (this.abort.signal.aborted) return;
       await guard.run('saveKey', () => store.saveKey(KEY_NAMES.registered(broker), JSON.stringify({ key, at: new Date().toISOString() })));
       this.registered = this.registeredHere = true;
@@ -210,10 +216,14 @@ export class PaywordKeys {
   private useTerms(terms: BrokerPaywordTerms): void {
     this.terms = terms;
     if (terms.broker.replace(/\/+$/, '') !== this.o.broker)
-      this.o.logger.warn(`micromint: payword: the broker calls itself ${terms.broker}, not ${this.o.broker}: it will refuse chains that name ${this.o.broker}`);
+      this.o.logger.warn(
+        `micromint: payword: the broker calls itself ${terms.broker}, not ${this.o.broker}: it will refuse chains that name ${this.o.broker}`,
+      );
     if (this.o.linkValue > Math.min(terms.maxValue, MAX_LINK_VALUE)) {
       this.unusable = true;
-      this.o.logger.error(`micromint: payword is not offered: linkValue ${this.o.linkValue} is above the broker's maxValue ${terms.maxValue} mills`);
+      this.o.logger.error(
+        `micromint: payword is not offered: linkValue ${this.o.linkValue} is above the broker's maxValue ${terms.maxValue} mills`,
+      );
     }
   }
 
@@ -236,7 +246,10 @@ export class PaywordKeys {
       throw new BrokerUnavailableError(`cannot reach the broker at ${url} (${cause})`, { cause: e });
     }
     const text = await res.text().catch(() => '');
-    if (res.status !== 200) throw new BrokerUnavailableError(`the broker answered ${res.status} to ${method} ${url}${res.status === 401 ? ' (check apiKey)' : ''}`);
+    if (res.status !== 200)
+      throw new BrokerUnavailableError(
+        `the broker answered ${res.status} to ${method} ${url}${res.status === 401 ? ' (check apiKey)' : ''}`,
+      );
     try {
       return JSON.parse(text) as unknown;
     } catch {

@@ -101,19 +101,39 @@ function refusal(reason: PaywordRefusal, sale: SaleTerms, r: RefusalContext, det
   return { failure, log, ...(warn ? { warning } : {}) };
 }
 
-const refuse = (reason: PaywordRefusal, sale: SaleTerms, r: RefusalContext, detail?: string, warn = false): Extract<Check, { kind: 'refused' }> => ({
+const refuse = (
+  reason: PaywordRefusal,
+  sale: SaleTerms,
+  r: RefusalContext,
+  detail?: string,
+  warn = false,
+): Extract<Check, { kind: 'refused' }> => ({
   kind: 'refused',
   refused: refusal(reason, sale, r, detail, warn),
 });
 
 /** Terms of a decoded commitment. */
 const termsOf = (chainId: string, bytes: Uint8Array, c: Commitment): ChainTerms => ({
-  chain: { chainId, commitment: bytes, userId: c.userId, length: c.length, value: c.value, expiresAt: c.expiresAt, root: c.root, salt: c.salt },
+  chain: {
+    chainId,
+    commitment: bytes,
+    userId: c.userId,
+    length: c.length,
+    value: c.value,
+    expiresAt: c.expiresAt,
+    root: c.root,
+    salt: c.salt,
+  },
   walletKey: c.walletKey,
 });
 
 /** What a receipt and the log say of a payword payment. */
-const paidOf = (q: { userId: string; chainId: string; index: number; units: number }, paymentId: string, paidAt: string, replay: boolean): Paid => ({
+const paidOf = (
+  q: { userId: string; chainId: string; index: number; units: number },
+  paymentId: string,
+  paidAt: string,
+  replay: boolean,
+): Paid => ({
   scheme: PAYWORD_SCHEME,
   paymentId,
   payer: q.userId,
@@ -151,7 +171,10 @@ export class PaywordScheme implements VendorScheme<PaywordValid, PaywordRetry> {
 
   async accepts(sale: SaleTerms): Promise<Offer> {
     if (!(await this.keys.ready()))
-      return { ok: false, error: new BrokerUnavailableError(`the broker ${this.cfg.broker} has not confirmed this vendor's payword key yet`) };
+      return {
+        ok: false,
+        error: new BrokerUnavailableError(`the broker ${this.cfg.broker} has not confirmed this vendor's payword key yet`),
+      };
     const requirements = paywordRequirements({
       price: sale.price,
       vendorId: this.cfg.vendorId,
@@ -183,7 +206,8 @@ export class PaywordScheme implements VendorScheme<PaywordValid, PaywordRetry> {
       return refuse('wrong-vendor', sale, r, `this payment is made out to ${payment.accepted.payTo.slice(0, 300)}, not ${cfg.vendorId}`);
     // 2. the chain is known, or comes with its commitment
     const stored = await this.guard.run('paywordChain', () => this.store.paywordChain(pay.chainId), false);
-    if (!stored && !pay.commitment) return refuse('unknown-chain', sale, r, 'send the payment again with the commitment and its authorization');
+    if (!stored && !pay.commitment)
+      return refuse('unknown-chain', sale, r, 'send the payment again with the commitment and its authorization');
     if (stored) Object.assign(r, { highestIndex: stored.highestIndex, user: this.knownTerms(stored).chain.userId });
     // 3. with a commitment: this chain's, for this broker, vendor and key, authorized by the broker
     const terms = pay.commitment ? await this.verifyCommitment(pay, sale, r) : this.knownTerms(stored!);
@@ -197,15 +221,29 @@ export class PaywordScheme implements VendorScheme<PaywordValid, PaywordRetry> {
   private async checkTerms(pay: PaywordPayment, sale: SaleTerms, terms: ChainTerms, r: RefusalContext, known: boolean): Promise<Check> {
     const { chain } = terms;
     const retry = known
-      ? { retry: { query: { chainId: pay.chainId, index: pay.index, units: pay.units, method: sale.requestMethod, url: sale.url, mac: pay.mac }, userId: chain.userId, highestIndex: r.highestIndex ?? 0 } }
+      ? {
+          retry: {
+            query: { chainId: pay.chainId, index: pay.index, units: pay.units, method: sale.requestMethod, url: sale.url, mac: pay.mac },
+            userId: chain.userId,
+            highestIndex: r.highestIndex ?? 0,
+          },
+        }
       : {};
     if (sale.now >= chain.expiresAt * 1000)
       return { ...refuse('expired', sale, r, `the chain expired at ${new Date(chain.expiresAt * 1000).toISOString()}`), ...retry };
     if (pay.index > chain.length) return refuse('index-out-of-range', sale, r, `the chain has ${chain.length} links`);
     const units = unitsFor(sale.price, chain.value);
-    if (pay.units !== units) return { ...refuse('wrong-amount', sale, r, `the price is ${sale.price} mills: ${units} links of ${chain.value}`), ...retry };
+    if (pay.units !== units)
+      return { ...refuse('wrong-amount', sale, r, `the price is ${sale.price} mills: ${units} links of ${chain.value}`), ...retry };
     const key = await this.macKeyOf(terms);
-    const input = { chainId: pay.chainIdBytes, index: pay.index, units: pay.units, link: pay.link, method: sale.requestMethod, url: sale.url };
+    const input = {
+      chainId: pay.chainIdBytes,
+      index: pay.index,
+      units: pay.units,
+      link: pay.link,
+      method: sale.requestMethod,
+      url: sale.url,
+    };
     if (!key || !verifyPaymentMac(key, input, pay.mac))
       return refuse('bad-mac', sale, r, `the MAC does not bind this link to ${sale.requestMethod} ${sale.url}`, true);
     return { kind: 'valid', valid: { chain, pay } };
@@ -223,13 +261,20 @@ export class PaywordScheme implements VendorScheme<PaywordValid, PaywordRetry> {
       return refuse('bad-commitment', sale, r, (e as Error).message);
     }
     // The broker compares its URL without trailing slashes; so does the vendor, so both judge a commitment alike.
-    if (c.broker.replace(/\/+$/, '') !== cfg.broker.replace(/\/+$/, '')) return refuse('wrong-network', sale, r, `the chain is of the broker ${c.broker.slice(0, 300)}, not ${cfg.broker}`);
-    if (c.vendorId !== cfg.vendorId) return refuse('wrong-vendor', sale, r, `the chain is made out to ${c.vendorId.slice(0, 300)}, not ${cfg.vendorId}`);
+    if (c.broker.replace(/\/+$/, '') !== cfg.broker.replace(/\/+$/, ''))
+      return refuse('wrong-network', sale, r, `the chain is of the broker ${c.broker.slice(0, 300)}, not ${cfg.broker}`);
+    if (c.vendorId !== cfg.vendorId)
+      return refuse('wrong-vendor', sale, r, `the chain is made out to ${c.vendorId.slice(0, 300)}, not ${cfg.vendorId}`);
     if (!equalBytes(c.vendorKey, (await this.keys.vendorKey()).publicKey))
       return refuse('wrong-vendor-key', sale, r, "the chain names a key that is not this vendor's");
     const brokerKey = await this.keys.brokerKey();
-    if (!brokerKey) return { kind: 'unavailable', error: new BrokerUnavailableError(`the broker's payword key is not known yet (GET ${cfg.broker}/api/payword)`) };
-    if (!verifyAuthorization(brokerKey, pay.authorization!, bytes)) return refuse('bad-authorization', sale, r, 'the authorization does not verify under the broker key');
+    if (!brokerKey)
+      return {
+        kind: 'unavailable',
+        error: new BrokerUnavailableError(`the broker's payword key is not known yet (GET ${cfg.broker}/api/payword)`),
+      };
+    if (!verifyAuthorization(brokerKey, pay.authorization!, bytes))
+      return refuse('bad-authorization', sale, r, 'the authorization does not verify under the broker key');
     return this.cache.get(pay.chainId) ?? this.remember(termsOf(pay.chainId, bytes, c));
   }
 
@@ -260,23 +305,56 @@ export class PaywordScheme implements VendorScheme<PaywordValid, PaywordRetry> {
   /** Step 8, in one store transaction: recorded, a retry, or refused there (and logged by the store). */
   async record({ chain, pay }: PaywordValid, sale: SaleTerms): Promise<Recorded> {
     const paidAt = new Date(sale.now).toISOString();
-    const q = { chainId: chain.chainId, index: pay.index, units: pay.units, method: sale.requestMethod, url: sale.url, mac: pay.mac, userId: chain.userId };
+    const q = {
+      chainId: chain.chainId,
+      index: pay.index,
+      units: pay.units,
+      method: sale.requestMethod,
+      url: sale.url,
+      mac: pay.mac,
+      userId: chain.userId,
+    };
     const outcome = await this.guard.run('recordPaywordPayment', () =>
-      this.store.recordPaywordPayment({ id: newPaymentId(), chain, index: pay.index, units: pay.units, link: pay.link, method: q.method, url: q.url, mac: pay.mac, paidAt }),
+      this.store.recordPaywordPayment({
+        id: newPaymentId(),
+        chain,
+        index: pay.index,
+        units: pay.units,
+        link: pay.link,
+        method: q.method,
+        url: q.url,
+        mac: pay.mac,
+        paidAt,
+      }),
     );
     if (outcome.status === 'recorded') return { status: 'recorded', paid: paidOf(q, outcome.paymentId, paidAt, false) };
     if (outcome.status === 'replay') return this.replayOf(sale, q, outcome, outcome.highestIndex);
     // The wallet continues above highestIndex.
-    const refused = refusal(outcome.reason, sale, { chainId: chain.chainId, highestIndex: outcome.highestIndex, index: pay.index, units: pay.units });
+    const refused = refusal(outcome.reason, sale, {
+      chainId: chain.chainId,
+      highestIndex: outcome.highestIndex,
+      index: pay.index,
+      units: pay.units,
+    });
     if (outcome.reason !== 'too-many-gaps')
       refused.warning = `micromint: refused payword payment ${chain.chainId}:${pay.index} (${pay.units} units) by ${chain.userId} for ${sale.url}: ${outcome.reason}`;
     return { status: 'refused', refused };
   }
 
   /** A recorded payment sent again: served within the replay window, else refused already-spent. */
-  private replayOf(sale: SaleTerms, q: PaywordReplayQuery & { userId: string }, prior: { paymentId: string; paidAt: string }, highestIndex: number): Recorded {
+  private replayOf(
+    sale: SaleTerms,
+    q: PaywordReplayQuery & { userId: string },
+    prior: { paymentId: string; paidAt: string },
+    highestIndex: number,
+  ): Recorded {
     const detail = `payment ${prior.paymentId} was made at ${prior.paidAt}; the same payment is served again for ${this.cfg.replayWindowSeconds} s only`;
-    const late = refusal('already-spent', sale, { chainId: q.chainId, highestIndex, user: q.userId, index: q.index, units: q.units }, detail);
+    const late = refusal(
+      'already-spent',
+      sale,
+      { chainId: q.chainId, highestIndex, user: q.userId, index: q.index, units: q.units },
+      detail,
+    );
     late.warning = `micromint: refused a replay of ${prior.paymentId} by ${q.userId} for ${sale.url} after the replay window (paid at ${prior.paidAt})`;
     return { status: 'replay', paid: paidOf(q, prior.paymentId, prior.paidAt, true), late };
   }

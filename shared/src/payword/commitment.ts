@@ -130,8 +130,7 @@ export const CHAIN_ID_TAG = utf8('PWv1/chain-id\0');
  * @example
  * toHex(chainIdBytes(bytes)); // 32 hex characters, the `chainId` of payments
  */
-export const chainIdBytes = (commitment: Uint8Array): Uint8Array =>
-  sha256(concat(CHAIN_ID_TAG, commitment)).slice(0, CHAIN_ID_BYTES);
+export const chainIdBytes = (commitment: Uint8Array): Uint8Array => sha256(concat(CHAIN_ID_TAG, commitment)).slice(0, CHAIN_ID_BYTES);
 
 /** The chain id as 32 lower-case hex characters. */
 export const chainIdOf = (commitment: Uint8Array): string => toHex(chainIdBytes(commitment));

@@ -103,9 +103,17 @@ export function authenticateChainRequest(ctx: BrokerContext, body: unknown): Cha
   if (commitment.broker.replace(/\/+$/, '') !== ctx.publicUrl)
     throw new BrokerError(400, 'wrong_broker', `this broker is ${ctx.publicUrl}; the commitment names ${commitment.broker}`);
   if (!agreesKeys(commitment.walletKey))
-    throw new BrokerError(400, 'bad_commitment', 'the chain key of the commitment is a low-order X25519 point: no vendor could check its MACs');
+    throw new BrokerError(
+      400,
+      'bad_commitment',
+      'the chain key of the commitment is a low-order X25519 point: no vendor could check its MACs',
+    );
   if (!ctx.store.paywordKeys.hasWalletKey(commitment.userId, walletKey))
-    throw new BrokerError(403, 'wallet_not_connected', "this wallet key is not connected to the commitment's user: connect the wallet on the broker's account page");
+    throw new BrokerError(
+      403,
+      'wallet_not_connected',
+      "this wallet key is not connected to the commitment's user: connect the wallet on the broker's account page",
+    );
   if (!verifyRequest(walletKey, signature, bytes))
     throw new BrokerError(403, 'bad_signature', "the signature is not the wallet key's request for this commitment");
   return { commitmentBytes: bytes, commitment, chainId: chainIdOf(bytes), walletKey };
@@ -128,10 +136,15 @@ function agreesKeys(publicKey: Uint8Array): boolean {
 function checkVendor(ctx: BrokerContext, c: Commitment): void {
   const vendor = ctx.store.vendors.byId(c.vendorId);
   if (!vendor) throw new BrokerError(404, 'unknown_vendor', `no vendor ${c.vendorId} is registered at this broker`);
-  if (vendor.disabled) throw new BrokerError(403, 'vendor_disabled', `vendor ${vendor.id} is disabled by the broker: no chain is authorized to it`);
+  if (vendor.disabled)
+    throw new BrokerError(403, 'vendor_disabled', `vendor ${vendor.id} is disabled by the broker: no chain is authorized to it`);
   const key = ctx.store.paywordKeys.vendorKey(vendor.id);
   if (!key || !safeEqualBytes(key.key, c.vendorKey))
-    throw new BrokerError(409, 'vendor_key_mismatch', `the commitment's vendorKey is not the key ${vendor.id} registered: fetch its 402 challenge again`);
+    throw new BrokerError(
+      409,
+      'vendor_key_mismatch',
+      `the commitment's vendorKey is not the key ${vendor.id} registered: fetch its 402 challenge again`,
+    );
 }
 
 /** Step 5: the chain's length, value and expiry are within the broker's bounds at `now`. */
@@ -148,7 +161,8 @@ function checkBounds(ctx: BrokerContext, c: Commitment, now: Date): void {
 function priorAuthorization(ctx: BrokerContext, r: ChainRequest): ChainAuthorization | undefined {
   const prior = ctx.store.chains.byId(r.chainId);
   if (!prior) return undefined;
-  if (!safeEqualBytes(prior.commitment, r.commitmentBytes)) throw new BrokerError(400, 'bad_commitment', 'another commitment has this chain id');
+  if (!safeEqualBytes(prior.commitment, r.commitmentBytes))
+    throw new BrokerError(400, 'bad_commitment', 'another commitment has this chain id');
   return {
     chainId: prior.id,
     authorization: toBase64(prior.authorization),
@@ -162,17 +176,32 @@ function hold(ctx: BrokerContext, r: ChainRequest, now: Date): ChainAuthorizatio
   const { store } = ctx;
   const c = r.commitment;
   if (store.chains.countHeldOfUser(c.userId) >= MAX_HELD_CHAINS_PER_USER)
-    throw new BrokerError(409, 'too_many_chains', `a user holds at most ${MAX_HELD_CHAINS_PER_USER} chains at once`, { maxHeldChains: MAX_HELD_CHAINS_PER_USER });
+    throw new BrokerError(409, 'too_many_chains', `a user holds at most ${MAX_HELD_CHAINS_PER_USER} chains at once`, {
+      maxHeldChains: MAX_HELD_CHAINS_PER_USER,
+    });
   const held = chainMills(c);
   const balance = store.accounts.balance('user', c.userId);
   if (balance < held)
-    throw new BrokerError(409, 'insufficient_funds', `the chain holds ${held} mills; the balance is ${balance} mills`, { balanceMills: balance, neededMills: held });
+    throw new BrokerError(409, 'insufficient_funds', `the chain holds ${held} mills; the balance is ${balance} mills`, {
+      balanceMills: balance,
+      neededMills: held,
+    });
   const at = now.toISOString();
   const authorization = signAuthorization(brokerKeyPair(store, now).secretKey, r.commitmentBytes);
   store.chains.insert({
-    id: r.chainId, commitment: r.commitmentBytes, userId: c.userId, vendorId: c.vendorId, links: c.length, valueMills: c.value,
-    expiresAt: c.expiresAt, clearBy: c.expiresAt + ctx.chainGraceSeconds, heldMills: held, authorization, walletKey: r.walletKey,
-    clearedLink: c.root, createdAt: at,
+    id: r.chainId,
+    commitment: r.commitmentBytes,
+    userId: c.userId,
+    vendorId: c.vendorId,
+    links: c.length,
+    valueMills: c.value,
+    expiresAt: c.expiresAt,
+    clearBy: c.expiresAt + ctx.chainGraceSeconds,
+    heldMills: held,
+    authorization,
+    walletKey: r.walletKey,
+    clearedLink: c.root,
+    createdAt: at,
   });
   const memo = `PayWord chain ${r.chainId.slice(0, 12)}… for ${c.vendorId}: ${c.length} link(s) of ${c.value} mill(s) held`;
   store.accounts.post('user', c.userId, -held, 'chain-hold', r.chainId, memo, at);

@@ -82,7 +82,13 @@ function judge(ctx: BrokerContext, vendorId: string, e: ClearEntry, now: Date): 
  * vendor one ledger line for the batch. Throws 422 `too_many_links` (and, the transaction being the
  * batch's, nothing is kept) when verifying would cost more than {@link MAX_BATCH_LINK_HASHES} hashes.
  */
-export function clearChains(ctx: BrokerContext, vendorId: string, batchId: string, entries: readonly ClearEntry[], now: Date): ChainClearing {
+export function clearChains(
+  ctx: BrokerContext,
+  vendorId: string,
+  batchId: string,
+  entries: readonly ClearEntry[],
+  now: Date,
+): ChainClearing {
   const at = now.toISOString();
   const out: ChainClearing = { results: [], paidMills: 0, paidChains: 0 };
   let hashes = 0;
@@ -101,7 +107,11 @@ export function clearChains(ctx: BrokerContext, vendorId: string, batchId: strin
     }
     hashes += e.index - c;
     if (hashes > MAX_BATCH_LINK_HASHES)
-      throw new BrokerError(422, 'too_many_links', `verifying this batch's links takes more than ${MAX_BATCH_LINK_HASHES} hashes: nothing was redeemed or cleared; send its chains in several batches`);
+      throw new BrokerError(
+        422,
+        'too_many_links',
+        `verifying this batch's links takes more than ${MAX_BATCH_LINK_HASHES} hashes: nothing was redeemed or cleared; send its chains in several batches`,
+      );
     if (!verifyLink(v.salt, v.link, e.index, { index: c, link: chain.clearedLink })) {
       out.results.push({ chainId, status: 'refused', reason: 'bad-link', clearedIndex: c, paidUnits: 0, paidMills: 0 });
       continue;
@@ -109,12 +119,29 @@ export function clearChains(ctx: BrokerContext, vendorId: string, batchId: strin
     const paidUnits = e.index - c;
     const paidMills = paidUnits * chain.valueMills;
     if (!ctx.store.chains.setCleared(chain.id, e.index, v.link)) throw new Error(`chain ${chain.id} changed under its write lock`);
-    ctx.store.chains.insertClearing({ chainId: chain.id, vendorId, userId: chain.userId, batchId, fromIndex: c, toIndex: e.index, paidMills, createdAt: at });
+    ctx.store.chains.insertClearing({
+      chainId: chain.id,
+      vendorId,
+      userId: chain.userId,
+      batchId,
+      fromIndex: c,
+      toIndex: e.index,
+      paidMills,
+      createdAt: at,
+    });
     out.results.push({ chainId, status: 'cleared', clearedIndex: e.index, paidUnits, paidMills });
     out.paidMills += paidMills;
     out.paidChains++;
   }
   if (out.paidMills > 0)
-    ctx.store.accounts.post('vendor', vendorId, out.paidMills, 'clearing', batchId, `Cleared ${out.paidChains} PayWord chain(s), batch ${batchId}`, at);
+    ctx.store.accounts.post(
+      'vendor',
+      vendorId,
+      out.paidMills,
+      'clearing',
+      batchId,
+      `Cleared ${out.paidChains} PayWord chain(s), batch ${batchId}`,
+      at,
+    );
   return out;
 }

@@ -22,7 +22,8 @@ export function readVendorKey(text: unknown): Uint8Array {
   } catch {
     key = undefined;
   }
-  if (!key || key.length !== X25519_KEY_BYTES) throw new BrokerError(422, 'invalid_value', 'body.key must be base64 of a 32-byte X25519 public key');
+  if (!key || key.length !== X25519_KEY_BYTES)
+    throw new BrokerError(422, 'invalid_value', 'body.key must be base64 of a 32-byte X25519 public key');
   try {
     macKey(newAgreementKey().secretKey, key, new Uint8Array(16));
   } catch {

@@ -19,7 +19,7 @@ export const MESSAGES: Record<string, string> = {
   funds: 'Funds added.',
   complaint: 'Thank you: your complaint was recorded.',
   'complaint-disabled': 'Thank you: your complaint was recorded, and enough users complained that this site is now disabled.',
-  'wallet-connected': 'This browser\'s wallet is connected: it can now open PayWord chains paid from your balance.',
+  'wallet-connected': "This browser's wallet is connected: it can now open PayWord chains paid from your balance.",
   'wallet-disconnected': 'The wallet is disconnected: the broker authorizes no new chain it asks for.',
 };
 

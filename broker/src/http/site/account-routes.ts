@@ -19,7 +19,8 @@ import { formError, loggedIn, send, str, userOf } from './common.ts';
 
 /** Reads the count of sets to buy; a 422 {@link BrokerError} unless it is 1 to `max`. */
 function setCount(text: unknown, max: number): number {
-  if (typeof text !== 'string' || !/^[0-9]{1,4}$/.test(text)) throw new BrokerError(422, 'invalid_count', 'the number of sets must be a whole number');
+  if (typeof text !== 'string' || !/^[0-9]{1,4}$/.test(text))
+    throw new BrokerError(422, 'invalid_count', 'the number of sets must be a whole number');
   const count = Number(text);
   if (count < 1 || count > max) throw new BrokerError(422, 'invalid_count', `buy between 1 and ${max} sets at a time`);
   return count;
@@ -73,7 +74,16 @@ export function accountRoutes(ctx: BrokerContext): express.Router {
     const user = userOf(res)!;
     const windows = returnWindows(ctx, user.id);
     const messages = windows.filter((w) => w.open).map((w) => ({ epoch: w.epoch, text: sendExpiredText(ctx, user.id, w.epoch) }));
-    send(res, 200, 'Return unspent coins', returnView(visitor(res), messages, windows.filter((w) => !w.open)));
+    send(
+      res,
+      200,
+      'Return unspent coins',
+      returnView(
+        visitor(res),
+        messages,
+        windows.filter((w) => !w.open),
+      ),
+    );
   });
   r.post('/account/complaints', loggedIn, (req, res) => {
     const user = userOf(res)!;

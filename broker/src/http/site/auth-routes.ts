@@ -21,7 +21,12 @@ export function authRoutes(ctx: BrokerContext): express.Router {
     legacyHeaders: false,
     handler: (req, res) => {
       const kind = req.path === '/signup' ? 'signup' : 'login';
-      send(res, 429, kind === 'signup' ? 'Sign up' : 'Log in', authView(visitor(res), kind, { error: 'Too many attempts from your address: wait a minute, then try again.' }));
+      send(
+        res,
+        429,
+        kind === 'signup' ? 'Sign up' : 'Log in',
+        authView(visitor(res), kind, { error: 'Too many attempts from your address: wait a minute, then try again.' }),
+      );
     },
   });
   const startFor = (res: express.Response, userId: string): void => {
@@ -48,7 +53,12 @@ export function authRoutes(ctx: BrokerContext): express.Router {
     const email = str(req.body, 'email');
     const user = await logIn(ctx, email, str(req.body, 'password'));
     if (!user) {
-      send(res, 401, 'Log in', authView(visitor(res), 'login', { error: 'Wrong e-mail or password.', email: typeof email === 'string' ? email : '' }));
+      send(
+        res,
+        401,
+        'Log in',
+        authView(visitor(res), 'login', { error: 'Wrong e-mail or password.', email: typeof email === 'string' ? email : '' }),
+      );
       return;
     }
     startFor(res, user.id);

@@ -13,7 +13,10 @@ import { visitor } from '../session.ts';
 
 /** Sends a whole page. */
 export const send = (res: Response, status: number, title: string, body: Html): void => {
-  res.status(status).type('html').send(page(title, visitor(res), body));
+  res
+    .status(status)
+    .type('html')
+    .send(page(title, visitor(res), body));
 };
 
 /** The signed-in user, if any. */

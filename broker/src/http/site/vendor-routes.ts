@@ -23,7 +23,11 @@ export function vendorRoutes(ctx: BrokerContext, limits: Limits): express.Router
     return typeof v === 'string' ? v.slice(0, max) : '';
   };
   const registrationLimited = limits.registration((req, res, what) =>
-    vendorsPage(res, 429, { error: `Too many registrations (${what}): try again later.`, origin: typed(req, 'origin', 255), name: typed(req, 'name', 100) }),
+    vendorsPage(res, 429, {
+      error: `Too many registrations (${what}): try again later.`,
+      origin: typed(req, 'origin', 255),
+      name: typed(req, 'name', 100),
+    }),
   );
 
   r.get('/vendors', (_req, res) => vendorsPage(res, 200));
@@ -36,7 +40,11 @@ export function vendorRoutes(ctx: BrokerContext, limits: Limits): express.Router
       send(res, 201, 'Site registered', registeredView(out.vendorId, out.apiKey, ctx.publicUrl));
     } catch (e) {
       const d = formError(e);
-      vendorsPage(res, d.status, { error: d.message, origin: typeof origin === 'string' ? origin : '', name: typeof name === 'string' ? name : '' });
+      vendorsPage(res, d.status, {
+        error: d.message,
+        origin: typeof origin === 'string' ? origin : '',
+        name: typeof name === 'string' ? name : '',
+      });
     }
   });
   r.get('/vendors/dashboard', (_req, res) => send(res, 200, 'Vendor dashboard', dashboardLoginView(visitor(res))));
@@ -48,13 +56,18 @@ export function vendorRoutes(ctx: BrokerContext, limits: Limits): express.Router
     }
     const { vendors } = ctx.store;
     res.set('Cache-Control', 'no-store');
-    send(res, 200, vendor.name, dashboardView(vendorSummary(ctx, vendor), {
-      redeemed: vendors.recentRedeemed(vendor.id),
-      rejected: ctx.store.refusals.recent(vendor.id),
-      refusalsByReason: ctx.store.refusals.byReason(vendor.id),
-      doubleSpends: vendors.recentDoubleSpends(vendor.id),
-      clearings: ctx.store.chains.recentClearings(vendor.id),
-    }));
+    send(
+      res,
+      200,
+      vendor.name,
+      dashboardView(vendorSummary(ctx, vendor), {
+        redeemed: vendors.recentRedeemed(vendor.id),
+        rejected: ctx.store.refusals.recent(vendor.id),
+        refusalsByReason: ctx.store.refusals.byReason(vendor.id),
+        doubleSpends: vendors.recentDoubleSpends(vendor.id),
+        clearings: ctx.store.chains.recentClearings(vendor.id),
+      }),
+    );
   });
   return r;
 }

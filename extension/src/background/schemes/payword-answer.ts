@@ -19,7 +19,8 @@ export interface PaywordAnswer {
   released?: boolean;
 }
 
-const count = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= MAX_CHAIN_LENGTH;
+const count = (v: unknown, min: number): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= MAX_CHAIN_LENGTH;
 
 /**
  * The payword entry of a receipt's or refusal's `extensions`, or undefined when there is none.

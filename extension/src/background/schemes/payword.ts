@@ -6,7 +6,18 @@
  * @module
  */
 import { aint, micromintNetwork, PAYWORD_SCHEME, readPaywordRequirements, type PaymentRequirements } from '@micromint/shared';
-import { brokerRecord, chainHeldMills, chainsOfVendor, heldMillsAcrossChains, linksLeft, payLink, settleLinkPayment, usableChain, type ChainWant, type LinkAnswer } from '../../wallet/index.ts';
+import {
+  brokerRecord,
+  chainHeldMills,
+  chainsOfVendor,
+  heldMillsAcrossChains,
+  linksLeft,
+  payLink,
+  settleLinkPayment,
+  usableChain,
+  type ChainWant,
+  type LinkAnswer,
+} from '../../wallet/index.ts';
 import { ChainOpener } from '../chain-opener.ts';
 import type { Quote, SchemeHandler } from './types.ts';
 
@@ -80,7 +91,8 @@ export function paywordScheme(opener: ChainOpener = new ChainOpener()): SchemeHa
           ...(outcome.payword?.highestIndex !== undefined ? { highestIndex: outcome.payword.highestIndex } : {}),
         };
       const { settled } = await settleLinkPayment(ctx.db, payment.id, answer, ctx.now);
-      if (settled === 'resend') ctx.log(`payment ${payment.id}: the vendor did not know the chain; the same payment goes again with its commitment`);
+      if (settled === 'resend')
+        ctx.log(`payment ${payment.id}: the vendor did not know the chain; the same payment goes again with its commitment`);
     },
 
     async balance(ctx) {
