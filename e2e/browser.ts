@@ -35,10 +35,25 @@ function assertBuilt(): void {
   if (!existsSync(join(extensionDir, 'manifest.json'))) throw new Error('dist/extension is missing: run `npm run build` first');
 }
 
+/** With `E2E_WORKER_LOG=1`, the wallet's service worker logs (`[micromint] ...`) go to the test's output. */
+function relayWorkerLogs(context: BrowserContext): void {
+  if (!process.env.E2E_WORKER_LOG) return;
+  const relay = (w: { on(event: 'console', f: (m: { text(): string }) => void): unknown }) =>
+    w.on('console', (m) => console.log(`[worker] ${m.text()}`));
+  context.serviceWorkers().forEach(relay);
+  context.on('serviceworker', relay);
+}
+
 /** Chromium through Playwright, with a persistent profile in `profileDir`. Close it with `context.close()`. */
-export function launchWallet(profileDir: string): Promise<BrowserContext> {
+export async function launchWallet(profileDir: string): Promise<BrowserContext> {
   assertBuilt();
-  return chromium.launchPersistentContext(profileDir, { executablePath: chromiumPath, headless: true, args: chromiumArgs() });
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs(),
+  });
+  relayWorkerLogs(context);
+  return context;
 }
 
 /** A Chromium started onto a URL, with Playwright attached. */
@@ -64,10 +79,14 @@ const EXIT_TIMEOUT_MS = 15_000;
 async function firstDocument(endpoint: string, origin: string): Promise<void> {
   const list = `http://${new URL(endpoint).host}/json/list`;
   const deadline = Date.now() + START_TIMEOUT_MS;
-  let seen = '';
+  let seen: string;
   for (;;) {
     try {
-      const targets = (await (await fetch(list, { signal: AbortSignal.timeout(5_000) })).json()) as { type: string; url: string; title: string }[];
+      const targets = (await (await fetch(list, { signal: AbortSignal.timeout(5_000) })).json()) as {
+        type: string;
+        url: string;
+        title: string;
+      }[];
       const tab = targets.find((t) => t.type === 'page' && t.url.startsWith(origin));
       if (tab?.title) return;
       seen = targets.map((t) => `${t.type} ${t.url} [${t.title}]`).join(', ');
@@ -85,7 +104,15 @@ async function tabOf(context: BrowserContext, origin: string): Promise<Page> {
   for (;;) {
     const page = context.pages().find((p) => p.url().startsWith(origin));
     if (page) return page;
-    if (Date.now() > deadline) throw new Error(`no tab of ${origin} among ${context.pages().map((p) => p.url()).join(', ') || 'no pages'}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no tab of ${origin} among ${
+          context
+            .pages()
+            .map((p) => p.url())
+            .join(', ') || 'no pages'
+        }`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -111,7 +138,10 @@ export async function launchOnto(profileDir: string, url: string): Promise<Launc
   let endpoint: string;
   try {
     endpoint = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Chromium printed no DevTools address in ${START_TIMEOUT_MS} ms:\n${log}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`Chromium printed no DevTools address in ${START_TIMEOUT_MS} ms:\n${log}`)),
+        START_TIMEOUT_MS,
+      );
       child.stderr!.on('data', (d: Buffer) => {
         log += d;
         const m = /DevTools listening on (ws:\/\/\S+)/.exec(log);

@@ -7,9 +7,18 @@
  * popup, the shop's vendor log, and screenshots that can never hang or fail a test.
  */
 import { test as base, type BrowserContext, type Page, type Worker } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import {
+  decodePaymentRequired,
+  decodeSettlementResponse,
+  PAYMENT_REQUIRED_HEADER,
+  PAYMENT_RESPONSE_HEADER,
+  type SettlementResponse,
+} from '@micromint/shared';
 import { launchWallet } from './browser.ts';
 import { repoRoot, startBroker, startShop, tempDir, type Running } from './servers.ts';
 
@@ -25,8 +34,10 @@ interface Fixtures {
   extensionId: string;
 }
 
-export const test = base.extend<{}, Fixtures>({
+export const test = base.extend<object, Fixtures>({
   broker: [
+    // Playwright reads a fixture's dependencies from its first parameter's pattern: none here.
+    // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
       const broker = await startBroker();
       await use(broker);
@@ -43,6 +54,8 @@ export const test = base.extend<{}, Fixtures>({
     { scope: 'worker', timeout: 150_000 },
   ],
   ctx: [
+    // Playwright reads a fixture's dependencies from its first parameter's pattern: none here.
+    // eslint-disable-next-line no-empty-pattern
     async ({}, use) => {
       const context = await launchWallet(tempDir('profile'));
       await use(context);
@@ -92,7 +105,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), SCREENSHOT_TIMEOUT_MS + 1_000)));
   try {
-    if ((await Promise.race([shot, late])) === 'late') console.warn(`screenshot ${name} skipped: it took longer than ${SCREENSHOT_TIMEOUT_MS} ms`);
+    if ((await Promise.race([shot, late])) === 'late')
+      console.warn(`screenshot ${name} skipped: it took longer than ${SCREENSHOT_TIMEOUT_MS} ms`);
   } catch (e) {
     console.warn(`screenshot ${name} skipped: ${(e as Error).message.split('\n')[0]}`);
   } finally {
@@ -111,20 +125,35 @@ export async function setBroker(context: BrowserContext, extensionId: string, br
   await options.close();
 }
 
+/** Signs up at the broker as `email`; the page is left on the new account's page. */
+export async function signUp(page: Page, brokerUrl: string, email: string): Promise<void> {
+  await page.goto(`${brokerUrl}/signup`);
+  await page.locator('input[name=email]').fill(email);
+  await page.locator('input[name=password]').fill('correct horse battery staple');
+  await page.locator('form button[type=submit]').click();
+  await expect(page).toHaveURL(/\/account/);
+}
+
+/** Adds $5 of sandbox funds on the account page `page` shows (a fresh account: the balance is then 5000 mills). */
+export async function addFunds(page: Page): Promise<void> {
+  await page.locator('#funds-form input[name=amount]').fill('5.00');
+  await page.locator('#funds-form button[type=submit]').click();
+  await expect(page.locator('#balance')).toHaveAttribute('data-mills', '5000');
+}
+
 /**
  * Signs up at the broker as `email`, adds $5 of sandbox funds and buys `sets` superbin sets;
  * resolves with the coins the wallet stored (the broker page's status says so once the wallet
  * answered).
  */
 export async function buyCoins(page: Page, brokerUrl: string, email: string, sets = 1): Promise<number> {
-  await page.goto(`${brokerUrl}/signup`);
-  await page.locator('input[name=email]').fill(email);
-  await page.locator('input[name=password]').fill('correct horse battery staple');
-  await page.locator('form button[type=submit]').click();
-  await expect(page).toHaveURL(/\/account/);
-  await page.locator('#funds-form input[name=amount]').fill('5.00');
-  await page.locator('#funds-form button[type=submit]').click();
-  await expect(page.locator('#balance')).toHaveAttribute('data-mills', '5000');
+  await signUp(page, brokerUrl, email);
+  await addFunds(page);
+  return buySets(page, sets);
+}
+
+/** Buys `sets` superbin sets on the account page `page` shows; resolves with the coins the wallet stored. */
+export async function buySets(page: Page, sets = 1): Promise<number> {
   await page.locator('#buy-form input[name=count]').fill(String(sets));
   await page.locator('#buy-form button[type=submit]').click();
   const status = page.locator('.micromint-status').first();
@@ -168,6 +197,26 @@ export class WalletPopup {
     await expect.poll(() => this.paymentState(url), { message: `the payment for ${url} is ${state}` }).toBe(state);
   }
 
+  /** The open chains the popup lists for the site `vendorId`: links left and mills held in all (0 and 0 without any). */
+  async chainsOf(vendorId: string): Promise<{ chains: number; linksLeft: number; heldMills: number }> {
+    await this.page.reload();
+    await expect(this.page.locator('#balance')).toHaveText(/^\s*\d+\s*$/);
+    const site = this.page.locator(`#chains li.site[data-vendor-id="${vendorId}"]`);
+    if (!(await site.count())) return { chains: 0, linksLeft: 0, heldMills: 0 };
+    return {
+      chains: await site.locator('.chain').count(),
+      linksLeft: Number(await site.getAttribute('data-links-left')),
+      heldMills: Number(await site.getAttribute('data-held-mills')),
+    };
+  }
+
+  /** The total the popup shows across coins and chains, in mills. */
+  async totalMills(): Promise<number> {
+    await this.page.reload();
+    await expect(this.page.locator('#balance')).toHaveText(/^\s*\d+\s*$/);
+    return Number(await this.page.locator('#total').getAttribute('data-mills'));
+  }
+
   /** How many payments the popup lists for `url`. */
   async paymentsFor(url: string): Promise<number> {
     await this.page.reload();
@@ -184,4 +233,107 @@ export function vendorLog(shopDir: string): { url: string; coin: Buffer; epoch: 
   } finally {
     db.close();
   }
+}
+
+/** The API key a vendor (the shop, or an e2e app) saved in its data directory. */
+export const vendorApiKey = (dataDir: string): string =>
+  (JSON.parse(readFileSync(join(dataDir, 'vendor.json'), 'utf8')) as { apiKey: string }).apiKey;
+
+/** The vendor's account at the broker (`GET /api/vendors/me`). */
+export async function vendorAccount(brokerUrl: string, apiKey: string) {
+  const res = await fetch(`${brokerUrl}/api/vendors/me`, { headers: { authorization: `Bearer ${apiKey}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as {
+    balanceMills: number;
+    redeemedCoins: number;
+    doubleSpends: number;
+    paywordKey: string | null;
+    clearedChains: number;
+    clearedLinks: number;
+    clearedMills: number;
+  };
+}
+
+const run = promisify(execFile);
+const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
+
+/** Runs the vendor CLI (`middleware/src/cli.ts`) on a vendor's store; resolves with what it printed. */
+export async function vendorCli(dataDir: string, command: 'redeem' | 'stats', brokerUrl?: string): Promise<string> {
+  const args = ['middleware/src/cli.ts', command, '--db', join(dataDir, 'micromint-vendor.db')];
+  if (command === 'redeem') args.push('--broker', brokerUrl!, '--api-key', vendorApiKey(dataDir));
+  const { stdout, stderr } = await run(tsx, args, { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  return stdout + stderr;
+}
+
+/** A vendor's counts as its CLI prints them (`stats`): `payments`, `coins`, `payword chains`, `payword payments`, ... */
+export async function vendorStats(dataDir: string): Promise<Record<string, number>> {
+  const out = await vendorCli(dataDir, 'stats');
+  return Object.fromEntries([...out.matchAll(/^\s*([a-z][a-z ]*?)\s{2,}(\d+)\s*$/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+/** The schemes a paid URL offers now, in its order (from the 402's PAYMENT-REQUIRED). */
+export async function offeredSchemes(url: string): Promise<string[]> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const header = res.headers.get(PAYMENT_REQUIRED_HEADER);
+  if (res.status !== 402 || !header) return [];
+  return decodePaymentRequired(header).accepts.map((a) => a.scheme);
+}
+
+/** A paid navigation's receipt, and the payword range it paid when a chain paid it. */
+export interface PaidVisit {
+  receipt: SettlementResponse;
+  scheme: 'micromint' | 'payword';
+  /** payword: the chain and the indices paid, `index - units + 1 .. index`. */
+  chain?: { chainId: string; index: number; units: number };
+}
+
+/**
+ * Opens `url` in `page` and waits for the answer that carries a successful PAYMENT-RESPONSE (the
+ * wallet's retry after the 402), and for the page to show `ready` (a locator of the paid content).
+ */
+export async function visitPaid(page: Page, url: string, ready: (p: Page) => ReturnType<Page['locator']>): Promise<PaidVisit> {
+  const answered = page.waitForResponse(async (r) => r.url() === url && (await r.headerValue(PAYMENT_RESPONSE_HEADER)) !== null, {
+    timeout: 60_000,
+  });
+  await page.goto(url, { waitUntil: 'commit' });
+  let response;
+  try {
+    response = await answered;
+  } catch (e) {
+    // Say what the page shows instead (the wallet's notice or prompt, or the paywall).
+    const notice = await page
+      .locator('#micromint-notice, #micromint-prompt')
+      .first()
+      .textContent({ timeout: 1_000 })
+      .catch(() => null);
+    throw new Error(
+      `${(e as Error).message}\n${url} was not paid; the tab shows ${page.url()}${notice ? `, the wallet says: ${notice}` : ''}`,
+      { cause: e },
+    );
+  }
+  const receipt = decodeSettlementResponse(await response.headerValue(PAYMENT_RESPONSE_HEADER));
+  expect(receipt.success, `the payment for ${url} was taken`).toBe(true);
+  await expect(ready(page)).toBeVisible();
+  const payword = receipt.extensions?.payword as PaidVisit['chain'] | undefined;
+  return payword
+    ? { receipt, scheme: 'payword', chain: { chainId: payword.chainId, index: payword.index, units: payword.units } }
+    : { receipt, scheme: 'micromint' };
+}
+
+/**
+ * Connects the wallet on the broker's account page `page` shows: waits for the wallet to fill in
+ * its key, clicks the button (a person's click) and waits until the broker lists the key and the
+ * wallet says it is connected. Resolves with the key.
+ */
+export async function connectWallet(page: Page, brokerUrl: string): Promise<string> {
+  await page.goto(`${brokerUrl}/account`);
+  const form = page.locator('form.micromint-connect-wallet');
+  await expect(form).toHaveAttribute('data-micromint-state', 'filled');
+  const key = await form.locator('input[name=walletKey]').inputValue();
+  expect(key).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+  await form.locator('button[type=submit]').click();
+  await expect(page).toHaveURL(/\/account\?msg=wallet-connected/);
+  await expect(page.locator(`#wallet-keys tr[data-wallet-key="${key}"]`)).toHaveCount(1);
+  await expect(page.locator('form.micromint-connect-wallet')).toHaveAttribute('data-micromint-state', 'connected');
+  return key;
 }

@@ -32,7 +32,14 @@ export interface Running {
 }
 
 /** Runs `tsx <script> ...args` and waits until `readyPath` on `url` answers (any status below 500). */
-export async function startServer(name: string, script: string, args: string[], url: string, readyPath: string, dataDir: string): Promise<Running> {
+export async function startServer(
+  name: string,
+  script: string,
+  args: string[],
+  url: string,
+  readyPath: string,
+  dataDir: string,
+): Promise<Running> {
   let log = '';
   const child: ChildProcess = spawn(tsx, [join(repoRoot, script), ...args], {
     cwd: repoRoot,
@@ -78,6 +85,10 @@ export interface BrokerStart {
   validSeconds?: number;
   /** Seconds after expiry vendors may still redeem, after which returns open (`--redeem-grace`). */
   redeemGraceSeconds?: number;
+  /** Latest expiry a PayWord chain may name, in seconds from its authorization (`--max-chain-expiry`). */
+  maxChainExpirySeconds?: number;
+  /** Seconds after a chain's expiry its vendor may still clear it, before the hold is released (`--chain-grace`). */
+  chainGraceSeconds?: number;
 }
 
 /** A broker on a free loopback port with a fresh database, minting the fast `test` epoch. */
@@ -85,21 +96,52 @@ export async function startBroker(o: BrokerStart = {}): Promise<Running> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = tempDir('broker');
-  const args = ['serve', '--port', String(port), '--host', '127.0.0.1', '--db', join(dataDir, 'broker.db'), '--public-url', url, '--mint', 'test'];
+  const args = [
+    'serve',
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--db',
+    join(dataDir, 'broker.db'),
+    '--public-url',
+    url,
+    '--mint',
+    'test',
+  ];
   if (o.validSeconds !== undefined) args.push('--valid-seconds', String(o.validSeconds));
   if (o.redeemGraceSeconds !== undefined) args.push('--redeem-grace', String(o.redeemGraceSeconds));
+  if (o.maxChainExpirySeconds !== undefined) args.push('--max-chain-expiry', String(o.maxChainExpirySeconds));
+  if (o.chainGraceSeconds !== undefined) args.push('--chain-grace', String(o.chainGraceSeconds));
   return startServer('broker', 'broker/src/cli.ts', args, url, '/api/epochs/current', dataDir);
 }
 
-/** The demo shop on a free loopback port with a fresh data directory, selling for coins of `brokerUrl`. */
-export async function startShop(brokerUrl: string): Promise<Running> {
+/** Extra options of the demo shop. */
+export interface ShopStart {
+  /** Seconds a paid page stays open without paying again (`--access-window`; 0: every load is paid). */
+  accessWindowSeconds?: number;
+  /** Start it again: the port and data directory of a shop that ran before (same vendor, same store, same API key). */
+  again?: Running;
+}
+
+/** The demo shop on a free loopback port with a fresh data directory, selling for coins (and, with its API key, chains) of `brokerUrl`. */
+export async function startShop(brokerUrl: string, o: ShopStart = {}): Promise<Running> {
+  const url = o.again?.url ?? `http://127.0.0.1:${await freePort()}`;
+  const dataDir = o.again?.dataDir ?? tempDir('shop');
+  const args = ['--port', new URL(url).port, '--host', '127.0.0.1', '--broker', brokerUrl, '--data', dataDir];
+  if (o.accessWindowSeconds !== undefined) args.push('--access-window', String(o.accessWindowSeconds));
+  return startServer('shop', 'middleware/examples/shop/server.ts', args, url, '/', dataDir);
+}
+
+/** The vendor of e2e/apps/scheme-vendor.ts, offering only `schemes` (e.g. `['payword']`). */
+export async function startSchemeVendor(brokerUrl: string, schemes: readonly string[]): Promise<Running> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const dataDir = tempDir('shop');
+  const dataDir = tempDir(`vendor-${schemes.join('-')}`);
   return startServer(
-    'shop',
-    'middleware/examples/shop/server.ts',
-    ['--port', String(port), '--host', '127.0.0.1', '--broker', brokerUrl, '--data', dataDir],
+    `${schemes.join('+')} vendor`,
+    'e2e/apps/scheme-vendor.ts',
+    ['--port', String(port), '--broker', brokerUrl, '--data', dataDir, '--schemes', schemes.join(',')],
     url,
     '/',
     dataDir,
@@ -111,5 +153,12 @@ export async function startBigVendor(brokerUrl: string): Promise<Running> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = tempDir('big-vendor');
-  return startServer('big vendor', 'e2e/apps/big-vendor.ts', ['--port', String(port), '--broker', brokerUrl, '--data', dataDir], url, '/', dataDir);
+  return startServer(
+    'big vendor',
+    'e2e/apps/big-vendor.ts',
+    ['--port', String(port), '--broker', brokerUrl, '--data', dataDir],
+    url,
+    '/',
+    dataDir,
+  );
 }

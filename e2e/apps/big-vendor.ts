@@ -21,7 +21,10 @@ export const BIG_TITLE = 'The long read';
 
 /** Starts the vendor from its command line. */
 function main(): void {
-  const { values } = parseArgs({ options: { port: { type: 'string' }, broker: { type: 'string' }, data: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: { port: { type: 'string' }, broker: { type: 'string' }, data: { type: 'string' } },
+    strict: true,
+  });
   const port = Number(values.port);
   const url = `http://127.0.0.1:${port}`;
   mkdirSync(values.data!, { recursive: true });

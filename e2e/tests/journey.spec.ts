@@ -152,7 +152,13 @@ test('the vendor redeems its coins and the broker credits it once', async ({ bro
 
 test('redeeming the same coins again is refused as a double spend and pays nobody', async ({ broker, shop }) => {
   const apiKey = vendorKey(shop.dataDir);
-  const coins = vendorLog(shop.dataDir).map((c) => ({ epoch: c.epoch, userId: c.user_id, coin: toBase64(c.coin), url: c.url, paidAt: c.paid_at }));
+  const coins = vendorLog(shop.dataDir).map((c) => ({
+    epoch: c.epoch,
+    userId: c.user_id,
+    coin: toBase64(c.coin),
+    url: c.url,
+    paidAt: c.paid_at,
+  }));
   const res = await fetch(`${broker.url}/api/redeem`, {
     method: 'POST',
     headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },

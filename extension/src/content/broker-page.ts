@@ -1,9 +1,12 @@
 /**
  * On the broker's pages: hands embedded Funds-Withdrawn and Send-Expired messages to the worker
- * and reports the outcome in the page's status elements (DOM hooks of the team contract).
+ * and reports the outcome in the page's status elements (DOM hooks of the team contract); on the
+ * account page, connects this browser's wallet (connect-wallet.ts).
  * @module
  */
 import { send, type Transport } from '../messages.ts';
+import { CONNECT_FORM, connectWallet, WALLET_BLOCK } from './connect-wallet.ts';
+import { dollars } from './ui.ts';
 
 const FUNDS = 'script.micromint-funds';
 const SEND_EXPIRED = 'script.micromint-send-expired';
@@ -29,7 +32,8 @@ function statusFor(doc: Document, withdrawalId: string | undefined): HTMLElement
 }
 
 /** When returns open, for people: a local date and time, or "a later date" when the broker did not say. */
-export const openingText = (iso: string | undefined): string => (iso && !Number.isNaN(Date.parse(iso)) ? new Date(iso).toLocaleString() : 'a later date');
+export const openingText = (iso: string | undefined): string =>
+  iso && !Number.isNaN(Date.parse(iso)) ? new Date(iso).toLocaleString() : 'a later date';
 
 function setStatus(el: HTMLElement | null, state: string, text: string): void {
   if (!el) return;
@@ -61,11 +65,20 @@ export async function deliverBrokerMessages(doc: Document, transport: Transport)
       try {
         const done = await send(transport, 'send-expired', { text });
         if (done.state === 'credited')
-          setStatus(status, 'returned', `Returned ${done.returned} coins; credited ${done.credited} coins ($${(done.creditedMills / 1000).toFixed(3)})`);
+          setStatus(
+            status,
+            'returned',
+            `Returned ${done.returned} coins; credited ${done.credited} coins (${dollars(done.creditedMills)})`,
+          );
         else if (done.state === 'nothing') setStatus(status, 'returned', 'Your wallet holds no unspent coins of this epoch');
         else if (done.state === 'not-open')
-          setStatus(status, 'not-open', `The broker takes returns of this epoch from ${openingText(done.returnsFrom)}; your ${done.returned} coins stay in your wallet`);
-        else setStatus(status, 'error', `Returned ${done.returned} coins, but the broker did not credit them: ${done.message ?? done.state}`);
+          setStatus(
+            status,
+            'not-open',
+            `The broker takes returns of this epoch from ${openingText(done.returnsFrom)}; your ${done.returned} coins stay in your wallet`,
+          );
+        else
+          setStatus(status, 'error', `Returned ${done.returned} coins, but the broker did not credit them: ${done.message ?? done.state}`);
       } catch (e) {
         setStatus(status, 'error', `Your MicroMint wallet did not return coins: ${(e as Error).message}`);
       }
@@ -73,11 +86,16 @@ export async function deliverBrokerMessages(doc: Document, transport: Transport)
   }
 }
 
-/** Delivers the page's messages now and any added later (pages may insert them after a purchase). */
+const WATCHED = `${FUNDS}, ${SEND_EXPIRED}, ${WALLET_BLOCK}, ${CONNECT_FORM}`;
+
+/** Delivers the page's messages and connects the wallet now, and again for any added later (pages may insert them after a purchase). */
 export function watchBrokerPage(doc: Document, transport: Transport): void {
-  void deliverBrokerMessages(doc, transport);
+  const run = () => {
+    void deliverBrokerMessages(doc, transport);
+    void connectWallet(doc, transport);
+  };
+  run();
   new MutationObserver((records) => {
-    if (records.some((r) => [...r.addedNodes].some((n) => n instanceof Element && (n.matches(`${FUNDS}, ${SEND_EXPIRED}`) || n.querySelector(`${FUNDS}, ${SEND_EXPIRED}`)))))
-      void deliverBrokerMessages(doc, transport);
+    if (records.some((r) => [...r.addedNodes].some((n) => n instanceof Element && (n.matches(WATCHED) || n.querySelector(WATCHED))))) run();
   }).observe(doc.documentElement, { childList: true, subtree: true });
 }

@@ -87,11 +87,18 @@ export function askToPay(info: PromptInfo): Promise<'pay' | 'decline'> {
         head('MicroMint payment'),
         el('div', { class: 'muted' }, `${info.vendorId} asks`),
         el('div', { class: 'price', 'data-price': String(info.price) }, `${plural(info.price, 'coin')} (${dollars(info.price)})`),
-        el('div', { class: 'muted' }, `Above your autopay threshold of ${plural(info.threshold, 'coin')}. You hold ${plural(info.balance, 'coin')}.`),
+        el(
+          'div',
+          { class: 'muted' },
+          `Above your autopay threshold of ${plural(info.threshold, 'coin')}. You hold ${plural(info.balance, 'coin')}.`,
+        ),
       );
       if (info.refusal) card.append(el('div', { class: 'warn' }, `The site refused the last payment for this page (${info.refusal}).`));
       const row = el('div', { class: 'row' });
-      row.append(el('button', { 'data-action': 'decline', type: 'button' }, 'Decline'), el('button', { 'data-action': 'pay', type: 'button' }, `Pay ${plural(info.price, 'coin')}`));
+      row.append(
+        el('button', { 'data-action': 'decline', type: 'button' }, 'Decline'),
+        el('button', { 'data-action': 'pay', type: 'button' }, `Pay ${plural(info.price, 'coin')}`),
+      );
       card.append(row);
     });
     // Only a person may say yes: the page's scripts can reach this open shadow root.
@@ -125,7 +132,22 @@ export function showNotice(title: string, lines: string[], kind: string): HTMLEl
 }
 
 /** The notice for a price the wallet cannot pay this vendor. */
-export function showInsufficient(v: { price: number; vendorId: string; held: number; makeable: number }): HTMLElement {
+export function showInsufficient(v: {
+  price: number;
+  vendorId: string;
+  held: number;
+  makeable: number;
+  code?: string;
+  reason?: string;
+  scheme?: string;
+}): HTMLElement {
+  // A site that takes only chains: say why no chain could be had (not connected, cap, broker...).
+  if (v.scheme === 'payword' && v.reason)
+    return showNotice(
+      'MicroMint could not open a PayWord chain',
+      [`This page costs ${dollars(v.price)}, paid with links of a chain at ${v.vendorId}.`, v.reason],
+      'insufficient',
+    );
   return showNotice(
     'Not enough MicroMint coins',
     [

@@ -34,7 +34,12 @@ export async function postPayment(
     answered = false;
   }
   if (answered) go(url);
-  else showNotice('MicroMint payment not answered', ['The site did not answer the payment. Reload the page to send the same coins again.'], 'error');
+  else
+    showNotice(
+      'MicroMint payment not answered',
+      ['The site did not answer the payment. Reload the page to send the same coins again.'],
+      'error',
+    );
 }
 
 /**

@@ -1,45 +1,124 @@
 /**
- * The options page: broker URL, user id and autopay threshold, validated by the worker.
+ * The options page: broker URL, user id, autopay threshold (money) and the PayWord chain policy,
+ * checked here field by field (fields.ts) and again by the worker, saved with `settings-set`; and
+ * the wallet's chains, read with `chains-list`.
  * @module
  */
 import browser from 'webextension-polyfill';
 import { ReplyError, send, type Message } from '../messages.ts';
 import type { Settings } from '../background/settings.ts';
+import type { ChainListing } from '../wallet/summary.ts';
+import { dollars, until } from '../popup/render.ts';
+import { chainSizeHint, FieldError, INPUT_OF, parseDollars, toForm, toSettings, type FormValues } from './fields.ts';
 
 const transport = (m: Message) => browser.runtime.sendMessage(m);
 const input = (id: string) => document.getElementById(id) as HTMLInputElement;
+const select = (id: string) => document.getElementById(id) as HTMLSelectElement;
 const saved = document.getElementById('saved')!;
 
+const TEXT_FIELDS = ['brokerUrl', 'userId', 'threshold', 'openChainAfterPages', 'chainLinks', 'maxHeldMills', 'chainLifetime'] as const;
+
+function read(): FormValues {
+  const v = Object.fromEntries(TEXT_FIELDS.map((id) => [id, input(id).value])) as Record<(typeof TEXT_FIELDS)[number], string>;
+  return { ...v, chainsEnabled: input('chainsEnabled').checked, chainLifetimeUnit: select('chainLifetimeUnit').value };
+}
+
 function fill(s: Settings): void {
-  input('brokerUrl').value = s.brokerUrl;
-  input('userId').value = s.userId;
-  input('threshold').value = String(s.autopayThreshold);
+  const v = toForm(s);
+  for (const id of TEXT_FIELDS) input(id).value = v[id];
+  input('chainsEnabled').checked = v.chainsEnabled;
+  select('chainLifetimeUnit').value = v.chainLifetimeUnit;
+  policyState();
+  // Saving is possible once the form shows the stored settings (a save before would send blanks).
+  (document.getElementById('save') as HTMLButtonElement).disabled = false;
+  document.getElementById('settings')!.dataset.loaded = 'true';
+}
+
+/** Dims the chain fields while chains are off, and keeps the size hint in step with the inputs. */
+function policyState(): void {
+  document.getElementById('chain-policy')!.classList.toggle('off', !input('chainsEnabled').checked);
+  document.getElementById('chain-size-hint')!.textContent = chainSizeHint(
+    Number(input('chainLinks').value),
+    parseDollars(input('maxHeldMills').value),
+  );
 }
 
 function showFieldError(field: string | undefined, message: string): void {
   for (const p of document.querySelectorAll<HTMLElement>('.field-error')) p.textContent = p.dataset.for === field ? message : '';
-  for (const i of document.querySelectorAll('input')) i.removeAttribute('aria-invalid');
-  const id = field === 'autopayThreshold' ? 'threshold' : field;
-  if (id) input(id).setAttribute('aria-invalid', 'true');
+  for (const i of document.querySelectorAll('input, select')) i.removeAttribute('aria-invalid');
+  const id = field ? (INPUT_OF[field as keyof Settings] ?? field) : undefined;
+  const bad = id ? document.getElementById(id) : null;
+  if (bad) {
+    bad.setAttribute('aria-invalid', 'true');
+    bad.focus();
+  }
+}
+
+function chainRow(c: ChainListing, now: number): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  tr.dataset.chainId = c.chainId;
+  tr.dataset.status = c.status;
+  tr.dataset.vendorId = c.vendorId;
+  tr.dataset.used = String(c.used);
+  tr.dataset.heldMills = String(c.heldMills);
+  const cells = [
+    c.vendorId,
+    c.status + (c.error ? ` (${c.error})` : ''),
+    `${c.used} of ${c.length}`,
+    dollars(c.heldMills),
+    c.status === 'open' ? until(Date.parse(c.expiresAt), now) : new Date(c.expiresAt).toLocaleString(),
+  ];
+  cells.forEach((text, i) => {
+    const td = document.createElement('td');
+    td.textContent = text;
+    if (i === 2 || i === 3) td.className = 'r';
+    if (i === 4) td.title = new Date(c.expiresAt).toLocaleString();
+    tr.append(td);
+  });
+  tr.title = `chain ${c.chainId}: ${dollars(c.value)} a link`;
+  return tr;
+}
+
+/** The chains table and the connection line (nothing here is needed to save settings). */
+async function showChains(): Promise<void> {
+  const now = Date.now();
+  const [chains, summary] = await Promise.all([send(transport, 'chains-list', {}), send(transport, 'wallet-summary', {})]);
+  document.getElementById('chains-list')!.replaceChildren(...chains.map((c) => chainRow(c, now)));
+  (document.getElementById('chains-table') as HTMLTableElement).hidden = chains.length === 0;
+  document.getElementById('no-chains')!.hidden = chains.length > 0;
+  const broker = summary.brokerUrl.replace(/\/+$/, '');
+  const connection = summary.connections.find((c) => c.broker.replace(/\/+$/, '') === broker);
+  const line = document.getElementById('connection')!;
+  line.dataset.state = connection?.connected ? 'connected' : 'not-connected';
+  line.textContent = connection?.connected
+    ? `This wallet is connected to ${broker} as ${connection.userId ?? 'you'}: it may open chains on that account. Open chains hold ${dollars(summary.chainsMills)}.`
+    : `This wallet is not connected to ${broker}: connect it on the broker's account page ("Connect this browser's wallet") to pay with chains.`;
 }
 
 document.getElementById('settings')!.addEventListener('submit', async (event) => {
   event.preventDefault();
   saved.textContent = '';
-  const raw = input('threshold').value.trim();
-  const change: Partial<Settings> = {
-    brokerUrl: input('brokerUrl').value,
-    userId: input('userId').value,
-    autopayThreshold: raw === '' ? Number.NaN : Number(raw),
-  };
+  let change: Partial<Settings>;
+  try {
+    change = toSettings(read());
+  } catch (e) {
+    if (e instanceof FieldError) return showFieldError(e.field, e.message);
+    throw e;
+  }
   try {
     fill(await send(transport, 'settings-set', change));
     showFieldError(undefined, '');
     saved.textContent = 'Saved';
+    void showChains().catch(() => undefined);
   } catch (e) {
     const err = e as ReplyError;
     showFieldError(err.field ?? 'brokerUrl', err.message);
   }
 });
 
+for (const id of ['chainsEnabled', 'chainLinks', 'maxHeldMills']) input(id).addEventListener('input', policyState);
+
 send(transport, 'settings-get', {}).then(fill, (e: Error) => showFieldError('brokerUrl', e.message));
+showChains().catch((e: Error) => {
+  document.getElementById('connection')!.textContent = `The wallet's chains could not be read: ${e.message}`;
+});

@@ -10,7 +10,17 @@ const transport = (m: Message) => browser.runtime.sendMessage(m);
 
 async function show(): Promise<void> {
   try {
-    renderSummary(await send(transport, 'wallet-summary', {}));
+    const [summary, settings] = await Promise.all([
+      send(transport, 'wallet-summary', {}),
+      // Whether chains are on, and the user when no coins named it yet; the popup draws without them.
+      send(transport, 'settings-get', {}).catch(() => undefined),
+    ]);
+    renderSummary({
+      ...summary,
+      // The user is known from the first coins, or from the broker's account page (connecting the wallet).
+      userId: summary.userId ?? (settings?.userId || null),
+      ...(settings ? { chainsEnabled: settings.chainsEnabled } : {}),
+    });
   } catch (e) {
     const error = document.getElementById('error')!;
     error.hidden = false;

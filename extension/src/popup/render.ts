@@ -1,12 +1,19 @@
 /**
- * Draws the wallet summary into the popup (the thesis's printwallet, made visual).
+ * Draws the wallet summary into the popup (the thesis's printwallet, made visual): the coins, the
+ * open PayWord chains per site, the total across both, the recent payments. Every amount of money
+ * goes through {@link dollars} (mills: 1 coin = 1 mill = $0.001, and a link is worth its chain's
+ * value in mills), so coins and links read alike.
  * @module
  */
 import type { MessageMap } from '../messages.ts';
 
 type Summary = MessageMap['wallet-summary']['reply'];
+type Chain = Summary['chains'][number];
 
-/** Dollars of `coins` (1 coin = 1 mill = $0.001). */
+/** What the popup draws: the summary, and whether the reader lets the wallet open chains (settings). */
+export type PopupData = Summary & { chainsEnabled?: boolean };
+
+/** Dollars of `coins` (1 coin = 1 mill = $0.001). The one money format of the wallet's pages. */
 export const dollars = (coins: number): string => `$${(coins / 1000).toFixed(3)}`;
 
 /** "just now", "5 min ago", "3 h ago", or a date. */
@@ -25,6 +32,39 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   return e;
 }
 
+/** "in 40 s", "in 12 min", "in 5 h", "in 6 days", or "expired". */
+export function until(at: number, now = Date.now()): string {
+  const s = Math.round((at - now) / 1000);
+  if (s <= 0) return 'expired';
+  if (s < 90) return `in ${s} s`;
+  if (s < 5400) return `in ${Math.round(s / 60)} min`;
+  if (s < 2 * 86_400) return `in ${Math.round(s / 3600)} h`;
+  return `in ${Math.round(s / 86_400)} days`;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** A site's origin as people read it: the host (and port). */
+function siteName(origin: string): string {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return origin;
+  }
+}
+
+/** The open chains grouped by site, in the order the summary lists them (soonest to expire first). */
+export function chainsBySite(chains: readonly Chain[]): { vendorId: string; chains: Chain[]; heldMills: number; linksLeft: number }[] {
+  const sites = new Map<string, Chain[]>();
+  for (const c of chains) sites.set(c.vendorId, [...(sites.get(c.vendorId) ?? []), c]);
+  return [...sites].map(([vendorId, list]) => ({
+    vendorId,
+    chains: list,
+    heldMills: list.reduce((n, c) => n + c.heldMills, 0),
+    linksLeft: list.reduce((n, c) => n + c.linksLeft, 0),
+  }));
+}
+
 const byId = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 function shortUrl(url: string): string {
@@ -36,12 +76,73 @@ function shortUrl(url: string): string {
   }
 }
 
+function setMills(e: HTMLElement, mills: number, text: string): void {
+  e.dataset.mills = String(mills);
+  e.textContent = text;
+}
+
+/** The chains section: one entry per site, each of its open chains with links left, money held and expiry. */
+function renderChains(s: PopupData, now: number): void {
+  const sites = chainsBySite(s.chains);
+  byId('chains-section').hidden = false;
+  byId('chains-count').textContent = s.chains.length ? `(${s.chains.length})` : '';
+  byId('chains').replaceChildren(
+    ...sites.map((site) => {
+      const li = el('li', 'site');
+      li.dataset.vendorId = site.vendorId;
+      li.dataset.heldMills = String(site.heldMills);
+      li.dataset.linksLeft = String(site.linksLeft);
+      const top = el('div', 'top');
+      const name = el('span', 'site-name', siteName(site.vendorId));
+      name.title = site.vendorId;
+      top.append(name, el('strong', 'held', dollars(site.heldMills)));
+      li.append(top);
+      for (const c of site.chains) {
+        const row = el('div', 'chain');
+        row.dataset.chainId = c.chainId;
+        row.dataset.linksLeft = String(c.linksLeft);
+        row.dataset.heldMills = String(c.heldMills);
+        row.dataset.expiresAt = c.expiresAt;
+        const expires = el('span', 'expires', `expires ${until(Date.parse(c.expiresAt), now)}`);
+        expires.title = new Date(c.expiresAt).toLocaleString();
+        row.append(
+          el('span', 'links', `${plural(c.linksLeft, 'link')} left × ${dollars(c.value)}`),
+          el('span', 'chain-held', dollars(c.heldMills)),
+          expires,
+        );
+        row.title = `chain ${c.chainId}`;
+        li.append(row);
+      }
+      return li;
+    }),
+  );
+  byId('no-chains').hidden = sites.length > 0;
+
+  // Whether the wallet can open chains: connected at the configured broker, and chains on.
+  const key = s.brokerUrl.replace(/\/+$/, '');
+  const connection = s.connections.find((c) => c.broker.replace(/\/+$/, '') === key);
+  const line = byId('connection');
+  const link = byId<HTMLAnchorElement>('connect-link');
+  const state = s.chainsEnabled === false ? 'off' : connection?.connected ? 'connected' : 'not-connected';
+  line.dataset.state = state;
+  byId('connection-text').textContent =
+    state === 'off'
+      ? 'Chains are off (options): no new chain is opened.'
+      : state === 'connected'
+        ? `Connected to ${siteName(key)} as ${connection!.userId ?? 'you'}: sites you come back to are paid with chains.`
+        : `Not connected: connect this wallet on your broker\u2019s account page to pay with chains.`;
+  link.hidden = state !== 'not-connected';
+  link.href = `${key}/account#wallet`;
+}
+
 /** Fills the popup from a summary. */
-export function renderSummary(s: Summary, now = Date.now()): void {
+export function renderSummary(s: PopupData, now = Date.now()): void {
   const balance = byId('balance');
   balance.textContent = String(s.balance);
   balance.removeAttribute('data-loading');
-  byId('dollars').textContent = `${dollars(s.balance)} · 1 coin = $0.001`;
+  setMills(byId('dollars'), s.coinsMills, `${dollars(s.coinsMills)} in coins · 1 coin = ${dollars(1)}`);
+  setMills(byId('chains-held'), s.chainsMills, `${dollars(s.chainsMills)} held in ${plural(s.chains.length, 'chain')}`);
+  setMills(byId('total'), s.totalMills, dollars(s.totalMills));
 
   const current = s.epochs.find((e) => !e.expired) ?? s.epochs[0];
   const epoch = byId('epoch');
@@ -60,7 +161,9 @@ export function renderSummary(s: Summary, now = Date.now()): void {
   if (opens) returns.dataset.returnsFrom = opens;
   else delete returns.dataset.returnsFrom;
 
-  byId('empty').hidden = s.sets.length > 0;
+  renderChains(s, now);
+
+  byId('empty').hidden = s.sets.length > 0 || s.chains.length > 0;
   byId('sets-section').hidden = s.sets.length === 0;
   byId('sets-count').textContent = s.sets.length ? `(${s.sets.length})` : '';
   const sets = byId('sets');
@@ -70,7 +173,10 @@ export function renderSummary(s: Summary, now = Date.now()): void {
       li.dataset.setId = set.id;
       li.dataset.unspent = String(set.unspent);
       const top = el('div', 'top');
-      top.append(el('span', undefined, `Superbin ${set.superbins[0]} · ${set.epoch}`), el('strong', undefined, `${set.unspent} / ${set.total}`));
+      top.append(
+        el('span', undefined, `Superbin ${set.superbins[0]} · ${set.epoch}`),
+        el('strong', undefined, `${set.unspent} / ${set.total}`),
+      );
       const meter = el('div', 'meter');
       meter.setAttribute('role', 'img');
       meter.setAttribute('aria-label', `${set.unspent} of ${set.total} coins unspent`);
@@ -79,7 +185,12 @@ export function renderSummary(s: Summary, now = Date.now()): void {
         bar.style.width = `${set.total ? (100 * set[part]) / set.total : 0}%`;
         meter.append(bar);
       }
-      const detail = [`superbins ${set.superbins.join(', ')}`, set.spent ? `${set.spent} spent` : '', set.returned ? `${set.returned} returned` : '', set.expired ? 'expired' : '']
+      const detail = [
+        `superbins ${set.superbins.join(', ')}`,
+        set.spent ? `${set.spent} spent` : '',
+        set.returned ? `${set.returned} returned` : '',
+        set.expired ? 'expired' : '',
+      ]
         .filter(Boolean)
         .join(' · ');
       li.append(top, el('div', 'bins', detail), meter);
@@ -95,16 +206,20 @@ export function renderSummary(s: Summary, now = Date.now()): void {
       li.dataset.url = p.url;
       li.dataset.status = p.state;
       li.dataset.price = String(p.price);
+      li.dataset.scheme = p.scheme;
       const url = el('span', 'url', shortUrl(p.url));
       url.title = p.url;
       const pill = el('span', `pill ${p.state}`, p.state);
       if (p.error) pill.title = p.error;
-      li.append(url, el('span', 'price', `${p.price} ${p.price === 1 ? 'coin' : 'coins'}`), el('span', 'when', ago(p.createdAt, now)), pill);
+      const price = el('span', 'price', dollars(p.price));
+      price.title = p.scheme === 'payword' ? 'paid with the links of a chain' : `paid with ${plural(p.price, 'coin')}`;
+      const when = el('span', 'when', `${ago(p.createdAt, now)} · ${p.scheme === 'payword' ? 'chain' : 'coins'}`);
+      li.append(url, price, when, pill);
       return li;
     }),
   );
 
   byId('user-id').textContent = s.userId ?? 'none';
-  byId('threshold').textContent = String(s.autopayThreshold);
+  setMills(byId('threshold'), s.autopayThreshold, dollars(s.autopayThreshold));
   byId<HTMLAnchorElement>('open-broker').href = s.brokerUrl;
 }

@@ -69,15 +69,13 @@ export async function prepareReturn(db: WalletDb, s: SendExpired, now = Date.now
       updatedAt: now,
     };
     await tx.objectStore('returns').add(record);
-    await tx
-      .objectStore('history')
-      .add({
-        at: now,
-        kind: 'return',
-        coins: -unspent.length,
-        detail: `returning ${record.balls.length} coins of epoch ${s.epoch}`,
-        ref: id,
-      });
+    await tx.objectStore('history').add({
+      at: now,
+      kind: 'return',
+      coins: -unspent.length,
+      detail: `returning ${record.balls.length} coins of epoch ${s.epoch}`,
+      ref: id,
+    });
     await tx.done;
     const message = encodeRequestCredit({ broker: s.broker, userId: s.userId, epoch: s.epoch, balls: record.balls.map(fromHex) });
     return { record, message };
@@ -101,15 +99,13 @@ export async function finishReturn(db: WalletDb, id: string, outcome: ReturnOutc
     let next: ReturnRecord = { ...r, updatedAt: now };
     if (outcome.kind === 'credited') {
       next = { ...next, state: 'credited', credited: outcome.credited, creditedMills: outcome.creditedMills };
-      await tx
-        .objectStore('history')
-        .add({
-          at: now,
-          kind: 'credited',
-          coins: 0,
-          detail: `credited ${outcome.credited} coins ($${(outcome.creditedMills / 1000).toFixed(3)})`,
-          ref: id,
-        });
+      await tx.objectStore('history').add({
+        at: now,
+        kind: 'credited',
+        coins: 0,
+        detail: `credited ${outcome.credited} coins ($${(outcome.creditedMills / 1000).toFixed(3)})`,
+        ref: id,
+      });
     } else if (outcome.kind === 'refused' || outcome.kind === 'not-open') {
       next = {
         ...next,
