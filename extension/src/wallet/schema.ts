@@ -4,7 +4,7 @@
  * @module
  */
 import type { DBSchema } from 'idb';
-import type { EpochParamsJson, IndexedLink, PaywordRefusal, RefusalReason } from '@micromint/shared';
+import type { EpochParamsJson, IndexedLink, PaywordInfo, PaywordRefusal, RefusalReason } from '@micromint/shared';
 
 /** A ball's life: unspent, spent in a payment, or returned to the broker for credit. */
 export type BallState = 'unspent' | 'spent' | 'returned';
@@ -208,16 +208,7 @@ export interface KeyRecord {
 }
 
 /** What the broker publishes about chains (`GET /api/payword`), as the wallet keeps it. */
-export interface PaywordInfoRecord {
-  broker: string;
-  network: string;
-  /** Base64 Ed25519 key authorizations verify under. */
-  brokerKey: string;
-  maxLength: number;
-  maxValue: number;
-  maxExpirySeconds: number;
-  clearGraceSeconds: number;
-}
+export type PaywordInfoRecord = PaywordInfo;
 
 /**
  * What the wallet knows of one broker for chains, keyed by its URL without a trailing `/`:

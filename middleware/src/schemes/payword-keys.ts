@@ -13,6 +13,7 @@
  * Broker failures are logged once per outage and never block a free page.
  * @module
  */
+import type { PaywordInfo } from '@micromint/shared';
 import { agreementPublicKey, equalBytes, fromBase64, MAX_LINK_VALUE, newAgreementKey, toBase64 } from '@micromint/shared';
 import { BrokerUnavailableError } from '../errors.ts';
 import type { StoreGuard } from '../guard.ts';
@@ -20,17 +21,7 @@ import type { MicroMintLogger } from '../options.ts';
 import type { PaywordStore } from '../payword-store.ts';
 
 /** The broker's payword terms (`GET /api/payword`). */
-export interface BrokerPaywordTerms {
-  broker: string;
-  network: string;
-  /** The broker's Ed25519 public key, base64: it signs authorizations. */
-  brokerKey: string;
-  maxLength: number;
-  maxValue: number;
-  maxExpirySeconds: number;
-  /** Chains can be cleared until expiresAt + this; later the hold goes back to the user. */
-  clearGraceSeconds: number;
-}
+export type BrokerPaywordTerms = PaywordInfo;
 
 /** Names under which the store keeps the payword keys. */
 export const KEY_NAMES = {

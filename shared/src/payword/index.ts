@@ -8,3 +8,4 @@ export * from './signatures.ts';
 export * from './mac.ts';
 export * from './scheme.ts';
 export * from './reasons.ts';
+export type * from './info.ts';

@@ -4,27 +4,12 @@
  * it proposes a chain (a commitment beyond them is refused).
  * @module
  */
-import { MAX_LINK_VALUE, micromintNetwork, toBase64 } from '@micromint/shared';
+import { MAX_LINK_VALUE, micromintNetwork, toBase64, type PaywordInfo } from '@micromint/shared';
 import type { BrokerContext } from '../context.ts';
 import { brokerKeyPair } from './keys.ts';
 
-/** The answer of `GET /api/payword`. */
-export interface PaywordInfo {
-  /** The broker's URL, as commitments must name it. */
-  broker: string;
-  /** `micromint:<broker origin>`, as in the 402's `network`. */
-  network: string;
-  /** The Ed25519 key authorizations verify under, base64 of 32 bytes. */
-  brokerKey: string;
-  /** Most links in a chain. */
-  maxLength: number;
-  /** Most mills per link. */
-  maxValue: number;
-  /** Latest expiry a chain may name, in seconds from its authorization. */
-  maxExpirySeconds: number;
-  /** Seconds after a chain's expiry during which its vendor may still clear it. */
-  clearGraceSeconds: number;
-}
+/** The answer of `GET /api/payword`: its shape is shared with vendors and wallets. */
+export type { PaywordInfo };
 
 /** The broker's PayWord parameters and key. */
 export function paywordInfo(ctx: BrokerContext): PaywordInfo {
