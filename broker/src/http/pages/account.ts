@@ -59,36 +59,30 @@ function coinsBar(c: AccountData['coins']): Html {
   const unspent = Math.max(0, c.bought - c.spent - c.returned);
   const total = Math.max(1, c.bought);
   const pct = (n: number) => `${((n / total) * 100).toFixed(2)}%`;
-  return html` <div
-      class="bar"
-      role="img"
-      aria-label="${num(unspent)} coins not yet spent, ${num(c.spent)} spent, ${num(c.returned)} returned"
-    >
-      <span class="unspent" style="width:${pct(unspent)}"></span><span class="spent" style="width:${pct(c.spent)}"></span
-      ><span class="returned" style="width:${pct(c.returned)}"></span>
-    </div>
-    <div class="legend">
-      <span><i class="unspent"></i>${num(unspent)} in your wallet or not yet redeemed</span>
-      <span><i class="spent"></i>${num(c.spent)} spent at sites</span>
-      <span><i class="returned"></i>${num(c.returned)} returned for credit</span>
-    </div>`;
+  return html`
+  <div class="bar" role="img" aria-label="${num(unspent)} coins not yet spent, ${num(c.spent)} spent, ${num(c.returned)} returned">
+    <span class="unspent" style="width:${pct(unspent)}"></span><span class="spent" style="width:${pct(c.spent)}"></span><span class="returned" style="width:${pct(c.returned)}"></span>
+  </div>
+  <div class="legend">
+    <span><i class="unspent"></i>${num(unspent)} in your wallet or not yet redeemed</span>
+    <span><i class="spent"></i>${num(c.spent)} spent at sites</span>
+    <span><i class="returned"></i>${num(c.returned)} returned for credit</span>
+  </div>`;
 }
 
 function returnsCard(v: Visitor, windows: readonly ReturnWindow[]): Html {
   if (!windows.length) return html`<p class="muted">You hold no coins to return.</p>`;
   const open = windows.filter((w) => w.open);
-  return html`<p class="muted">
-      Your wallet sends back the coins it has not spent, and your balance is credited one mill for each. Returned coins can no longer be
-      spent. Returns open only after an epoch's coins have expired and the sites you paid have had their time to redeem them, so that a coin
-      you spent is never refunded.
-    </p>
+  return html`<p class="muted">Your wallet sends back the coins it has not spent, and your balance is credited one mill for each.
+    Returned coins can no longer be spent. Returns open only after an epoch's coins have expired and the sites you paid
+    have had their time to redeem them, so that a coin you spent is never refunded.</p>
     ${returnsSchedule(windows)}
     ${
       open.length
         ? html`<form method="post" action="/account/return">
-            ${csrfField(v)}
-            <button class="secondary" type="submit">Return unspent coins of epoch ${open.map((w) => w.epoch).join(', ')}</button>
-          </form>`
+      ${csrfField(v)}
+      <button class="secondary" type="submit">Return unspent coins of epoch ${open.map((w) => w.epoch).join(', ')}</button>
+    </form>`
         : ''
     }`;
 }
@@ -98,167 +92,108 @@ export function accountView(v: Visitor, d: AccountData, o: { ok?: string; error?
   const e = d.epoch;
   const perSet = e ? Math.round(e.filledSlots / 2 ** e.params.u) : 0;
   const maxAffordable = perSet > 0 ? Math.min(d.maxSets, Math.floor(d.balanceMills / perSet)) : 0;
-  return html` <h1>Your account</h1>
-    ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
-    <div class="hero">
-      <section class="card" id="balance-card">
-        <div class="muted">Balance</div>
-        <div class="balance" id="balance" data-mills="${d.balanceMills}">
-          ${formatDollars(d.balanceMills)} <small id="balance-coins">${num(d.balanceMills)} coins at 1 mill each</small>
-        </div>
-        <h2 style="margin-top:1.2rem">Coins you bought: ${num(d.coins.bought)}</h2>
-        ${coinsBar(d.coins)}
-        <p class="muted">User ID <code id="user-id">${d.user.id}</code></p>
-      </section>
-      <section class="card">
-        <h2>Add funds</h2>
-        <form class="stack" method="post" action="/account/funds" id="funds-form">
-          ${csrfField(v)}
-          ${d.providers.map(
-            (p, i) =>
-              html`<label style="display:flex;gap:.5rem;align-items:center;color:var(--ink)">
-                  <input type="radio" name="provider" value="${p.id}" ${i === 0 ? html`checked` : ''} />
-                  <span class="${p.id === 'sandbox' ? 'sandbox' : ''}">${p.label}</span></label
-                >
-                ${p.description ? html`<span class="muted">${p.description}</span>` : ''}`,
-          )}
-          <label
-            >Amount in US dollars (up to ${formatDollars(d.maxDepositMills)})
-            <input name="amount" inputmode="decimal" required pattern="\\$?[0-9]{1,7}(\\.[0-9]{1,3})?" value="5.00"
-          /></label>
-          <button type="submit">Add funds</button>
-        </form>
-      </section>
-    </div>
+  return html`
+<h1>Your account</h1>
+${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
+<div class="hero">
+  <section class="card" id="balance-card">
+    <div class="muted">Balance</div>
+    <div class="balance" id="balance" data-mills="${d.balanceMills}">${formatDollars(d.balanceMills)}
+      <small id="balance-coins">${num(d.balanceMills)} coins at 1 mill each</small></div>
+    <h2 style="margin-top:1.2rem">Coins you bought: ${num(d.coins.bought)}</h2>
+    ${coinsBar(d.coins)}
+    <p class="muted">User ID <code id="user-id">${d.user.id}</code></p>
+  </section>
+  <section class="card">
+    <h2>Add funds</h2>
+    <form class="stack" method="post" action="/account/funds" id="funds-form">
+      ${csrfField(v)}
+      ${d.providers.map(
+        (p, i) => html`<label style="display:flex;gap:.5rem;align-items:center;color:var(--ink)">
+        <input type="radio" name="provider" value="${p.id}" ${i === 0 ? html`checked` : ''}>
+        <span class="${p.id === 'sandbox' ? 'sandbox' : ''}">${p.label}</span></label>
+        ${p.description ? html`<span class="muted">${p.description}</span>` : ''}`,
+      )}
+      <label>Amount in US dollars (up to ${formatDollars(d.maxDepositMills)})
+        <input name="amount" inputmode="decimal" required pattern="\\$?[0-9]{1,7}(\\.[0-9]{1,3})?" value="5.00"></label>
+      <button type="submit">Add funds</button>
+    </form>
+  </section>
+</div>
 
-    <section class="card" id="buy">
-      <h2>Buy superbin sets</h2>
-      ${
-        e
-          ? html`<p>
-                A set of epoch <strong>${e.params.id}</strong> holds about <strong>${num(perSet)} coins</strong> and costs exactly its
-                number of coins: about <strong>${formatDollars(perSet)}</strong> per set. Your balance covers about
-                <strong>${num(maxAffordable)}</strong> set(s).
-              </p>
-              <form class="inline" method="post" action="/account/buy" id="buy-form">
-                ${csrfField(v)}
-                <label>Sets <input type="number" name="count" min="1" max="${d.maxSets}" value="1" required /></label>
-                <button type="submit">Buy and send to my wallet</button>
-              </form>`
-          : html`<p class="muted">No epoch is on sale right now.</p>`
-      }
-    </section>
+<section class="card" id="buy">
+  <h2>Buy superbin sets</h2>
+  ${
+    e
+      ? html`<p>A set of epoch <strong>${e.params.id}</strong> holds about <strong>${num(perSet)} coins</strong> and costs
+    exactly its number of coins: about <strong>${formatDollars(perSet)}</strong> per set.
+    Your balance covers about <strong>${num(maxAffordable)}</strong> set(s).</p>
+    <form class="inline" method="post" action="/account/buy" id="buy-form">
+      ${csrfField(v)}
+      <label>Sets <input type="number" name="count" min="1" max="${d.maxSets}" value="1" required></label>
+      <button type="submit">Buy and send to my wallet</button>
+    </form>`
+      : html`<p class="muted">No epoch is on sale right now.</p>`
+  }
+</section>
 
-    <section class="card" id="purchases">
-      <h2>Purchases</h2>
-      ${
-        d.withdrawals.length
-          ? html`<table>
-              <thead>
-                <tr>
-                  <th>Date</th>
-                  <th>Purchase</th>
-                  <th>Epoch</th>
-                  <th class="r">Sets</th>
-                  <th class="r">Coins</th>
-                  <th class="r">Price</th>
-                  <th></th>
-                </tr>
-              </thead>
-              <tbody>
-                ${d.withdrawals.map(
-                  (w) =>
-                    html`<tr data-withdrawal-id="${w.id}">
-                      <td>${when(w.createdAt)}</td>
-                      <td class="mono">${w.id}</td>
-                      <td>${w.epoch}</td>
-                      <td class="r">${w.setIds.length}</td>
-                      <td class="r">${num(w.coins)}</td>
-                      <td class="r">${formatDollars(w.priceMills)}</td>
-                      <td>
-                        <a href="/withdrawals/${w.id}">Send to wallet again</a> · <a href="/withdrawals/${w.id}.mm" download>.mm file</a>
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-          : html`<p class="muted">No purchases yet.</p>`
-      }
-    </section>
+<section class="card" id="purchases">
+  <h2>Purchases</h2>
+  ${
+    d.withdrawals.length
+      ? html`<table>
+    <thead><tr><th>Date</th><th>Purchase</th><th>Epoch</th><th class="r">Sets</th><th class="r">Coins</th><th class="r">Price</th><th></th></tr></thead>
+    <tbody>${d.withdrawals.map(
+      (w) => html`<tr data-withdrawal-id="${w.id}"><td>${when(w.createdAt)}</td><td class="mono">${w.id}</td><td>${w.epoch}</td>
+      <td class="r">${w.setIds.length}</td><td class="r">${num(w.coins)}</td><td class="r">${formatDollars(w.priceMills)}</td>
+      <td><a href="/withdrawals/${w.id}">Send to wallet again</a> · <a href="/withdrawals/${w.id}.mm" download>.mm file</a></td></tr>`,
+    )}</tbody></table>`
+      : html`<p class="muted">No purchases yet.</p>`
+  }
+</section>
 
-    ${walletCard(v, { broker: d.broker, userId: d.user.id, walletKeys: d.walletKeys })} ${chainsCard(d.chains, d.now)}
+${walletCard(v, { broker: d.broker, userId: d.user.id, walletKeys: d.walletKeys })}
 
-    <div class="grid">
-      <section class="card" id="return">
-        <h2>Return unspent coins</h2>
-        ${returnsCard(v, d.returns)}
-      </section>
-      <section class="card" id="complaints">
-        <h2>Complain about a site</h2>
-        <p class="muted">
-          MicroMint has no refunds: tell the broker. When enough of a site's paying customers complain, it can no longer redeem coins.
-        </p>
-        ${
-          d.vendors.length
-            ? html`<form class="stack" method="post" action="/account/complaints" id="complaint-form">
-                ${csrfField(v)}
-                <label
-                  >Site
-                  <select name="vendorId" required>
-                    ${d.vendors.map((x) => html`<option value="${x.id}">${x.name} (${x.id})</option>`)}
-                  </select></label
-                >
-                <label>What went wrong <textarea name="text" required maxlength="2000"></textarea></label>
-                <button type="submit">Send complaint</button>
-              </form>`
-            : html`<p class="muted">No sites are registered yet.</p>`
-        }
-        ${
-          d.complaints.length
-            ? html`<h2 style="margin-top:1rem">Your complaints</h2>
-                <table>
-                  <tbody>
-                    ${d.complaints.map(
-                      (c) =>
-                        html`<tr>
-                          <td>${when(c.createdAt)}</td>
-                          <td class="mono">${c.vendorId}</td>
-                          <td style="white-space:pre-line">${c.text}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
-            : ''
-        }
-      </section>
-    </div>
+${chainsCard(d.chains, d.now)}
 
-    <section class="card" id="ledger">
-      <h2>Account history</h2>
-      ${
-        d.ledger.length
-          ? html`<table>
-              <thead>
-                <tr>
-                  <th>Date</th>
-                  <th>What</th>
-                  <th>Details</th>
-                  <th class="r">Amount</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${d.ledger.map(
-                  (l) =>
-                    html`<tr>
-                      <td>${when(l.createdAt)}</td>
-                      <td>${LEDGER_KIND[l.kind]}</td>
-                      <td>${l.memo}</td>
-                      <td class="r ${l.amountMills > 0 ? 'pos' : 'neg'}">${l.amountMills > 0 ? '+' : ''}${formatDollars(l.amountMills)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-          : html`<p class="muted">Nothing yet.</p>`
-      }
-    </section>`;
+<div class="grid">
+  <section class="card" id="return">
+    <h2>Return unspent coins</h2>
+    ${returnsCard(v, d.returns)}
+  </section>
+  <section class="card" id="complaints">
+    <h2>Complain about a site</h2>
+    <p class="muted">MicroMint has no refunds: tell the broker. When enough of a site's paying customers complain, it can no longer redeem coins.</p>
+    ${
+      d.vendors.length
+        ? html`<form class="stack" method="post" action="/account/complaints" id="complaint-form">
+      ${csrfField(v)}
+      <label>Site <select name="vendorId" required>${d.vendors.map((x) => html`<option value="${x.id}">${x.name} (${x.id})</option>`)}</select></label>
+      <label>What went wrong <textarea name="text" required maxlength="2000"></textarea></label>
+      <button type="submit">Send complaint</button>
+    </form>`
+        : html`<p class="muted">No sites are registered yet.</p>`
+    }
+    ${
+      d.complaints.length
+        ? html`<h2 style="margin-top:1rem">Your complaints</h2><table><tbody>${d.complaints.map(
+            (c) =>
+              html`<tr><td>${when(c.createdAt)}</td><td class="mono">${c.vendorId}</td><td style="white-space:pre-line">${c.text}</td></tr>`,
+          )}</tbody></table>`
+        : ''
+    }
+  </section>
+</div>
+
+<section class="card" id="ledger">
+  <h2>Account history</h2>
+  ${
+    d.ledger.length
+      ? html`<table><thead><tr><th>Date</th><th>What</th><th>Details</th><th class="r">Amount</th></tr></thead><tbody>${d.ledger.map(
+          (l) => html`<tr><td>${when(l.createdAt)}</td><td>${LEDGER_KIND[l.kind]}</td><td>${l.memo}</td>
+        <td class="r ${l.amountMills > 0 ? 'pos' : 'neg'}">${l.amountMills > 0 ? '+' : ''}${formatDollars(l.amountMills)}</td></tr>`,
+        )}</tbody></table>`
+      : html`<p class="muted">Nothing yet.</p>`
+  }
+</section>`;
 }

@@ -20,49 +20,22 @@ export function chainsCard(chains: readonly ChainRecord[], now: Date): Html {
   const spent = (c: ChainRecord) => c.clearedIndex * c.valueMills;
   const heldNow = chains.filter((c) => c.status === 'held').reduce((n, c) => n + c.heldMills - spent(c), 0);
   return html`<section class="card" id="chains" data-held-mills="${heldNow}">
-    <h2>PayWord chains</h2>
-    <p class="muted">
-      Held now in open chains: <strong id="chains-held">${formatDollars(heldNow)}</strong>. A chain's sites are paid for the links they
-      cleared; what they did not clear comes back to your balance once the chain has expired and the sites' time to clear it is over.
-    </p>
-    ${
-      chains.length
-        ? html`<table>
-            <thead>
-              <tr>
-                <th>Opened</th>
-                <th>Chain</th>
-                <th>Site</th>
-                <th class="r">Links used</th>
-                <th class="r">Held</th>
-                <th class="r">Spent</th>
-                <th class="r">Released</th>
-                <th>Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${chains.map(
-                (c) =>
-                  html`<tr
-                    data-chain-id="${c.id}"
-                    data-status="${c.status}"
-                    data-held-mills="${c.heldMills}"
-                    data-spent-mills="${spent(c)}"
-                    data-released-mills="${c.releasedMills ?? ''}"
-                  >
-                    <td>${when(c.createdAt)}</td>
-                    <td class="mono">${c.id.slice(0, 12)}…</td>
-                    <td class="mono">${c.vendorId}</td>
-                    <td class="r">${num(c.clearedIndex)} of ${num(c.links)}</td>
-                    <td class="r">${formatDollars(c.heldMills)}</td>
-                    <td class="r">${formatDollars(spent(c))}</td>
-                    <td class="r">${c.releasedMills === null ? '–' : formatDollars(c.releasedMills)}</td>
-                    <td title="expires ${when(iso(c.expiresAt))}, sites clear until ${when(iso(c.clearBy))}">${standing(c, now)}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : html`<p class="muted">No chains yet: your wallet opens one when it pays a site that takes them.</p>`
-    }
-  </section>`;
+  <h2>PayWord chains</h2>
+  <p class="muted">Held now in open chains: <strong id="chains-held">${formatDollars(heldNow)}</strong>. A chain's sites are paid for the
+  links they cleared; what they did not clear comes back to your balance once the chain has expired and the sites' time to clear it is over.</p>
+  ${
+    chains.length
+      ? html`<table><thead><tr><th>Opened</th><th>Chain</th><th>Site</th><th class="r">Links used</th><th class="r">Held</th><th class="r">Spent</th><th class="r">Released</th><th>Status</th></tr></thead>
+    <tbody>${chains.map(
+      (
+        c,
+      ) => html`<tr data-chain-id="${c.id}" data-status="${c.status}" data-held-mills="${c.heldMills}" data-spent-mills="${spent(c)}" data-released-mills="${c.releasedMills ?? ''}">
+      <td>${when(c.createdAt)}</td><td class="mono">${c.id.slice(0, 12)}…</td><td class="mono">${c.vendorId}</td>
+      <td class="r">${num(c.clearedIndex)} of ${num(c.links)}</td><td class="r">${formatDollars(c.heldMills)}</td><td class="r">${formatDollars(spent(c))}</td>
+      <td class="r">${c.releasedMills === null ? '–' : formatDollars(c.releasedMills)}</td>
+      <td title="expires ${when(iso(c.expiresAt))}, sites clear until ${when(iso(c.clearBy))}">${standing(c, now)}</td></tr>`,
+    )}</tbody></table>`
+      : html`<p class="muted">No chains yet: your wallet opens one when it pays a site that takes them.</p>`
+  }
+</section>`;
 }

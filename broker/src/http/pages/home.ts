@@ -15,74 +15,48 @@ export function homeView(v: Visitor, s: PublicStats): Html {
     ['coins redeemed', s.coinsRedeemed, 'stat-redeemed'],
     ['double spends caught', s.doubleSpends, 'stat-double-spends'],
   ] as const;
-  return html` <div class="hero">
-      <section class="card">
-        <h1>Pay a tenth of a cent per page.</h1>
-        <p>
-          MicroMint coins are worth one mill ($0.001) each. You buy them here in bulk; your browser wallet pays sites a few coins at a time,
-          with no account at the site and no round trip to us. Sites hand their coins in later.
-        </p>
-        <ol class="steps">
-          <li><strong>Add funds</strong> and buy a few <em>superbin sets</em>: bundles of coins only you can spend.</li>
-          <li><strong>Browse.</strong> When a page asks for payment (HTTP 402), your MicroMint wallet pays it.</li>
-          <li><strong>Sites redeem</strong> your coins here. Each coin pays once; a coin spent twice is caught.</li>
-        </ol>
-        ${v.session ? html`<p><a class="button" href="/account">Go to your account</a></p>` : html`<p><a class="button" href="/signup">Create an account</a> <a class="button secondary" href="/login">Log in</a></p>`}
-      </section>
-      <section class="card" id="epoch">
-        <h2>Current epoch</h2>
-        ${
-          e
-            ? html`<p class="balance" id="epoch-id">${e.params.id}</p>
-                <table>
-                  <tr>
-                    <th>Expires</th>
-                    <td>${when(e.params.expiresAt)}</td>
-                  </tr>
-                  ${
-                    s.timeline
-                      ? html`<tr>
-                            <th>Sites redeem until</th>
-                            <td id="epoch-redeem-by">${when(s.timeline.redeemBy)}</td>
-                          </tr>
-                          <tr>
-                            <th>Returns open</th>
-                            <td id="epoch-returns-from">${when(s.timeline.returnsFrom)}</td>
-                          </tr>`
-                      : ''
-                  }
-                  <tr>
-                    <th>Shape</th>
-                    <td class="mono">t=${e.params.t} u=${e.params.u} v=${e.params.v} k=${e.params.k}</td>
-                  </tr>
-                  <tr>
-                    <th>Slots filled</th>
-                    <td>${((e.filledSlots / 2 ** (e.params.u + e.params.v)) * 100).toFixed(1)}%</td>
-                  </tr>
-                  <tr>
-                    <th>Key</th>
-                    <td class="mono">${Buffer.from(e.params.key).toString('hex').slice(0, 16)}…</td>
-                  </tr>
-                </table>`
-            : html`<p class="muted">No epoch is on sale right now.</p>`
-        }
-      </section>
-    </div>
-    <section class="tiles" aria-label="Public statistics">
-      ${tiles.map(
-        ([label, n, id]) =>
-          html`<div class="tile" id="${id}">
-            <div class="n">${num(n)}</div>
-            <div class="l">${label}</div>
-          </div>`,
-      )}
-    </section>
-    <section class="card">
-      <h2>How the coins work</h2>
-      <p class="muted">
-        The broker hashes tens of millions of random "balls" into bins with a monthly secret key. A coin is k balls whose hashes line up
-        along your offsets and the site's offsets, so it is only good for you, at that site. Finding such alignments costs a forger far more
-        per coin than it costs the broker, and every coin handed in is checked against the broker's own records of what it minted.
-      </p>
-    </section>`;
+  return html`
+<div class="hero">
+  <section class="card">
+    <h1>Pay a tenth of a cent per page.</h1>
+    <p>MicroMint coins are worth one mill ($0.001) each. You buy them here in bulk; your browser wallet pays sites
+    a few coins at a time, with no account at the site and no round trip to us. Sites hand their coins in later.</p>
+    <ol class="steps">
+      <li><strong>Add funds</strong> and buy a few <em>superbin sets</em>: bundles of coins only you can spend.</li>
+      <li><strong>Browse.</strong> When a page asks for payment (HTTP 402), your MicroMint wallet pays it.</li>
+      <li><strong>Sites redeem</strong> your coins here. Each coin pays once; a coin spent twice is caught.</li>
+    </ol>
+    ${v.session ? html`<p><a class="button" href="/account">Go to your account</a></p>` : html`<p><a class="button" href="/signup">Create an account</a> <a class="button secondary" href="/login">Log in</a></p>`}
+  </section>
+  <section class="card" id="epoch">
+    <h2>Current epoch</h2>
+    ${
+      e
+        ? html`<p class="balance" id="epoch-id">${e.params.id}</p>
+    <table>
+      <tr><th>Expires</th><td>${when(e.params.expiresAt)}</td></tr>
+      ${
+        s.timeline
+          ? html`<tr><th>Sites redeem until</th><td id="epoch-redeem-by">${when(s.timeline.redeemBy)}</td></tr>
+      <tr><th>Returns open</th><td id="epoch-returns-from">${when(s.timeline.returnsFrom)}</td></tr>`
+          : ''
+      }
+      <tr><th>Shape</th><td class="mono">t=${e.params.t} u=${e.params.u} v=${e.params.v} k=${e.params.k}</td></tr>
+      <tr><th>Slots filled</th><td>${((e.filledSlots / 2 ** (e.params.u + e.params.v)) * 100).toFixed(1)}%</td></tr>
+      <tr><th>Key</th><td class="mono">${Buffer.from(e.params.key).toString('hex').slice(0, 16)}…</td></tr>
+    </table>`
+        : html`<p class="muted">No epoch is on sale right now.</p>`
+    }
+  </section>
+</div>
+<section class="tiles" aria-label="Public statistics">
+  ${tiles.map(([label, n, id]) => html`<div class="tile" id="${id}"><div class="n">${num(n)}</div><div class="l">${label}</div></div>`)}
+</section>
+<section class="card">
+  <h2>How the coins work</h2>
+  <p class="muted">The broker hashes tens of millions of random "balls" into bins with a monthly secret key. A coin is
+  k balls whose hashes line up along your offsets and the site's offsets, so it is only good for you, at that site.
+  Finding such alignments costs a forger far more per coin than it costs the broker, and every coin handed in is
+  checked against the broker's own records of what it minted.</p>
+</section>`;
 }

@@ -7,7 +7,7 @@ import type { Visitor } from '../session.ts';
 import { CSS } from '../style.ts';
 
 /** A hidden CSRF field for a form. */
-export const csrfField = (v: Visitor): Html => html`<input type="hidden" name="_csrf" value="${v.csrf}" />`;
+export const csrfField = (v: Visitor): Html => html`<input type="hidden" name="_csrf" value="${v.csrf}">`;
 
 /** A notice box; `kind` ok | bad | info. */
 export const notice = (kind: 'ok' | 'bad' | 'info', text: unknown): Html =>
@@ -17,34 +17,32 @@ export const notice = (kind: 'ok' | 'bad' | 'info', text: unknown): Html =>
 export function page(title: string, v: Visitor, body: Html): string {
   const user = v.session?.user;
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title} · MicroMint Broker</title>
-        <style>
-          ${new Html(CSS)}
-        </style>
-      </head>
-      <body>
-        <header class="top">
-          <div class="wrap">
-            <a class="brand" href="/">Micro<span>Mint</span> Broker</a>
-            <nav>
-              <a href="/">Home</a>
-              <a href="/vendors">Vendors</a>
-              ${
-                user
-                  ? html`<a href="/account">Account</a>
-                      <span class="muted">${user.email}</span>
-                      <form method="post" action="/logout">${csrfField(v)}<button class="link" type="submit">Log out</button></form>`
-                  : html`<a href="/login">Log in</a> <a class="button" href="/signup">Sign up</a>`
-              }
-            </nav>
-          </div>
-        </header>
-        <main class="wrap">${body}</main>
-        <footer>MicroMint after Rivest &amp; Shamir (1996). 1 coin = 1 mill = $0.001.</footer>
-      </body>
-    </html>`.value;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · MicroMint Broker</title>
+<style>${new Html(CSS)}</style>
+</head>
+<body>
+<header class="top"><div class="wrap">
+  <a class="brand" href="/">Micro<span>Mint</span> Broker</a>
+  <nav>
+    <a href="/">Home</a>
+    <a href="/vendors">Vendors</a>
+    ${
+      user
+        ? html`<a href="/account">Account</a>
+    <span class="muted">${user.email}</span>
+    <form method="post" action="/logout">${csrfField(v)}<button class="link" type="submit">Log out</button></form>`
+        : html`<a href="/login">Log in</a> <a class="button" href="/signup">Sign up</a>`
+    }
+  </nav>
+</div></header>
+<main class="wrap">
+${body}
+</main>
+<footer>MicroMint after Rivest &amp; Shamir (1996). 1 coin = 1 mill = $0.001.</footer>
+</body>
+</html>`.value;
 }

@@ -12,13 +12,10 @@ import { html, when, type Html } from '../html.ts';
 export function returnsSchedule(windows: readonly ReturnWindow[]): Html {
   const waiting = windows.filter((w) => !w.open);
   if (!waiting.length) return html``;
-  return html`<ul class="returns-schedule">
-    ${waiting.map(
-      (w) =>
-        html`<li data-epoch="${w.epoch}" data-returns-from="${w.returnsFrom}">
-          Coins of epoch <strong>${w.epoch}</strong> can be returned from <strong class="returns-from">${when(w.returnsFrom)}</strong>, when
-          the sites' time to redeem the coins you paid them is over.
-        </li>`,
-    )}
-  </ul>`;
+  return html`<ul class="returns-schedule">${waiting.map(
+    (
+      w,
+    ) => html`<li data-epoch="${w.epoch}" data-returns-from="${w.returnsFrom}">Coins of epoch <strong>${w.epoch}</strong> can be returned from
+    <strong class="returns-from">${when(w.returnsFrom)}</strong>, when the sites' time to redeem the coins you paid them is over.</li>`,
+  )}</ul>`;
 }
