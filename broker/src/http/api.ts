@@ -19,6 +19,7 @@ import { bearer as bearerOf, jsonBody, vendorOf } from './api-middleware.ts';
 import { apiErrors, validate } from './errors.ts';
 import { jsonLimited, type Limits } from './limits.ts';
 import { addPaywordRoutes } from './payword-api.ts';
+import { anyOriginPreflight } from './preflight.ts';
 
 /** Largest redemption request. */
 export const REDEEM_LIMIT = '5mb';
@@ -87,17 +88,7 @@ export function apiRouter(ctx: BrokerContext, limits: Limits): express.Router {
   });
 
   // Request-Credit needs no credentials (credit always goes to the buyer of the balls), so any origin may send it.
-  r.options('/credit', (_req, res) => {
-    res
-      .set({
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': 'POST',
-        'Access-Control-Allow-Headers': 'Content-Type',
-        'Access-Control-Max-Age': '600',
-      })
-      .status(204)
-      .end();
-  });
+  r.options('/credit', anyOriginPreflight);
   r.post(
     '/credit',
     (_req, res, next) => {

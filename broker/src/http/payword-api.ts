@@ -17,6 +17,7 @@ import { setVendorKey } from '../core/payword/vendor-key.ts';
 import { bearer, jsonBody, vendorOf } from './api-middleware.ts';
 import { describeError, validate } from './errors.ts';
 import type { Limits } from './limits.ts';
+import { anyOriginPreflight } from './preflight.ts';
 
 const anyOrigin: RequestHandler = (_req, res, next) => {
   res.set('Access-Control-Allow-Origin', '*');
@@ -62,17 +63,7 @@ export function addPaywordRoutes(r: express.Router, ctx: BrokerContext, limits: 
     res.json(validate(() => setVendorKey(ctx, vendorOf(res), key)));
   });
 
-  r.options('/payword/chains', (_req, res) => {
-    res
-      .set({
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': 'POST',
-        'Access-Control-Allow-Headers': 'Content-Type',
-        'Access-Control-Max-Age': '600',
-      })
-      .status(204)
-      .end();
-  });
+  r.options('/payword/chains', anyOriginPreflight);
   // Per address before the body is read; per user once the wallet's signature proved the user (so junk
   // naming someone cannot use up their budget); then the hold.
   r.post(
