@@ -6,6 +6,7 @@
 export * from './assert.ts';
 export * from './bytes.ts';
 export * from './params.ts';
+export * from './money.ts';
 export * from './hash.ts';
 export * from './offsets.ts';
 export * from './reasons.ts';
