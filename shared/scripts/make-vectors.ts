@@ -11,6 +11,7 @@ import {
   ballPreimage,
   deriveOffsets,
   epochToJson,
+  micromintNetwork,
   PARAMETER_SETS,
   positions,
   setBall,
@@ -85,6 +86,28 @@ const offsetDerivations = [
   rejected('vendor', (n) => `https://shop${n}.example`, epoch.v, 4),
 ];
 
+/**
+ * The network id of docs/protocol.md section 9 for `broker`, with Node's SHA-256 and base64url:
+ * "mmint:" || base64url(SHA-256("MMv1/network" || 0x00 || utf8(origin))[0 .. 15]). Checked against the code.
+ */
+function networkVector(broker: string) {
+  const origin = new URL(broker).origin;
+  const preimage = Buffer.concat([Buffer.from('MMv1/network', 'ascii'), Buffer.from([0]), Buffer.from(origin, 'utf8')]);
+  const digest = hash('sha256', preimage, 'buffer');
+  const network = `mmint:${digest.subarray(0, 16).toString('base64url')}`;
+  deepStrictEqual(network, micromintNetwork(broker), `network of ${broker}`);
+  return { broker, origin, preimage: preimage.toString('hex'), digest: digest.toString('hex'), network };
+}
+
+// The demo broker, a public one, and URLs whose origin is not written as given (case, default port, path, IDN, IPv6).
+const networks = [
+  'http://127.0.0.1:4000',
+  'https://broker.example',
+  'HTTPS://Broker.Example:443/mint/',
+  'https://bröker.example',
+  'http://[::1]:4000',
+].map(networkVector);
+
 const balls = superbins.map((sb, i) => ({ superbin: sb, subbin: subbins[i]!, ...findBall(sb, subbins[i]!) }));
 const vectors = {
   description: 'MicroMint-1.0 test vectors: see docs/test-vectors.md for how to check them by hand.',
@@ -100,6 +123,7 @@ const vectors = {
   balls,
   coin: balls.map((b) => b.x).join(''),
   coinId: balls[0]!.x,
+  networks,
 };
 const out = fileURLToPath(new URL('../../docs/test-vectors.json', import.meta.url));
 writeFileSync(out, JSON.stringify(vectors, null, 2) + '\n');

@@ -15,5 +15,6 @@ export * from './superbin-set.ts';
 export * from './message.ts';
 export * from './messages.ts';
 export * from './x402.ts';
+export * from './network.ts';
 export * from './scheme.ts';
 export * from './payword/index.ts';

@@ -4,6 +4,7 @@
  */
 import { fromBase64, toBase64 } from './bytes.ts';
 import { coinBytes } from './coin.ts';
+import { micromintNetwork } from './network.ts';
 import type { EpochParams } from './params.ts';
 import { PaymentHeaderError, type PaymentPayload, type PaymentRequirements } from './x402.ts';
 
@@ -19,9 +20,6 @@ export interface MicroMintExtra {
   epoch: string;
   vendorId: string;
 }
-
-/** The network name of a broker: `micromint:` followed by the broker's origin. */
-export const micromintNetwork = (broker: string): string => `micromint:${new URL(broker).origin}`;
 
 /**
  * The requirement a vendor offers for `price` coins.

@@ -27,6 +27,7 @@ import { deriveOffsets, userOffsets, vendorOffsets, type OffsetRole } from '../s
 import { epochFromJson, type EpochParams } from '../src/params.ts';
 import { decodeSets, encodeSets, setSuperbins, type SuperbinSet } from '../src/superbin-set.ts';
 import { mintSlots } from '../src/testing.ts';
+import { isCaip2Network, micromintNetwork } from '../src/network.ts';
 
 const spec = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
 const vectors = JSON.parse(readFileSync(new URL('../../docs/test-vectors.json', import.meta.url), 'utf8'));
@@ -56,6 +57,11 @@ const QUOTED = {
   '8 set': 'uint32be(sb_1) || B_1 || X_1 || B_2 || X_2 || ... || B_k || X_k',
   '8 bitmap': 'B_i is a bitmap of 2^v bits (2^(v-3) bytes) over the sub-bins of sb_i: bit s is bit 7 - (s mod 8) of byte floor(s/8)',
   '8 balls': 'X_i is the 16-byte balls of the set bits, in increasing s',
+  '9 network': 'network = "mmint:" || base64url( SHA-256( T_net || 0x00 || utf8(origin) )[0 .. 15] )',
+  '9 tag': '`T_net` is the 12 ASCII bytes `MMv1/network` (`4d4d76312f6e6574776f726b`)',
+  '9 base64url': 'base64url is RFC 4648 section 5 without padding, so the reference is 22 characters',
+  '9 caip2': 'a namespace of 3 to 8 characters of `[-a-z0-9]`, a reference of 1 to 32 characters of `[-_a-zA-Z0-9]`',
+  '9 demo': 'The demo broker `http://127.0.0.1:4000` is `mmint:NWIRckqguyNuoqZ71xyOgw`',
 } as const;
 
 const squash = (text: string): string => text.replace(/\s+/g, ' ');
@@ -184,6 +190,24 @@ function specSetBytes(p: EpochParams, superbins: number[], ballsBySlot: Map<stri
   }
   return Buffer.concat(parts);
 }
+
+/** Section 9: the network id of a broker origin, and the CAIP-2 shape, as the spec words them. */
+function specNetwork(origin: string): { preimage: string; digest: string; network: string } {
+  const tag = Buffer.from('MMv1/network', 'ascii');
+  assert.equal(tag.length, 12);
+  assert.equal(hex(tag), '4d4d76312f6e6574776f726b');
+  const preimage = Buffer.concat([tag, Buffer.from([0x00]), Buffer.from(origin, 'utf8')]);
+  const digest = sha256(preimage);
+  const reference = Buffer.from(digest.subarray(0, 16)).toString('base64url');
+  assert.equal(reference.length, 22);
+  return { preimage: hex(preimage), digest: hex(digest), network: `mmint:${reference}` };
+}
+const specCaip2 = (id: string): boolean => {
+  const colon = id.indexOf(':');
+  const ns = id.slice(0, colon);
+  const ref = id.slice(colon + 1);
+  return colon > 0 && /^[-a-z0-9]+$/.test(ns) && ns.length >= 3 && ns.length <= 8 && /^[-_a-zA-Z0-9]+$/.test(ref) && ref.length <= 32;
+};
 
 const popcount = (bytes: Uint8Array): number => [...bytes].reduce((n, b) => n + [...b.toString(2)].filter((c) => c === '1').length, 0);
 
@@ -570,5 +594,60 @@ describe('section 8: Funds-Withdrawn data and the count headers', () => {
       Buffer.concat(Array<Buffer>(1001).fill(coin)),
     );
     assert.throws(() => decodePayment(epoch, pay), MessageError);
+  });
+});
+
+describe('section 9: the network id of a broker', () => {
+  const published = vectors.networks as { broker: string; origin: string; preimage: string; digest: string; network: string }[];
+  test('every published network id follows from the equation over the origin, and the code agrees', () => {
+    assert.ok(published.length >= 4);
+    for (const v of published) {
+      assert.equal(new URL(v.broker).origin, v.origin, v.broker);
+      const mine = specNetwork(v.origin);
+      assert.deepEqual(mine, { preimage: v.preimage, digest: v.digest, network: v.network }, v.broker);
+      assert.equal(micromintNetwork(v.broker), v.network, v.broker);
+      assert.ok(specCaip2(v.network) && isCaip2Network(v.network), v.network);
+    }
+    assert.equal(specNetwork('http://127.0.0.1:4000').network, 'mmint:NWIRckqguyNuoqZ71xyOgw');
+  });
+  test('the origin is what is hashed: URLs of one broker share an id, other origins do not', () => {
+    const ids = (urls: string[]) => new Set(urls.map(micromintNetwork));
+    assert.equal(ids(['http://127.0.0.1:4000', 'http://127.0.0.1:4000/', 'http://127.0.0.1:4000/broker/?x=1#y']).size, 1);
+    assert.equal(ids(['https://broker.example', 'https://broker.example:443', 'HTTPS://BROKER.example/']).size, 1);
+    const distinct = [
+      'http://127.0.0.1:4000',
+      'http://127.0.0.1:4001',
+      'https://127.0.0.1:4000',
+      'http://localhost:4000',
+      'http://[::1]:4000',
+    ];
+    assert.equal(ids(distinct).size, distinct.length);
+    for (const broker of distinct) assert.equal(micromintNetwork(broker), specNetwork(new URL(broker).origin).network, broker);
+  });
+  test('the CAIP-2 rule of the spec and isCaip2Network agree, at and beyond the limits', () => {
+    const cases = [
+      'eip155:8453',
+      'mmint:NWIRckqguyNuoqZ71xyOgw',
+      'abc:x',
+      'abcdefgh:' + 'A'.repeat(32),
+      'a-1:_-',
+      'ab:x',
+      'abcdefghi:x',
+      'micromint:http://127.0.0.1:4000',
+      'Mmint:x',
+      'mmint:',
+      ':x',
+      'mmint:' + 'A'.repeat(33),
+      'mmint:a+b',
+      'mmint:a/b',
+      'mmint:a=',
+      'mm_nt:x',
+      'mmint:x:y',
+    ];
+    for (const id of cases) assert.equal(isCaip2Network(id), specCaip2(id), id);
+    assert.deepEqual(
+      cases.filter((id) => specCaip2(id)),
+      ['eip155:8453', 'mmint:NWIRckqguyNuoqZ71xyOgw', 'abc:x', 'abcdefgh:' + 'A'.repeat(32), 'a-1:_-'],
+    );
   });
 });

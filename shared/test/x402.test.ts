@@ -21,7 +21,7 @@ describe('x402 headers', () => {
   test('PAYMENT-REQUIRED round-trips and names the scheme, price, vendor, broker and epoch', () => {
     const header = encodeHeader({ x402Version: 2, resource: { url: 'http://127.0.0.1:4001/a' }, accepts: [req] });
     const back = decodePaymentRequired(header);
-    assert.equal(back.accepts[0]!.network, 'micromint:http://127.0.0.1:4000');
+    assert.equal(back.accepts[0]!.network, 'mmint:NWIRckqguyNuoqZ71xyOgw');
     assert.deepEqual(readMicromintRequirements(back.accepts[0]!), {
       price: 2,
       broker: 'http://127.0.0.1:4000/',

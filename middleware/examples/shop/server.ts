@@ -16,7 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import express, { type Express, type Request } from 'express';
-import { micromint, type MicroMintLogger, type MicroMintMiddleware } from '../../src/index.ts';
+import { micromint, type MicroMintLogger, type MicroMintMiddleware, type PriceRule } from '../../src/index.ts';
+import { pricedPages } from './pages.ts';
 
 /** Options of {@link createShop}. */
 export interface ShopOptions {
@@ -60,8 +61,8 @@ export const ARTICLES: Readonly<Record<string, string>> = {
   '/articles/the-cartographers-last-map.html': "The cartographer's last map",
 };
 
-/** Prices set through the `prices` option rather than `.mm` files. */
-export const API_PRICES = { '/api/quote': 1 } as const;
+/** Prices set through the `prices` option rather than `.mm` files, with the media type the API answers. */
+export const API_PRICES: Readonly<Record<string, PriceRule>> = { '/api/quote': { price: 1, mimeType: 'application/json' } };
 
 const QUOTES = [
   { text: 'A tide table is a promise the moon keeps without being asked.', by: "Harbour-master's notebook, 1911" },
@@ -171,7 +172,7 @@ export async function createShop(o: ShopOptions): Promise<Shop> {
       dbPath: join(o.dataDir, 'micromint-vendor.db'),
       secret,
       ...(o.accessWindowSeconds !== undefined ? { accessWindowSeconds: o.accessWindowSeconds } : {}),
-      description: (req: Request) => ARTICLES[req.path] ?? (req.path === '/api/quote' ? 'Quote of the moment (JSON API)' : undefined),
+      description: (req: Request) => ARTICLES[req.path] ?? (req.path === '/api/quote' ? 'Quote of the moment' : undefined),
       logger,
     });
   } catch (e) {
@@ -180,10 +181,12 @@ export async function createShop(o: ShopOptions): Promise<Shop> {
   }
 
   app.use(middleware);
+  // The content is the quote; what was paid is in the PAYMENT-RESPONSE receipt, not in the answer.
   app.get('/api/quote', (_req, res) => {
-    const quote = QUOTES[Math.floor(Math.random() * QUOTES.length)]!;
-    res.json({ ...quote, paidWith: res.locals.micromint ?? null });
+    res.json(QUOTES[Math.floor(Math.random() * QUOTES.length)]!);
   });
+  // The pages that show prices, filled in from the prices the middleware charges.
+  app.get(['/', '/index.html', '/quote.html'], pricedPages(PUBLIC_DIR, API_PRICES, logger));
   // Healthy means payments can be taken: the store records and an epoch is known. 503 otherwise,
   // with what is wrong (codes only; the causes are in the log).
   app.get('/api/health', async (_req, res, next) => {
@@ -239,7 +242,7 @@ async function runFromCommandLine(): Promise<void> {
   });
   console.log(`The Tidewater Review is open at ${shop.url} (broker ${values.broker})`);
   console.log(
-    `Redeem the coins taken: tsx middleware/src/cli.ts redeem --db ${join(values.data, 'micromint-vendor.db')} --broker ${values.broker} --api-key <key in ${join(values.data, 'vendor.json')}>`,
+    `Payments are recorded in ${join(values.data, 'micromint-vendor.db')}; micromint-redeem redeems them with the API key in ${join(values.data, 'vendor.json')}.`,
   );
   const stop = () => {
     shop.close().then(() => process.exit(0));

@@ -8,7 +8,7 @@
 export interface PaywordInfo {
   /** The broker's URL, as commitments must name it. */
   broker: string;
-  /** `micromint:<broker origin>`, as in the 402's `network`. */
+  /** The broker's network id, `micromintNetwork(broker)`, as in the 402's `network`. */
   network: string;
   /** The Ed25519 key authorizations verify under, base64 of 32 bytes. */
   brokerKey: string;

@@ -5,7 +5,7 @@
  */
 import { fromBase64, fromHex, toBase64, toHex } from '../bytes.ts';
 import { PaymentHeaderError, type PaymentPayload, type PaymentRequirements } from '../x402.ts';
-import { micromintNetwork } from '../scheme.ts';
+import { micromintNetwork } from '../network.ts';
 import { LINK_BYTES, MAX_CHAIN_LENGTH } from './chain.ts';
 import { CHAIN_ID_PATTERN, MAX_LINK_VALUE, X25519_KEY_BYTES } from './commitment.ts';
 import { MAC_BYTES } from './mac.ts';
