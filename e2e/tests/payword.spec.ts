@@ -343,8 +343,8 @@ test.describe('a reader pays a site they return to with a chain', () => {
       await expect(options.locator('#chainsEnabled')).toBeChecked();
       await expect(options.locator('#openChainAfterPages')).toHaveValue('2');
       await expect(options.locator('#chainLinks')).toHaveValue(String(CHAIN_LINKS));
-      await expect(options.locator('#maxHeldMills')).toHaveValue('$1.000');
-      await expect(options.locator('#threshold')).toHaveValue('$0.005');
+      await expect(options.locator('#maxHeldMills')).toHaveValue('$1.00');
+      await expect(options.locator('#threshold')).toHaveValue('0.5¢');
       await expect(options.locator(`#chains-list tr[data-chain-id="${chainId}"]`)).toHaveAttribute('data-status', 'open');
       await expect(options.locator('#connection')).toHaveAttribute('data-state', 'connected');
 
@@ -356,7 +356,7 @@ test.describe('a reader pays a site they return to with a chain', () => {
       await options.locator('#chainLinks').fill('50');
       await options.locator('#maxHeldMills').fill('0.0005');
       await options.locator('#save').click();
-      await expect(options.locator('.field-error[data-for="maxHeldMills"]')).toContainText('in steps of $0.001');
+      await expect(options.locator('.field-error[data-for="maxHeldMills"]')).toContainText('in steps of 0.1¢');
       await expect(options.locator('#saved')).toHaveText('');
 
       await options.locator('#maxHeldMills').fill('$2.5');
@@ -372,13 +372,13 @@ test.describe('a reader pays a site they return to with a chain', () => {
       // Kept by the worker: a fresh page shows them, and the popup's threshold is money.
       await options.reload();
       await expect(options.locator('#settings')).toHaveAttribute('data-loaded', 'true');
-      await expect(options.locator('#maxHeldMills')).toHaveValue('$2.500');
+      await expect(options.locator('#maxHeldMills')).toHaveValue('$2.50');
       await expect(options.locator('#chainLinks')).toHaveValue('50');
       await expect(options.locator('#openChainAfterPages')).toHaveValue('3');
       await expect(options.locator('#chainLifetime')).toHaveValue('2');
       await expect(options.locator('#chainLifetimeUnit')).toHaveValue('86400');
       await wallet.page.reload();
-      await expect(wallet.page.locator('#threshold')).toHaveText('$0.008');
+      await expect(wallet.page.locator('#threshold')).toHaveText('0.8¢');
     } finally {
       await options.close();
     }

@@ -9,10 +9,27 @@
 import type { Settings } from './background/settings.ts';
 import type { ChainListing, WalletSummary } from './wallet/summary.ts';
 
+/**
+ * A payment the vendor took, for the receipt the page shows ("Paid 2 coins (0.2¢) to shop.example").
+ * `mills` is the money; `units` of `unit` is how it was paid (coins, or links of a PayWord chain).
+ */
+export interface PaidReceipt {
+  /** The paid URL. */
+  url: string;
+  /** The site paid (an origin). */
+  vendorId: string;
+  mills: number;
+  units: number;
+  unit: 'coin' | 'link';
+}
+
 /** What the worker tells a page that just loaded (or whose user just decided). */
 export type PageVerdict =
-  /** Nothing to do here. `broker` tells the content script to look for funds and returns. */
-  | { action: 'none'; broker: boolean }
+  /**
+   * Nothing to do here. `broker` tells the content script to look for funds and returns.
+   * `receipt`: this page was just paid (and the reader wants receipts shown).
+   */
+  | { action: 'none'; broker: boolean; receipt?: PaidReceipt }
   /** Coins are on their way: the tab is about to load the URL again with the payment. */
   | { action: 'paying'; broker: boolean; price: number; resent: boolean }
   /**
@@ -41,7 +58,7 @@ export type PageVerdict =
    * `code` and `reason` (a sentence), no PayWord chain could be had for a site that takes only
    * chains (`scheme: 'payword'`; codes: `not-connected`, `chains-disabled`, `held-cap`,
    * `method-unknown`, `broker-unreachable`, and the broker's own, e.g. `insufficient_funds`,
-   * `wallet_not_connected`).
+   * `wallet_not_connected`). `buyAt` is the broker page where more coins are bought.
    */
   | {
       action: 'insufficient';
@@ -50,6 +67,7 @@ export type PageVerdict =
       vendorId: string;
       held: number;
       makeable: number;
+      buyAt?: string;
       code?: string;
       reason?: string;
       scheme?: string;
@@ -159,6 +177,37 @@ export interface MessageMap {
 
 /** A message type. */
 export type MessageType = keyof MessageMap;
+
+/**
+ * worker -> content script of a tab's top frame (`tabs.sendMessage`): a page's fetch() was just
+ * paid; the page shows the receipt. (A paid navigation gets its receipt in the next page's
+ * `page-loaded` verdict instead: the page that asked is gone by then.)
+ */
+export interface ReceiptMessage {
+  type: 'receipt';
+  body: PaidReceipt;
+}
+
+/** True for a well-formed {@link PaidReceipt}. */
+export function isPaidReceipt(value: unknown): value is PaidReceipt {
+  const r = value as PaidReceipt | null;
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.url === 'string' &&
+    typeof r.vendorId === 'string' &&
+    count(r.mills) &&
+    count(r.units) &&
+    (r.unit === 'coin' || r.unit === 'link')
+  );
+}
+
+/** True for a {@link ReceiptMessage} (the content script also checks the sender is its own extension). */
+export function isReceiptMessage(value: unknown): value is ReceiptMessage {
+  const m = value as ReceiptMessage | null;
+  return typeof m === 'object' && m !== null && m.type === 'receipt' && isPaidReceipt(m.body);
+}
 
 /** A message on the wire. */
 export type Message<K extends MessageType = MessageType> = { type: K; body: MessageMap[K]['body'] };

@@ -89,12 +89,35 @@ test('above the threshold the page asks; decline spends nothing, confirm pays', 
   assert.deepEqual(await flow.decline(TAB, url), { action: 'none', broker: false });
   assert.equal(await balance(db), coins);
   assert.deepEqual(fake.calls, []);
-  // Declined: the challenge is gone, so a late "pay" cannot spend.
-  assert.equal((await flow.confirm(TAB, url)).action, 'refuse');
 
   await flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 4));
   assert.equal((await flow.pageLoaded(TAB, url)).action, 'confirm');
   assert.deepEqual(await flow.confirm(TAB, url), { action: 'paying', broker: false, price: 4, resent: false });
+  assert.equal(await balance(db), coins - 4);
+  // Paid: the challenge is used up, a second yes spends nothing more.
+  assert.equal((await flow.confirm(TAB, url)).action, 'refuse');
+  assert.equal(await balance(db), coins - 4);
+  db.close();
+});
+
+test("after declining, the paywall's pay button (pay-confirm) pays that challenge once, at its price", async () => {
+  const { db, flow, fake } = await setup({ threshold: 2 });
+  const url = `${VENDOR}/article/5`;
+  await flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 4));
+  assert.equal((await flow.pageLoaded(TAB, url)).action, 'confirm');
+  await flow.decline(TAB, url);
+  assert.equal(await balance(db), coins, 'declining spends nothing');
+  assert.deepEqual(await flow.confirm(TAB, url), { action: 'paying', broker: false, price: 4, resent: false });
+  assert.deepEqual(fake.calls, [`install ${TAB} ${url}`, `navigate ${TAB} ${url}`]);
+  assert.equal(await balance(db), coins - 4);
+  assert.equal((await flow.confirm(TAB, url)).action, 'refuse', 'a second click pays nothing');
+  assert.equal(await balance(db), coins - 4);
+  // Another page in the tab: the declined challenge is no longer payable there.
+  const other = `${VENDOR}/article/6`;
+  await flow.onMainFrameResponse(TAB, other, 402, challenge402(other, 4));
+  await flow.decline(TAB, other);
+  await flow.onMainFrameResponse(TAB, `${VENDOR}/free`, 200, []);
+  assert.equal((await flow.confirm(TAB, other)).action, 'refuse');
   assert.equal(await balance(db), coins - 4);
   db.close();
 });

@@ -1,9 +1,14 @@
 /**
- * The toolbar badge: the balance in mills (coins and links left on open chains) at a glance.
+ * The toolbar badge: the balance in mills (coins and links left on open chains) at a glance, and
+ * the same balance as money in the icon's tooltip.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
 
-/** Badge text for a balance: at most four characters (`999`, `1.2k`, `12k`). */
+/**
+ * Badge text for a balance in mills (= coins): at most four characters (`999`, `1.2k`, `12k`). A
+ * count, not money: the badge has no room for `$4.763`; the tooltip ({@link badgeTitle}) has it.
+ */
 export function badgeText(mills: number): string {
   if (mills <= 0) return '';
   if (mills < 1000) return String(mills);
@@ -11,8 +16,16 @@ export function badgeText(mills: number): string {
   return `${Math.min(999, Math.floor(mills / 1000))}k`;
 }
 
+/**
+ * The icon's tooltip: the balance as money.
+ * @example
+ * badgeTitle(4760); // 'MicroMint Wallet: $4.76 in coins and chains'
+ */
+export const badgeTitle = (mills: number): string => `MicroMint Wallet: ${formatMoney(mills)} in coins and chains`;
+
 /** Shows the balance on the toolbar icon. */
 export async function updateBadge(mills: number): Promise<void> {
   await chrome.action.setBadgeBackgroundColor({ color: '#8a5a00' });
   await chrome.action.setBadgeText({ text: badgeText(mills) });
+  await chrome.action.setTitle({ title: badgeTitle(mills) });
 }

@@ -219,7 +219,7 @@ export class ChallengeStore {
     return (await this.read(tabId))?.url === stripFragment(url);
   }
 
-  /** Consumes the tab's challenge (paid, declined, refused); the worker still saw the response. */
+  /** Consumes the tab's challenge (paid, refused); the worker still saw the response. */
   async forget(tabId: number): Promise<void> {
     const c = await this.read(tabId);
     if (c?.header !== undefined) await this.write({ tabId, url: c.url, seenAt: c.seenAt });

@@ -140,6 +140,7 @@ export class FetchFlow {
       url: payment.url,
       header: payment.header,
       ...(payment.body ? { body: payment.body.text } : {}),
+      via: 'fetch',
     });
     return {
       action: 'pay',

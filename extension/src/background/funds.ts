@@ -58,7 +58,7 @@ export class FundsService {
       brokerOrigin: origin,
       ...(settings.userId ? { expectedUserId: settings.userId } : {}),
     });
-    if (!settings.userId) await this.settings.update({ userId: result.userId });
+    if (!settings.userId) await this.settings.update({ userId: result.userId, userIdFrom: origin });
     return { withdrawalId: result.withdrawalId, coins: result.coins, imported: result.imported, balance: await balance(this.db) };
   }
 

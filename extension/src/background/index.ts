@@ -13,10 +13,12 @@
  * @module
  */
 import browser from 'webextension-polyfill';
+import type { ReceiptMessage } from '../messages.ts';
 import { createRouter, type Handlers } from './router.ts';
 import { ChallengeStore } from './challenges.ts';
 import { FetchFlow } from './fetch-flow.ts';
 import { FundsService } from './funds.ts';
+import { PageReceipts } from './page-receipts.ts';
 import { PaymentFlow } from './payment-flow.ts';
 import { PaymentStep } from './pay-step.ts';
 import { PaymentWatch } from './payment-watch.ts';
@@ -36,8 +38,20 @@ async function start() {
   const db = await openWallet();
   const settings = new SettingsStore(browser.storage.local);
   const session = browser.storage.session;
+  const receipts = new PageReceipts({
+    db,
+    settings,
+    area: session,
+    // A paid fetch(): the page that made it shows the receipt (top frame only, where the wallet runs).
+    deliver: async (tabId, body) => {
+      await browser.tabs.sendMessage(tabId, { type: 'receipt', body } satisfies ReceiptMessage, { frameId: 0 });
+    },
+    log,
+  });
   // One watch for payments on requests the worker does not make: page fetch() and POSTed bodies.
-  const watch = new PaymentWatch(new PaymentStep({ db, settings, schemes: DEFAULT_SCHEMES, log }));
+  const watch = new PaymentWatch(new PaymentStep({ db, settings, schemes: DEFAULT_SCHEMES, log }), Date.now, (h) =>
+    receipts.paid(h.tabId, h.paymentId, h.via),
+  );
   const flow = new PaymentFlow({
     db,
     settings,
@@ -47,6 +61,7 @@ async function start() {
     schemes: DEFAULT_SCHEMES,
     watch,
     probe: fetchProbe(),
+    receipts,
     log,
   });
   const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, watch, log });
@@ -89,7 +104,8 @@ async function start() {
       return { ...(await walletSummary(db)), brokerUrl: s.brokerUrl, autopayThreshold: s.autopayThreshold };
     },
     'settings-get': () => settings.get(),
-    'settings-set': (body) => settings.update(body),
+    // The user id is the broker's to give: the options page cannot set it.
+    'settings-set': (body) => settings.updateFromPage(body),
     ...chainHandlers(db, settings),
   };
   void refreshBadge();

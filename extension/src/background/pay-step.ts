@@ -35,7 +35,7 @@ import { ChainOpenError } from './payword-broker.ts';
 import type { RetryOutcome } from './receipts.ts';
 import type { ChosenOffer, SchemeRegistry } from './schemes/registry.ts';
 import type { Funds, SchemeContext } from './schemes/types.ts';
-import type { SettingsStore } from './settings.ts';
+import { buyPage, type SettingsStore } from './settings.ts';
 
 /** The verdict that asks the user. */
 export type ConfirmVerdict = Extract<PageVerdict, { action: 'confirm' }>;
@@ -147,8 +147,11 @@ export class PaymentStep {
     if (pending) return { kind: 'send', payment: pending, resent: true, silent: false };
     const ctx = await this.context();
     const plan = await this.plan(challenge, ctx, o);
-    if ('action' in plan) return { kind: 'verdict', verdict: plan };
-    return this.payWith(challenge, plan, ctx, o);
+    const result: StepResult = 'action' in plan ? { kind: 'verdict', verdict: plan } : await this.payWith(challenge, plan, ctx, o);
+    // Funds short: the notice says where more coins are bought.
+    if (result.kind === 'verdict' && result.verdict.action === 'insufficient')
+      return { kind: 'verdict', verdict: { ...result.verdict, buyAt: buyPage(ctx.settings.brokerUrl) } };
+    return result;
   }
 
   /** Notes that a payment is about to go out (again): both flows call it just before delivering. */

@@ -27,6 +27,7 @@ import { PaymentStep } from './pay-step.ts';
 import { PaymentWatch } from './payment-watch.ts';
 import { classifyRetryResponse, headerValue, RetryBook, type HeaderLike, type RetryOutcome } from './receipts.ts';
 import type { Retrier } from './retrier.ts';
+import type { PageReceipts } from './page-receipts.ts';
 import type { SchemeRegistry } from './schemes/registry.ts';
 import { brokerOrigin, type SettingsStore } from './settings.ts';
 
@@ -48,6 +49,8 @@ export interface FlowDeps {
   watch?: PaymentWatch;
   /** Reads the terms of a 402 the worker missed; without it such a page is left alone. */
   probe?: ChallengeProbe;
+  /** Receipts for the paid page; without it none are shown. */
+  receipts?: PageReceipts;
   log?: (message: string) => void;
 }
 
@@ -61,7 +64,7 @@ export class PaymentFlow {
   constructor(private readonly deps: FlowDeps) {
     this.log = deps.log ?? (() => undefined);
     this.step = new PaymentStep(deps);
-    this.watch = deps.watch ?? new PaymentWatch(this.step);
+    this.watch = deps.watch ?? new PaymentWatch(this.step, Date.now, (h) => this.paid(h.tabId, h.paymentId));
   }
 
   /**
@@ -99,12 +102,13 @@ export class PaymentFlow {
       await this.deps.challenges.clear(tabId);
       await this.deps.retries.take(tabId);
       await this.deps.retrier.releaseTab(tabId);
+      await this.deps.receipts?.clear(tabId);
     });
   }
 
   /**
    * The top frame of a tab loaded `url` (HTTP `status`, when the page knows it); if it is a 402
-   * page with a challenge, act on it.
+   * page with a challenge, act on it. A page just paid gets its receipt with the `none` verdict.
    * @example
    * const verdict = await flow.pageLoaded(sender.tab.id, message.body.url, message.body.status);
    */
@@ -112,12 +116,18 @@ export class PaymentFlow {
     return this.queue.run(tabId, async () => {
       const broker = await this.isBroker(url);
       const seen = (await this.deps.challenges.get(tabId, url)) ?? (status === 402 ? await this.missed(tabId, url) : undefined);
-      if (!seen) return { action: 'none', broker };
+      if (!seen) {
+        const receipt = await this.deps.receipts?.take(tabId, url);
+        return { action: 'none', broker, ...(receipt ? { receipt } : {}) };
+      }
       return this.act(tabId, seen, broker, false);
     });
   }
 
-  /** The user accepted the prompt for `url`. */
+  /**
+   * The user accepted the prompt for `url`, or, having declined it, clicked the paywall's own pay
+   * button (`[data-micromint-pay]`): both are the reader's yes to the challenge the worker saw.
+   */
   confirm(tabId: number, url: string): Promise<PageVerdict> {
     return this.queue.run(tabId, async () => {
       const broker = await this.isBroker(url);
@@ -127,12 +137,12 @@ export class PaymentFlow {
     });
   }
 
-  /** The user declined: spend nothing and forget the challenge. */
-  decline(tabId: number, url: string): Promise<PageVerdict> {
-    return this.queue.run(tabId, async () => {
-      await this.deps.challenges.forget(tabId);
-      return { action: 'none', broker: await this.isBroker(url) };
-    });
+  /**
+   * The user declined: spend nothing. The challenge stays (until the tab shows another response or
+   * it expires) so that the paywall's pay button can still pay it with the reader's own click.
+   */
+  decline(_tabId: number, url: string): Promise<PageVerdict> {
+    return this.isBroker(url).then((broker) => ({ action: 'none', broker }));
   }
 
   private async isBroker(url: string): Promise<boolean> {
@@ -184,7 +194,14 @@ export class PaymentFlow {
   private async send(tabId: number, payment: PaymentRecord, broker: boolean, resent: boolean): Promise<PageVerdict> {
     await this.step.sent(payment);
     if (payment.body) {
-      this.watch.expect({ paymentId: payment.id, tabId, url: payment.url, header: payment.header, body: payment.body.text });
+      this.watch.expect({
+        paymentId: payment.id,
+        tabId,
+        url: payment.url,
+        header: payment.header,
+        body: payment.body.text,
+        via: 'navigation',
+      });
       await this.deps.challenges.forget(tabId);
       return { action: 'post', broker, price: payment.price, resent, contentType: payment.body.contentType, body: payment.body.text };
     }
@@ -225,6 +242,12 @@ export class PaymentFlow {
     }
     const outcome = classify();
     await this.step.settle(retry.paymentId, outcome);
+    if (outcome.kind === 'paid') await this.paid(tabId, retry.paymentId);
     return outcome;
+  }
+
+  /** A payment of the tab's navigation was taken: the next page of the tab shows its receipt. */
+  private async paid(tabId: number, paymentId: string): Promise<void> {
+    await this.deps.receipts?.paid(tabId, paymentId, 'navigation');
   }
 }

@@ -11,6 +11,7 @@
  */
 import { PAYMENT_SIGNATURE_HEADER } from '@micromint/shared';
 import { stripFragment } from './challenges.ts';
+import type { PaidVia } from './page-receipts.ts';
 import type { PaymentStep } from './pay-step.ts';
 import { classifyRetryResponse, headerValue, type HeaderLike, type RetryOutcome } from './receipts.ts';
 
@@ -27,8 +28,13 @@ export interface Handout {
   header: string;
   /** The exact POST body, when the payment travels in the body instead. */
   body?: string;
+  /** Who sends it: the content script of a paid page (`navigation`, then the page loads again) or the page's fetch(). */
+  via: PaidVia;
   at: number;
 }
+
+/** Called once a watched payment was settled as paid (for the page's receipt). */
+export type OnPaid = (h: Handout) => Promise<void>;
 
 /** A request body as webRequest reports it (`details.requestBody`). */
 export interface RequestBodyLike {
@@ -50,6 +56,7 @@ export class PaymentWatch {
   constructor(
     private readonly step: PaymentStep,
     private readonly now: () => number = Date.now,
+    private readonly onPaid: OnPaid = async () => undefined,
   ) {}
 
   /** Hands out a payment: the next request of the tab carrying it settles it. */
@@ -85,6 +92,7 @@ export class PaymentWatch {
     this.inflight.delete(requestId);
     const outcome = classifyRetryResponse(statusCode, headers);
     await this.step.settle(paid.paymentId, outcome);
+    if (outcome.kind === 'paid') await this.onPaid(paid);
     return outcome;
   }
 

@@ -10,8 +10,13 @@ import type { KeyValueArea } from './storage-area.ts';
 export interface Settings {
   /** The broker whose pages may deliver funds, ask for returns and connect the wallet. */
   brokerUrl: string;
-  /** The user the wallet belongs to; empty until the first Funds-Withdrawn (or the broker's account page) fills it. */
+  /**
+   * The user the wallet belongs to; empty until the first Funds-Withdrawn (or the broker's account
+   * page) fills it. It comes from the broker: the options page shows it and never sets it.
+   */
   userId: string;
+  /** The origin of the broker whose page gave {@link userId} (`''` when not known: set before this was kept). */
+  userIdFrom: string;
   /** Prices up to this many mills (= coins) are paid without asking (thesis default: 5). */
   autopayThreshold: number;
   /** Open PayWord chains at sites the reader comes back to. Off: no new chain is opened (links of chains already open are still spent). */
@@ -24,19 +29,29 @@ export interface Settings {
   maxHeldMills: number;
   /** How long a new chain pays, in seconds (the broker's `maxExpirySeconds` caps it); its unspent links come back after that and the broker's grace. */
   chainLifetimeSeconds: number;
+  /** Show a small receipt on the page after paying it ("Paid 2 coins (0.2¢) to shop.example"). */
+  showReceipts: boolean;
 }
 
 /** Settings of a fresh install. */
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   brokerUrl: 'http://127.0.0.1:4000',
   userId: '',
+  userIdFrom: '',
   autopayThreshold: 5,
   chainsEnabled: true,
   openChainAfterPages: 2,
   chainLinks: 100,
   maxHeldMills: 1000,
   chainLifetimeSeconds: 7 * 24 * 60 * 60,
+  showReceipts: true,
 });
+
+/**
+ * Settings only the worker sets (from the broker's pages), never the options page: `settings-set`
+ * refuses them ({@link validatePageChange}).
+ */
+export const BROKER_GIVEN_SETTINGS: readonly (keyof Settings)[] = ['userId', 'userIdFrom'];
 
 /** Largest autopay threshold the options accept, in mills. */
 export const MAX_THRESHOLD = 1000;
@@ -55,6 +70,16 @@ const CHAIN_SETTING_WORDS: Record<keyof typeof CHAIN_SETTING_BOUNDS, string> = {
   chainLinks: 'the links in a chain must be a whole number',
   maxHeldMills: 'the most held in chains must be a whole number of mills',
   chainLifetimeSeconds: 'a chain\u2019s lifetime must be a whole number of seconds',
+};
+
+const BOOLEAN_SETTING_WORDS = { chainsEnabled: 'paying with chains', showReceipts: 'the receipt on the page' } as const;
+
+const originOrUndefined = (url: string): string | undefined => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 };
 
 /** A setting the options page sent that cannot be stored; `field` names the input. */
@@ -92,9 +117,16 @@ export function validateSettings(change: Partial<Settings>): Partial<Settings> {
       throw new SettingsError('autopayThreshold', `the threshold must be a whole number of mills (coins) from 0 to ${MAX_THRESHOLD}`);
     out.autopayThreshold = t;
   }
-  if (change.chainsEnabled !== undefined) {
-    if (typeof change.chainsEnabled !== 'boolean') throw new SettingsError('chainsEnabled', 'chains are on or off (true or false)');
-    out.chainsEnabled = change.chainsEnabled;
+  if (change.userIdFrom !== undefined) {
+    const from = String(change.userIdFrom);
+    if (from !== '' && originOrUndefined(from) !== from) throw new SettingsError('userIdFrom', 'the user id comes from a broker origin');
+    out.userIdFrom = from;
+  }
+  for (const field of ['chainsEnabled', 'showReceipts'] as const) {
+    const v = change[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'boolean') throw new SettingsError(field, `${BOOLEAN_SETTING_WORDS[field]} is on or off (true or false)`);
+    out[field] = v;
   }
   for (const field of Object.keys(CHAIN_SETTING_BOUNDS) as (keyof typeof CHAIN_SETTING_BOUNDS)[]) {
     const v = change[field];
@@ -107,11 +139,33 @@ export function validateSettings(change: Partial<Settings>): Partial<Settings> {
   return out;
 }
 
+/**
+ * {@link validateSettings} for a change sent by the options page (`settings-set`): the settings the
+ * broker gives ({@link BROKER_GIVEN_SETTINGS}) are refused, naming the field.
+ * @example
+ * validatePageChange({ showReceipts: false }); // { showReceipts: false }
+ * validatePageChange({ userId: 'u_1' }); // throws SettingsError (field userId)
+ */
+export function validatePageChange(change: Partial<Settings>): Partial<Settings> {
+  for (const field of BROKER_GIVEN_SETTINGS)
+    if (change[field] !== undefined) throw new SettingsError(field, 'the user id comes from your broker and cannot be changed here');
+  return validateSettings(change);
+}
+
+/**
+ * The broker's page where a reader buys coins (its account page).
+ * @example
+ * buyPage('http://127.0.0.1:4000/'); // 'http://127.0.0.1:4000/account'
+ */
+export const buyPage = (brokerUrl: string): string => `${brokerUrl.replace(/\/+$/, '')}/account`;
+
 /** The origin of the configured broker. */
 export const brokerOrigin = (s: Settings): string => new URL(s.brokerUrl).origin;
 
 /**
- * Settings over a storage area, with defaults for what was never saved.
+ * Settings over a storage area, with defaults for what was never saved. Each setting is its own
+ * key, so settings saved by an older wallet need no migration: a setting it did not know (e.g.
+ * `showReceipts`, `userIdFrom`) reads as its default, the others as saved.
  * @example
  * const settings = new SettingsStore(browser.storage.local);
  * const { autopayThreshold } = await settings.get();
@@ -134,9 +188,16 @@ export class SettingsStore {
     return out;
   }
 
-  /** Validates and saves a change; returns the new settings. */
+  /** Validates and saves a change (the worker's own, e.g. the user id from the broker); returns the new settings. */
   async update(change: Partial<Settings>): Promise<Settings> {
     const valid = validateSettings(change);
+    await this.area.set(valid);
+    return this.get();
+  }
+
+  /** Saves a change sent by the options page ({@link validatePageChange}: not the broker's settings). */
+  async updateFromPage(change: Partial<Settings>): Promise<Settings> {
+    const valid = validatePageChange(change);
     await this.area.set(valid);
     return this.get();
   }

@@ -81,7 +81,7 @@ export class WalletConnection {
     const settings = await this.settings.get();
     if (settings.userId && settings.userId !== block.userId)
       throw new WalletError('wrong-user', `this wallet belongs to ${settings.userId}; the broker's page is signed in as ${block.userId}`);
-    if (!settings.userId) await this.settings.update({ userId: block.userId });
+    if (!settings.userId) await this.settings.update({ userId: block.userId, userIdFrom: origin });
     const walletKey = await walletPublicKey(this.db);
     const connected = block.walletKeys.includes(walletKey);
     await recordConnection(this.db, { broker: block.broker, userId: block.userId, connected });

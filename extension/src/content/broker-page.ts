@@ -4,9 +4,9 @@
  * account page, connects this browser's wallet (connect-wallet.ts).
  * @module
  */
+import { formatPrice } from '@micromint/shared';
 import { send, type Transport } from '../messages.ts';
 import { CONNECT_FORM, connectWallet, WALLET_BLOCK } from './connect-wallet.ts';
-import { dollars } from './ui.ts';
 
 const FUNDS = 'script.micromint-funds';
 const SEND_EXPIRED = 'script.micromint-send-expired';
@@ -68,7 +68,7 @@ export async function deliverBrokerMessages(doc: Document, transport: Transport)
           setStatus(
             status,
             'returned',
-            `Returned ${done.returned} coins; credited ${done.credited} coins (${dollars(done.creditedMills)})`,
+            `Returned ${done.returned} coins; credited ${formatPrice(done.creditedMills, 'coin', done.credited)}`,
           );
         else if (done.state === 'nothing') setStatus(status, 'returned', 'Your wallet holds no unspent coins of this epoch');
         else if (done.state === 'not-open')

@@ -1,17 +1,18 @@
 /**
- * The wallet's in-page UI: the payment prompt above the autopay threshold and notices, each in an
- * open shadow root on a fixed element id so page styles cannot restyle it and tests can reach it.
+ * The wallet's in-page UI: the payment prompt above the autopay threshold, notices, and the receipt
+ * after a payment (receipt.ts), each in an open shadow root on a fixed element id so page styles
+ * cannot restyle it and tests can reach it. Money is shown by the project's one rule
+ * (`formatMoney`, `formatPrice` of `@micromint/shared`).
  * @module
  */
+import { formatMoney, formatPrice } from '@micromint/shared';
+import { siteName } from '../ui/site.ts';
 import { onUserClick } from './user-click.ts';
 
 /** Element id of the payment prompt. */
 export const PROMPT_ID = 'micromint-prompt';
 /** Element id of notices (insufficient funds, refused challenges, results). */
 export const NOTICE_ID = 'micromint-notice';
-
-/** Dollars of `coins` (1 coin = 1 mill = $0.001). */
-export const dollars = (coins: number): string => `$${(coins / 1000).toFixed(3)}`;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -32,6 +33,7 @@ const STYLE = `
   button[data-action="pay"]:hover { background: #c2870f; }
   button[data-action="decline"], button[data-action="close"] { background: #fff; color: #5a4630; }
   button:disabled { opacity: .6; cursor: default; }
+  a { color: #8a5a00; }
 `;
 
 function mount(id: string, build: (card: HTMLElement) => void): { host: HTMLElement; root: ShadowRoot } {
@@ -64,7 +66,7 @@ function head(title: string): HTMLElement {
   return h;
 }
 
-/** What the prompt shows. */
+/** What the prompt shows (money in mills: 1 coin = 1 mill). */
 export interface PromptInfo {
   price: number;
   vendorId: string;
@@ -72,10 +74,32 @@ export interface PromptInfo {
   balance: number;
   /** The vendor's reason when it refused the last payment for this page. */
   refusal?: string;
+  /** `payword` when a PayWord chain would pay; coins otherwise. */
+  scheme?: string;
 }
 
+/** Says yes for the open prompt, as its "pay" button does; set while a prompt is open. */
+let payOpen: (() => void) | undefined;
+
 /**
- * Asks whether to pay `price` coins; resolves with the user's answer. The prompt stays up (buttons
+ * Answers the open prompt with "pay", as its button does (the paywall's own pay button, clicked by
+ * the reader while the prompt is up). False when no prompt is up.
+ */
+export function payOpenPrompt(): boolean {
+  if (!isPromptOpen()) return false;
+  payOpen?.(); // unset once "pay" was pressed: it is paying already
+  return true;
+}
+
+/** True while the payment prompt is up (waiting for the reader, or paying). */
+export const isPromptOpen = (): boolean => document.getElementById(PROMPT_ID) !== null;
+
+/** The price as the prompt words it: coins with their money, or the money a chain's links pay. */
+const priceText = (info: PromptInfo): string =>
+  info.scheme === 'payword' ? `${formatMoney(info.price)} from a PayWord chain` : formatPrice(info.price);
+
+/**
+ * Asks whether to pay `price`; resolves with the user's answer. The prompt stays up (buttons
  * disabled) after "pay" until the page navigates, and is removed on "decline".
  * @example
  * if ((await askToPay({ price: 8, vendorId, threshold: 5, balance: 200 })) === 'pay') ...
@@ -85,29 +109,37 @@ export function askToPay(info: PromptInfo): Promise<'pay' | 'decline'> {
     const { host, root } = mount(PROMPT_ID, (card) => {
       card.append(
         head('MicroMint payment'),
-        el('div', { class: 'muted' }, `${info.vendorId} asks`),
-        el('div', { class: 'price', 'data-price': String(info.price) }, `${plural(info.price, 'coin')} (${dollars(info.price)})`),
+        el('div', { class: 'muted' }, `${siteName(info.vendorId)} asks`),
+        el('div', { class: 'price', 'data-price': String(info.price) }, priceText(info)),
         el(
           'div',
           { class: 'muted' },
-          `Above your autopay threshold of ${plural(info.threshold, 'coin')}. You hold ${plural(info.balance, 'coin')}.`,
+          `Above your autopay limit of ${formatMoney(info.threshold)}. Your wallet holds ${formatMoney(info.balance)}.`,
         ),
       );
       if (info.refusal) card.append(el('div', { class: 'warn' }, `The site refused the last payment for this page (${info.refusal}).`));
       const row = el('div', { class: 'row' });
       row.append(
         el('button', { 'data-action': 'decline', type: 'button' }, 'Decline'),
-        el('button', { 'data-action': 'pay', type: 'button' }, `Pay ${plural(info.price, 'coin')}`),
+        el(
+          'button',
+          { 'data-action': 'pay', type: 'button' },
+          info.scheme === 'payword' ? `Pay ${formatMoney(info.price)}` : `Pay ${plural(info.price, 'coin')}`,
+        ),
       );
       card.append(row);
     });
-    // Only a person may say yes: the page's scripts can reach this open shadow root.
-    onUserClick(root.querySelector('[data-action="pay"]')!, () => {
+    const pay = () => {
+      payOpen = undefined;
       root.querySelectorAll('button').forEach((b) => (b.disabled = true));
       root.querySelector('[data-action="pay"]')!.textContent = 'Paying…';
       resolve('pay');
-    });
+    };
+    payOpen = pay;
+    // Only a person may say yes: the page's scripts can reach this open shadow root.
+    onUserClick(root.querySelector('[data-action="pay"]')!, pay);
     root.querySelector('[data-action="decline"]')!.addEventListener('click', () => {
+      payOpen = undefined;
       host.remove();
       resolve('decline');
     });
@@ -115,13 +147,26 @@ export function askToPay(info: PromptInfo): Promise<'pay' | 'decline'> {
 }
 
 /** Removes the prompt, if shown. */
-export const closePrompt = (): void => document.getElementById(PROMPT_ID)?.remove();
+export const closePrompt = (): void => {
+  payOpen = undefined;
+  document.getElementById(PROMPT_ID)?.remove();
+};
+
+/** A line of a notice: text, or text with a link (opened in a new tab: the page stays). */
+export type NoticeLine = string | { text: string; link: { href: string; text: string } };
+
+function noticeLine(line: NoticeLine): HTMLElement {
+  if (typeof line === 'string') return el('div', { class: 'muted' }, line);
+  const div = el('div', { class: 'muted' }, line.text);
+  div.append(el('a', { href: line.link.href, target: '_blank', rel: 'noopener' }, line.link.text));
+  return div;
+}
 
 /** Shows a notice with a title and lines of text; it stays until closed. */
-export function showNotice(title: string, lines: string[], kind: string): HTMLElement {
+export function showNotice(title: string, lines: NoticeLine[], kind: string): HTMLElement {
   const { host, root } = mount(NOTICE_ID, (card) => {
     card.dataset.kind = kind;
-    card.append(head(title), ...lines.map((l) => el('div', { class: 'muted' }, l)));
+    card.append(head(title), ...lines.map(noticeLine));
     const row = el('div', { class: 'row' });
     row.append(el('button', { 'data-action': 'close', type: 'button' }, 'Close'));
     card.append(row);
@@ -131,7 +176,7 @@ export function showNotice(title: string, lines: string[], kind: string): HTMLEl
   return host;
 }
 
-/** The notice for a price the wallet cannot pay this vendor. */
+/** The notice for a price the wallet cannot pay this vendor; it says where more coins are bought. */
 export function showInsufficient(v: {
   price: number;
   vendorId: string;
@@ -140,20 +185,23 @@ export function showInsufficient(v: {
   code?: string;
   reason?: string;
   scheme?: string;
+  buyAt?: string;
 }): HTMLElement {
   // A site that takes only chains: say why no chain could be had (not connected, cap, broker...).
   if (v.scheme === 'payword' && v.reason)
     return showNotice(
       'MicroMint could not open a PayWord chain',
-      [`This page costs ${dollars(v.price)}, paid with links of a chain at ${v.vendorId}.`, v.reason],
+      [`This page costs ${formatMoney(v.price)}, paid with links of a chain at ${siteName(v.vendorId)}.`, v.reason],
       'insufficient',
     );
   return showNotice(
     'Not enough MicroMint coins',
     [
-      `This page needs ${plural(v.price, 'coin')} (${dollars(v.price)}).`,
-      `Your wallet holds ${plural(v.held, 'coin')}; ${v.makeable} of them can be made for ${v.vendorId}.`,
-      'Buy more superbin sets at your broker.',
+      `This page needs ${formatPrice(v.price)}.`,
+      `Your wallet holds ${plural(v.held, 'coin')}; ${v.makeable} of them can be made for ${siteName(v.vendorId)}.`,
+      v.buyAt
+        ? { text: 'Buy more coins at your broker: ', link: { href: v.buyAt, text: siteName(v.buyAt) } }
+        : 'Buy more coins at your broker.',
     ],
     'insufficient',
   );

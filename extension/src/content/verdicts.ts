@@ -1,9 +1,10 @@
 /**
- * Acting on the worker's verdict for a page: prompt, notice, or nothing.
+ * Acting on the worker's verdict for a page: prompt, notice, receipt, or nothing.
  * @module
  */
 import { PAYMENT_RESPONSE_HEADER } from '@micromint/shared';
 import { send, type PageVerdict, type Transport } from '../messages.ts';
+import { showReceipt } from './receipt.ts';
 import { askToPay, closePrompt, showInsufficient, showNotice } from './ui.ts';
 
 /**
@@ -43,27 +44,36 @@ export async function postPayment(
 }
 
 /**
+ * The reader said yes to paying `url` (the prompt's "pay", or the paywall's own pay button after
+ * declining): the worker pays it as a user-approved payment, and the page shows what follows (the
+ * tab reloads with the payment, or a notice). Resolves with the worker's verdict, undefined when it
+ * did not answer (a notice says so).
+ */
+export async function confirmPayment(url: string, transport: Transport): Promise<PageVerdict | undefined> {
+  let next: PageVerdict;
+  try {
+    next = await send(transport, 'pay-confirm', { url });
+  } catch (e) {
+    closePrompt();
+    showNotice('MicroMint payment failed', [(e as Error).message], 'error');
+    return undefined;
+  }
+  if (next.action !== 'paying') closePrompt();
+  if (next.action !== 'confirm') await actOn(next, url, transport);
+  return next;
+}
+
+/**
  * Shows what the verdict asks for. After "pay" in the prompt the worker pays and reloads the tab;
- * after "decline" the paywall page simply stays, and nothing is spent.
+ * after "decline" the paywall page simply stays, and nothing is spent (its pay button can still
+ * pay, paywall.ts). A page just paid shows its receipt.
  */
 export async function actOn(verdict: PageVerdict, url: string, transport: Transport): Promise<void> {
   switch (verdict.action) {
     case 'confirm': {
       const answer = await askToPay(verdict);
-      if (answer === 'decline') {
-        await send(transport, 'pay-decline', { url });
-        return;
-      }
-      let next: PageVerdict;
-      try {
-        next = await send(transport, 'pay-confirm', { url });
-      } catch (e) {
-        closePrompt();
-        showNotice('MicroMint payment failed', [(e as Error).message], 'error');
-        return;
-      }
-      if (next.action !== 'paying') closePrompt();
-      if (next.action !== 'confirm') await actOn(next, url, transport);
+      if (answer === 'decline') await send(transport, 'pay-decline', { url });
+      else await confirmPayment(url, transport);
       return;
     }
     case 'insufficient':
@@ -75,8 +85,10 @@ export async function actOn(verdict: PageVerdict, url: string, transport: Transp
     case 'post':
       await postPayment(verdict, url);
       return;
-    case 'paying':
     case 'none':
+      if (verdict.receipt) showReceipt(verdict.receipt);
+      return;
+    case 'paying':
       return;
   }
 }

@@ -1,12 +1,13 @@
 /**
- * The options form's values, read and written without the DOM: money typed as dollars (shown with
- * the wallet's one money format, {@link dollars}), the chain lifetime as a number and a unit, and
- * the checks the worker makes again (settings.ts) worded for this form, so a bad value is named at
- * its input before anything is sent.
+ * The options form's values, read and written without the DOM: money shown by the project's one
+ * rule (`formatMoney` of `@micromint/shared`: `0.5¢`, `$1.00`) and read back in that form or typed
+ * as dollars ({@link parseMoney}), the chain lifetime as a number and a unit, and the checks the
+ * worker makes again (settings.ts) worded for this form, so a bad value is named at its input
+ * before anything is sent. The user id is not in the form: it comes from the broker.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
 import { CHAIN_SETTING_BOUNDS, MAX_THRESHOLD, type Settings } from '../background/settings.ts';
-import { dollars } from '../popup/render.ts';
 
 /** A value the form cannot save, naming its settings field. */
 export class FieldError extends Error {
@@ -22,16 +23,22 @@ export class FieldError extends Error {
 /** Settings field -> the id of its input (where they differ). */
 export const INPUT_OF: Partial<Record<keyof Settings, string>> = { autopayThreshold: 'threshold', chainLifetimeSeconds: 'chainLifetime' };
 
-const MONEY = /^\$?\s*(\d{1,7})(?:\.(\d{0,3}))?$|^\$?\s*\.(\d{1,3})$/;
+const DOLLARS = /^\$?\s*(\d{1,7})(?:\.(\d{0,3}))?$|^\$?\s*\.(\d{1,3})$/;
+const CENTS = /^(\d{1,5})(?:\.(\d?))?\s*¢$|^\.(\d)\s*¢$/;
 
 /**
- * Mills of an amount typed in dollars: `$0.005`, `0.005`, `1`, `.5`, `$1.25`. Undefined for
- * anything else (a fraction of a mill, a sign, letters).
+ * Mills of an amount as the form shows it (`0.5¢`, `$1.00`, `$4.763`) or as a reader types it in
+ * dollars or cents: `$0.005`, `0.005`, `1`, `.5`, `$1,250.50`, `5¢`, `0.8¢`. Undefined for anything
+ * else (a fraction of a mill, a sign, letters).
  * @example
- * parseDollars('$0.005'); // 5
+ * parseMoney('0.5¢'); // 5
+ * parseMoney('$1.00'); // 1000
  */
-export function parseDollars(text: string): number | undefined {
-  const m = MONEY.exec(text.trim().replace(/,/g, ''));
+export function parseMoney(text: string): number | undefined {
+  const t = text.trim().replace(/,/g, '');
+  const c = CENTS.exec(t);
+  if (c) return Number(c[1] ?? '0') * 10 + Number(c[2] || c[3] || '0');
+  const m = DOLLARS.exec(t);
   if (!m) return undefined;
   const whole = m[1] ?? '0';
   const frac = (m[2] ?? m[3] ?? '').padEnd(3, '0');
@@ -50,8 +57,8 @@ export function splitLifetime(seconds: number): { amount: number; unit: (typeof 
 /** What the form holds, as typed. */
 export interface FormValues {
   brokerUrl: string;
-  userId: string;
   threshold: string;
+  showReceipts: boolean;
   chainsEnabled: boolean;
   openChainAfterPages: string;
   chainLinks: string;
@@ -74,20 +81,20 @@ function wholeNumber(text: string, field: keyof typeof CHAIN_SETTING_BOUNDS, wha
  * toSettings({ ...values, threshold: '$0.005' }).autopayThreshold; // 5
  */
 export function toSettings(v: FormValues): Partial<Settings> {
-  const threshold = parseDollars(v.threshold);
+  const threshold = parseMoney(v.threshold);
   if (threshold === undefined || threshold > MAX_THRESHOLD)
     throw new FieldError(
       'autopayThreshold',
-      `the threshold is an amount from ${dollars(0)} to ${dollars(MAX_THRESHOLD)}, in steps of ${dollars(1)}`,
+      `the threshold is an amount from ${formatMoney(0)} to ${formatMoney(MAX_THRESHOLD)}, in steps of ${formatMoney(1)}`,
     );
   const openChainAfterPages = wholeNumber(v.openChainAfterPages, 'openChainAfterPages', 'the page a chain is opened from');
   const chainLinks = wholeNumber(v.chainLinks, 'chainLinks', 'the links in a chain');
   const [minHeld, maxHeld] = CHAIN_SETTING_BOUNDS.maxHeldMills;
-  const maxHeldMills = parseDollars(v.maxHeldMills);
+  const maxHeldMills = parseMoney(v.maxHeldMills);
   if (maxHeldMills === undefined || maxHeldMills < minHeld || maxHeldMills > maxHeld)
     throw new FieldError(
       'maxHeldMills',
-      `the most held in chains is an amount from ${dollars(minHeld)} to ${dollars(maxHeld)}, in steps of ${dollars(1)}`,
+      `the most held in chains is an amount from ${formatMoney(minHeld)} to ${formatMoney(maxHeld)}, in steps of ${formatMoney(1)}`,
     );
   const [minLife, maxLife] = CHAIN_SETTING_BOUNDS.chainLifetimeSeconds;
   const unit = Number(v.chainLifetimeUnit);
@@ -105,8 +112,8 @@ export function toSettings(v: FormValues): Partial<Settings> {
     );
   return {
     brokerUrl: v.brokerUrl,
-    userId: v.userId,
     autopayThreshold: threshold,
+    showReceipts: v.showReceipts,
     chainsEnabled: v.chainsEnabled,
     openChainAfterPages,
     chainLinks,
@@ -120,12 +127,12 @@ export function toForm(s: Settings): FormValues {
   const life = splitLifetime(s.chainLifetimeSeconds);
   return {
     brokerUrl: s.brokerUrl,
-    userId: s.userId,
-    threshold: dollars(s.autopayThreshold),
+    threshold: formatMoney(s.autopayThreshold),
+    showReceipts: s.showReceipts,
     chainsEnabled: s.chainsEnabled,
     openChainAfterPages: String(s.openChainAfterPages),
     chainLinks: String(s.chainLinks),
-    maxHeldMills: dollars(s.maxHeldMills),
+    maxHeldMills: formatMoney(s.maxHeldMills),
     chainLifetime: String(life.amount),
     chainLifetimeUnit: String(life.unit),
   };
@@ -134,6 +141,6 @@ export function toForm(s: Settings): FormValues {
 /** The hint under the chain size: what one chain of that size holds at 1 mill a link, and against the cap. */
 export function chainSizeHint(links: number, maxHeldMills: number | undefined): string {
   if (!Number.isSafeInteger(links) || links < 1) return 'Each link pays one unit of the site\u2019s price.';
-  const held = `A chain of ${links} ${links === 1 ? 'link' : 'links'} at ${dollars(1)} a link holds ${dollars(links)} of your broker balance while it is open.`;
+  const held = `A chain of ${links} ${links === 1 ? 'link' : 'links'} at ${formatMoney(1)} a link holds ${formatMoney(links)} of your broker balance while it is open.`;
   return maxHeldMills !== undefined && links > maxHeldMills ? `${held} That is above your cap: such a chain is made shorter.` : held;
 }

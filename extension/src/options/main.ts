@@ -1,32 +1,46 @@
 /**
- * The options page: broker URL, user id, autopay threshold (money) and the PayWord chain policy,
- * checked here field by field (fields.ts) and again by the worker, saved with `settings-set`; and
- * the wallet's chains, read with `chains-list`.
+ * The options page: broker URL, autopay threshold (money), receipts on the page and the PayWord
+ * chain policy, checked here field by field (fields.ts) and again by the worker, saved with
+ * `settings-set`; the user id, shown as the broker gave it (it is not editable); and the wallet's
+ * chains, read with `chains-list`.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
 import browser from 'webextension-polyfill';
 import { ReplyError, send, type Message } from '../messages.ts';
 import type { Settings } from '../background/settings.ts';
 import type { ChainListing } from '../wallet/summary.ts';
-import { dollars, until } from '../popup/render.ts';
-import { chainSizeHint, FieldError, INPUT_OF, parseDollars, toForm, toSettings, type FormValues } from './fields.ts';
+import { until } from '../popup/render.ts';
+import { siteName } from '../ui/site.ts';
+import { chainSizeHint, FieldError, INPUT_OF, parseMoney, toForm, toSettings, type FormValues } from './fields.ts';
 
 const transport = (m: Message) => browser.runtime.sendMessage(m);
 const input = (id: string) => document.getElementById(id) as HTMLInputElement;
 const select = (id: string) => document.getElementById(id) as HTMLSelectElement;
 const saved = document.getElementById('saved')!;
 
-const TEXT_FIELDS = ['brokerUrl', 'userId', 'threshold', 'openChainAfterPages', 'chainLinks', 'maxHeldMills', 'chainLifetime'] as const;
+const TEXT_FIELDS = ['brokerUrl', 'threshold', 'openChainAfterPages', 'chainLinks', 'maxHeldMills', 'chainLifetime'] as const;
+const CHECKBOXES = ['showReceipts', 'chainsEnabled'] as const;
 
 function read(): FormValues {
   const v = Object.fromEntries(TEXT_FIELDS.map((id) => [id, input(id).value])) as Record<(typeof TEXT_FIELDS)[number], string>;
-  return { ...v, chainsEnabled: input('chainsEnabled').checked, chainLifetimeUnit: select('chainLifetimeUnit').value };
+  const checks = Object.fromEntries(CHECKBOXES.map((id) => [id, input(id).checked])) as Record<(typeof CHECKBOXES)[number], boolean>;
+  return { ...v, ...checks, chainLifetimeUnit: select('chainLifetimeUnit').value };
+}
+
+/** The user id as the broker gave it, and where it came from. */
+function showUser(s: Settings): void {
+  document.getElementById('userId')!.textContent = s.userId || 'none yet';
+  document.getElementById('userId-from')!.textContent = !s.userId
+    ? 'Your broker gives it with the first coins you buy, or when you connect this wallet on its account page.'
+    : `Given by your broker${s.userIdFrom ? `, ${siteName(s.userIdFrom)}` : ''}: your coins are made for this user. It cannot be changed here.`;
 }
 
 function fill(s: Settings): void {
   const v = toForm(s);
   for (const id of TEXT_FIELDS) input(id).value = v[id];
-  input('chainsEnabled').checked = v.chainsEnabled;
+  for (const id of CHECKBOXES) input(id).checked = v[id];
+  showUser(s);
   select('chainLifetimeUnit').value = v.chainLifetimeUnit;
   policyState();
   // Saving is possible once the form shows the stored settings (a save before would send blanks).
@@ -39,7 +53,7 @@ function policyState(): void {
   document.getElementById('chain-policy')!.classList.toggle('off', !input('chainsEnabled').checked);
   document.getElementById('chain-size-hint')!.textContent = chainSizeHint(
     Number(input('chainLinks').value),
-    parseDollars(input('maxHeldMills').value),
+    parseMoney(input('maxHeldMills').value),
   );
 }
 
@@ -65,7 +79,7 @@ function chainRow(c: ChainListing, now: number): HTMLTableRowElement {
     c.vendorId,
     c.status + (c.error ? ` (${c.error})` : ''),
     `${c.used} of ${c.length}`,
-    dollars(c.heldMills),
+    formatMoney(c.heldMills),
     c.status === 'open' ? until(Date.parse(c.expiresAt), now) : new Date(c.expiresAt).toLocaleString(),
   ];
   cells.forEach((text, i) => {
@@ -75,7 +89,7 @@ function chainRow(c: ChainListing, now: number): HTMLTableRowElement {
     if (i === 4) td.title = new Date(c.expiresAt).toLocaleString();
     tr.append(td);
   });
-  tr.title = `chain ${c.chainId}: ${dollars(c.value)} a link`;
+  tr.title = `chain ${c.chainId}: ${formatMoney(c.value)} a link`;
   return tr;
 }
 
@@ -91,7 +105,7 @@ async function showChains(): Promise<void> {
   const line = document.getElementById('connection')!;
   line.dataset.state = connection?.connected ? 'connected' : 'not-connected';
   line.textContent = connection?.connected
-    ? `This wallet is connected to ${broker} as ${connection.userId ?? 'you'}: it may open chains on that account. Open chains hold ${dollars(summary.chainsMills)}.`
+    ? `This wallet is connected to ${broker} as ${connection.userId ?? 'you'}: it may open chains on that account. Open chains hold ${formatMoney(summary.chainsMills)}.`
     : `This wallet is not connected to ${broker}: connect it on the broker's account page ("Connect this browser's wallet") to pay with chains.`;
 }
 

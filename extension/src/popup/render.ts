@@ -1,20 +1,22 @@
 /**
- * Draws the wallet summary into the popup (the thesis's printwallet, made visual): the coins, the
- * open PayWord chains per site, the total across both, the recent payments. Every amount of money
- * goes through {@link dollars} (mills: 1 coin = 1 mill = $0.001, and a link is worth its chain's
- * value in mills), so coins and links read alike.
+ * Draws the wallet summary into the popup (the thesis's printwallet, made visual): what is in the
+ * wallet as money, the coins left and where they are good, the open PayWord chains per site, the
+ * recent payments; the epoch's parameters and the superbin sets behind a "Details" disclosure.
+ * Every amount of money is shown by the project's one rule, `formatMoney` of `@micromint/shared`
+ * (mills: 1 coin = 1 mill, and a link is worth its chain's value in mills), so coins and links read
+ * alike.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
+import { buyPage } from '../background/settings.ts';
 import type { MessageMap } from '../messages.ts';
+import { siteName } from '../ui/site.ts';
 
 type Summary = MessageMap['wallet-summary']['reply'];
 type Chain = Summary['chains'][number];
 
 /** What the popup draws: the summary, and whether the reader lets the wallet open chains (settings). */
 export type PopupData = Summary & { chainsEnabled?: boolean };
-
-/** Dollars of `coins` (1 coin = 1 mill = $0.001). The one money format of the wallet's pages. */
-export const dollars = (coins: number): string => `$${(coins / 1000).toFixed(3)}`;
 
 /** "just now", "5 min ago", "3 h ago", or a date. */
 export function ago(at: number, now = Date.now()): string {
@@ -43,15 +45,6 @@ export function until(at: number, now = Date.now()): string {
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-/** A site's origin as people read it: the host (and port). */
-function siteName(origin: string): string {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return origin;
-  }
-}
 
 /** The open chains grouped by site, in the order the summary lists them (soonest to expire first). */
 export function chainsBySite(chains: readonly Chain[]): { vendorId: string; chains: Chain[]; heldMills: number; linksLeft: number }[] {
@@ -95,7 +88,7 @@ function renderChains(s: PopupData, now: number): void {
       const top = el('div', 'top');
       const name = el('span', 'site-name', siteName(site.vendorId));
       name.title = site.vendorId;
-      top.append(name, el('strong', 'held', dollars(site.heldMills)));
+      top.append(name, el('strong', 'held', formatMoney(site.heldMills)));
       li.append(top);
       for (const c of site.chains) {
         const row = el('div', 'chain');
@@ -106,8 +99,8 @@ function renderChains(s: PopupData, now: number): void {
         const expires = el('span', 'expires', `expires ${until(Date.parse(c.expiresAt), now)}`);
         expires.title = new Date(c.expiresAt).toLocaleString();
         row.append(
-          el('span', 'links', `${plural(c.linksLeft, 'link')} left × ${dollars(c.value)}`),
-          el('span', 'chain-held', dollars(c.heldMills)),
+          el('span', 'links', `${plural(c.linksLeft, 'link')} left × ${formatMoney(c.value)}`),
+          el('span', 'chain-held', formatMoney(c.heldMills)),
           expires,
         );
         row.title = `chain ${c.chainId}`;
@@ -135,16 +128,41 @@ function renderChains(s: PopupData, now: number): void {
   link.href = `${key}/account#wallet`;
 }
 
-/** Fills the popup from a summary. */
-export function renderSummary(s: PopupData, now = Date.now()): void {
+/** The epoch whose coins the wallet spends now (the first that has not expired), else the newest. */
+const currentEpoch = (s: PopupData) => s.epochs.find((e) => !e.expired) ?? s.epochs[0];
+
+/** The balance card: the money in the wallet, the coins left and where they are good. */
+function renderBalance(s: PopupData, now: number): void {
   const balance = byId('balance');
   balance.textContent = String(s.balance);
   balance.removeAttribute('data-loading');
-  setMills(byId('dollars'), s.coinsMills, `${dollars(s.coinsMills)} in coins · 1 coin = ${dollars(1)}`);
-  setMills(byId('chains-held'), s.chainsMills, `${dollars(s.chainsMills)} held in ${plural(s.chains.length, 'chain')}`);
-  setMills(byId('total'), s.totalMills, dollars(s.totalMills));
+  setMills(byId('total'), s.totalMills, formatMoney(s.totalMills));
+  setMills(byId('dollars'), s.coinsMills, formatMoney(s.coinsMills));
+  const held = byId('chains-held');
+  const sites = chainsBySite(s.chains).length;
+  setMills(held, s.chainsMills, `+ ${formatMoney(s.chainsMills)} in ${plural(s.chains.length, 'chain')} at ${plural(sites, 'site')}`);
+  held.hidden = s.chains.length === 0;
 
-  const current = s.epochs.find((e) => !e.expired) ?? s.epochs[0];
+  const current = currentEpoch(s);
+  const where = byId('where');
+  where.textContent = !current
+    ? ''
+    : current.expired
+      ? `Your coins expired ${new Date(current.expiresAt).toLocaleDateString()}.`
+      : `Good at any site that takes MicroMint coins from ${siteName(current.broker)}, until ${new Date(current.expiresAt).toLocaleDateString()}.`;
+  where.hidden = !current;
+  // The broker refused a return as too early: say when it takes them.
+  const returns = byId('returns-open');
+  const opens = current?.returnsFrom && Date.parse(current.returnsFrom) > now ? current.returnsFrom : undefined;
+  returns.hidden = !opens;
+  returns.textContent = opens ? `Returns of this epoch open ${new Date(opens).toLocaleString()}` : '';
+  if (opens) returns.dataset.returnsFrom = opens;
+  else delete returns.dataset.returnsFrom;
+}
+
+/** The details disclosure: the epoch and its parameters, the value of a coin, the user, the superbin sets. */
+function renderDetails(s: PopupData): void {
+  const current = currentEpoch(s);
   const epoch = byId('epoch');
   if (current) {
     const p = current.params;
@@ -153,73 +171,68 @@ export function renderSummary(s: PopupData, now = Date.now()): void {
   } else {
     epoch.textContent = 'No epoch yet';
   }
-  // The broker refused a return as too early: say when it takes them.
-  const returns = byId('returns-open');
-  const opens = current?.returnsFrom && Date.parse(current.returnsFrom) > now ? current.returnsFrom : undefined;
-  returns.hidden = !opens;
-  returns.textContent = opens ? `Returns of this epoch open ${new Date(opens).toLocaleString()}` : '';
-  if (opens) returns.dataset.returnsFrom = opens;
-  else delete returns.dataset.returnsFrom;
-
-  renderChains(s, now);
-
-  byId('empty').hidden = s.sets.length > 0 || s.chains.length > 0;
+  byId('coin-value').textContent = formatMoney(1);
+  byId('user-id').textContent = s.userId ?? 'none';
   byId('sets-section').hidden = s.sets.length === 0;
   byId('sets-count').textContent = s.sets.length ? `(${s.sets.length})` : '';
-  const sets = byId('sets');
-  sets.replaceChildren(
-    ...s.sets.map((set) => {
-      const li = el('li', set.expired ? 'expired' : undefined);
-      li.dataset.setId = set.id;
-      li.dataset.unspent = String(set.unspent);
-      const top = el('div', 'top');
-      top.append(
-        el('span', undefined, `Superbin ${set.superbins[0]} · ${set.epoch}`),
-        el('strong', undefined, `${set.unspent} / ${set.total}`),
-      );
-      const meter = el('div', 'meter');
-      meter.setAttribute('role', 'img');
-      meter.setAttribute('aria-label', `${set.unspent} of ${set.total} coins unspent`);
-      for (const part of ['unspent', 'spent', 'returned'] as const) {
-        const bar = el('span', part);
-        bar.style.width = `${set.total ? (100 * set[part]) / set.total : 0}%`;
-        meter.append(bar);
-      }
-      const detail = [
-        `superbins ${set.superbins.join(', ')}`,
-        set.spent ? `${set.spent} spent` : '',
-        set.returned ? `${set.returned} returned` : '',
-        set.expired ? 'expired' : '',
-      ]
-        .filter(Boolean)
-        .join(' · ');
-      li.append(top, el('div', 'bins', detail), meter);
-      return li;
-    }),
-  );
+  byId('sets').replaceChildren(...s.sets.map(setItem));
+}
 
-  const payments = byId('payments');
+function setItem(set: PopupData['sets'][number]): HTMLLIElement {
+  const li = el('li', set.expired ? 'expired' : undefined);
+  li.dataset.setId = set.id;
+  li.dataset.unspent = String(set.unspent);
+  const top = el('div', 'top');
+  top.append(
+    el('span', undefined, `Superbin ${set.superbins[0]} · ${set.epoch}`),
+    el('strong', undefined, `${set.unspent} / ${set.total}`),
+  );
+  const meter = el('div', 'meter');
+  meter.setAttribute('role', 'img');
+  meter.setAttribute('aria-label', `${set.unspent} of ${set.total} coins unspent`);
+  for (const part of ['unspent', 'spent', 'returned'] as const) {
+    const bar = el('span', part);
+    bar.style.width = `${set.total ? (100 * set[part]) / set.total : 0}%`;
+    meter.append(bar);
+  }
+  const detail = [
+    `superbins ${set.superbins.join(', ')}`,
+    set.spent ? `${set.spent} spent` : '',
+    set.returned ? `${set.returned} returned` : '',
+    set.expired ? 'expired' : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  li.append(top, el('div', 'bins', detail), meter);
+  return li;
+}
+
+function paymentItem(p: PopupData['payments'][number], now: number): HTMLLIElement {
+  const li = el('li');
+  li.dataset.url = p.url;
+  li.dataset.status = p.state;
+  li.dataset.price = String(p.price);
+  li.dataset.scheme = p.scheme;
+  const url = el('span', 'url', shortUrl(p.url));
+  url.title = p.url;
+  const pill = el('span', `pill ${p.state}`, p.state);
+  if (p.error) pill.title = p.error;
+  const price = el('span', 'price', formatMoney(p.price));
+  price.title = p.scheme === 'payword' ? 'paid with the links of a chain' : `paid with ${plural(p.price, 'coin')}`;
+  const when = el('span', 'when', `${ago(p.createdAt, now)} · ${p.scheme === 'payword' ? 'chain' : plural(p.price, 'coin')}`);
+  li.append(url, price, when, pill);
+  return li;
+}
+
+/** Fills the popup from a summary. */
+export function renderSummary(s: PopupData, now = Date.now()): void {
+  renderBalance(s, now);
+  renderChains(s, now);
+  renderDetails(s);
+  byId('empty').hidden = s.sets.length > 0 || s.chains.length > 0;
+  byId<HTMLAnchorElement>('buy-link').href = buyPage(s.brokerUrl);
   byId('no-payments').hidden = s.payments.length > 0;
-  payments.replaceChildren(
-    ...s.payments.map((p) => {
-      const li = el('li');
-      li.dataset.url = p.url;
-      li.dataset.status = p.state;
-      li.dataset.price = String(p.price);
-      li.dataset.scheme = p.scheme;
-      const url = el('span', 'url', shortUrl(p.url));
-      url.title = p.url;
-      const pill = el('span', `pill ${p.state}`, p.state);
-      if (p.error) pill.title = p.error;
-      const price = el('span', 'price', dollars(p.price));
-      price.title = p.scheme === 'payword' ? 'paid with the links of a chain' : `paid with ${plural(p.price, 'coin')}`;
-      const when = el('span', 'when', `${ago(p.createdAt, now)} · ${p.scheme === 'payword' ? 'chain' : 'coins'}`);
-      li.append(url, price, when, pill);
-      return li;
-    }),
-  );
-
-  byId('user-id').textContent = s.userId ?? 'none';
-  setMills(byId('threshold'), s.autopayThreshold, dollars(s.autopayThreshold));
+  byId('payments').replaceChildren(...s.payments.map((p) => paymentItem(p, now)));
+  setMills(byId('threshold'), s.autopayThreshold, formatMoney(s.autopayThreshold));
   byId<HTMLAnchorElement>('open-broker').href = s.brokerUrl;
 }

@@ -5,6 +5,7 @@
  * `settle-link.ts`.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
 import type { WalletDb } from './db.ts';
 import type { ChainRecord, ChainStatus } from './schema.ts';
 import { abortQuietly } from './tx.ts';
@@ -134,7 +135,7 @@ async function change(db: WalletDb, id: string, f: (c: ChainRecord) => ChainReco
           coins: 0,
           detail:
             next.status === 'open'
-              ? `chain ${id.slice(0, 12)}… for ${c.vendorId}: ${c.length} links of ${c.value} mills held at ${c.broker}`
+              ? `chain ${id.slice(0, 12)}… for ${c.vendorId}: ${c.length} links of ${formatMoney(c.value)} held at ${c.broker}`
               : `chain ${id.slice(0, 12)}… for ${c.vendorId} ${next.status}${next.error ? ` (${next.error})` : ''}`,
           ref: id,
         });

@@ -18,6 +18,7 @@ import {
   fromHex,
   linkAt,
   MAX_CHAIN_LENGTH,
+  formatMoney,
   MAX_MAC_URL,
   paymentMac,
   PAYWORD_SCHEME,
@@ -115,7 +116,7 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
     if (!chain)
       throw new LinkPaymentError(
         'no-chain',
-        `no open chain holds ${req.want.units} links of ${req.want.value} mills for ${req.want.vendorId}`,
+        `no open chain holds ${req.want.units} links of ${formatMoney(req.want.value)} for ${req.want.vendorId}`,
       );
     const index = chain.next - 1 + req.want.units;
     const withCommitment = !chain.sentCommitment;
@@ -147,7 +148,7 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
         at: now,
         kind: 'spend',
         coins: 0,
-        detail: `links ${index - req.want.units + 1}..${index} of chain ${chain.id.slice(0, 12)}… (${price} mills) for ${req.url}`,
+        detail: `links ${index - req.want.units + 1}..${index} of chain ${chain.id.slice(0, 12)}… (${formatMoney(price)}) for ${req.url}`,
         ref: payment.id,
       }),
     ]);

@@ -2,7 +2,7 @@
  * Returning unspent first-superbin balls for credit (thesis: Send-Expired -> Request-Credit).
  * @module
  */
-import { encodeRequestCredit, fromHex, type SendExpired } from '@micromint/shared';
+import { encodeRequestCredit, formatPrice, fromHex, type SendExpired } from '@micromint/shared';
 import type { WalletDb } from './db.ts';
 import { WalletError } from './errors.ts';
 import type { ReturnRecord } from './schema.ts';
@@ -103,7 +103,7 @@ export async function finishReturn(db: WalletDb, id: string, outcome: ReturnOutc
         at: now,
         kind: 'credited',
         coins: 0,
-        detail: `credited ${outcome.credited} coins ($${(outcome.creditedMills / 1000).toFixed(3)})`,
+        detail: `credited ${formatPrice(outcome.creditedMills, 'coin', outcome.credited)}`,
         ref: id,
       });
     } else if (outcome.kind === 'refused' || outcome.kind === 'not-open') {

@@ -17,7 +17,7 @@
  * | `no_payment_required` / `not_served` | released | unchanged (a revealed link cannot be un-revealed) |
  * @module
  */
-import { decodePaymentPayload, type PaywordRefusal } from '@micromint/shared';
+import { decodePaymentPayload, formatMoney, type PaywordRefusal } from '@micromint/shared';
 import type { WalletDb } from './db.ts';
 import { WalletError } from './errors.ts';
 import { addCommitment } from './pay-link.ts';
@@ -93,7 +93,7 @@ export async function settleLinkPayment(
       next = { ...p, state: 'paid', updatedAt: now, ...(answer.transaction ? { transaction: answer.transaction } : {}) };
       if (chain && !chain.sentCommitment) chainNext = { ...chain, sentCommitment: true };
       settled = 'paid';
-      await history.add({ at: now, kind: 'paid', coins: 0, detail: `paid ${p.price} mills (${range}) for ${p.url}`, ref: id });
+      await history.add({ at: now, kind: 'paid', coins: 0, detail: `paid ${formatMoney(p.price)} (${range}) for ${p.url}`, ref: id });
     } else if (answer.kind === 'released') {
       next = { ...p, state: 'released', error: answer.reason, updatedAt: now };
       settled = 'released';

@@ -3,6 +3,7 @@
  * back, or silence.
  * @module
  */
+import { formatPrice } from '@micromint/shared';
 import type { IDBPTransaction } from 'idb';
 import type { WalletDb } from './db.ts';
 import { WalletError } from './errors.ts';
@@ -43,7 +44,9 @@ export async function markSent(db: WalletDb, id: string, now = Date.now()): Prom
   const next = { ...p, attempts: p.attempts + 1, updatedAt: now };
   await tx.objectStore('payments').put(next);
   if (p.attempts > 0)
-    await tx.objectStore('history').add({ at: now, kind: 'resend', coins: 0, detail: `resent ${p.price} coins for ${p.url}`, ref: id });
+    await tx
+      .objectStore('history')
+      .add({ at: now, kind: 'resend', coins: 0, detail: `resent ${formatPrice(p.price)} for ${p.url}`, ref: id });
   await tx.done;
   return next;
 }
@@ -67,7 +70,7 @@ export async function markPaid(db: WalletDb, id: string, receipt: { transaction?
   }
   const next: PaymentRecord = { ...p, state: 'paid', updatedAt: now, ...(receipt.transaction ? { transaction: receipt.transaction } : {}) };
   await tx.objectStore('payments').put(next);
-  await tx.objectStore('history').add({ at: now, kind: 'paid', coins: 0, detail: `paid ${p.price} coins for ${p.url}`, ref: id });
+  await tx.objectStore('history').add({ at: now, kind: 'paid', coins: 0, detail: `paid ${formatPrice(p.price)} for ${p.url}`, ref: id });
   await tx.done;
   return next;
 }

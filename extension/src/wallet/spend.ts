@@ -12,6 +12,7 @@ import {
   isExpired,
   MAX_COINS_PER_PAYMENT,
   MICROMINT_MIME,
+  formatPrice,
   MICROMINT_SCHEME,
   MAX_PAYMENT_HEADER_BYTES,
   micromintPayload,
@@ -193,7 +194,7 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
       tx.objectStore('payments').add(payment),
       tx
         .objectStore('history')
-        .add({ at: now, kind: 'spend', coins: -req.price, detail: `${req.price} coins for ${req.url}`, ref: payment.id }),
+        .add({ at: now, kind: 'spend', coins: -req.price, detail: `${formatPrice(req.price)} for ${req.url}`, ref: payment.id }),
     ]);
     await tx.done;
     return payment;

@@ -27,6 +27,9 @@ export class FakeElement {
   getAttribute(name: string): string | null {
     return this.attributes.get(name) ?? null;
   }
+  removeAttribute(name: string): void {
+    this.attributes.delete(name);
+  }
   append(...nodes: FakeElement[]): void {
     for (const n of nodes) {
       n.parent = this;

@@ -12,6 +12,7 @@ import {
   fromBase64,
   fromHex,
   macKey,
+  micromintNetwork,
   micromintRequirements,
   newAgreementKey,
   newSigningKey,
@@ -79,7 +80,7 @@ export function fakeBroker(o: { broker?: string; balance?: number; maxLength?: n
     if (init.method === 'GET' && path === '/api/payword')
       return answer(200, {
         broker,
-        network: `micromint:${new URL(broker).origin}`,
+        network: micromintNetwork(broker),
         brokerKey: toBase64(key.publicKey),
         maxLength: state.maxLength,
         maxValue: 1_000_000,
