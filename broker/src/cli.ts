@@ -1,17 +1,16 @@
-#!/usr/bin/env -S npx tsx
 /**
- * The broker's command line.
+ * The broker's command line, installed as `micromint-broker` (the program is `bin.ts`, which runs {@link main}).
  *
  * ```
- * tsx src/cli.ts mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N] [--valid-days 30 | --valid-seconds N]
- * tsx src/cli.ts serve   [--port 4000] [--host 127.0.0.1] [--db <file>] [--public-url <url>] [--mint demo|test] [--valid-...]
+ * micromint-broker mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N] [--valid-days 30 | --valid-seconds N]
+ * micromint-broker serve   [--port 4000] [--host 127.0.0.1] [--db <file>] [--public-url <url>] [--mint demo|test] [--valid-...]
  *                        [--redeem-grace 604800] [--complaint-threshold 5] [--complaint-min-spend 10] [--complaint-share 0.25]
  *                        [--complaint-window-days 30] [--registrations-per-hour 20] [--redeems-per-minute 60]
  *                        [--redeems-per-minute-per-address 600] [--credits-per-minute 30]
  *                        [--chain-grace 86400] [--max-chain-expiry 2592000] [--max-chain-length 10000]
- *                        [--chains-per-minute 30] [--chains-per-minute-per-address 120]
- * tsx src/cli.ts enable-vendor --db <file> --vendor <origin>
- * tsx src/cli.ts measure [--params demo] [--seconds 2] [--workers N]
+ *                        [--chains-per-minute 30] [--chains-per-minute-per-address 120] [--wallet-zip <file>]
+ * micromint-broker enable-vendor --db <file> --vendor <origin>
+ * micromint-broker measure [--params demo] [--seconds 2] [--workers N]
  * ```
  * @module
  */
@@ -25,7 +24,8 @@ import { measureMint } from './mint/measure.ts';
 import { mintEpoch, type MintSummary } from './mint/mint.ts';
 import type { Store } from './db/store.ts';
 
-const USAGE = `Usage:
+/** What `micromint-broker` takes; printed with a usage error and for `help`. */
+export const USAGE = `Usage:
   micromint-broker mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N]
                            [--valid-days 30 | --valid-seconds N]
   micromint-broker serve   [--port 4000] [--host 127.0.0.1] [--db .data/broker.db] [--public-url http://HOST:PORT]
@@ -39,8 +39,14 @@ const USAGE = `Usage:
                            [--max-chain-expiry 2592000]   latest expiry a chain may name, in seconds from its authorization
                            [--max-chain-length 10000]     most links in a chain (at most 100000)
                            [--chains-per-minute 30] [--chains-per-minute-per-address 120]
+                           [--wallet-zip <file>]          the built wallet (dist/micromint-wallet.zip) offered at /wallet
   micromint-broker enable-vendor --db <file> --vendor <origin>   enable a vendor disabled after complaints
   micromint-broker measure [--params demo] [--seconds 2] [--workers N]`;
+
+/** A command line the broker cannot run as given (no command, an unknown one): exit code 2, with the usage. */
+export class UsageError extends RangeError {
+  override name = 'UsageError';
+}
 
 type ParamName = keyof typeof PARAMETER_SETS;
 
@@ -118,7 +124,13 @@ async function mintWithBar(
   }
 }
 
-async function main(argv: string[]): Promise<void> {
+/**
+ * Runs the command in `argv` (without node and script). Throws {@link UsageError} for a command line it cannot
+ * run, and `RangeError` / `TypeError` for a bad option value; `serve` resolves once listening and keeps running.
+ * @example
+ * await main(['mint', '--db', '.data/broker.db', '--params', 'test']);
+ */
+export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
@@ -147,6 +159,7 @@ async function main(argv: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'public-url': { type: 'string' },
+      'wallet-zip': { type: 'string' },
       mint: { type: 'string' },
       'complaint-threshold': { type: 'string' },
       seconds: { type: 'string' },
@@ -154,10 +167,11 @@ async function main(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  if (values.help || !command || command === 'help') {
+  if (values.help || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return;
   }
+  if (!command) throw new UsageError('a command is required');
   const workers = intOption(values.workers, 'workers', 1, 256);
   const mintOptions = {
     ...(values.epoch ? { epochId: values.epoch } : {}),
@@ -204,6 +218,7 @@ async function main(argv: string[]): Promise<void> {
       dbPath,
       publicUrl: values['public-url'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
       ...Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)),
+      ...(values['wallet-zip'] !== undefined ? { walletZip: values['wallet-zip'] } : {}),
     });
     if (values.mint !== undefined && !broker.store.epochs.current(new Date())) {
       console.error(`No current epoch: minting one with the ${values.mint} parameters first.`);
@@ -220,6 +235,7 @@ async function main(argv: string[]): Promise<void> {
       console.log(
         `  payword chains: at most ${o.maxChainLength} links, expiring within ${o.maxChainExpirySeconds} s, cleared until expiry + ${o.chainGraceSeconds} s`,
       );
+      console.log(o.walletZip ? `  wallet download: ${o.walletZip} at ${o.publicUrl}/wallet` : '  wallet download: none (--wallet-zip)');
     });
     const stop = () => {
       server.close(() => {
@@ -253,10 +269,5 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  throw new RangeError(`unknown command ${command}\n${USAGE}`);
+  throw new UsageError(`unknown command "${command}"`);
 }
-
-main(process.argv.slice(2)).catch((e: unknown) => {
-  console.error(e instanceof RangeError || e instanceof TypeError ? `error: ${e.message}` : e);
-  process.exit(1);
-});

@@ -92,4 +92,4 @@ export { fileComplaint, complaintState, MAX_COMPLAINTS_PER_DAY, type ComplaintSt
 export { epochTimeline, publishedParams, returnWindows, type EpochTimeline, type ReturnWindow } from './core/timeline.ts';
 export { KEPT_PER_BATCH, KEPT_PER_VENDOR } from './core/refusals.ts';
 export { signUp, logIn } from './core/users.ts';
-export { addFunds, formatDollars, dollarsToMills } from './core/funds.ts';
+export { addFunds, dollarsToMills } from './core/funds.ts';

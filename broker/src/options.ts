@@ -4,6 +4,7 @@
  */
 import { MAX_CHAIN_LENGTH, aint, aobject, astring } from '@micromint/shared';
 import { SandboxFunding, type FundingProvider } from './core/funding.ts';
+import { readWalletZip } from './core/wallet-zip.ts';
 
 /** Options of `createBroker`. */
 export interface BrokerOptions {
@@ -59,12 +60,18 @@ export interface BrokerOptions {
   maxDepositMills?: number;
   /** Log-in and sign-up attempts one IP address may make per minute; default 20. */
   authAttemptsPerMinute?: number;
+  /**
+   * The built wallet extension as a zip (`npm run build` writes `dist/micromint-wallet.zip`), offered on the
+   * wallet page at `/wallet/micromint-wallet.zip`. It must exist and hold the extension's manifest.json. Without
+   * it the wallet page says how to build the wallet from source.
+   */
+  walletZip?: string;
   /** The clock (tests move it); default `() => new Date()`. */
   now?: () => Date;
 }
 
-/** Options with every default filled in. */
-export type ResolvedOptions = Required<BrokerOptions>;
+/** Options with every default filled in (`walletZip` an absolute path, or undefined when none is offered). */
+export type ResolvedOptions = Required<Omit<BrokerOptions, 'walletZip'>> & { walletZip: string | undefined };
 
 const DAY = 86_400_000;
 
@@ -136,6 +143,8 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   aint(maxDepositMills, 1, 1e12, 'maxDepositMills');
   const authAttemptsPerMinute = o.authAttemptsPerMinute ?? 20;
   aint(authAttemptsPerMinute, 1, 1_000_000, 'authAttemptsPerMinute');
+  if (o.walletZip !== undefined) astring(o.walletZip, 'walletZip', 4096);
+  const walletZip = o.walletZip === undefined ? undefined : readWalletZip(o.walletZip).path;
   const now = o.now ?? (() => new Date());
   if (typeof now !== 'function') throw new TypeError('now must be a function');
   return {
@@ -160,6 +169,7 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
     maxChainLength,
     chainsPerMinute,
     chainsPerMinutePerAddress,
+    walletZip,
     now,
   };
 }

@@ -214,7 +214,7 @@ describe('PayWord clearing and release', () => {
     assert.equal(tb.broker.store.chains.byId(c.chainId)!.clearedIndex, 14);
     // The dashboard shows the chains beside the coins.
     const anon = new Browser(tb.base);
-    const dash = (await anon.post('/vendors/dashboard', { apiKey: keys[V]! }, { csrf: await anon.csrf('/vendors/dashboard') })).text;
+    const dash = (await anon.vendorSignIn(keys[V]!)).text;
     assert.match(dash, /id="vendor-cleared-chains"><div class="n">1</);
     assert.match(dash, /id="vendor-cleared-links" data-mills="28"><div class="n">14</);
     assert.match(dash, /id="vendor-redeemed"><div class="n">3</);

@@ -155,6 +155,15 @@ export class Browser {
     return this.post('/account/wallet-key', { walletKey }, { csrf });
   }
 
+  /**
+   * Signs in to the vendor dashboard with `apiKey` (the form, then the redirect it answers with); returns the
+   * page shown: the dashboard, or the form again with a 401.
+   */
+  async vendorSignIn(apiKey: string): Promise<{ res: Response; text: string }> {
+    const signIn = await this.post('/vendors/dashboard', { apiKey }, { csrf: await this.csrf('/vendors/dashboard') });
+    return signIn.res.status === 303 ? this.get(signIn.res.headers.get('location')!) : signIn;
+  }
+
   async addFunds(dollars: string): Promise<Response> {
     const csrf = await this.csrf('/account');
     return (await this.post('/account/funds', { provider: 'sandbox', amount: dollars }, { csrf })).res;

@@ -11,6 +11,7 @@ import {
   decodeCommitment,
   encodeCommitment,
   fromBase64,
+  micromintNetwork,
   newAgreementKey,
   newSigningKey,
   signRequest,
@@ -72,7 +73,7 @@ describe('PayWord: keys, wallets and chain authorization', () => {
       { ...info, brokerKey: undefined },
       {
         broker: tb.base,
-        network: `micromint:${tb.base}`,
+        network: micromintNetwork(tb.base),
         brokerKey: undefined,
         maxLength: 1000,
         maxValue: 1_000_000,
@@ -111,7 +112,7 @@ describe('PayWord: keys, wallets and chain authorization', () => {
     const me = await (await fetch(`${tb.base}/api/vendors/me`, { headers: { authorization: `Bearer ${apiKey}` } })).json();
     assert.equal(me.paywordKey, toBase64(vendorKey));
     const anon = new Browser(tb.base);
-    const dash = await anon.post('/vendors/dashboard', { apiKey }, { csrf: await anon.csrf('/vendors/dashboard') });
+    const dash = await anon.vendorSignIn(apiKey);
     assert.ok(dash.text.includes(`<code id="vendor-payword-key">${toBase64(vendorKey)}</code>`));
   });
 

@@ -18,6 +18,7 @@
  * goes to the vendor. Complaints filed before an operator last enabled the vendor do not count.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
 import type { BrokerContext } from './context.ts';
 import { BrokerError } from './errors.ts';
 import { checkText } from './text.ts';
@@ -97,7 +98,7 @@ export function reviewComplaints(ctx: BrokerContext, vendorId: string, at: strin
   if (!s.met) return false;
   const reason =
     `${s.counted} paying customers complained in the last ${s.windowDays} days; they are ${s.counted} of the ` +
-    `${s.customers} users who paid the site, and paid ${s.countedMills} of its ${s.takingsMills} mills`;
+    `${s.customers} users who paid the site, and paid ${formatMoney(s.countedMills)} of its ${formatMoney(s.takingsMills)}`;
   return ctx.store.vendors.disable(vendorId, reason, at);
 }
 

@@ -48,4 +48,6 @@ export interface BrokerContext {
   chainsPerMinute: number;
   /** Chain authorizations per IP address per minute. */
   chainsPerMinutePerAddress: number;
+  /** The wallet extension's zip offered for download (absolute path), or undefined. */
+  walletZip: string | undefined;
 }

@@ -2,14 +2,16 @@
  * Adding funds through a {@link FundingProvider}, and reading balances.
  * @module
  */
+import { MILLS_PER_DOLLAR, formatMoney } from '@micromint/shared';
 import type { UserRecord } from '../db/accounts.ts';
 import type { BrokerContext } from './context.ts';
 import { BrokerError } from './errors.ts';
 
-/** Mills in a US dollar (1 mill = 1/10 cent = 1 coin). */
-export const MILLS_PER_DOLLAR = 1000;
-
-/** Reads a dollar amount such as `5`, `0.25` or `1.005` into mills; throws `RangeError` otherwise. */
+/**
+ * Reads a dollar amount such as `5`, `0.25` or `1.005` into mills; throws `RangeError` otherwise.
+ * @example
+ * dollarsToMills('$4.76'); // 4760
+ */
 export function dollarsToMills(text: unknown): number {
   if (typeof text !== 'string') throw new TypeError('amount must be a string');
   // Trimmed and length-capped before the pattern: `\s*\$?\s*` backtracks quadratically over a long run of
@@ -18,16 +20,6 @@ export function dollarsToMills(text: unknown): number {
   const m = t.length <= 16 ? /^\$?\s*(\d{1,7})(?:\.(\d{1,3}))?$/.exec(t) : null;
   if (!m) throw new RangeError('amount must be dollars with at most 3 decimals, e.g. 5 or 0.25');
   return Number(m[1]) * MILLS_PER_DOLLAR + Number((m[2] ?? '').padEnd(3, '0'));
-}
-
-/** Mills as dollars, e.g. 1234 -> `$1.234`, 5000 -> `$5.00`. */
-export function formatDollars(mills: number): string {
-  const sign = mills < 0 ? '-' : '';
-  const abs = Math.abs(mills);
-  const dollars = Math.floor(abs / MILLS_PER_DOLLAR).toLocaleString('en-US');
-  const rest = abs % MILLS_PER_DOLLAR;
-  const frac = rest % 10 === 0 ? String(rest / 10).padStart(2, '0') : String(rest).padStart(3, '0');
-  return `${sign}$${dollars}.${frac}`;
 }
 
 /**
@@ -44,7 +36,7 @@ export async function addFunds(
   const provider = ctx.fundingProviders.find((p) => p.id === providerId);
   if (!provider) throw new BrokerError(422, 'unknown_provider', 'choose one of the offered ways to add funds');
   if (!Number.isSafeInteger(amountMills) || amountMills < 1 || amountMills > ctx.maxDepositMills)
-    throw new BrokerError(422, 'invalid_amount', `the amount must be between $0.001 and ${formatDollars(ctx.maxDepositMills)}`);
+    throw new BrokerError(422, 'invalid_amount', `the amount must be between ${formatMoney(1)} and ${formatMoney(ctx.maxDepositMills)}`);
   const result = await provider.charge({ userId: user.id, email: user.email, amountMills });
   if (!result.ok) throw new BrokerError(402, 'charge_failed', result.message);
   ctx.store.transaction(() =>

@@ -5,7 +5,7 @@
  * @module
  */
 import { randomInt } from 'node:crypto';
-import { aint, positions, userOffsets, type EpochParams } from '@micromint/shared';
+import { aint, formatMoney, positions, userOffsets, type EpochParams } from '@micromint/shared';
 import type { BrokerContext } from './context.ts';
 import { BrokerError } from './errors.ts';
 import { newWithdrawalId } from './ids.ts';
@@ -68,7 +68,7 @@ export function buySets(ctx: BrokerContext, userId: string, count: number): Purc
       const pick = pickSet(p, offsets, sold, (sb) => store.epochs.countIn(p.id, sb));
       if (!pick) throw new BrokerError(409, 'sold_out', `only ${n} more set(s) of epoch ${p.id} can be sold to you`);
       if (price + pick.balls > balance)
-        throw new BrokerError(409, 'insufficient_funds', `${count} set(s) cost more than your balance of ${balance} mills`);
+        throw new BrokerError(409, 'insufficient_funds', `${count} set(s) cost more than your balance of ${formatMoney(balance)}`);
       for (const sb of pick.superbins) {
         sold.add(sb);
         store.epochs.sellSuperbin(p.id, sb);

@@ -345,8 +345,73 @@ function v3(db: Database.Database): void {
   `);
 }
 
+/**
+ * Version 4: API tokens, for readers who pay without a browser (docs/protocol.md, "API tokens").
+ * - `api_tokens`: one row per token (at most 20 per user, core/tokens.ts), the secret only as its SHA-256;
+ *   `spent_mills` never passes `limit_mills` (the CHECK is the last guard of the spending limit).
+ * - `api_token_wallet_keys`: the wallet keys a token connected: their chain holds count against its limit,
+ *   and revoking the token disconnects them (a key disconnected on the page drops its row).
+ * - `api_purchases`: a purchase's idempotency key (`requestId`), per user, so that a script that lost the
+ *   answer gets the same purchase again instead of buying twice.
+ */
+function v4(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE api_tokens (
+      id           TEXT PRIMARY KEY CHECK (length(id) = 18 AND id GLOB 't_[0-9a-f]*'),
+      user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      name         TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+      secret_hash  BLOB NOT NULL UNIQUE CHECK (length(secret_hash) = 32),
+      limit_mills  INTEGER CHECK (limit_mills IS NULL OR limit_mills >= 0),
+      spent_mills  INTEGER NOT NULL DEFAULT 0 CHECK (spent_mills >= 0 AND (limit_mills IS NULL OR spent_mills <= limit_mills)),
+      created_at   TEXT NOT NULL,
+      last_used_at TEXT
+    );
+    CREATE INDEX api_tokens_user ON api_tokens(user_id, created_at);
+
+    CREATE TABLE api_token_wallet_keys (
+      token_id TEXT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,
+      user_id  TEXT NOT NULL,
+      key      BLOB NOT NULL,
+      PRIMARY KEY (user_id, key),
+      FOREIGN KEY (user_id, key) REFERENCES wallet_keys(user_id, key) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE INDEX api_token_wallet_keys_token ON api_token_wallet_keys(token_id);
+
+    CREATE TABLE api_purchases (
+      user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+      request_id    TEXT NOT NULL CHECK (length(request_id) BETWEEN 1 AND 64),
+      withdrawal_id TEXT NOT NULL REFERENCES withdrawals(id),
+      count         INTEGER NOT NULL CHECK (count >= 1),
+      created_at    TEXT NOT NULL,
+      PRIMARY KEY (user_id, request_id)
+    ) WITHOUT ROWID;
+  `);
+}
+
+/**
+ * Version 5: the vendor dashboard.
+ * - `vendor_sessions`: a vendor signs in to its dashboard once with its API key; the browser keeps a session
+ *   cookie, the table its SHA-256 and the API key sealed under a key made from the cookie token (so a copy
+ *   of the database neither signs anyone in nor reveals a key). At most 20 per vendor (core/vendor-sessions.ts).
+ * - `redeemed_vendor_url`: the dashboard's coins per page, read from the index alone.
+ */
+function v5(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE vendor_sessions (
+      token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),
+      vendor_id  TEXT NOT NULL REFERENCES vendors(id),
+      sealed_key BLOB NOT NULL CHECK (length(sealed_key) <= 256),
+      created_at TEXT NOT NULL,
+      expires_at TEXT NOT NULL
+    );
+    CREATE INDEX vendor_sessions_vendor ON vendor_sessions(vendor_id, created_at);
+    CREATE INDEX vendor_sessions_expiry ON vendor_sessions(expires_at);
+    CREATE INDEX redeemed_vendor_url ON redeemed_coins(vendor_id, url, redeemed_at);
+  `);
+}
+
 /** Every migration in order; `PRAGMA user_version` = number applied. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];
 
 /**
  * Applies the migrations the database has not seen, each in its own transaction with its version bump.

@@ -6,11 +6,14 @@ import { accountsRepo } from './accounts.ts';
 import { chainsRepo } from './chains.ts';
 import { complaintsRepo } from './complaints.ts';
 import { creditsRepo } from './credits.ts';
+import { earningsRepo } from './earnings.ts';
 import { epochsRepo } from './epochs.ts';
 import { inTransaction, openDatabase, type Db } from './open.ts';
 import { paywordKeysRepo } from './payword-keys.ts';
 import { refusalsRepo } from './refusals.ts';
 import { setsRepo } from './sets.ts';
+import { tokensRepo } from './tokens.ts';
+import { vendorSessionsRepo } from './vendor-sessions.ts';
 import { vendorsRepo } from './vendors.ts';
 
 /** The database and its repositories. */
@@ -27,6 +30,12 @@ export interface Store {
   paywordKeys: ReturnType<typeof paywordKeysRepo>;
   /** PayWord: authorized chains and their clearings. */
   chains: ReturnType<typeof chainsRepo>;
+  /** Readers' API tokens (the token API). */
+  tokens: ReturnType<typeof tokensRepo>;
+  /** Vendor dashboard sessions. */
+  vendorSessions: ReturnType<typeof vendorSessionsRepo>;
+  /** A vendor's earnings per page and per day (the dashboard). */
+  earnings: ReturnType<typeof earningsRepo>;
   /** Runs `fn` in one IMMEDIATE transaction: all of it is written, or none. */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -51,6 +60,9 @@ export function openStore(dbPath: string): Store {
     refusals: refusalsRepo(db),
     paywordKeys: paywordKeysRepo(db),
     chains: chainsRepo(db),
+    tokens: tokensRepo(db),
+    vendorSessions: vendorSessionsRepo(db),
+    earnings: earningsRepo(db),
     transaction: <T>(fn: () => T): T => inTransaction(db, fn),
     close: () => {
       if (db.open) db.close();

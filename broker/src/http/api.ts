@@ -1,7 +1,7 @@
 /**
  * The JSON API: epochs (with their redemption and return periods), vendor registration, redemption of coins
  * and clearing of chains (one batch, core/batch.ts), Request-Credit, and the PayWord routes
- * (payword-api.ts); what anyone can send is rate-limited (limits.ts).
+ * (payword-api.ts), the readers' token API (token-api.ts); what anyone can send is rate-limited (limits.ts).
  * @module
  */
 import express from 'express';
@@ -19,6 +19,7 @@ import { bearer as bearerOf, jsonBody, vendorOf } from './api-middleware.ts';
 import { apiErrors, validate } from './errors.ts';
 import { jsonLimited, type Limits } from './limits.ts';
 import { addPaywordRoutes } from './payword-api.ts';
+import { addTokenRoutes } from './token-api.ts';
 import { anyOriginPreflight } from './preflight.ts';
 
 /** Largest redemption request. */
@@ -108,6 +109,7 @@ export function apiRouter(ctx: BrokerContext, limits: Limits): express.Router {
   );
 
   addPaywordRoutes(r, ctx, limits);
+  addTokenRoutes(r, ctx);
 
   r.use((_req, _res, next) => next(new BrokerError(404, 'not_found', 'no such API route')));
   r.use(apiErrors);

@@ -5,19 +5,10 @@
 import express from 'express';
 import type { BrokerContext } from '../core/context.ts';
 import { apiRouter } from './api.ts';
+import { CSP } from './csp.ts';
+import { faviconRouter } from './favicon.ts';
 import { createLimits } from './limits.ts';
 import { siteRouter } from './site.ts';
-
-const CSP = [
-  "default-src 'none'",
-  // Pages run no script at all; the only <script> elements are MicroMint data blocks, which never execute.
-  "style-src 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
 
 /** Builds the broker's Express app. */
 export function createApp(ctx: BrokerContext): express.Express {
@@ -32,6 +23,7 @@ export function createApp(ctx: BrokerContext): express.Express {
     });
     next();
   });
+  app.use(faviconRouter());
   const limits = createLimits(ctx);
   app.use('/api', apiRouter(ctx, limits));
   app.use(siteRouter(ctx, limits));

@@ -53,9 +53,10 @@ export interface Limits {
 }
 
 /** The address a request counts against: IPv6 addresses by /56 prefix, as express-rate-limit advises. */
-const address = (req: Request): string => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+export const address = (req: Request): string => ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
 
-function limiter(o: {
+/** One rate limiter: `limit` requests per `windowMs` per `key`; over it, `onLimit` answers and nothing changes. */
+export function limiter(o: {
   name: string;
   windowMs: number;
   limit: number;

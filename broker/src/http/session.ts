@@ -8,6 +8,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { BrokerContext } from '../core/context.ts';
 import { newToken, safeEqual } from '../core/ids.ts';
 import { findSession, type Session } from '../core/users.ts';
+import { findVendorSession, type VendorSession } from '../core/vendor-sessions.ts';
 import { parseCookies, serializeCookie } from './cookies.ts';
 
 /** Cookie holding the session token. */
@@ -26,21 +27,37 @@ export const visitor = (res: Response): Visitor => res.locals.visitor as Visitor
 
 const secure = (ctx: BrokerContext): boolean => ctx.publicUrl.startsWith('https:');
 
-/** Sets the session cookie. */
-export function setSessionCookie(ctx: BrokerContext, res: Response, token: string, expires: Date): void {
-  res.append(
-    'Set-Cookie',
-    serializeCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', path: '/', secure: secure(ctx), expires }),
-  );
+/** Sets (or, with `expires` at 0, clears) an HttpOnly, SameSite=Lax session cookie. */
+function writeSessionCookie(ctx: BrokerContext, res: Response, name: string, path: string, token: string, expires: Date): void {
+  res.append('Set-Cookie', serializeCookie(name, token, { httpOnly: true, sameSite: 'lax', path, secure: secure(ctx), expires }));
 }
 
+/** Sets the session cookie. */
+export const setSessionCookie = (ctx: BrokerContext, res: Response, token: string, expires: Date): void =>
+  writeSessionCookie(ctx, res, SESSION_COOKIE, '/', token, expires);
+
 /** Clears the session cookie. */
-export function clearSessionCookie(ctx: BrokerContext, res: Response): void {
-  res.append(
-    'Set-Cookie',
-    serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', path: '/', secure: secure(ctx), expires: new Date(0) }),
-  );
-}
+export const clearSessionCookie = (ctx: BrokerContext, res: Response): void =>
+  writeSessionCookie(ctx, res, SESSION_COOKIE, '/', '', new Date(0));
+
+/** Cookie holding a vendor dashboard session's token (sent to the vendor pages only). */
+export const VENDOR_COOKIE = 'mm_vendor';
+const VENDOR_PATH = '/vendors';
+
+/** Sets the vendor session cookie. */
+export const setVendorCookie = (ctx: BrokerContext, res: Response, token: string, expires: Date): void =>
+  writeSessionCookie(ctx, res, VENDOR_COOKIE, VENDOR_PATH, token, expires);
+
+/** Clears the vendor session cookie. */
+export const clearVendorCookie = (ctx: BrokerContext, res: Response): void =>
+  writeSessionCookie(ctx, res, VENDOR_COOKIE, VENDOR_PATH, '', new Date(0));
+
+/**
+ * The vendor signed in to the dashboard from this browser, if any. Its POSTs are CSRF-checked like every
+ * page POST (the visitor's token, and the Origin), before any vendor route runs.
+ */
+export const vendorSessionOf = (ctx: BrokerContext, req: Request): VendorSession | undefined =>
+  findVendorSession(ctx, parseCookies(req.headers.cookie)[VENDOR_COOKIE]);
 
 /** Middleware: reads the session cookie and settles the visitor's CSRF token. */
 export function sessions(ctx: BrokerContext) {

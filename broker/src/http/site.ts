@@ -1,5 +1,5 @@
 /**
- * The web site (MMBroker's pages): sign-up, log-in, account, wallets, purchases, returns, vendors. Every
+ * The web site (MMBroker's pages): sign-up, log-in, account, wallets, getting the wallet, purchases, returns, vendors. Every
  * page POST is CSRF-checked (token and Origin) here, before any area's router runs; each area is its own
  * router under `site/`.
  * @module
@@ -14,6 +14,8 @@ import { messageView } from './pages/vendors.ts';
 import { csrfOk, sessions, visitor } from './session.ts';
 import { accountRoutes } from './site/account-routes.ts';
 import { authRoutes } from './site/auth-routes.ts';
+import { getWalletRoutes } from './site/get-wallet-routes.ts';
+import { tokenRoutes } from './site/token-routes.ts';
 import { send } from './site/common.ts';
 import { vendorRoutes } from './site/vendor-routes.ts';
 import { walletRoutes } from './site/wallet-routes.ts';
@@ -38,6 +40,8 @@ export function siteRouter(ctx: BrokerContext, limits: Limits): express.Router {
   r.use(authRoutes(ctx));
   r.use(accountRoutes(ctx));
   r.use(walletRoutes(ctx));
+  r.use(getWalletRoutes(ctx));
+  r.use(tokenRoutes(ctx));
   r.use(withdrawalRoutes(ctx));
   r.use(vendorRoutes(ctx, limits));
 

@@ -1,7 +1,9 @@
 /**
  * Starts a minting thread. Under tsx (this file is `.ts`) a worker cannot load a `.ts` entry through
  * `execArgv: ['--import', 'tsx']` on Node 20 (the entry is resolved before the hooks apply), so the worker
- * starts from a one-line script that registers tsx's ESM hooks and then imports `worker.ts`.
+ * starts from a one-line script that registers tsx's ESM hooks and then imports `worker.ts`. Compiled (this file
+ * is `dist/mint/spawn.js` of the installed package), the worker is `worker.js` beside it, found from this file's
+ * URL, so it works wherever the package is installed.
  * @module
  */
 import { Worker } from 'node:worker_threads';

@@ -30,6 +30,7 @@ import {
 import type { BrokerContext } from '../context.ts';
 import { BrokerError } from '../errors.ts';
 import { safeEqualBytes } from '../ids.ts';
+import { chargeChainHold } from '../tokens.ts';
 import { brokerKeyPair } from './keys.ts';
 import { releaseDueChains } from './release.ts';
 
@@ -171,7 +172,10 @@ function priorAuthorization(ctx: BrokerContext, r: ChainRequest): ChainAuthoriza
   };
 }
 
-/** Steps 7 and 8 (inside the caller's transaction): the balance covers the hold; hold, record, sign. */
+/**
+ * Steps 7 and 8 (inside the caller's transaction): the balance covers the hold, and so does the spending
+ * limit of the API token that connected the wallet key, if one did (403 `spending_limit`); hold, record, sign.
+ */
 function hold(ctx: BrokerContext, r: ChainRequest, now: Date): ChainAuthorization {
   const { store } = ctx;
   const c = r.commitment;
@@ -186,6 +190,7 @@ function hold(ctx: BrokerContext, r: ChainRequest, now: Date): ChainAuthorizatio
       balanceMills: balance,
       neededMills: held,
     });
+  chargeChainHold(ctx, c.userId, r.walletKey, held);
   const at = now.toISOString();
   const authorization = signAuthorization(brokerKeyPair(store, now).secretKey, r.commitmentBytes);
   store.chains.insert({

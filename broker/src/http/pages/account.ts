@@ -3,6 +3,7 @@
  * returns and complaints.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
 import type { LedgerEntry, UserRecord } from '../../db/accounts.ts';
 import type { ChainRecord } from '../../db/chains.ts';
 import type { ComplaintRecord } from '../../db/complaints.ts';
@@ -11,12 +12,12 @@ import type { WithdrawalRecord } from '../../db/sets.ts';
 import type { VendorRecord } from '../../db/vendors.ts';
 import type { FundingProvider } from '../../core/funding.ts';
 import type { ReturnWindow } from '../../core/timeline.ts';
-import { formatDollars } from '../../core/funds.ts';
 import { html, num, when, type Html } from '../html.ts';
 import type { Visitor } from '../session.ts';
 import { chainsCard } from './chains.ts';
 import { csrfField, notice } from './layout.ts';
 import { returnsSchedule } from './returns.ts';
+import { tokensCard, type TokensData } from './tokens.ts';
 import { walletCard } from './wallet.ts';
 
 /** Everything the account page shows. */
@@ -43,6 +44,8 @@ export interface AccountData {
   chains: ChainRecord[];
   /** The time the page is shown at (a chain is open or expired). */
   now: Date;
+  /** The user's API tokens (tokens.ts). */
+  tokens: TokensData;
 }
 
 const LEDGER_KIND: Record<LedgerEntry['kind'], string> = {
@@ -73,7 +76,7 @@ function coinsBar(c: AccountData['coins']): Html {
 function returnsCard(v: Visitor, windows: readonly ReturnWindow[]): Html {
   if (!windows.length) return html`<p class="muted">You hold no coins to return.</p>`;
   const open = windows.filter((w) => w.open);
-  return html`<p class="muted">Your wallet sends back the coins it has not spent, and your balance is credited one mill for each.
+  return html`<p class="muted">Your wallet sends back the coins it has not spent, and your balance is credited ${formatMoney(1)} for each.
     Returned coins can no longer be spent. Returns open only after an epoch's coins have expired and the sites you paid
     have had their time to redeem them, so that a coin you spent is never refunded.</p>
     ${returnsSchedule(windows)}
@@ -88,6 +91,22 @@ function returnsCard(v: Visitor, windows: readonly ReturnWindow[]): Html {
 }
 
 /** The body of the account page. */
+/** One funding provider is shown as text with a hidden field; several are a choice of radio buttons. */
+function providerChoice(providers: readonly FundingProvider[]): Html {
+  const [only] = providers;
+  if (providers.length === 1 && only)
+    return html`<input type="hidden" name="provider" value="${only.id}">
+      <p class="muted" id="funding-provider">Paid through <span class="${only.id === 'sandbox' ? 'sandbox' : ''}">${only.label}</span>${
+        only.description ? html`: ${only.description}` : ''
+      }</p>`;
+  return html`${providers.map(
+    (p, i) => html`<label style="display:flex;gap:.5rem;align-items:center;color:var(--ink)">
+        <input type="radio" name="provider" value="${p.id}" ${i === 0 ? html`checked` : ''}>
+        <span class="${p.id === 'sandbox' ? 'sandbox' : ''}">${p.label}</span></label>
+        ${p.description ? html`<span class="muted">${p.description}</span>` : ''}`,
+  )}`;
+}
+
 export function accountView(v: Visitor, d: AccountData, o: { ok?: string; error?: string } = {}): Html {
   const e = d.epoch;
   const perSet = e ? Math.round(e.filledSlots / 2 ** e.params.u) : 0;
@@ -98,8 +117,8 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
 <div class="hero">
   <section class="card" id="balance-card">
     <div class="muted">Balance</div>
-    <div class="balance" id="balance" data-mills="${d.balanceMills}">${formatDollars(d.balanceMills)}
-      <small id="balance-coins">${num(d.balanceMills)} coins at 1 mill each</small></div>
+    <div class="balance" id="balance" data-mills="${d.balanceMills}">${formatMoney(d.balanceMills)}
+      <small id="balance-coins">${num(d.balanceMills)} coins at ${formatMoney(1)} each</small></div>
     <h2 style="margin-top:1.2rem">Coins you bought: ${num(d.coins.bought)}</h2>
     ${coinsBar(d.coins)}
     <p class="muted">User ID <code id="user-id">${d.user.id}</code></p>
@@ -108,13 +127,8 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
     <h2>Add funds</h2>
     <form class="stack" method="post" action="/account/funds" id="funds-form">
       ${csrfField(v)}
-      ${d.providers.map(
-        (p, i) => html`<label style="display:flex;gap:.5rem;align-items:center;color:var(--ink)">
-        <input type="radio" name="provider" value="${p.id}" ${i === 0 ? html`checked` : ''}>
-        <span class="${p.id === 'sandbox' ? 'sandbox' : ''}">${p.label}</span></label>
-        ${p.description ? html`<span class="muted">${p.description}</span>` : ''}`,
-      )}
-      <label>Amount in US dollars (up to ${formatDollars(d.maxDepositMills)})
+      ${providerChoice(d.providers)}
+      <label>Amount in US dollars (up to ${formatMoney(d.maxDepositMills)})
         <input name="amount" inputmode="decimal" required pattern="\\$?[0-9]{1,7}(\\.[0-9]{1,3})?" value="5.00"></label>
       <button type="submit">Add funds</button>
     </form>
@@ -126,7 +140,7 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
   ${
     e
       ? html`<p>A set of epoch <strong>${e.params.id}</strong> holds about <strong>${num(perSet)} coins</strong> and costs
-    exactly its number of coins: about <strong>${formatDollars(perSet)}</strong> per set.
+    exactly its number of coins: about <strong>${formatMoney(perSet)}</strong> per set.
     Your balance covers about <strong>${num(maxAffordable)}</strong> set(s).</p>
     <form class="inline" method="post" action="/account/buy" id="buy-form">
       ${csrfField(v)}
@@ -145,7 +159,7 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
     <thead><tr><th>Date</th><th>Purchase</th><th>Epoch</th><th class="r">Sets</th><th class="r">Coins</th><th class="r">Price</th><th></th></tr></thead>
     <tbody>${d.withdrawals.map(
       (w) => html`<tr data-withdrawal-id="${w.id}"><td>${when(w.createdAt)}</td><td class="mono">${w.id}</td><td>${w.epoch}</td>
-      <td class="r">${w.setIds.length}</td><td class="r">${num(w.coins)}</td><td class="r">${formatDollars(w.priceMills)}</td>
+      <td class="r">${w.setIds.length}</td><td class="r">${num(w.coins)}</td><td class="r">${formatMoney(w.priceMills)}</td>
       <td><a href="/withdrawals/${w.id}">Send to wallet again</a> · <a href="/withdrawals/${w.id}.mm" download>.mm file</a></td></tr>`,
     )}</tbody></table>`
       : html`<p class="muted">No purchases yet.</p>`
@@ -155,6 +169,8 @@ ${o.ok ? notice('ok', o.ok) : ''}${o.error ? notice('bad', o.error) : ''}
 ${walletCard(v, { broker: d.broker, userId: d.user.id, walletKeys: d.walletKeys })}
 
 ${chainsCard(d.chains, d.now)}
+
+${tokensCard(v, d.tokens)}
 
 <div class="grid">
   <section class="card" id="return">
@@ -191,7 +207,7 @@ ${chainsCard(d.chains, d.now)}
     d.ledger.length
       ? html`<table><thead><tr><th>Date</th><th>What</th><th>Details</th><th class="r">Amount</th></tr></thead><tbody>${d.ledger.map(
           (l) => html`<tr><td>${when(l.createdAt)}</td><td>${LEDGER_KIND[l.kind]}</td><td>${l.memo}</td>
-        <td class="r ${l.amountMills > 0 ? 'pos' : 'neg'}">${l.amountMills > 0 ? '+' : ''}${formatDollars(l.amountMills)}</td></tr>`,
+        <td class="r ${l.amountMills > 0 ? 'pos' : 'neg'}">${l.amountMills > 0 ? '+' : ''}${formatMoney(l.amountMills)}</td></tr>`,
         )}</tbody></table>`
       : html`<p class="muted">Nothing yet.</p>`
   }

@@ -3,8 +3,8 @@
  * (spent: the links it cleared) and what came back (released), with the totals.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
 import type { ChainRecord } from '../../db/chains.ts';
-import { formatDollars } from '../../core/funds.ts';
 import { html, num, when, type Html } from '../html.ts';
 
 /** How a chain stands at `now`, in words. */
@@ -21,7 +21,7 @@ export function chainsCard(chains: readonly ChainRecord[], now: Date): Html {
   const heldNow = chains.filter((c) => c.status === 'held').reduce((n, c) => n + c.heldMills - spent(c), 0);
   return html`<section class="card" id="chains" data-held-mills="${heldNow}">
   <h2>PayWord chains</h2>
-  <p class="muted">Held now in open chains: <strong id="chains-held">${formatDollars(heldNow)}</strong>. A chain's sites are paid for the
+  <p class="muted">Held now in open chains: <strong id="chains-held">${formatMoney(heldNow)}</strong>. A chain's sites are paid for the
   links they cleared; what they did not clear comes back to your balance once the chain has expired and the sites' time to clear it is over.</p>
   ${
     chains.length
@@ -31,8 +31,8 @@ export function chainsCard(chains: readonly ChainRecord[], now: Date): Html {
         c,
       ) => html`<tr data-chain-id="${c.id}" data-status="${c.status}" data-held-mills="${c.heldMills}" data-spent-mills="${spent(c)}" data-released-mills="${c.releasedMills ?? ''}">
       <td>${when(c.createdAt)}</td><td class="mono">${c.id.slice(0, 12)}…</td><td class="mono">${c.vendorId}</td>
-      <td class="r">${num(c.clearedIndex)} of ${num(c.links)}</td><td class="r">${formatDollars(c.heldMills)}</td><td class="r">${formatDollars(spent(c))}</td>
-      <td class="r">${c.releasedMills === null ? '–' : formatDollars(c.releasedMills)}</td>
+      <td class="r">${num(c.clearedIndex)} of ${num(c.links)}</td><td class="r">${formatMoney(c.heldMills)}</td><td class="r">${formatMoney(spent(c))}</td>
+      <td class="r">${c.releasedMills === null ? '–' : formatMoney(c.releasedMills)}</td>
       <td title="expires ${when(iso(c.expiresAt))}, sites clear until ${when(iso(c.clearBy))}">${standing(c, now)}</td></tr>`,
     )}</tbody></table>`
       : html`<p class="muted">No chains yet: your wallet opens one when it pays a site that takes them.</p>`

@@ -2,6 +2,8 @@
  * The page frame: header with navigation, the stylesheet, the footer.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
+import { FAVICON_PATH } from '../favicon.ts';
 import { Html, html } from '../html.ts';
 import type { Visitor } from '../session.ts';
 import { CSS } from '../style.ts';
@@ -22,6 +24,7 @@ export function page(title: string, v: Visitor, body: Html): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · MicroMint Broker</title>
+<link rel="icon" href="${FAVICON_PATH}" type="image/svg+xml">
 <style>${new Html(CSS)}</style>
 </head>
 <body>
@@ -29,6 +32,7 @@ export function page(title: string, v: Visitor, body: Html): string {
   <a class="brand" href="/">Micro<span>Mint</span> Broker</a>
   <nav>
     <a href="/">Home</a>
+    <a href="/wallet">Get the wallet</a>
     <a href="/vendors">Vendors</a>
     ${
       user
@@ -42,7 +46,7 @@ export function page(title: string, v: Visitor, body: Html): string {
 <main class="wrap">
 ${body}
 </main>
-<footer>MicroMint after Rivest &amp; Shamir (1996). 1 coin = 1 mill = $0.001.</footer>
+<footer>MicroMint after Rivest &amp; Shamir (1996). 1 coin = ${formatMoney(1)}.</footer>
 </body>
 </html>`.value;
 }

@@ -3,15 +3,15 @@
  * it cleared, beside the coins it redeemed.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
 import type { ClearingRecord } from '../../db/chains.ts';
-import { formatDollars } from '../../core/funds.ts';
 import type { VendorSummary } from '../../core/vendors.ts';
 import { html, num, when, type Html } from '../html.ts';
 
 /** The tiles of chains and links cleared (beside the coins' tiles). */
 export const chainTiles = (s: VendorSummary): Html => html`
     <div class="tile" id="vendor-cleared-chains"><div class="n">${num(s.clearedChains)}</div><div class="l">chains cleared</div></div>
-    <div class="tile" id="vendor-cleared-links" data-mills="${s.clearedMills}"><div class="n">${num(s.clearedLinks)}</div><div class="l">links cleared (${formatDollars(s.clearedMills)})</div></div>`;
+    <div class="tile" id="vendor-cleared-links" data-mills="${s.clearedMills}"><div class="n">${num(s.clearedLinks)}</div><div class="l">links cleared (${formatMoney(s.clearedMills)})</div></div>`;
 
 /** The payword key and the recent clearings. */
 export function chainsSection(s: VendorSummary, clearings: readonly ClearingRecord[]): Html {
@@ -27,7 +27,7 @@ export function chainsSection(s: VendorSummary, clearings: readonly ClearingReco
           (
             c,
           ) => html`<tr data-chain-id="${c.chainId}"><td>${when(c.createdAt)}</td><td class="mono">${c.chainId.slice(0, 12)}…</td><td class="mono">${c.userId}</td>
-        <td class="r">${num(c.fromIndex + 1)}–${num(c.toIndex)}</td><td class="r">${formatDollars(c.paidMills)}</td></tr>`,
+        <td class="r">${num(c.fromIndex + 1)}–${num(c.toIndex)}</td><td class="r">${formatMoney(c.paidMills)}</td></tr>`,
         )}</tbody></table>`
       : html`<p class="muted">No chain cleared yet.</p>`
   }

@@ -3,8 +3,8 @@
  * The markup of the `micromint-*` elements is part of the contract with the wallet extension.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
 import type { SetRecord, WithdrawalRecord } from '../../db/sets.ts';
-import { formatDollars } from '../../core/funds.ts';
 import type { ReturnWindow } from '../../core/timeline.ts';
 import { html, micromintScript, num, when, type Html } from '../html.ts';
 import type { Visitor } from '../session.ts';
@@ -15,7 +15,7 @@ import { returnsSchedule } from './returns.ts';
 export function withdrawalView(_v: Visitor, w: WithdrawalRecord, sets: SetRecord[], text: string, fresh: boolean): Html {
   return html`
 <h1>${fresh ? 'Purchase complete' : 'Send coins to your wallet'}</h1>
-${fresh ? notice('ok', `You bought ${sets.length} set(s): ${num(w.coins)} coins for ${formatDollars(w.priceMills)}.`) : ''}
+${fresh ? notice('ok', `You bought ${sets.length} set(s): ${num(w.coins)} coins for ${formatMoney(w.priceMills)}.`) : ''}
 <section class="card">
   ${micromintScript(text, html`class="micromint-funds" data-withdrawal-id="${w.id}"`)}
   <p class="micromint-status" data-withdrawal-id="${w.id}">Waiting for your MicroMint wallet...</p>
@@ -26,7 +26,7 @@ ${fresh ? notice('ok', `You bought ${sets.length} set(s): ${num(w.coins)} coins 
   <h2>Purchase ${w.id}</h2>
   <p class="muted">Epoch ${w.epoch} · ${when(w.createdAt)}</p>
   <table><thead><tr><th>Set</th><th>Superbins</th><th class="r">Coins</th><th class="r">Price</th></tr></thead><tbody>
-  ${sets.map((s, i) => html`<tr><td>${i + 1}</td><td class="mono">${s.superbins.join(', ')}</td><td class="r">${num(s.coins)}</td><td class="r">${formatDollars(s.priceMills)}</td></tr>`)}
+  ${sets.map((s, i) => html`<tr><td>${i + 1}</td><td class="mono">${s.superbins.join(', ')}</td><td class="r">${num(s.coins)}</td><td class="r">${formatMoney(s.priceMills)}</td></tr>`)}
   </tbody></table>
   <p><a href="/account">Back to your account</a></p>
 </section>`;
@@ -45,7 +45,7 @@ export function returnConfirmView(v: Visitor, windows: readonly ReturnWindow[]):
   ${returnsSchedule(windows)}
   ${
     open
-      ? html`<p>Your MicroMint wallet will send back the coins it has not spent, and your balance is credited one mill for each.
+      ? html`<p>Your MicroMint wallet will send back the coins it has not spent, and your balance is credited ${formatMoney(1)} for each.
   Returned coins can no longer be spent.</p>
   <form method="post" action="/account/return">
     ${csrfField(v)}
@@ -73,7 +73,7 @@ export function returnView(_v: Visitor, messages: { epoch: string; text: string 
   <p class="micromint-return-status" data-epoch="${m.epoch}">Epoch ${m.epoch}: waiting for your MicroMint wallet...</p>`,
         )}
   <p>Your MicroMint wallet is sending back its unspent coins of epoch ${messages.map((m) => m.epoch).join(', ')}.
-  Each coin credits one mill to your balance.</p>
+  Each coin credits ${formatMoney(1)} to your balance.</p>
   <p class="muted">Coins your wallet already spent stay with the sites they paid; a spent coin sent back is refused.</p>`
       : html`<p class="muted">${waiting.length ? 'No coins can be returned yet.' : 'You hold no coins to return.'}</p>`
   }

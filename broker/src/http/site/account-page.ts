@@ -9,6 +9,7 @@ import type { BrokerContext } from '../../core/context.ts';
 import { releaseDueChains } from '../../core/payword/release.ts';
 import { walletKeysOf } from '../../core/payword/wallet-keys.ts';
 import { returnWindows } from '../../core/timeline.ts';
+import { tokensOf } from '../../core/tokens.ts';
 import { accountView, type AccountData } from '../pages/account.ts';
 import { visitor } from '../session.ts';
 import { send } from './common.ts';
@@ -21,6 +22,7 @@ export const MESSAGES: Record<string, string> = {
   'complaint-disabled': 'Thank you: your complaint was recorded, and enough users complained that this site is now disabled.',
   'wallet-connected': "This browser's wallet is connected: it can now open PayWord chains paid from your balance.",
   'wallet-disconnected': 'The wallet is disconnected: the broker authorizes no new chain it asks for.',
+  'token-revoked': 'The API token is revoked, and the wallet keys it connected are disconnected.',
 };
 
 /** Everything the account page shows about `user`. */
@@ -46,6 +48,7 @@ export function accountData(ctx: BrokerContext, user: UserRecord): AccountData {
     maxDepositMills: ctx.maxDepositMills,
     returns: returnWindows(ctx, user.id),
     walletKeys: walletKeysOf(ctx, user.id),
+    tokens: { tokens: tokensOf(ctx, user.id) },
     chains: store.chains.ofUser(user.id),
     now: ctx.now(),
   };

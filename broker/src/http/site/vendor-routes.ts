@@ -1,14 +1,16 @@
 /**
- * Vendor pages: the list and registration form (rate-limited with the API's registrations), and the
- * API-key dashboard (coins redeemed, chains cleared, the payword key).
+ * Vendor pages: the list and registration form (rate-limited with the API's registrations; a site registered
+ * here is signed in to its dashboard on this browser), and the dashboard (dashboard-routes.ts).
  * @module
  */
 import express, { type Request, type Response } from 'express';
 import type { BrokerContext } from '../../core/context.ts';
-import { authenticateVendor, registerVendor, vendorSummary } from '../../core/vendors.ts';
+import { startVendorSession } from '../../core/vendor-sessions.ts';
+import { registerVendor } from '../../core/vendors.ts';
 import type { Limits } from '../limits.ts';
-import { dashboardLoginView, dashboardView, registeredView, vendorsView } from '../pages/vendors.ts';
-import { visitor } from '../session.ts';
+import { registeredView, vendorsView } from '../pages/vendors.ts';
+import { setVendorCookie, visitor } from '../session.ts';
+import { dashboardRoutes, keyPage } from './dashboard-routes.ts';
 import { formError, loggedIn, send, str, userOf } from './common.ts';
 
 /** The routes under `/vendors`. */
@@ -36,7 +38,9 @@ export function vendorRoutes(ctx: BrokerContext, limits: Limits): express.Router
     const name = str(req.body, 'name');
     try {
       const out = registerVendor(ctx, { origin, name, ownerUserId: userOf(res)!.id });
-      res.set('Cache-Control', 'no-store');
+      const session = startVendorSession(ctx, out.apiKey)!;
+      setVendorCookie(ctx, res, session.token, session.expires);
+      keyPage(res);
       send(res, 201, 'Site registered', registeredView(out.vendorId, out.apiKey, ctx.publicUrl));
     } catch (e) {
       const d = formError(e);
@@ -47,27 +51,6 @@ export function vendorRoutes(ctx: BrokerContext, limits: Limits): express.Router
       });
     }
   });
-  r.get('/vendors/dashboard', (_req, res) => send(res, 200, 'Vendor dashboard', dashboardLoginView(visitor(res))));
-  r.post('/vendors/dashboard', (req, res) => {
-    const vendor = authenticateVendor(ctx, str(req.body, 'apiKey'));
-    if (!vendor) {
-      send(res, 401, 'Vendor dashboard', dashboardLoginView(visitor(res), 'That API key is not valid.'));
-      return;
-    }
-    const { vendors } = ctx.store;
-    res.set('Cache-Control', 'no-store');
-    send(
-      res,
-      200,
-      vendor.name,
-      dashboardView(vendorSummary(ctx, vendor), {
-        redeemed: vendors.recentRedeemed(vendor.id),
-        rejected: ctx.store.refusals.recent(vendor.id),
-        refusalsByReason: ctx.store.refusals.byReason(vendor.id),
-        doubleSpends: vendors.recentDoubleSpends(vendor.id),
-        clearings: ctx.store.chains.recentClearings(vendor.id),
-      }),
-    );
-  });
+  r.use(dashboardRoutes(ctx));
   return r;
 }
