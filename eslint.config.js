@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', 'dist/**', '**/build/**', 'e2e/test-results/**', 'e2e/output/**', '.data/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/build/**', 'e2e/test-results/**', 'e2e/output/**', '.data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -10,13 +10,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { build, defineConfig, type Plugin } from 'vite';
+import { build, defaultClientConditions, defineConfig, type Plugin } from 'vite';
 import { coinIcon, ICON_SIZES } from './extension/build/icons.ts';
 import { buildManifest, ENTRY_FILES, EXTENSION_PUBLIC_KEY, extensionIdFromKey, iconPath } from './extension/build/manifest.ts';
+import { walletZip } from './extension/build/zip.ts';
 
 const here = import.meta.dirname;
 const ext = resolve(here, 'extension');
 const outDir = resolve(here, 'dist/extension');
+/** Workspace packages (`@micromint/shared`) are bundled from their TypeScript sources, not their dist/. */
+const resolveSources = { conditions: ['@micromint/source', ...defaultClientConditions] };
 const version = (JSON.parse(readFileSync(resolve(ext, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Emits manifest.json and the icons next to the bundles. */
@@ -41,6 +44,7 @@ function classicScripts(entries: Record<string, string>): Plugin {
           configFile: false,
           logLevel: 'warn',
           publicDir: false,
+          resolve: resolveSources,
           build: {
             outDir,
             emptyOutDir: false,
@@ -61,12 +65,15 @@ export default defineConfig({
   root: resolve(ext, 'src/pages'),
   base: '/',
   publicDir: false,
+  resolve: resolveSources,
   plugins: [
     manifestAndIcons(),
     classicScripts({
       [ENTRY_FILES.content]: resolve(ext, 'src/content/index.ts'),
       [ENTRY_FILES.pageFetch]: resolve(ext, 'src/page/fetch-wrapper.ts'),
     }),
+    // Last, once the classic scripts are in: dist/micromint-wallet.zip, the download readers install from.
+    walletZip({ from: outDir, to: resolve(here, 'dist/micromint-wallet.zip') }),
   ],
   build: {
     outDir,

@@ -20,7 +20,7 @@ import {
   type SettlementResponse,
 } from '@micromint/shared';
 import { launchWallet } from './browser.ts';
-import { repoRoot, startBroker, startShop, tempDir, type Running } from './servers.ts';
+import { repoRoot, startBroker, startShop, tempDir, TSX_ARGS, type Running } from './servers.ts';
 
 /** Screenshots a person can look at. */
 export const outputDir = join(repoRoot, 'e2e', 'output');
@@ -257,9 +257,9 @@ export async function vendorAccount(brokerUrl: string, apiKey: string) {
 const run = promisify(execFile);
 const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
 
-/** Runs the vendor CLI (`middleware/src/cli.ts`) on a vendor's store; resolves with what it printed. */
+/** Runs the vendor CLI (`micromint-redeem`, from `middleware/src/bin.ts`) on a vendor's store; resolves with what it printed. */
 export async function vendorCli(dataDir: string, command: 'redeem' | 'stats', brokerUrl?: string): Promise<string> {
-  const args = ['middleware/src/cli.ts', command, '--db', join(dataDir, 'micromint-vendor.db')];
+  const args = [...TSX_ARGS, 'middleware/src/bin.ts', command, '--db', join(dataDir, 'micromint-vendor.db')];
   if (command === 'redeem') args.push('--broker', brokerUrl!, '--api-key', vendorApiKey(dataDir));
   const { stdout, stderr } = await run(tsx, args, { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
   return stdout + stderr;

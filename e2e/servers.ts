@@ -3,7 +3,7 @@
  * data directory, and stops them afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
+/** tsx's arguments before a script: workspace packages resolve to their TypeScript sources (no build needed). */
+export const TSX_ARGS = ['--conditions=@micromint/source'];
 
 /** A port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -41,7 +43,7 @@ export async function startServer(
   dataDir: string,
 ): Promise<Running> {
   let log = '';
-  const child: ChildProcess = spawn(tsx, [join(repoRoot, script), ...args], {
+  const child: ChildProcess = spawn(tsx, [...TSX_ARGS, join(repoRoot, script), ...args], {
     cwd: repoRoot,
     env: { ...process.env, NODE_ENV: 'test', FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,6 +81,9 @@ export async function startServer(
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `micromint-${prefix}-`));
 
+/** The wallet extension zipped by `npm run build`. */
+export const walletZipPath = join(repoRoot, 'dist', 'micromint-wallet.zip');
+
 /** Extra `serve` options of a broker, e.g. a short epoch whose returns open soon. */
 export interface BrokerStart {
   /** Lifetime of the minted epoch in seconds (`--valid-seconds`); default: the broker's. */
@@ -113,7 +118,9 @@ export async function startBroker(o: BrokerStart = {}): Promise<Running> {
   if (o.redeemGraceSeconds !== undefined) args.push('--redeem-grace', String(o.redeemGraceSeconds));
   if (o.maxChainExpirySeconds !== undefined) args.push('--max-chain-expiry', String(o.maxChainExpirySeconds));
   if (o.chainGraceSeconds !== undefined) args.push('--chain-grace', String(o.chainGraceSeconds));
-  return startServer('broker', 'broker/src/cli.ts', args, url, '/api/epochs/current', dataDir);
+  // The wallet the build zipped, offered on the broker's wallet page as the demo does.
+  if (existsSync(walletZipPath)) args.push('--wallet-zip', walletZipPath);
+  return startServer('broker', 'broker/src/bin.ts', args, url, '/api/epochs/current', dataDir);
 }
 
 /** Extra options of the demo shop. */

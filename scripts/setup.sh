@@ -12,7 +12,9 @@ if [ "$node_major" -lt 20012 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "==> Installing npm dependencies"
+  # Measured on 2 cores: about 70 s in all, of which about 60 s compile better-sqlite3 (npm has no prebuilt binary
+  # for it here); npm shows only a spinner meanwhile.
+  echo "==> Installing dependencies: about a minute; most of it is the native build of better-sqlite3"
   npm ci --no-audit --no-fund
 fi
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: typecheck, lint and format check, unit and integration tests of every package, the extension
-# build, then the end-to-end journey in real Chromium with the built extension.
+# The whole test suite: typecheck, lint and format check, unit and integration tests of every package, the packages
+# installed from their tarballs into an outside project, the extension build, then the end-to-end journey in real
+# Chromium with the built extension.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -12,6 +13,8 @@ echo "==> Lint (ESLint with typescript-eslint) and format check (Prettier)"
 npm run lint
 echo "==> Unit and integration tests"
 npm run test:unit
+echo "==> Packages, installed as an outside project would"
+npm run test:packages
 echo "==> Build the extension"
 npm run build
 echo "==> End-to-end tests in Chromium"

@@ -141,7 +141,17 @@ test('the vendor redeems its coins and the broker credits it once', async ({ bro
   const apiKey = vendorKey(shop.dataDir);
   const out = execFileSync(
     join(repoRoot, 'node_modules', '.bin', 'tsx'),
-    ['middleware/src/cli.ts', 'redeem', '--db', join(shop.dataDir, 'micromint-vendor.db'), '--broker', broker.url, '--api-key', apiKey],
+    [
+      '--conditions=@micromint/source',
+      'middleware/src/bin.ts',
+      'redeem',
+      '--db',
+      join(shop.dataDir, 'micromint-vendor.db'),
+      '--broker',
+      broker.url,
+      '--api-key',
+      apiKey,
+    ],
     { cwd: repoRoot, encoding: 'utf8' },
   );
   expect(out).toMatch(/credited/i);

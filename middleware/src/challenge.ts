@@ -9,6 +9,7 @@ import {
   encodeHeader,
   encodeInvalidPayment,
   encodeRequestPayment,
+  formatMoney,
   MICROMINT_MIME,
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
@@ -19,7 +20,7 @@ import {
   type PaymentRequired,
   type PaymentRequirements,
 } from '@micromint/shared';
-import { coinsToDollars, type PaywallInfo, type PaywallRenderer } from './paywall.ts';
+import { walletPageUrl, type PaywallInfo, type PaywallRenderer } from './paywall.ts';
 import type { PaymentFailure } from './schemes/scheme.ts';
 
 export type { PaymentFailure } from './schemes/scheme.ts';
@@ -34,6 +35,8 @@ export interface ChallengeParams {
   /** The MicroMint epoch offered, when `micromint` is: the paywall and the MicroMint-1.0 messages name it. */
   epoch?: EpochParams;
   description?: string;
+  /** `resource.mimeType`: the media type of the content sold (`text/html`, `application/json`, ...). */
+  mimeType?: string;
 }
 
 /** Vendor settings the 402 answer needs. */
@@ -53,7 +56,7 @@ export function paymentRequired(c: ChallengeParams, failure?: PaymentFailure, he
   return {
     x402Version: X402_VERSION,
     ...(failure ? { error: failure.error } : {}),
-    resource: { url: c.url, ...(c.description ? { description: c.description } : {}) },
+    resource: { url: c.url, ...(c.description ? { description: c.description } : {}), ...(c.mimeType ? { mimeType: c.mimeType } : {}) },
     accepts: c.accepts,
     ...(extensions ? { extensions } : {}),
   };
@@ -132,14 +135,18 @@ export function sendPaymentRequired(req: Request, res: Response, s: ChallengeSet
   }
   const message = requestPayment();
   const errorText = failure ? (failure.text ?? reasonText(failure.error)) : undefined;
+  const money = formatMoney(c.price);
   const info: PaywallInfo = {
     url: c.url,
     title: c.description ?? new URL(c.url).pathname,
     ...(c.description ? { description: c.description } : {}),
     price: c.price,
-    dollars: coinsToDollars(c.price),
+    money,
+    dollars: money,
     vendorId: s.vendorId,
     broker: s.broker,
+    walletUrl: walletPageUrl(s.broker),
+    host: new URL(c.url).host,
     schemes: c.accepts.map((a) => a.scheme),
     ...(c.epoch ? { epoch: c.epoch.id } : {}),
     ...(failure ? { error: failure.error, ...(errorText ? { errorText } : {}) } : {}),

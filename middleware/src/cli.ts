@@ -1,19 +1,18 @@
-#!/usr/bin/env -S npx tsx
 /**
- * Vendor command line (MMVendorRedeem: coins and payword chains):
+ * Vendor command line (MMVendorRedeem: coins and payword chains), installed as `micromint-redeem`
+ * (the program is `bin.ts`, which runs {@link main}):
  *
  * ```
- * tsx middleware/src/cli.ts redeem --db <file> --broker <url> [--api-key <key>] [--batch-size 500]
- * tsx middleware/src/cli.ts stats  --db <file>
+ * npx micromint-redeem redeem --db <file> --broker <url> [--api-key <key>] [--batch-size 500]
+ * npx micromint-redeem stats  --db <file>
  * ```
  * The API key may also come from the environment variable `MICROMINT_API_KEY`.
  * @module
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import { formatMoney } from '@micromint/shared';
 import { RedeemError } from './errors.ts';
-import { coinsToDollars } from './paywall.ts';
 import { chainDeadlines, chainDeadlineWarning, deadlineWarning, redeemDeadlines, redeemPending, type RedeemReport } from './redeem.ts';
 import { keptBrokerTerms } from './schemes/payword-keys.ts';
 import { SqliteVendorStore } from './sqlite-store.ts';
@@ -53,7 +52,7 @@ export function formatReport(report: RedeemReport): string {
     out.push(
       table(['batch', 'coin', 'status', 'reason', 'url'], rows),
       '',
-      `Credited ${report.credited} coins (${report.creditedMills} mills, ${coinsToDollars(report.creditedMills)}); refused ${refused}.`,
+      `Credited ${report.credited} coins (${report.creditedMills} mills, ${formatMoney(report.creditedMills)}); refused ${refused}.`,
     );
   }
   if (report.batches.some((b) => b.chainsSent > 0)) {
@@ -74,7 +73,7 @@ export function formatReport(report: RedeemReport): string {
     out.push(
       table(['batch', 'chain', 'status', 'reason', 'cleared to', 'links', 'mills'], rows),
       '',
-      `Cleared ${cleared} chain${cleared === 1 ? '' : 's'}: ${links} links, ${report.chainMills} mills (${coinsToDollars(report.chainMills)}).` +
+      `Cleared ${cleared} chain${cleared === 1 ? '' : 's'}: ${links} links, ${report.chainMills} mills (${formatMoney(report.chainMills)}).` +
         (rows.length < report.batches.reduce((n, b) => n + b.chainsSent, 0)
           ? ' Some chains were not answered: they are sent again next run.'
           : ''),
@@ -104,7 +103,12 @@ export function formatStats(s: VendorStats): string {
   );
 }
 
-/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+/**
+ * Runs the CLI with `argv` (without node and script); returns the exit code: 0 done, 1 failed, 2 a usage
+ * error (no command, an unknown one, a missing option: the usage goes to `err`).
+ * @example
+ * process.exitCode = await main(['stats', '--db', 'micromint-vendor.db']);
+ */
 export async function main(
   argv: string[],
   out: (line: string) => void = console.log,
@@ -129,9 +133,13 @@ export async function main(
   }
   const { values, positionals } = parsed;
   const command = positionals[0];
-  if (values.help || !command) {
+  if (values.help || command === 'help') {
     out(USAGE);
-    return command || values.help ? 0 : 2;
+    return 0;
+  }
+  if (!command) {
+    err(`a command is required\n\n${USAGE}`);
+    return 2;
   }
   if (command !== 'redeem' && command !== 'stats') {
     err(`unknown command "${command}"\n\n${USAGE}`);
@@ -177,14 +185,4 @@ export async function main(
   } finally {
     await store.close();
   }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
 }

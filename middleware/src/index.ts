@@ -7,6 +7,7 @@
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Catalog } from './catalog.ts';
 import { EpochSource, type EpochArchive } from './epochs.ts';
 import { BrokerUnavailableError, NoCurrentEpochError, RedeemError, StoreUnavailableError } from './errors.ts';
 import { StoreGuard } from './guard.ts';
@@ -33,9 +34,9 @@ export {
   type RedeemDeadline,
   type ChainDeadline,
 } from './redeem.ts';
-export { defaultPaywall, coinsToDollars, escapeHtml, type PaywallInfo, type PaywallRenderer } from './paywall.ts';
+export { defaultPaywall, escapeHtml, walletPageUrl, type PaywallInfo, type PaywallRenderer } from './paywall.ts';
 export { DEFAULTS, SCHEME_NAMES, assertOrigin, type MicroMintOptions, type MicroMintLogger, type SchemeName } from './options.ts';
-export type { PriceMap, PriceFunction, PricesOption } from './prices.ts';
+export type { PriceMap, PriceFunction, PricesOption, PriceRule } from './prices.ts';
 export {
   MAX_GAPS,
   admitRange,
@@ -137,10 +138,15 @@ export function micromint(options: MicroMintOptions): MicroMintMiddleware {
   });
   const schemes = createSchemes({ cfg, store, guard, logger: cfg.logger, epochs });
   const seller = new Seller(cfg, store, guard, schemes);
+  const catalog = cfg.catalog ? new Catalog(cfg) : undefined;
   for (const scheme of schemes.values()) scheme.start?.();
 
   const middleware = function micromintMiddleware(req: Request, res: Response, next: NextFunction): void {
     // Express 4 ignores a rejected promise: route every failure to next(err) ourselves.
+    if (catalog?.handles(req)) {
+      catalog.serve(req, res).catch(next);
+      return;
+    }
     seller.handle(req, res, next).catch((e: unknown) => {
       if (e instanceof StoreUnavailableError && !res.headersSent) {
         // Logged once by the guard; the client learns only that nothing was taken.

@@ -80,6 +80,8 @@ export interface MicroMintOptions {
   description?: string | ((req: Request) => string | undefined);
   /** Receives warnings and errors (default `console`). */
   logger?: MicroMintLogger;
+  /** Publish the price catalog at `/.well-known/micromint` (default true; see catalog.ts). */
+  catalog?: boolean;
 }
 
 /** Defaults of the optional settings. */
@@ -91,6 +93,7 @@ export const DEFAULTS = {
   replayWindowSeconds: 3600,
   schemes: [MICROMINT_SCHEME] as readonly SchemeName[],
   linkValue: 1,
+  catalog: true,
 } as const;
 
 const KNOWN = new Set<string>([
@@ -113,6 +116,7 @@ const KNOWN = new Set<string>([
   'maxTimeoutSeconds',
   'description',
   'logger',
+  'catalog',
 ]);
 
 /** Validated settings (stores are created by the caller). */
@@ -139,6 +143,7 @@ export interface Settings {
   maxTimeoutSeconds: number;
   describe: (req: Request) => string | undefined;
   logger: MicroMintLogger;
+  catalog: boolean;
 }
 
 /** Checks that `value` is an http(s) origin such as `http://127.0.0.1:4001` (no path, no trailing slash). */
@@ -224,6 +229,9 @@ export function resolveOptions(options: MicroMintOptions): Settings {
   if (o.now !== undefined && typeof o.now !== 'function') throw new TypeError('now must be a function returning milliseconds since 1970');
   const now = o.now ?? Date.now;
 
+  const catalog = o.catalog ?? DEFAULTS.catalog;
+  if (typeof catalog !== 'boolean') throw new TypeError('catalog must be true or false');
+
   const logger = o.logger ?? console;
   if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function')
     throw new TypeError('logger must have warn and error functions');
@@ -285,5 +293,6 @@ export function resolveOptions(options: MicroMintOptions): Settings {
     maxTimeoutSeconds,
     describe,
     logger,
+    catalog,
   };
 }

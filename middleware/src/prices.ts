@@ -10,11 +10,25 @@ import type { Request } from 'express';
 import { aint, MAX_COINS_PER_PAYMENT } from '@micromint/shared';
 import { PriceConfigError } from './errors.ts';
 
-/** Route -> price in coins. Keys are exact paths (`/api/quote`) or globs where `*` matches any characters. */
-export type PriceMap = Readonly<Record<string, number>>;
+/**
+ * A price with the media type of what it sells, for `resource.mimeType` of the 402
+ * (e.g. `{ price: 1, mimeType: 'application/json' }` for an API).
+ */
+export interface PriceRule {
+  /** Price in coins, 1 to 1000. */
+  price: number;
+  /** Media type of the content, `type/subtype` without parameters. */
+  mimeType?: string;
+}
 
-/** Price of a request in coins, or `undefined` when it is free. */
-export type PriceFunction = (req: Request) => number | undefined | Promise<number | undefined>;
+/**
+ * Route -> price in coins, or a {@link PriceRule}. Keys are exact paths (`/api/quote`) or globs where
+ * `*` matches any characters.
+ */
+export type PriceMap = Readonly<Record<string, number | PriceRule>>;
+
+/** Price of a request in coins (or a {@link PriceRule}), or `undefined` when it is free. */
+export type PriceFunction = (req: Request) => number | PriceRule | undefined | Promise<number | PriceRule | undefined>;
 
 /** The `prices` option: a map, a function, or several of them consulted in order. */
 export type PricesOption = PriceMap | PriceFunction | ReadonlyArray<PriceMap | PriceFunction>;
@@ -24,12 +38,46 @@ export function assertPrice(price: unknown, name = 'price'): asserts price is nu
   aint(price, 1, MAX_COINS_PER_PAYMENT, name);
 }
 
+/** A media type as `resource.mimeType` carries it: `type/subtype`, tokens of RFC 9110, no parameters. */
+export const MIME_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$/;
+
+/** Throws `TypeError` unless `value` is a string, `RangeError` unless it is a media type `type/subtype`. */
+export function assertMimeType(value: unknown, name = 'mimeType'): asserts value is string {
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string such as 'application/json'`);
+  if (!MIME_TYPE_PATTERN.test(value))
+    throw new RangeError(
+      `${name} must be a media type such as 'application/json' (type/subtype, no parameters), got ${JSON.stringify(value.slice(0, 80))}`,
+    );
+}
+
+/** A price of the `prices` option, checked: a number of coins or a {@link PriceRule}. Throws TypeError / RangeError. */
+export function toPriced(value: unknown, name: string): Priced {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const rule = value as Record<string, unknown>;
+    for (const key of Object.keys(rule))
+      if (key !== 'price' && key !== 'mimeType')
+        throw new RangeError(`${name}: unknown member "${key}" (a price rule has price and mimeType)`);
+    assertPrice(rule.price, `${name}.price`);
+    if (rule.mimeType === undefined) return { price: rule.price };
+    assertMimeType(rule.mimeType, `${name}.mimeType`);
+    return { price: rule.price, mimeType: rule.mimeType };
+  }
+  assertPrice(value, name);
+  return { price: value };
+}
+
+/** What a URL costs, and the media type its price rule declares (if it does). */
+export interface Priced {
+  price: number;
+  mimeType?: string;
+}
+
 interface Glob {
   pattern: string;
   re: RegExp;
   /** The same pattern without regard to case. */
   reFolded: RegExp;
-  price: number;
+  priced: Priced;
 }
 
 /**
@@ -38,12 +86,13 @@ interface Glob {
  * `/api/quote/`: a price keyed `/api/quote` must cover those too, or they are served for free.
  * A router created with its own `caseSensitive`/`strict` options is not visible from here.
  */
-interface Routing {
+export interface Routing {
   caseSensitive: boolean;
   strict: boolean;
 }
 
-function routingOf(req: Request): Routing {
+/** The app's routing settings, as the request's app has them. */
+export function routingOf(req: Request): Routing {
   const app = req.app as { get?: (setting: string) => unknown } | undefined;
   const enabled = (setting: string): boolean => typeof app?.get === 'function' && app.get(setting) === true;
   return { caseSensitive: enabled('case sensitive routing'), strict: enabled('strict routing') };
@@ -57,9 +106,9 @@ function routeKey(path: string, r: Routing): string {
 
 /** Compiled `prices` option. */
 export class PriceRules {
-  private readonly rules: ({ exact: Map<string, number>; globs: Glob[] } | PriceFunction)[] = [];
+  private readonly rules: ({ exact: Map<string, Priced>; globs: Glob[] } | PriceFunction)[] = [];
 
-  /** Validates every entry eagerly: keys must start with `/`, prices must be 1..1000 coins. */
+  /** Validates every entry eagerly: keys must start with `/`, prices must be 1..1000 coins, media types `type/subtype`. */
   constructor(prices: PricesOption | undefined) {
     if (prices === undefined) return;
     const list = Array.isArray(prices) ? prices : [prices];
@@ -71,17 +120,17 @@ export class PriceRules {
       }
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
         throw new TypeError(`${name} must be a route map or a function`);
-      const exact = new Map<string, number>();
+      const exact = new Map<string, Priced>();
       const globs: Glob[] = [];
-      for (const [route, price] of Object.entries(entry as PriceMap)) {
+      for (const [route, value] of Object.entries(entry as PriceMap)) {
         if (!route.startsWith('/')) throw new RangeError(`${name}: route "${route}" must start with /`);
-        assertPrice(price, `${name}["${route}"]`);
+        const price = toPriced(value, `${name}["${route}"]`);
         if (route.includes('*')) {
           const source = route
             .split('*')
             .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
             .join('.*');
-          globs.push({ pattern: route, re: new RegExp(`^${source}$`), reFolded: new RegExp(`^${source}$`, 'i'), price });
+          globs.push({ pattern: route, re: new RegExp(`^${source}$`), reFolded: new RegExp(`^${source}$`, 'i'), priced: price });
         } else exact.set(route, price);
       }
       // The most specific glob (most literal characters) wins.
@@ -94,18 +143,20 @@ export class PriceRules {
    * Price of `path` by the rules, in order; `undefined` when none prices it. Map entries match
    * the way the app's routes do (see {@link Routing}); an exact match as written wins.
    */
-  async priceOf(req: Request, path: string): Promise<number | undefined> {
+  async priceOf(req: Request, path: string): Promise<Priced | undefined> {
     let routing: Routing | undefined;
     for (const rule of this.rules) {
       if (typeof rule === 'function') {
         const price = await rule(req);
         if (price === undefined) continue;
-        if (!Number.isSafeInteger(price) || price < 1 || price > MAX_COINS_PER_PAYMENT)
+        try {
+          return toPriced(price, 'the price');
+        } catch (e) {
           throw new PriceConfigError(
             'prices function',
-            `returned ${String(price)}, not a whole number of coins from 1 to ${MAX_COINS_PER_PAYMENT} (or undefined for free)`,
+            `returned ${typeof price === 'object' ? JSON.stringify(price).slice(0, 200) : String(price)}, not a whole number of coins from 1 to ${MAX_COINS_PER_PAYMENT}, a { price, mimeType } rule or undefined for free (${(e as Error).message})`,
           );
-        return price;
+        }
       }
       const exact = rule.exact.get(path);
       if (exact !== undefined) return exact;
@@ -113,11 +164,29 @@ export class PriceRules {
       const key = routeKey(path, r);
       for (const [route, price] of rule.exact) if (routeKey(route, r) === key) return price;
       const paths = r.strict ? [path] : [path, routeKey(path, { caseSensitive: true, strict: false })];
-      for (const g of rule.globs) if (paths.some((p) => (r.caseSensitive ? g.re : g.reFolded).test(p))) return g.price;
+      for (const g of rule.globs) if (paths.some((p) => (r.caseSensitive ? g.re : g.reFolded).test(p))) return g.priced;
     }
     return undefined;
   }
+
+  /**
+   * The rules in the order {@link priceOf} applies them, for the price catalog (catalog.ts): per route
+   * map its exact routes, then its globs most specific first; a price function as `{ match: 'dynamic' }`.
+   */
+  listed(): ListedPrice[] {
+    return this.rules.flatMap((rule): ListedPrice[] =>
+      typeof rule === 'function'
+        ? [{ match: 'dynamic' }]
+        : [
+            ...[...rule.exact].map(([path, priced]) => ({ match: 'exact' as const, path, ...priced })),
+            ...rule.globs.map((g) => ({ match: 'glob' as const, path: g.pattern, ...g.priced })),
+          ],
+    );
+  }
 }
+
+/** A rule of the `prices` option as the catalog lists it. */
+export type ListedPrice = ({ match: 'exact' | 'glob'; path: string } & Priced) | { match: 'dynamic' };
 
 interface CachedPrice {
   mtimeMs: number;

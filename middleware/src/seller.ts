@@ -20,7 +20,9 @@ import { bodyPaymentReader, paymentOfBody, readPaymentBody, type BodyPaymentRead
 import { answerPreflight, sendPaymentRequired, setCorsHeaders, type ChallengeSettings } from './challenge.ts';
 import { BrokerUnavailableError, MicroMintHttpError, NoCurrentEpochError, PriceConfigError } from './errors.ts';
 import type { StoreGuard } from './guard.ts';
+import { contentTypeOf } from './mime.ts';
 import type { Settings } from './options.ts';
+import type { Priced } from './prices.ts';
 import { holdServerErrors, paidReceipt, releasedReceipt } from './receipt.ts';
 import type { Paid, PaymentFailure, Recorded, Refused, SaleTerms, SchemeModule } from './schemes/index.ts';
 import { withinReplayWindow, type VendorStore } from './store.ts';
@@ -80,6 +82,8 @@ interface Sale extends SaleTerms {
   safe: boolean;
   /** Where the payment came: the `PAYMENT-SIGNATURE` header or the body. */
   source?: 'header' | 'body';
+  /** The media type the price rule declares for the content, if it does. */
+  mimeType?: string;
 }
 
 /** The scheme's view of a sale. */
@@ -142,6 +146,7 @@ export class Seller {
         url: sale.url,
         price: sale.price,
         accepts: ready.map((o) => o.requirements),
+        mimeType: sale.mimeType ?? contentTypeOf(sale.res, sale.req.path),
         ...(epoch ? { epoch } : {}),
         ...(description ? { description } : {}),
       },
@@ -151,10 +156,10 @@ export class Seller {
 
   /**
    * Step 1, the price: of the path as the app routes it, by `prices` then `.mm` files. Returns
-   * undefined when it answered (a `.mm` file asked for, a broken price), else `{ price }` with no
-   * price for a free URL.
+   * undefined when it answered (a `.mm` file asked for, a broken price), else `{ price, mimeType? }`
+   * (the rule's media type, if it declares one) with no price for a free URL.
    */
-  private async priceOf(req: Request, res: Response, next: NextFunction): Promise<{ price?: number } | undefined> {
+  private async priceOf(req: Request, res: Response, next: NextFunction): Promise<Partial<Priced> | undefined> {
     const rawPath = req.path;
     let path: string | undefined;
     try {
@@ -169,8 +174,9 @@ export class Seller {
       return undefined;
     }
     try {
-      let price = await this.cfg.rules.priceOf(req, path ?? rawPath);
-      if (price === undefined && this.cfg.files && path !== undefined) price = await this.cfg.files.priceOf(path);
+      const ruled = await this.cfg.rules.priceOf(req, path ?? rawPath);
+      if (ruled) return ruled;
+      const price = this.cfg.files && path !== undefined ? await this.cfg.files.priceOf(path) : undefined;
       return price === undefined ? {} : { price };
     } catch (e) {
       if (!(e instanceof PriceConfigError)) throw e;
@@ -413,6 +419,7 @@ export class Seller {
       next,
       url: resourceUrl(this.cfg.vendorId, req.originalUrl),
       price: priced.price,
+      ...(priced.mimeType ? { mimeType: priced.mimeType } : {}),
       safe: method === 'GET' || method === 'HEAD',
       method: method === 'HEAD' ? 'GET' : method,
       requestMethod: method,

@@ -1,10 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   decodePaymentRequired,
   decodeRequestPayment,
   MICROMINT_MIME,
+  micromintNetwork,
   readMicromintRequirements,
   type PaymentRequired,
 } from '@micromint/shared';
@@ -12,6 +15,7 @@ import { startBroker, type TestBroker } from './broker.ts';
 import { challengeOf, freePort, paymentHeader, receiptOf } from './harness.ts';
 import { mintEpoch, userId, Wallet, type Mint } from './mint.ts';
 import { startVendor, type Vendor } from './vendor.ts';
+import { micromint } from '../src/index.ts';
 
 let mint: Mint;
 let broker: TestBroker;
@@ -38,12 +42,16 @@ describe('the 402 challenge', () => {
     const pr = challengeOf(res);
     assert.equal(pr.x402Version, 2);
     assert.equal(pr.error, undefined);
-    assert.deepEqual(pr.resource, { url: `${vendor.url}/articles/paid.html?ref=home`, description: 'A paid article' });
+    assert.deepEqual(pr.resource, {
+      url: `${vendor.url}/articles/paid.html?ref=home`,
+      description: 'A paid article',
+      mimeType: 'text/html',
+    });
     assert.equal(pr.accepts.length, 1);
     const req = pr.accepts[0]!;
     assert.equal(req.scheme, 'micromint');
     assert.equal(req.payTo, vendor.url);
-    assert.equal(req.network, `micromint:${broker.url}`);
+    assert.equal(req.network, micromintNetwork(broker.url));
     assert.equal(req.maxTimeoutSeconds, 60);
     assert.deepEqual(readMicromintRequirements(req), { price: 2, broker: broker.url, epoch: mint.epoch.id, vendorId: vendor.url });
     assert.equal(res.headers.get('cache-control'), 'no-store');
@@ -57,15 +65,25 @@ describe('the 402 challenge', () => {
     assert.ok(broker.epochCalls <= calls + 1);
   });
 
-  it('answers an HTML paywall by default: title, price in coins and dollars, wallet link', async () => {
+  it('answers an HTML paywall by default: title, price as people read it, wallet hooks, a way back', async () => {
     const res = await fetch(`${vendor.url}/articles/paid.html`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     assert.equal(res.status, 402);
     assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
     const html = await res.text();
     assert.match(html, /<title>Payment required: A paid article<\/title>/);
-    assert.match(html, /2 coins/);
-    assert.match(html, /\$0\.002/);
-    assert.match(html, new RegExp(`<a class="mm-button" href="${broker.url}">Get the MicroMint wallet</a>`));
+    assert.match(html, /<p class="mm-price" data-price="2">2 coins <small>\(0\.2¢\)<\/small><\/p>/);
+    assert.doesNotMatch(html, /\$0\.00/);
+    // The hooks the wallet extension relies on (docs/protocol.md, The paywall page).
+    assert.ok(html.includes(`<a class="mm-button mm-get-wallet" href="${broker.url}/wallet">Get the MicroMint wallet</a>`));
+    assert.ok(
+      html.includes('<button type="button" class="mm-button mm-pay" data-micromint-pay data-price="2">Pay 2 coins (0.2¢)</button>'),
+    );
+    assert.ok(html.includes(`<a class="mm-back" href="/">← Back to ${new URL(vendor.url).host}</a>`));
+    // Without the wallet's mark on <html> the button is hidden; with it, the button shows and the link hides.
+    assert.match(html, /\.mm-pay, \.mm-has-wallet \{ display: none; \}/);
+    assert.match(html, /html\[data-micromint-wallet\] \.mm-pay \{ display: inline-block; \}/);
+    assert.match(html, /html\[data-micromint-wallet\] \.mm-get-wallet, html\[data-micromint-wallet\] \.mm-no-wallet \{ display: none; \}/);
+    assert.doesNotMatch(html, /<html[^>]*data-micromint-wallet/);
     assert.match(html, /paid automatically/);
     // The Request-Payment message is in the page for wallets that read it.
     const msg = /<script type="application\/x-micromint" class="micromint-request-payment">([^<]*)<\/script>/.exec(html)?.[1];
@@ -114,14 +132,104 @@ describe('the 402 challenge', () => {
   it('uses a custom paywall renderer', async () => {
     const custom = await startVendor({
       broker: broker.url,
-      paywall: (info) => `<p>Pay ${info.price} (${info.dollars}) to ${info.vendorId} for ${info.title}</p>`,
+      paywall: (info) =>
+        `<p>Pay ${info.price} (${info.money}) to ${info.vendorId} for ${info.title} at ${info.host}; ${info.walletUrl}</p>`,
     });
     try {
       const res = await fetch(`${custom.url}/articles/cheap.html`);
       assert.equal(res.status, 402);
-      assert.equal(await res.text(), `<p>Pay 1 ($0.001) to ${custom.url} for /articles/cheap.html</p>`);
+      assert.equal(
+        await res.text(),
+        `<p>Pay 1 (0.1¢) to ${custom.url} for /articles/cheap.html at ${new URL(custom.url).host}; ${broker.url}/wallet</p>`,
+      );
     } finally {
       await custom.close();
+    }
+  });
+});
+
+describe('resource.mimeType', () => {
+  /** The mimeType of the 402 for `path` at `v`. */
+  const mimeOf = async (v: Vendor, path: string): Promise<string | undefined> => {
+    const res = await fetch(v.url + path, { headers: { accept: 'application/json' } });
+    assert.equal(res.status, 402, path);
+    await res.body?.cancel();
+    return challengeOf(res).resource.mimeType;
+  };
+
+  for (const flavor of ['express5', 'express4'] as const) {
+    it(`${flavor}: a .mm-priced file by its extension, a route by its price rule, a page otherwise`, async () => {
+      const v = await startVendor({
+        broker: broker.url,
+        flavor,
+        prices: [
+          {
+            '/api/quote': 1,
+            '/api/typed': { price: 1, mimeType: 'application/json' },
+            '/feeds/*': { price: 2, mimeType: 'application/rss+xml' },
+          },
+          (req) => (req.path === '/api/csv' ? { price: 3, mimeType: 'text/csv' } : undefined),
+        ],
+      });
+      try {
+        mkdirSync(join(v.root, 'data'), { recursive: true });
+        for (const file of ['data/feed.json', 'data/map.png', 'data/notes.unknownext']) {
+          writeFileSync(join(v.root, file), 'content');
+          writeFileSync(join(v.root, `${file}.mm`), '1');
+        }
+        const got: Record<string, string | undefined> = {};
+        for (const path of [
+          '/articles/paid.html',
+          '/club/',
+          '/data/feed.json',
+          '/data/map.png',
+          '/data/notes.unknownext',
+          '/api/quote',
+          '/api/typed',
+          '/feeds/world',
+          '/api/csv',
+        ])
+          got[path] = await mimeOf(v, path);
+        assert.deepEqual(got, {
+          '/articles/paid.html': 'text/html',
+          '/club/': 'text/html',
+          '/data/feed.json': 'application/json',
+          '/data/map.png': 'image/png',
+          '/data/notes.unknownext': 'application/octet-stream',
+          '/api/quote': 'text/html',
+          '/api/typed': 'application/json',
+          '/feeds/world': 'application/rss+xml',
+          '/api/csv': 'text/csv',
+        });
+        // The same type in the header and in the JSON body, and what the static server then serves.
+        const json = await fetch(`${v.url}/data/feed.json`, { headers: { accept: 'application/json' } });
+        assert.equal(((await json.json()) as PaymentRequired).resource.mimeType, 'application/json');
+      } finally {
+        await v.close();
+      }
+    });
+  }
+
+  it('a media type that is not type/subtype is refused when the middleware is made, or answered 500 from a function', async () => {
+    for (const mimeType of ['json', 'text/html; charset=utf-8', 'a/b/c', '', 7])
+      assert.throws(
+        () => micromint({ vendorId: 'http://127.0.0.1:4001', broker: broker.url, prices: { '/x': { price: 1, mimeType } as never } }),
+        typeof mimeType === 'string' ? RangeError : TypeError,
+        String(mimeType),
+      );
+    assert.throws(
+      () =>
+        micromint({ vendorId: 'http://127.0.0.1:4001', broker: broker.url, prices: { '/x': { price: 1, type: 'text/html' } as never } }),
+      /unknown member "type"/,
+    );
+    const v = await startVendor({ broker: broker.url, prices: () => ({ price: 1, mimeType: 'not a type' }) });
+    try {
+      const res = await fetch(`${v.url}/anything`);
+      assert.equal(res.status, 500);
+      await res.body?.cancel();
+      assert.match(v.logger.errors.join('\n'), /prices function.*mimeType/);
+    } finally {
+      await v.close();
     }
   });
 });

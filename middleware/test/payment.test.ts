@@ -7,6 +7,7 @@ import {
   encodeHeader,
   MICROMINT_MIME,
   micromintPayload,
+  micromintNetwork,
   micromintRequirements,
   toBase64,
   type PaymentPayload,
@@ -74,7 +75,7 @@ describe('paying for a URL', () => {
     assert.equal(receipt.success, true);
     assert.match(receipt.transaction, /^pay_[0-9a-f]{24}$/);
     assert.equal(receipt.payer, ALICE);
-    assert.equal(receipt.network, 'micromint:http://127.0.0.1:9');
+    assert.equal(receipt.network, micromintNetwork('http://127.0.0.1:9'));
     assert.deepEqual(receipt.extensions, { micromint: { coins: [coinId(coins[0]!)] } });
     // The paid handler found the payment and its coin in the store: recorded before next().
     assert.equal(body.paid.paymentId, receipt.transaction);

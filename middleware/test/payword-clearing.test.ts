@@ -266,7 +266,7 @@ describe('clearing deadlines and the CLI', () => {
       );
       const out = lines.join('\n');
       assert.match(out, new RegExp(`${chain.chainId.slice(0, 16)}\\s+cleared\\s+2\\s+2\\s+2`));
-      assert.match(out, /Cleared 1 chain: 2 links, 2 mills \(\$0\.002\)\./);
+      assert.match(out, /Cleared 1 chain: 2 links, 2 mills \(0\.2¢\)\./);
       assert.deepEqual(errors, []);
     } finally {
       await v.close();

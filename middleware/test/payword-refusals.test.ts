@@ -6,7 +6,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { decodePaymentPayload, encodeHeader, newAgreementKey, newSigningKey, type PaymentPayload } from '@micromint/shared';
+import {
+  decodePaymentPayload,
+  encodeHeader,
+  newAgreementKey,
+  newSigningKey,
+  micromintNetwork,
+  type PaymentPayload,
+} from '@micromint/shared';
 import { startBroker, type TestBroker } from './broker.ts';
 import { ChainWallet, offerOf, signedChain, type TestChain } from './chains.ts';
 import { challengeOf } from './harness.ts';
@@ -116,7 +123,7 @@ describe('refused payword payments: 402 with the reason, nothing taken', () => {
 
   it('wrong-network and wrong-vendor: an offer of another broker, or made out to another vendor', async () => {
     const chain = await knownChain();
-    const other = { ...chain.offer, network: 'micromint:http://127.0.0.1:1' };
+    const other = { ...chain.offer, network: micromintNetwork('http://127.0.0.1:1') };
     await refused(chain.pay(url, { accepted: other, keepIndex: true }).header, 402, 'wrong-network', chain);
     const elsewhere = { ...chain.offer, payTo: 'http://127.0.0.1:1' };
     await refused(chain.pay(url, { accepted: elsewhere, keepIndex: true }).header, 402, 'wrong-vendor', chain);

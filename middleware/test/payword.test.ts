@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import express from 'express';
-import { decodePaymentPayload, readPaywordRequirements, toBase64, type SettlementResponse } from '@micromint/shared';
+import { decodePaymentPayload, readPaywordRequirements, toBase64, micromintNetwork, type SettlementResponse } from '@micromint/shared';
 import { DEFAULTS, KEY_NAMES, MemoryVendorStore, micromint } from '../src/index.ts';
 import { startBroker, type TestBroker } from './broker.ts';
 import { ChainWallet, offerOf, type TestChain } from './chains.ts';
@@ -68,7 +68,7 @@ describe('the challenge', () => {
     const offer = accepts[1]!;
     assert.deepEqual(
       [offer.network, offer.payTo, offer.amount, offer.asset, offer.maxTimeoutSeconds],
-      [`micromint:${broker.url}`, vendor.url, '2', 'mill', 60],
+      [micromintNetwork(broker.url), vendor.url, '2', 'mill', 60],
     );
     const extra = readPaywordRequirements(offer);
     assert.deepEqual(

@@ -238,7 +238,7 @@ describe('the vendor CLI', () => {
       const out = lines.join('\n');
       assert.match(out, /batch\s+coin\s+status\s+reason\s+url/);
       assert.equal((out.match(/ credited /g) ?? []).length, 4);
-      assert.match(out, /Credited 4 coins \(4 mills, \$0\.004\); refused 0\./);
+      assert.match(out, /Credited 4 coins \(4 mills, 0\.4¢\); refused 0\./);
       assert.equal(errors.length, 0, errors.join('\n'));
       assert.equal(
         await main(
@@ -275,8 +275,9 @@ describe('the vendor CLI', () => {
     try {
       const db = join(tmp.dir, 'v.db');
       await new SqliteVendorStore(db).close();
-      const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', cli, 'stats', '--db', db]);
+      const cli = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+      const args = ['--conditions=@micromint/source', '--import', 'tsx', cli, 'stats', '--db', db];
+      const { stdout } = await promisify(execFile)(process.execPath, args);
       assert.match(stdout, /payments\s+0/);
     } finally {
       tmp.cleanup();

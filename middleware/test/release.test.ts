@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { coinId, encodeHeader, micromintRequirements, type SettlementResponse } from '@micromint/shared';
+import { coinId, encodeHeader, micromintRequirements, micromintNetwork, type SettlementResponse } from '@micromint/shared';
 import { MemoryVendorStore, type VendorStore } from '../src/index.ts';
 import { paymentHeader, paymentMessage, payInBody, receiptOf } from './harness.ts';
 import { mintEpoch, userId, Wallet, type Mint } from './mint.ts';
@@ -95,7 +95,7 @@ describe('a payment for a URL that is free by the time it arrives', () => {
       success: false,
       errorReason: 'no_payment_required',
       transaction: '',
-      network: `micromint:${BROKER}`,
+      network: micromintNetwork(BROKER),
       payer: ALICE,
       extensions: { micromint: { coins: [], released: [coinId(coins[0]!)] } },
     });

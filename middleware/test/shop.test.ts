@@ -42,11 +42,34 @@ describe('the demo shop', () => {
         '/articles/the-lighthouse-keepers-ledger.html',
         '/articles/sourdough-at-altitude.html',
         '/articles/the-cartographers-last-map.html',
-        '/api/quote',
+        '/quote.html',
       ])
         assert.ok(html.includes(`href="${link}"`), link);
+      assert.ok(!html.includes('href="/api/quote"'), 'the API is called by a page, not opened as raw JSON');
       assert.match(html, /PayWord chain/, 'the index page says chains are taken');
+      // Prices come from the .mm files and the API's price rule, written the one way money is written.
+      for (const text of [
+        '<span class="badge paid" data-price="1" data-money="0.1¢">1 coin (0.1¢)</span>',
+        '<span class="badge paid" data-price="2" data-money="0.2¢">2 coins (0.2¢)</span>',
+        '<span class="badge premium" data-price="8" data-money="0.8¢">Premium: 8 coins (0.8¢)</span>',
+      ])
+        assert.ok(html.includes(text), text);
+      assert.doesNotMatch(html, /data-price-of/);
+      assert.equal(await (await fetch(shop.url + '/index.html')).text(), html);
       assert.equal((await fetch(shop.url + '/style.css')).status, 200);
+      const icon = await fetch(shop.url + '/favicon.ico');
+      assert.equal(icon.status, 200);
+      assert.match(icon.headers.get('content-type') ?? '', /^image\//);
+      assert.deepEqual([...new Uint8Array(await icon.arrayBuffer()).subarray(0, 4)], [0, 0, 1, 0], 'an ICO file');
+
+      const quotePage = await fetch(shop.url + '/quote.html');
+      assert.equal(quotePage.status, 200);
+      const quoteHtml = await quotePage.text();
+      assert.ok(quoteHtml.includes('<span class="badge paid" data-price="1" data-money="0.1¢">1 coin (0.1¢)</span>'));
+      assert.match(quoteHtml, /<script src="\/quote\.js" defer><\/script>/);
+      const script = await fetch(shop.url + '/quote.js');
+      assert.equal(script.status, 200);
+      assert.match(await script.text(), /fetch\('\/api\/quote'/);
 
       for (const free of ['/articles/letter-from-the-editor.html', '/articles/a-short-history-of-the-mill.html']) {
         const res = await fetch(shop.url + free);
@@ -76,6 +99,7 @@ describe('the demo shop', () => {
           [2, 1, price, broker.payword.vendorKeys.get(shop.url)],
         );
         assert.ok(pr.resource.description, path);
+        assert.equal(pr.resource.mimeType, path === '/api/quote' ? 'application/json' : 'text/html', path);
       }
       const paywall = await (await fetch(shop.url + '/articles/the-cartographers-last-map.html')).text();
       assert.match(paywall, /The cartographer&#39;s last map/);
@@ -106,9 +130,12 @@ describe('the demo shop', () => {
         },
       });
       assert.equal(quote.status, 200);
-      const body = (await quote.json()) as { text: string; by: string; paidWith: { paymentId: string } };
+      // The answer is the quote alone; what was paid is in the receipt.
+      const body = (await quote.json()) as { text: string; by: string };
+      assert.deepEqual(Object.keys(body).sort(), ['by', 'text']);
       assert.ok(body.text.length > 10);
-      assert.equal(body.paidWith.paymentId, receiptOf(quote).transaction);
+      assert.equal(receiptOf(quote).success, true);
+      assert.equal((receiptOf(quote).extensions as { micromint: { coins: string[] } }).micromint.coins.length, 1);
 
       const url = `${shop.url}/articles/sourdough-at-altitude.html`;
       const article = await fetch(url, {
