@@ -191,7 +191,7 @@ test("the vendor's dashboard at the broker shows its balance, redemptions and do
   await expect(dash.locator('#vendor-balance')).toHaveAttribute('data-mills', '12');
   await expect(dash.locator('#vendor-redeemed .n')).toHaveText('12');
   await expect(dash.locator('#vendor-double-spends .n')).toHaveText('12');
-  await screenshot(dash, 'broker-vendor-dashboard');
+  await screenshot(dash, 'journey-vendor-dashboard');
   await dash.close();
 });
 
