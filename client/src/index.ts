@@ -12,9 +12,8 @@ export { defaultWalletDir, readConfig, writeConfig, TOKEN_PATTERN, type WalletCo
 export { DEFAULT_CAPS, CAP_WINDOW_MS, MAX_CAP_MILLS, validateCaps, type Caps } from './wallet/caps.ts';
 export type { Balance } from './wallet/balance.ts';
 export type { HistoryEntry, HistoryKind } from './wallet/history.ts';
-export type { ImportResult } from './wallet/import.ts';
 export type { PaymentRecord, PaymentState, CoinRefusal, LinkRange } from './wallet/payments.ts';
-export type { ChainRecord, ChainStatus } from './wallet/chains.ts';
+export type { ChainRecord } from './wallet/chains.ts';
 export { SCHEMA_VERSION } from './wallet/migrations.ts';
 
 export { wrapFetch, type Fetch, type WrapFetchOptions } from './pay/wrap-fetch.ts';
@@ -29,19 +28,23 @@ export {
   type CatalogEntry,
   type CatalogPrice,
 } from './pay/catalog.ts';
-export { readChallenge, challengeOf, isLoopbackHost, type Challenge, type Offer } from './pay/challenge.ts';
+export { readChallenge, challengeOf, type Challenge, type Offer } from './pay/challenge.ts';
 export { classifyAnswer } from './pay/answer.ts';
+// The wallets' shared rules (`@micromint/shared`), which this wallet follows like the extension.
 export {
   chooseScheme,
   newChainLength,
   chainLifetime,
   DEFAULT_CHAIN_POLICY,
+  isLoopbackHost,
   type ChainPolicy,
   type ChoiceInput,
   type Choice,
   type CoinFacts,
   type ChainFacts,
-} from './pay/choose-scheme.ts';
+  type ChainStatus,
+  type ImportResult,
+} from '@micromint/shared';
 
 export { BrokerClient, type Me, type PurchaseAnswer, type LedgerEntry, type ReturnWindow } from './broker/api.ts';
 export { login, type LoginResult } from './account/login.ts';

@@ -1,6 +1,7 @@
 /**
- * The small pure rules, on their own: the choice of scheme, the size of a new chain, reading a
- * vendor's answer, where a wallet may pay, amounts on the command line, catalog matching.
+ * The client's small pure rules, on their own: reading a vendor's answer, amounts on the command
+ * line, catalog matching. The rules both wallets share (the choice of scheme, the size of a chain,
+ * where a wallet may pay) are tested in shared/test.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -8,49 +9,6 @@ import { encodeHeader } from '@micromint/shared';
 import { parseMoneyArg } from '../src/cli/money-arg.ts';
 import { classifyAnswer } from '../src/pay/answer.ts';
 import { catalogPrice, type Catalog } from '../src/pay/catalog.ts';
-import { isLoopbackHost } from '../src/pay/challenge.ts';
-import { chooseScheme, DEFAULT_CHAIN_POLICY, newChainLength, type ChainFacts } from '../src/pay/choose-scheme.ts';
-
-const chain: ChainFacts = { mills: 1, units: 1, value: 1, chainFits: false, connected: true, heldMills: 0, methodKnown: true };
-const policy = DEFAULT_CHAIN_POLICY;
-
-describe('the choice of scheme (the extension\u2019s rule)', () => {
-  it('pays links of a chain that fits, whatever else is offered', () => {
-    assert.deepEqual(chooseScheme({ coins: { mills: 1, makeable: 9 }, chain: { ...chain, chainFits: true }, paidBefore: 0, policy }), {
-      scheme: 'payword',
-      action: 'link',
-    });
-  });
-  it('pays coins at a site met once, opens a chain from the second paid request', () => {
-    assert.deepEqual(chooseScheme({ coins: { mills: 1, makeable: 9 }, chain, paidBefore: 0, policy }), { scheme: 'micromint' });
-    assert.deepEqual(chooseScheme({ coins: { mills: 1, makeable: 9 }, chain, paidBefore: 1, policy }), {
-      scheme: 'payword',
-      action: 'open',
-      length: 100,
-    });
-  });
-  it('opens a chain at once when coins cannot pay, and says why not when it cannot', () => {
-    assert.deepEqual(chooseScheme({ coins: { mills: 5, makeable: 2 }, chain, paidBefore: 0, policy }), {
-      scheme: 'payword',
-      action: 'open',
-      length: 100,
-    });
-    assert.deepEqual(chooseScheme({ chain: { ...chain, connected: false }, paidBefore: 0, policy }), {
-      scheme: 'none',
-      reason: 'not-connected',
-    });
-    assert.deepEqual(chooseScheme({ chain, paidBefore: 0, policy: { ...policy, chainsEnabled: false } }), {
-      scheme: 'none',
-      reason: 'chains-disabled',
-    });
-    assert.deepEqual(chooseScheme({ chain: { ...chain, heldMills: 1000 }, paidBefore: 5, policy }), { scheme: 'none', reason: 'held-cap' });
-  });
-  it('sizes a chain within the held cap and the broker\u2019s most', () => {
-    assert.equal(newChainLength({ units: 1, value: 1, chainLinks: 100, heldMills: 950, maxHeldMills: 1000 }), 50);
-    assert.equal(newChainLength({ units: 3, value: 1, chainLinks: 100, heldMills: 0, maxHeldMills: 1000, maxLength: 2 }), 0);
-    assert.equal(newChainLength({ units: 120, value: 1, chainLinks: 100, heldMills: 0, maxHeldMills: 1000 }), 120);
-  });
-});
 
 describe('reading the answer to a paid request', () => {
   const receipt = (o: object) => new Headers({ 'payment-response': encodeHeader({ transaction: '', network: 'mmint:x', ...o }) });
@@ -71,10 +29,6 @@ describe('reading the answer to a paid request', () => {
 });
 
 describe('small rules', () => {
-  it('pays over http only on this machine', () => {
-    for (const h of ['localhost', 'a.localhost', '127.0.0.1', '127.9.8.7', '[::1]']) assert.equal(isLoopbackHost(h), true, h);
-    for (const h of ['example.com', '10.0.0.1', '127.0.0.1.example.com', 'localhost.example']) assert.equal(isLoopbackHost(h), false, h);
-  });
   it('reads amounts as dollars, cents or mills', () => {
     assert.deepEqual(
       ['$0.05', '$1', '0.5c', '2¢', '5', '5m'].map((a) => parseMoneyArg(a, 'x')),

@@ -18,3 +18,4 @@ export * from './x402.ts';
 export * from './network.ts';
 export * from './scheme.ts';
 export * from './payword/index.ts';
+export * from './wallet/index.ts';

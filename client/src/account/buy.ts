@@ -6,10 +6,9 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { aint } from '@micromint/shared';
+import { aint, type ImportResult } from '@micromint/shared';
 import { BrokerError } from '../errors.ts';
 import { immediate } from '../wallet/db.ts';
-import type { ImportResult } from '../wallet/import.ts';
 import type { Wallet } from '../wallet/wallet.ts';
 
 /** Most sets bought in one `buy` (it runs as several purchases of the broker's most each). */

@@ -7,37 +7,30 @@
  * broker holds a chain once); a 4xx means nothing was held and the chain is dropped.
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import {
   brokerOrigin,
-  buildChain,
-  chainIdOf,
-  encodeCommitment,
+  ChainProposalError,
   fromBase64,
-  fromHex,
-  macKey,
-  newAgreementKey,
-  signRequest,
+  makeChain,
+  openingChain,
+  openingSize,
   toBase64,
+  usableChain,
   verifyAuthorization,
+  type ChainPolicy,
+  type ChainWant,
   type PaywordInfo,
 } from '@micromint/shared';
 import { BrokerError, WalletError } from '../errors.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
-import { chainLifetime, newChainLength, type ChainPolicy } from '../pay/choose-scheme.ts';
 import {
   addOpeningChain,
-  CHAIN_EXPIRY_MARGIN_SECONDS,
   chainsOfVendor,
   closeChain,
   dropOpeningChain,
   heldMillsAcrossChains,
   markChainOpen,
-  openingChain,
-  unixSeconds,
-  usableChain,
   type ChainRecord,
-  type ChainWant,
 } from '../wallet/chains.ts';
 import { immediate, type WalletDb } from '../wallet/db.ts';
 import { getMeta, setMeta } from '../wallet/meta.ts';
@@ -109,69 +102,27 @@ export class ChainOpener {
     return this.authorize(client, chain, info, now);
   }
 
-  /** Makes, signs and records (as `opening`) a new chain. */
+  /** Makes, signs and records (as `opening`) a new chain, sized again against what is held now. */
   private create(order: ChainOrder, userId: string, info: PaywordInfo, now: number): ChainRecord {
     const policy = this.policy();
-    const length = Math.min(
-      order.length,
-      newChainLength({
-        units: order.units,
-        value: order.value,
-        chainLinks: order.length,
-        heldMills: heldMillsAcrossChains(this.db, now),
-        maxHeldMills: policy.maxHeldMills,
-        maxLength: info.maxLength,
-      }),
-    );
-    if (length < order.units)
-      throw new WalletError('held-cap', `your open chains already hold close to your limit of ${policy.maxHeldMills} mills`);
-    const lifetime = chainLifetime(policy.chainLifetimeSeconds, info.maxExpirySeconds);
-    if (lifetime <= 2 * CHAIN_EXPIRY_MARGIN_SECONDS)
-      throw new WalletError('unpayable', `the broker lets chains live ${info.maxExpirySeconds} s only`);
-    const salt = new Uint8Array(randomBytes(16));
-    const built = buildChain(new Uint8Array(randomBytes(32)), salt, length);
-    const chainKey = newAgreementKey();
-    const vendorKey = fromBase64(order.vendorKey);
-    const expiresAt = unixSeconds(now) + lifetime;
-    const commitment = encodeCommitment({
-      broker: order.broker,
-      userId,
-      vendorId: order.vendorId,
-      vendorKey,
-      walletKey: chainKey.publicKey,
-      root: built.root,
-      salt,
-      length,
+    const size = openingSize({
+      units: order.units,
       value: order.value,
-      expiresAt,
+      length: order.length,
+      heldMills: heldMillsAcrossChains(this.db, now),
+      maxHeldMills: policy.maxHeldMills,
+      maxLength: info.maxLength,
+      lifetimeSeconds: policy.chainLifetimeSeconds,
+      maxExpirySeconds: info.maxExpirySeconds,
+      now,
     });
-    const id = chainIdOf(commitment);
-    let mac: Uint8Array;
+    if ('refusal' in size) throw new WalletError(size.refusal === 'held-cap' ? 'held-cap' : 'unpayable', size.message);
+    let chain: ChainRecord;
     try {
-      mac = macKey(chainKey.secretKey, vendorKey, fromHex(id));
-    } catch {
-      throw new WalletError('unpayable', 'the site offers a key no payment can be bound to');
+      ({ record: chain } = makeChain({ ...order, userId, ...size }, walletKey(this.db).secretKey, now));
+    } catch (e) {
+      throw e instanceof ChainProposalError ? new WalletError('unpayable', e.message) : e;
     }
-    const chain: ChainRecord = {
-      id,
-      broker: order.broker,
-      userId,
-      vendorId: order.vendorId,
-      vendorKey: order.vendorKey,
-      value: order.value,
-      length,
-      expiresAt,
-      salt,
-      checkpoints: built.checkpoints,
-      macKey: mac,
-      commitment,
-      request: signRequest(walletKey(this.db).secretKey, commitment),
-      next: 1,
-      status: 'opening',
-      sentCommitment: false,
-      createdAt: now,
-      updatedAt: now,
-    };
     immediate(this.db, () => addOpeningChain(this.db, chain));
     return chain;
   }

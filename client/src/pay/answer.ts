@@ -7,22 +7,22 @@
  * @module
  */
 import {
-  CHAIN_ID_PATTERN,
+  ANSWER_REASON_PATTERN,
   decodePaymentRequired,
   decodeSettlementResponse,
-  MAX_CHAIN_LENGTH,
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
+  paywordAnswer,
+  type PaywordAnswer,
   type SettlementResponse,
 } from '@micromint/shared';
-import type { Outcome, PaywordAnswer } from '../wallet/outcome.ts';
+import type { Outcome } from '../wallet/outcome.ts';
 import type { CoinRefusal } from '../wallet/payments.ts';
 
 /** `errorReason`s by which a vendor says it kept nothing of the payment. */
 export const RELEASE_REASONS: ReadonlySet<string> = new Set(['no_payment_required', 'not_served']);
 
 const COIN_ID = /^[0-9a-f]{32}$/;
-const REASON = /^[a-z0-9_-]{1,64}$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The scheme's member of `extensions`, if it is an object. */
@@ -44,27 +44,14 @@ export const refusedCoins = (extensions: unknown): CoinRefusal[] => {
   return list
     .filter(
       (r): r is { coinId: string; reason: string } =>
-        isObject(r) && typeof r.coinId === 'string' && COIN_ID.test(r.coinId) && typeof r.reason === 'string' && REASON.test(r.reason),
+        isObject(r) &&
+        typeof r.coinId === 'string' &&
+        COIN_ID.test(r.coinId) &&
+        typeof r.reason === 'string' &&
+        ANSWER_REASON_PATTERN.test(r.reason),
     )
     .map((r) => ({ coinId: r.coinId, reason: r.reason }));
 };
-
-const count = (v: unknown, min: number): v is number =>
-  Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= MAX_CHAIN_LENGTH;
-
-/** `extensions.payword`, every field checked: a bad answer never throws and never moves a chain but up. */
-export function paywordAnswer(extensions: unknown): PaywordAnswer | undefined {
-  const o = member(extensions, 'payword');
-  if (!o) return undefined;
-  const out: PaywordAnswer = {};
-  if (typeof o.chainId === 'string' && CHAIN_ID_PATTERN.test(o.chainId)) out.chainId = o.chainId;
-  if (count(o.index, 1)) out.index = o.index;
-  if (count(o.units, 1)) out.units = o.units;
-  if (typeof o.reason === 'string' && REASON.test(o.reason)) out.reason = o.reason;
-  if (count(o.highestIndex, 0)) out.highestIndex = o.highestIndex;
-  if (o.released === true) out.released = true;
-  return out;
-}
 
 const withPayword = (extensions: unknown): { payword?: PaywordAnswer } => {
   const pw = paywordAnswer(extensions);

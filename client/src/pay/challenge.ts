@@ -5,35 +5,22 @@
  * @module
  */
 import {
-  aint,
   decodePaymentRequired,
-  MAX_COINS_PER_PAYMENT,
+  isPayableUrl,
   MICROMINT_SCHEME,
-  micromintNetwork,
   PAYMENT_REQUIRED_HEADER,
   PAYWORD_SCHEME,
-  readMicromintRequirements,
-  readPaywordRequirements,
+  quoteMicromint,
+  quotePayword,
+  type OfferQuote,
   type PaymentRequired,
   type PaymentRequirements,
 } from '@micromint/shared';
 import { UnpayableError } from '../errors.ts';
 
-/** One way to pay a 402, read and checked. Money is in mills. */
-export interface Offer {
-  scheme: typeof MICROMINT_SCHEME | typeof PAYWORD_SCHEME;
+/** One way to pay a 402, read and checked (the wallets' shared quote, `OfferQuote`), with its entry. Money is in mills. */
+export interface Offer extends OfferQuote {
   requirement: PaymentRequirements;
-  /** The offer's `amount`: coins (micromint) or mills (payword). */
-  price: number;
-  /** What paying costs, in mills (payword: units * link value, at least the price). */
-  mills: number;
-  vendorId: string;
-  /** `extra.broker`. */
-  broker: string;
-  /** micromint: the epoch whose coins pay. */
-  epoch?: string;
-  /** payword: the vendor's key, mills per link, links this price costs. */
-  link?: { vendorKey: string; value: number; units: number };
 }
 
 /** A 402 read: the challenge and the offers this wallet can pay, in the site's order. */
@@ -46,48 +33,17 @@ export interface Challenge {
   error?: string;
 }
 
-/** True for a host a wallet may pay over plain http: localhost, `*.localhost`, 127.0.0.0/8, ::1. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
-/** Throws {@link UnpayableError} unless the wallet may pay for `url` at all. */
+/** Throws {@link UnpayableError} unless the wallet may pay for `url` at all (shared's `isPayableUrl`). */
 export function assertPayableUrl(url: URL): void {
-  if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return;
-  throw new UnpayableError(`the wallet pays only over https (or http to this machine), not for ${url.origin}`);
+  if (!isPayableUrl(url)) throw new UnpayableError(`the wallet pays only over https (or http to this machine), not for ${url.origin}`);
 }
 
+/** Reads an offer (shared's quote; a micromint offer on another broker's network is refused too) that pays the site itself. */
 function readOffer(requirement: PaymentRequirements, origin: string): Offer {
   if (requirement.payTo !== origin) throw new UnpayableError(`the offer pays ${requirement.payTo}, not the site ${origin}`);
-  if (requirement.scheme === MICROMINT_SCHEME) {
-    const r = readMicromintRequirements(requirement);
-    aint(r.price, 1, MAX_COINS_PER_PAYMENT, 'price');
-    if (r.vendorId !== requirement.payTo) throw new UnpayableError('extra.vendorId differs from payTo');
-    if (requirement.network !== micromintNetwork(r.broker)) throw new UnpayableError('the network is not that of extra.broker');
-    return {
-      scheme: MICROMINT_SCHEME,
-      requirement,
-      price: r.price,
-      mills: r.price,
-      vendorId: r.vendorId,
-      broker: r.broker,
-      epoch: r.epoch,
-    };
-  }
-  const r = readPaywordRequirements(requirement);
-  if (r.vendorId !== requirement.payTo) throw new UnpayableError('extra.vendorId differs from payTo');
-  if (requirement.network !== micromintNetwork(r.broker)) throw new UnpayableError('the network is not that of extra.broker');
-  return {
-    scheme: PAYWORD_SCHEME,
-    requirement,
-    price: r.price,
-    mills: r.units * r.linkValue,
-    vendorId: r.vendorId,
-    broker: r.broker,
-    link: { vendorKey: r.vendorKey, value: r.linkValue, units: r.units },
-  };
+  const quote =
+    requirement.scheme === MICROMINT_SCHEME ? quoteMicromint(requirement, { checkCoinNetwork: true }) : quotePayword(requirement);
+  return { ...quote, requirement };
 }
 
 /**

@@ -3,15 +3,15 @@
  * it. Used by `wrapFetch` and by the x402 scheme plugins, so both keep the same promises:
  * - a payment still pending for the same URL, method and vendor (its answer lost, its sender gone)
  *   is sent again as stored, never replaced;
- * - the scheme is chosen by the extension's rule (`choose-scheme.ts`);
+ * - the scheme is chosen by the wallets' one rule (`chooseScheme` of `@micromint/shared`);
  * - the caps are checked in the same IMMEDIATE transaction that spends the coins or reserves the
  *   links and writes the payment, before the request leaves.
  * @module
  */
-import { brokerOrigin, MICROMINT_SCHEME, PAYWORD_SCHEME } from '@micromint/shared';
+import { brokerOrigin, chooseScheme, MICROMINT_SCHEME, PAYWORD_SCHEME, usableChain, type ChainWant, type Choice } from '@micromint/shared';
 import { BrokerError, InsufficientFundsError, WalletError } from '../errors.ts';
 import { checkCaps, type Caps } from '../wallet/caps.ts';
-import { chainsOfVendor, heldMillsAcrossChains, usableChain, type ChainWant } from '../wallet/chains.ts';
+import { chainsOfVendor, heldMillsAcrossChains } from '../wallet/chains.ts';
 import { immediate } from '../wallet/db.ts';
 import { getMeta } from '../wallet/meta.ts';
 import type { Outcome, Settled } from '../wallet/outcome.ts';
@@ -22,7 +22,6 @@ import { settleLinkTx } from '../wallet/settle-link.ts';
 import { makeableCoins, spendCoinsTx } from '../wallet/spend.ts';
 import type { Wallet } from '../wallet/wallet.ts';
 import type { Challenge, Offer } from './challenge.ts';
-import { chooseScheme, type Choice } from './choose-scheme.ts';
 
 /** What a payment is for. */
 export interface PayTarget {

@@ -3,8 +3,8 @@
  * has not come, and links of open chains (held for their vendors at the broker).
  * @module
  */
-import { epochFromJson, isExpired } from '@micromint/shared';
-import { allChains, chainHeldMills, statusAt } from './chains.ts';
+import { chainHeldMills, epochFromJson, isExpired, linksLeft, statusAt } from '@micromint/shared';
+import { allChains } from './chains.ts';
 import type { WalletDb } from './db.ts';
 
 /** The wallet's balance, in mills (1 coin = 1 mill = $0.001). */
@@ -48,7 +48,7 @@ export function walletBalance(db: WalletDb, now: number): Balance {
     .map((c) => ({
       id: c.id,
       vendorId: c.vendorId,
-      linksLeft: c.length - c.next + 1,
+      linksLeft: linksLeft(c),
       value: c.value,
       mills: chainHeldMills(c, now),
       expiresAt: c.expiresAt,

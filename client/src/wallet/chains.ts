@@ -1,53 +1,16 @@
 /**
- * The wallet's PayWord chains (docs/protocol.md 12.7): which one can pay a vendor, what they hold,
- * and the steps of opening one: recorded (`opening`) before the broker is asked, `open` once its
- * authorization verified, dropped when the broker refused it (it held nothing).
+ * The wallet's PayWord chains (docs/protocol.md 12.7) in SQLite: what they hold, and the steps of
+ * opening one: recorded (`opening`) before the broker is asked, `open` once its authorization
+ * verified, dropped when the broker refused it (it held nothing). Which chain pays a vendor, and
+ * what a chain holds, are the wallets' shared rules (`usableChain`, `chainHeldMills` of `@micromint/shared`).
  * @module
  */
-import { fromBase64, toBase64, type IndexedLink } from '@micromint/shared';
+import { chainHeldMills, fromBase64, toBase64, type ChainStatus, type WalletChain } from '@micromint/shared';
 import { immediate, type WalletDb } from './db.ts';
 import { addHistory } from './history.ts';
 
-/** Where a chain stands. */
-export type ChainStatus = 'opening' | 'open' | 'exhausted' | 'expired' | 'closed';
-
-/**
- * A chain is not used when it expires within this many seconds: the payment could arrive after
- * `expiresAt` and be refused as `expired`, which burns its range.
- */
-export const CHAIN_EXPIRY_MARGIN_SECONDS = 60;
-
-/** A chain the wallet made. */
-export interface ChainRecord {
-  /** The chain id, 32 hex digits. */
-  id: string;
-  broker: string;
-  userId: string;
-  vendorId: string;
-  /** The vendor's X25519 key, base64, as offered. */
-  vendorKey: string;
-  /** Mills per link. */
-  value: number;
-  length: number;
-  /** Unix seconds. */
-  expiresAt: number;
-  salt: Uint8Array;
-  /** w_length and about sqrt(length) more: any link is recomputed from the nearest above it. */
-  checkpoints: IndexedLink[];
-  macKey: Uint8Array;
-  commitment: Uint8Array;
-  /** The wallet key's request signature over the commitment (sent again as is after a lost answer). */
-  request: Uint8Array;
-  authorization?: Uint8Array;
-  /** The next index to reveal. */
-  next: number;
-  status: ChainStatus;
-  /** A vendor receipt came for a payment that carried the commitment: later payments leave it out. */
-  sentCommitment: boolean;
-  error?: string;
-  createdAt: number;
-  updatedAt: number;
-}
+/** A chain the wallet made: the shared record (`WalletChain`), stored as one row of `chains`. */
+export type ChainRecord = WalletChain;
 
 interface ChainRow {
   id: string;
@@ -101,55 +64,6 @@ function fromRow(r: ChainRow): ChainRecord {
     updatedAt: r.updated_at,
   };
 }
-
-/** Whole Unix seconds of a time in milliseconds. */
-export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);
-
-/** Links not revealed yet. */
-export const linksLeft = (c: Pick<ChainRecord, 'length' | 'next'>): number => Math.max(0, c.length - c.next + 1);
-
-/** A chain's status at `now` (ms): an open chain past its expiry is `expired`, one without links left `exhausted`. */
-export function statusAt(c: Pick<ChainRecord, 'status' | 'expiresAt' | 'length' | 'next'>, now: number): ChainStatus {
-  if (c.status !== 'open' && c.status !== 'opening') return c.status;
-  if (unixSeconds(now) >= c.expiresAt) return 'expired';
-  return c.status === 'open' && linksLeft(c) === 0 ? 'exhausted' : c.status;
-}
-
-/** Mills a chain may still hold for the reader at the broker: its links not revealed, while open or being opened. */
-export function chainHeldMills(c: ChainRecord, now: number): number {
-  const s = statusAt(c, now);
-  return s === 'open' || s === 'opening' ? linksLeft(c) * c.value : 0;
-}
-
-/** What a payment needs of a chain: the vendor's terms and the links it costs. */
-export interface ChainWant {
-  broker: string;
-  vendorId: string;
-  vendorKey: string;
-  value: number;
-  units: number;
-}
-
-const sameTerms = (c: ChainRecord, w: Omit<ChainWant, 'units'>): boolean =>
-  c.vendorId === w.vendorId && c.vendorKey === w.vendorKey && c.value === w.value && c.broker === w.broker;
-
-/** True when `c` can pay `want` at `now`: open and authorized, same terms, enough links, not expiring within the margin. */
-export const chainFits = (c: ChainRecord, want: ChainWant, now: number): boolean =>
-  statusAt(c, now) === 'open' &&
-  c.authorization !== undefined &&
-  sameTerms(c, want) &&
-  linksLeft(c) >= want.units &&
-  c.expiresAt - unixSeconds(now) > CHAIN_EXPIRY_MARGIN_SECONDS;
-
-/** Of the chains that fit `want`, the one expiring first, then the one with fewest links left. */
-export const usableChain = (chains: readonly ChainRecord[], want: ChainWant, now: number): ChainRecord | undefined =>
-  chains
-    .filter((c) => chainFits(c, want, now))
-    .sort((a, b) => a.expiresAt - b.expiresAt || linksLeft(a) - linksLeft(b) || a.createdAt - b.createdAt)[0];
-
-/** A chain being opened for these terms whose request is to be sent again rather than a new chain made. */
-export const openingChain = (chains: readonly ChainRecord[], want: Omit<ChainWant, 'units'>, now: number): ChainRecord | undefined =>
-  chains.find((c) => statusAt(c, now) === 'opening' && sameTerms(c, want) && c.expiresAt - unixSeconds(now) > CHAIN_EXPIRY_MARGIN_SECONDS);
 
 /** The chains made out to `vendorId`. */
 export const chainsOfVendor = (db: WalletDb, vendorId: string): ChainRecord[] =>

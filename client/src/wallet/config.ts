@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ChainPolicy } from '@micromint/shared';
 import { WalletError } from '../errors.ts';
-import type { ChainPolicy } from '../pay/choose-scheme.ts';
 import { validateCaps, type Caps } from './caps.ts';
 
 /** What `config.json` holds. */

@@ -3,51 +3,27 @@
  * checked ball by ball by shared's decoder, in one transaction. A withdrawal is stored once.
  * @module
  */
-import { decodeFundsWithdrawn, epochToJson, isExpired, toHex, type FundsWithdrawn } from '@micromint/shared';
+import {
+  epochToJson,
+  importRefusal,
+  importSummary,
+  readFunds,
+  toHex,
+  type FundsWithdrawn,
+  type ImportRefusal,
+  type ImportResult,
+} from '@micromint/shared';
 import { WalletError } from '../errors.ts';
 import { immediate, type WalletDb } from './db.ts';
 import { addHistory } from './history.ts';
 import { getMeta, setMeta } from './meta.ts';
 
-/** What an import did. */
-export interface ImportResult {
-  /** False when this withdrawal was stored before: nothing changed. */
-  imported: boolean;
-  withdrawalId: string;
-  userId: string;
-  epoch: string;
-  broker: string;
-  sets: number;
-  /** Coins (first-superbin balls) the withdrawal carries: the most it can pay, in mills. */
-  coins: number;
-}
+const refused = (r: ImportRefusal): WalletError => new WalletError(r.code, r.message);
 
-const originOf = (url: string): string | undefined => {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return undefined;
-  }
-};
-
-function decode(text: string): FundsWithdrawn {
-  if (typeof text !== 'string') throw new TypeError('a Funds-Withdrawn message must be text');
-  try {
-    return decodeFundsWithdrawn(text);
-  } catch (e) {
-    throw new WalletError('invalid-message', `not a Funds-Withdrawn message: ${(e as Error).message}`);
-  }
-}
-
-/** Refuses, before anything is written, a message for another broker or user, of an expired epoch, or of an epoch held with other parameters. */
+/** Refuses, before anything is written, a message for another broker or user, of an expired epoch (the wallets' shared checks), or of an epoch held with other parameters. */
 function check(db: WalletDb, funds: FundsWithdrawn, now: number): void {
-  const broker = getMeta(db, 'broker');
-  if (broker !== undefined && originOf(funds.broker) !== originOf(broker))
-    throw new WalletError('wrong-broker', `the sets come from ${funds.broker}, not this wallet's broker ${broker}`);
-  const owner = getMeta(db, 'userId');
-  if (owner !== undefined && owner !== funds.userId)
-    throw new WalletError('wrong-user', `the sets are for user ${funds.userId}; this wallet belongs to ${owner}`);
-  if (isExpired(funds.epoch, now)) throw new WalletError('expired', `epoch ${funds.epoch.id} expired at ${funds.epoch.expiresAt}`);
+  const refusal = importRefusal(funds, { broker: getMeta(db, 'broker'), userId: getMeta(db, 'userId'), now });
+  if (refusal) throw refused(refusal);
   const known = db.prepare('SELECT params FROM epochs WHERE id = ?').get(funds.epoch.id) as { params: string } | undefined;
   if (known && known.params !== JSON.stringify(epochToJson(funds.epoch)))
     throw new WalletError('epoch-mismatch', `epoch ${funds.epoch.id} has other parameters than the one in the wallet`);
@@ -103,15 +79,10 @@ function store(db: WalletDb, funds: FundsWithdrawn, now: number): void {
  * console.log(`stored ${r.coins} coins`);
  */
 export function importFunds(db: WalletDb, text: string, now = Date.now()): ImportResult {
-  const funds = decode(text);
-  const result = {
-    withdrawalId: funds.withdrawalId,
-    userId: funds.userId,
-    epoch: funds.epoch.id,
-    broker: funds.broker,
-    sets: funds.sets.length,
-    coins: funds.coins,
-  };
+  const read = readFunds(text);
+  if ('refusal' in read) throw refused(read.refusal);
+  const { funds } = read;
+  const result = importSummary(funds);
   return immediate(db, () => {
     if (db.prepare('SELECT 1 FROM withdrawals WHERE id = ?').get(funds.withdrawalId)) return { imported: false, ...result };
     check(db, funds, now);

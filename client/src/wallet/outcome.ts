@@ -3,18 +3,8 @@
  * answer), read off the response by `pay/answer.ts` and applied by the scheme's settle function.
  * @module
  */
+import type { PaywordAnswer } from '@micromint/shared';
 import type { CoinRefusal } from './payments.ts';
-
-/** The checked fields of a receipt's or refusal's `extensions.payword`. */
-export interface PaywordAnswer {
-  chainId?: string;
-  index?: number;
-  units?: number;
-  reason?: string;
-  /** The highest index the vendor holds of the chain. */
-  highestIndex?: number;
-  released?: boolean;
-}
 
 /** The vendor's verdict on a payment. */
 export type Outcome =

@@ -10,21 +10,20 @@ import { randomUUID } from 'node:crypto';
 import {
   encodeHeader,
   formatMoney,
-  fromHex,
-  linkAt,
+  linkPayload,
+  linkRangeText,
+  linksLeft,
   MAX_MAC_URL,
   MAX_PAYMENT_HEADER_BYTES,
-  paymentMac,
   PAYWORD_SCHEME,
-  paywordPayload,
-  toBase64,
+  reserveLinks,
+  usableChain,
   utf8,
-  X402_VERSION,
-  type PaymentPayload,
+  type ChainWant,
   type PaymentRequirements,
 } from '@micromint/shared';
 import { InsufficientFundsError, UnpayableError } from '../errors.ts';
-import { chainsOfVendor, linksLeft, usableChain, type ChainRecord, type ChainWant } from './chains.ts';
+import { chainsOfVendor } from './chains.ts';
 import type { WalletDb } from './db.ts';
 import { addHistory } from './history.ts';
 import { insertPayment, type PaymentRecord } from './payments.ts';
@@ -41,38 +40,6 @@ export interface LinkOrder {
   now: number;
 }
 
-/** The payload that reveals link `index` of `chain` for one request. */
-export function linkPayload(
-  chain: ChainRecord,
-  r: { index: number; units: number; method: string; resourceUrl: string; requirement: PaymentRequirements; withCommitment: boolean },
-): PaymentPayload {
-  const link = linkAt(chain.salt, chain.checkpoints, r.index);
-  const mac = paymentMac(chain.macKey, {
-    chainId: fromHex(chain.id),
-    index: r.index,
-    units: r.units,
-    link,
-    method: r.method,
-    url: r.resourceUrl,
-  });
-  const commitment = r.withCommitment && chain.authorization ? { commitment: chain.commitment, authorization: chain.authorization } : {};
-  return {
-    x402Version: X402_VERSION,
-    resource: { url: r.resourceUrl },
-    accepted: r.requirement,
-    payload: { ...paywordPayload({ chainId: chain.id, index: r.index, units: r.units, link, mac, ...commitment }) },
-  };
-}
-
-/**
- * The same payment (index, link and MAC as sent) with the commitment and authorization added: what
- * goes out, once, after a vendor answered `unknown-chain`.
- */
-export function withCommitment(sent: PaymentPayload, chain: Pick<ChainRecord, 'commitment' | 'authorization'>): PaymentPayload {
-  if (!chain.authorization) throw new RangeError('the chain has no authorization');
-  return { ...sent, payload: { ...sent.payload, commitment: toBase64(chain.commitment), authorization: toBase64(chain.authorization) } };
-}
-
 /**
  * Reserves `want.units` links of the best open chain and writes the pending payment (inside the
  * caller's transaction).
@@ -86,7 +53,7 @@ export function payLinkTx(db: WalletDb, o: LinkOrder): PaymentRecord {
   const price = o.want.units * o.want.value;
   if (!chain)
     throw new InsufficientFundsError(price, 0, `no open chain holds ${o.want.units} links of ${o.want.value} mills for ${o.want.vendorId}`);
-  const index = chain.next - 1 + o.want.units;
+  const { index, next, status } = reserveLinks(chain, o.want.units);
   const sendCommitment = !chain.sentCommitment;
   const header = encodeHeader(
     linkPayload(chain, {
@@ -119,17 +86,16 @@ export function payLinkTx(db: WalletDb, o: LinkOrder): PaymentRecord {
     createdAt: o.now,
     updatedAt: o.now,
   };
-  const status = index >= chain.length ? 'exhausted' : 'open';
   const moved = db
     .prepare(`UPDATE chains SET next = ?, status = ?, updated_at = ? WHERE id = ? AND next = ? AND status = 'open'`)
-    .run(index + 1, status, o.now, chain.id, chain.next);
+    .run(next, status, o.now, chain.id, chain.next);
   if (moved.changes !== 1) throw new Error(`chain ${chain.id} moved inside the transaction`);
   insertPayment(db, payment);
   addHistory(db, {
     at: o.now,
     kind: 'spend',
     mills: -price,
-    detail: `${formatMoney(price)}: links ${index - o.want.units + 1}..${index} of chain ${chain.id.slice(0, 12)}… for ${o.url} (${linksLeft({ length: chain.length, next: index + 1 })} left)`,
+    detail: `${formatMoney(price)}: ${linkRangeText({ chainId: chain.id, index, units: o.want.units })} for ${o.url} (${linksLeft({ length: chain.length, next })} left)`,
     ref: payment.id,
   });
   return payment;

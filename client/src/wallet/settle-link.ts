@@ -13,37 +13,14 @@
  * | `no_payment_required` / `not_served` | released | unchanged |
  * @module
  */
-import { decodePaymentPayload, encodeHeader, formatMoney } from '@micromint/shared';
-import { chainById, setChainStatusTx, type ChainRecord, type ChainStatus } from './chains.ts';
+import { chainAfterRefusal, decodePaymentPayload, encodeHeader, formatMoney, linkRangeText, withCommitment } from '@micromint/shared';
+import { chainById, setChainStatusTx, type ChainRecord } from './chains.ts';
 import type { WalletDb } from './db.ts';
 import { addHistory } from './history.ts';
 import type { Outcome, Settled } from './outcome.ts';
-import { withCommitment } from './pay-link.ts';
 import { rewriteLinkHeader, updatePayment, type PaymentRecord } from './payments.ts';
 
-/** Refusals after which the chain cannot pay this vendor again. */
-export const CHAIN_ENDING_REFUSALS: ReadonlyMap<string, ChainStatus> = new Map<string, ChainStatus>([
-  ['expired', 'expired'],
-  ['bad-commitment', 'closed'],
-  ['bad-authorization', 'closed'],
-  ['wrong-vendor', 'closed'],
-  ['wrong-vendor-key', 'closed'],
-  ['wrong-network', 'closed'],
-  ['index-out-of-range', 'closed'],
-  ['bad-link', 'closed'],
-  ['too-many-gaps', 'closed'],
-  ['chain-closed', 'closed'],
-]);
-
-/** The chain's next index after `already-spent` of the range ending at `index`: above j and above what the vendor holds. */
-export function nextAfterSpent(chain: Pick<ChainRecord, 'next' | 'length'>, index: number, highestIndex: number | undefined): number {
-  const held =
-    highestIndex !== undefined && Number.isSafeInteger(highestIndex) && highestIndex > 0 ? Math.min(highestIndex, chain.length) : 0;
-  return Math.min(chain.length + 1, Math.max(chain.next, index + 1, held + 1));
-}
-
-const rangeOf = (p: PaymentRecord): string =>
-  `links ${p.link!.index - p.link!.units + 1}..${p.link!.index} of chain ${p.link!.chainId.slice(0, 12)}…`;
+const rangeOf = (p: PaymentRecord): string => linkRangeText(p.link!);
 
 function refuse(
   db: WalletDb,
@@ -60,23 +37,19 @@ function refuse(
     ...(outcome.receipt ? { receipt: outcome.receipt } : {}),
   });
   addHistory(db, { at: now, kind: 'refused', mills: 0, detail: `${p.url} refused (${outcome.error}); ${rangeOf(p)} stay used`, ref: p.id });
-  const about = outcome.payword?.chainId === undefined || outcome.payword.chainId === p.link!.chainId;
-  if (!chain || !about) return;
-  if (outcome.error === 'already-spent') {
-    const next = nextAfterSpent(chain, p.link!.index, outcome.payword?.highestIndex);
-    if (next !== chain.next) {
-      const exhausted = next > chain.length && chain.status === 'open';
-      db.prepare('UPDATE chains SET next = ?, status = ?, updated_at = ? WHERE id = ?').run(
-        next,
-        exhausted ? 'exhausted' : chain.status,
-        now,
-        chain.id,
-      );
-    }
-  }
-  const ending = CHAIN_ENDING_REFUSALS.get(outcome.error);
-  if (ending) setChainStatusTx(db, chainById(db, chain.id)!, ending, outcome.error, now);
-  if (outcome.error === 'unknown-chain') db.prepare('UPDATE chains SET sent_commitment = 0 WHERE id = ?').run(chain.id);
+  const refusal = { error: outcome.error, chainId: outcome.payword?.chainId, highestIndex: outcome.payword?.highestIndex };
+  const change = chain && chainAfterRefusal(chain, p.link!, refusal);
+  if (!chain || !change) return;
+  // `already-spent` moves the next index (and may exhaust the chain); an ending refusal closes it, with a history entry.
+  if (change.next !== undefined)
+    db.prepare('UPDATE chains SET next = ?, status = ?, updated_at = ? WHERE id = ?').run(
+      change.next,
+      change.status ?? chain.status,
+      now,
+      chain.id,
+    );
+  else if (change.status) setChainStatusTx(db, chain, change.status, change.error, now);
+  if (change.sentCommitment === false) db.prepare('UPDATE chains SET sent_commitment = 0 WHERE id = ?').run(chain.id);
 }
 
 /**

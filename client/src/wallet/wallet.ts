@@ -5,18 +5,17 @@
  * @module
  */
 import { join } from 'node:path';
-import { astring } from '@micromint/shared';
+import { astring, DEFAULT_CHAIN_POLICY, type ChainPolicy, type ImportResult } from '@micromint/shared';
 import { BrokerClient, type FetchLike } from '../broker/api.ts';
 import { ChainOpener } from '../broker/chain-opener.ts';
 import { WalletError } from '../errors.ts';
-import { DEFAULT_CHAIN_POLICY, type ChainPolicy } from '../pay/choose-scheme.ts';
 import { walletBalance, type Balance } from './balance.ts';
 import { DEFAULT_CAPS, type Caps } from './caps.ts';
 import { allChains, type ChainRecord } from './chains.ts';
 import { readConfig, writeConfig, type WalletConfig } from './config.ts';
 import { openWalletDb, type WalletDb } from './db.ts';
 import { recentHistory, type HistoryEntry } from './history.ts';
-import { importFunds, type ImportResult } from './import.ts';
+import { importFunds } from './import.ts';
 import { getMeta } from './meta.ts';
 import { pendingPayments, recentPayments, type PaymentRecord } from './payments.ts';
 

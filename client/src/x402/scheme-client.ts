@@ -23,13 +23,14 @@ import {
   encodeHeader,
   MICROMINT_SCHEME,
   PAYWORD_SCHEME,
+  paywordAnswer,
   X402_VERSION,
   type PaymentRequired,
   type PaymentRequirements,
   type SettlementResponse,
 } from '@micromint/shared';
 import { WalletError } from '../errors.ts';
-import { RELEASE_REASONS, paywordAnswer, refusedCoins, releasedCoins } from '../pay/answer.ts';
+import { RELEASE_REASONS, refusedCoins, releasedCoins } from '../pay/answer.ts';
 import { challengeOf } from '../pay/challenge.ts';
 import { preparePayment, settlePayment } from '../pay/payer.ts';
 import { stripFragment } from '../pay/wrap-fetch.ts';
