@@ -5,8 +5,9 @@
  * - the main build: the background service worker as an ES module entry (`background.js`) and
  *   the popup and options pages as HTML entries (`popup.html`, `options.html`), sharing chunks;
  * - two self-contained IIFE builds, started from `closeBundle`: `content.js` (content scripts
- *   cannot be ES modules) and `page-fetch.js` (the MAIN-world fetch wrapper);
- * - `manifest.json` and the PNG icons, emitted as assets of the main build.
+ *   cannot be ES modules) and `page-fetch.js` (the MAIN-world fetch and XHR wrappers and page API);
+ * - `manifest.json` and the PNG icons, emitted as assets of the main build;
+ * - last, dist/micromint-wallet.zip and dist/firefox (the same files, Firefox's manifest).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { build, defaultClientConditions, defineConfig, type Plugin } from 'vite'
 import { coinIcon, ICON_SIZES } from './extension/build/icons.ts';
 import { buildManifest, ENTRY_FILES, EXTENSION_PUBLIC_KEY, extensionIdFromKey, iconPath } from './extension/build/manifest.ts';
 import { walletZip } from './extension/build/zip.ts';
+import { firefoxBuild } from './extension/build/firefox.ts';
 
 const here = import.meta.dirname;
 const ext = resolve(here, 'extension');
@@ -70,10 +72,12 @@ export default defineConfig({
     manifestAndIcons(),
     classicScripts({
       [ENTRY_FILES.content]: resolve(ext, 'src/content/index.ts'),
-      [ENTRY_FILES.pageFetch]: resolve(ext, 'src/page/fetch-wrapper.ts'),
+      [ENTRY_FILES.pageFetch]: resolve(ext, 'src/page/index.ts'),
     }),
     // Last, once the classic scripts are in: dist/micromint-wallet.zip, the download readers install from.
     walletZip({ from: outDir, to: resolve(here, 'dist/micromint-wallet.zip') }),
+    // Then the Firefox build: the same files in dist/firefox, the manifest in Firefox's form (issue 10).
+    firefoxBuild({ from: outDir, to: resolve(here, 'dist/firefox') }),
   ],
   build: {
     outDir,

@@ -53,9 +53,11 @@ export function buildManifest(version: string): chrome.runtime.ManifestV3 {
     host_permissions: ['<all_urls>'],
     background: { service_worker: ENTRY_FILES.background, type: 'module' },
     content_scripts: [
-      { matches: ['<all_urls>'], js: [ENTRY_FILES.content], run_at: 'document_idle' },
-      // Wraps the page's fetch() before page scripts run; talks to content.js through window messages.
-      { matches: ['<all_urls>'], js: [ENTRY_FILES.pageFetch], run_at: 'document_start', world: 'MAIN' },
+      // In every frame: a paid page inside an iframe is paid too, from its own frame (issue 10).
+      { matches: ['<all_urls>'], js: [ENTRY_FILES.content], run_at: 'document_idle', all_frames: true },
+      // Wraps the page's fetch() and XMLHttpRequest and defines window.micromint before page scripts
+      // run; talks to content.js through window messages.
+      { matches: ['<all_urls>'], js: [ENTRY_FILES.pageFetch], run_at: 'document_start', world: 'MAIN', all_frames: true },
     ],
     action: { default_popup: ENTRY_FILES.popup, default_title: 'MicroMint Wallet', default_icon: icons },
     options_page: ENTRY_FILES.options,

@@ -8,6 +8,11 @@
  */
 import type { Settings } from './background/settings.ts';
 import type { ChainListing, WalletSummary } from './wallet/summary.ts';
+// Budgets (issue 10): the prompt's budget offer and the popup's and options page's budgets.
+import type { BudgetAllow, BudgetOver, BudgetPeriod, BudgetsOverview } from './wallet/index.ts';
+// Backup and returns (issue 10): the options page's backup dialog, the popup's returns notice.
+import type { BackupMade, BackupRestored } from './background/backup-service.ts';
+import type { ReturnsClaimed, ReturnsOffer } from './background/expired-returns.ts';
 
 /**
  * A payment the vendor took, for the receipt the page shows ("Paid 2 coins (0.2¢) to shop.example").
@@ -42,6 +47,8 @@ export type PageVerdict =
    * Above the autopay threshold (or after a refusal): ask the user. Money in mills (1 coin = 1 mill):
    * `price` is what paying costs, `balance` what the wallet holds across coins and open chains.
    * `scheme` is set (`payword`) when a PayWord chain would pay; absent for coins.
+   * `budget`: the budget (the site's or the wallet's) this payment would pass; the prompt offers
+   * "Allow <site> up to <budget.suggested> a <budget.period>".
    */
   | {
       action: 'confirm';
@@ -52,6 +59,7 @@ export type PageVerdict =
       balance: number;
       refusal?: string;
       scheme?: string;
+      budget?: BudgetOver;
     }
   /**
    * The wallet cannot pay this vendor: not enough coins (`held`, `makeable`, in mills); or, with
@@ -142,15 +150,15 @@ export interface MessageMap {
    * on the network (it was not running yet) makes it fetch the terms itself.
    */
   'page-loaded': { body: { url: string; status?: number }; reply: PageVerdict };
-  /** content -> worker: the user accepted the prompt. */
-  'pay-confirm': { body: { url: string }; reply: PageVerdict };
+  /** content -> worker: the user accepted the prompt (`allow`: with "allow up to", which sets that budget in the payment's transaction). */
+  'pay-confirm': { body: { url: string; allow?: BudgetAllow }; reply: PageVerdict };
   /** content -> worker: the user declined the prompt. */
   'pay-decline': { body: { url: string }; reply: PageVerdict };
   /**
    * content -> worker: a page fetch() got a 402 for `url` (same origin as the page). The worker
    * acts only on a 402 it saw itself on the network; `confirmed` is the user's yes to a prompt.
    */
-  'fetch-402': { body: { url: string; confirmed?: boolean }; reply: FetchVerdict };
+  'fetch-402': { body: { url: string; confirmed?: boolean; allow?: BudgetAllow }; reply: FetchVerdict };
   /** content (broker origin only) -> worker: a Funds-Withdrawn message embedded in the page. */
   'funds-withdrawn': { body: { text: string }; reply: FundsStored };
   /** content (broker origin only) -> worker: a Send-Expired message embedded in the page. */
@@ -173,6 +181,67 @@ export interface MessageMap {
   'settings-get': { body: Record<string, never>; reply: Settings };
   /** options -> worker. */
   'settings-set': { body: Partial<Settings>; reply: Settings };
+  // Budgets (issue 10).
+  /** popup or options -> worker: every budget, this period's spending against each, spending per day. */
+  'budgets-overview': { body: Record<string, never>; reply: BudgetsOverview };
+  /** options -> worker: set a site's budget (`site` an origin, or `'*'` for the whole wallet, monthly). */
+  'budget-set': { body: { site: string; period: BudgetPeriod; limit: number }; reply: BudgetsOverview };
+  /** options -> worker: remove a site's (or the wallet's) budget. */
+  'budget-remove': { body: { site: string }; reply: BudgetsOverview };
+  // Requests (issue 10): the page API, price hints. (page-loaded, pay-*, fetch-402 also come from frames: FRAME_MESSAGES.)
+  /**
+   * content (for the page API, `micromint.price`) -> worker: the price of `url`, of the page's own
+   * origin, from the 402 the worker saw on the network for the page's own request of it.
+   */
+  'page-price': { body: { url: string }; reply: PagePrice };
+  /** content (top frame) -> worker: the URLs of the page's links (and the page's catalog link) -> hints. */
+  'price-hints': { body: { urls: string[]; catalog?: string }; reply: LinkHints };
+  /** content (top frame) -> worker: the reader rests on a link the worker offered to ask about. */
+  'price-hover': { body: { url: string }; reply: { hint?: LinkHint } };
+  // Backup and returns (issue 10).
+  /** options -> worker: make the backup file (base64) of the whole wallet, moving its coins and open chains out of it. */
+  'backup-export': { body: { passphrase: string }; reply: BackupMade };
+  /** options -> worker: the newest backup file this wallet made, to download again (null: none). */
+  'backup-last': { body: Record<string, never>; reply: BackupMade | null };
+  /** options -> worker: import a backup file (base64) with its passphrase. */
+  'backup-import': { body: { file: string; passphrase: string }; reply: BackupRestored };
+  /** popup -> worker: coins of expired epochs that can be returned for credit, and whether returns are open. */
+  'returns-offer': { body: Record<string, never>; reply: ReturnsOffer };
+  /** popup -> worker: return them now (every epoch whose returns are open, or those named) to the broker's /api/credit. */
+  'returns-claim': { body: { epochs?: string[] }; reply: ReturnsClaimed };
+}
+
+// Requests (issue 10).
+/** What `micromint.price(url)` learns: the price in mills, or (`mills` absent) why there is none to pay. */
+export type PagePrice = { url: string; mills: number } | { url: string; none: string };
+
+/** A price hint for a link: `dear` when it is above the autopay threshold (the page marks it). */
+export interface LinkHint {
+  url: string;
+  mills: number;
+  dear: boolean;
+}
+
+/** The worker's answer about a page's links: `ask` are links whose price it may learn on hover. */
+export interface LinkHints {
+  enabled: boolean;
+  hints: LinkHint[];
+  ask: string[];
+}
+
+/**
+ * worker -> content script of a frame (`tabs.sendMessage` with its `frameId`): load `url` again; a
+ * rule now adds the payment to that request.
+ */
+export interface FrameReloadMessage {
+  type: 'frame-reload';
+  body: { url: string };
+}
+
+/** True for a {@link FrameReloadMessage} (the content script also checks the sender is its own extension). */
+export function isFrameReloadMessage(value: unknown): value is FrameReloadMessage {
+  const m = value as FrameReloadMessage | null;
+  return typeof m === 'object' && m !== null && m.type === 'frame-reload' && typeof m.body?.url === 'string';
 }
 
 /** A message type. */
@@ -228,9 +297,34 @@ export const CONTENT_MESSAGES: ReadonlySet<MessageType> = new Set([
   'pay-decline',
   'fetch-402',
   ...BROKER_MESSAGES,
+  // Requests (issue 10).
+  'page-price',
+  'price-hints',
+  'price-hover',
 ]);
+/**
+ * Content messages a frame's content script may send too (a paid page inside an iframe, a frame's
+ * own requests); the worker acts on them for that frame's own URL and origin. Every other content
+ * message comes only from a tab's top frame.
+ */
+export const FRAME_MESSAGES: ReadonlySet<MessageType> = new Set(['page-loaded', 'pay-confirm', 'pay-decline', 'fetch-402', 'page-price']);
 /** Message types only the extension's own pages may send. */
-export const PAGE_MESSAGES: ReadonlySet<MessageType> = new Set(['wallet-summary', 'settings-get', 'settings-set', 'chains-list']);
+export const PAGE_MESSAGES: ReadonlySet<MessageType> = new Set([
+  'wallet-summary',
+  'settings-get',
+  'settings-set',
+  'chains-list',
+  // Budgets (issue 10).
+  'budgets-overview',
+  'budget-set',
+  'budget-remove',
+  // Backup and returns (issue 10).
+  'backup-export',
+  'backup-last',
+  'backup-import',
+  'returns-offer',
+  'returns-claim',
+]);
 
 /** True for a value shaped like a {@link Message} of a known type. */
 export function isMessage(value: unknown): value is Message {

@@ -1,7 +1,6 @@
-/** The choice of scheme per site, and the terms of a new chain: pure rules. */
+/** The choice of scheme per site with the reader's settings (the rule and the terms of a new chain are tested in shared/test). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chainLength, chainLifetime } from '../src/background/chain-terms.ts';
 import { chooseScheme, type ChainFacts, type ChoiceInput } from '../src/background/choose-scheme.ts';
 import { DEFAULT_SETTINGS } from '../src/background/settings.ts';
 
@@ -81,21 +80,4 @@ test('coins too few for the site open a chain even on the first page', () => {
     action: 'open',
     length: 100,
   });
-});
-
-test('a new chain: chainLinks long, at least the page, at most the broker maximum, shortened to the cap', () => {
-  const base = { units: 1, value: 1, chainLinks: 100, heldMills: 0, maxHeldMills: 1000 };
-  assert.equal(chainLength(base), 100);
-  assert.equal(chainLength({ ...base, units: 150 }), 150, 'a page dearer than a chain gets a chain of its own size');
-  assert.equal(chainLength({ ...base, maxLength: 40 }), 40);
-  assert.equal(chainLength({ ...base, units: 50, maxLength: 40 }), 0, 'the broker cannot make a chain long enough');
-  assert.equal(chainLength({ ...base, heldMills: 950 }), 50);
-  assert.equal(chainLength({ ...base, value: 10, heldMills: 500 }), 50);
-  assert.equal(chainLength({ ...base, heldMills: 1000 }), 0);
-  assert.equal(chainLength({ ...base, units: 3, heldMills: 998 }), 0, 'not even one page fits under the cap');
-  assert.equal(chainLength({ ...base, maxHeldMills: 0 }), 0);
-  // The lifetime: the reader's, never past the broker's maximum (with room for a clock behind).
-  assert.equal(chainLifetime(604_800, 2_592_000), 604_800);
-  assert.equal(chainLifetime(604_800, 3600), 3540);
-  assert.equal(chainLifetime(604_800, 100), 90);
 });

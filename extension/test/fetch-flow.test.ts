@@ -96,3 +96,45 @@ test(`silent fetch payments are limited to ${FETCH_AUTOPAY_PER_MINUTE} a minute 
   assert.equal((await flow.request(TAB, VENDOR, url, false)).action, 'pay');
   db.close();
 });
+
+// Requests (issue 10): cross-origin requests, frames, the page API's price.
+const PAGE = 'http://localhost:4100';
+
+test('a cross-origin request is paid to the URL\u2019s own site when the asking page made it', async () => {
+  const { db, flow } = await setup();
+  const url = `${VENDOR}/api/data`;
+  await flow.onResponse('r1', TAB, url, 402, required(url, 2), 'GET', { frameId: 0, initiator: PAGE });
+  // Another page (or a frame) cannot have it paid on its word.
+  assert.equal((await flow.request(TAB, 'http://127.0.0.1:9999', url, false)).action, 'refuse');
+  assert.equal((await flow.request(TAB, PAGE, url, false, undefined, 3)).action, 'none', 'a frame asks about its own requests only');
+  const v = await flow.request(TAB, PAGE, url, false);
+  assert.ok(v.action === 'pay');
+  for (const c of readMicromintPayload(epoch, decodePaymentPayload(v.header)).coins)
+    assert.equal(verifyCoin(epoch, c, USER, VENDOR).ok, true);
+  flow.onSendHeaders('r2', TAB, [{ name: 'payment-signature', value: v.header }]);
+  assert.deepEqual(await flow.onResponse('r2', TAB, url, 200, receipt), { kind: 'paid', transaction: 't' });
+  assert.equal(await balance(db), coins - 2);
+  db.close();
+});
+
+test('a frame\u2019s request is paid on the frame\u2019s own ask; the top page cannot use it', async () => {
+  const { db, flow } = await setup();
+  const url = `${VENDOR}/api/data`;
+  await flow.onResponse('r1', TAB, url, 402, required(url, 1), 'GET', { frameId: 7, initiator: VENDOR });
+  assert.equal((await flow.request(TAB, VENDOR, url, false)).action, 'none');
+  assert.equal((await flow.request(TAB, VENDOR, url, false, undefined, 7)).action, 'pay');
+  db.close();
+});
+
+test('the page API prices only the page\u2019s own URLs, from the 402 its own request got', async () => {
+  const { db, flow } = await setup();
+  const url = `${VENDOR}/embedded/a.html`;
+  assert.deepEqual(await flow.quote(TAB, 0, VENDOR, url), { url, none: 'no payment asked' });
+  await flow.onResponse('r1', TAB, url, 402, required(url, 8), 'HEAD', { frameId: 0, initiator: VENDOR });
+  assert.deepEqual(await flow.quote(TAB, 0, VENDOR, '/embedded/a.html#x'), { url, mills: 8 });
+  assert.equal('none' in (await flow.quote(TAB, 0, PAGE, url)), true, 'another origin is refused');
+  assert.equal('none' in (await flow.quote(TAB, 2, VENDOR, url)), true, 'another frame did not ask');
+  // Asking the price spends nothing.
+  assert.equal(await balance(db), coins);
+  db.close();
+});

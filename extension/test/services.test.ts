@@ -153,7 +153,15 @@ test('the router checks who speaks: content scripts for pages, the extension for
   const tab = { id: ID, url: `${VENDOR}/a#frag`, origin: VENDOR, frameId: 0, tab: { id: 3 } };
   assert.deepEqual(checkSender(msg('page-loaded', { url: `${VENDOR}/a` }), tab, ID), { tabId: 3, url: `${VENDOR}/a`, origin: VENDOR });
   assert.throws(() => checkSender(msg('page-loaded', { url: `${VENDOR}/b` }), tab, ID), SenderError);
-  assert.throws(() => checkSender(msg('page-loaded', { url: `${VENDOR}/a` }), { ...tab, frameId: 2 }, ID), SenderError);
+  // A frame speaks for its own URL (a paid page inside an iframe); broker messages come only from a top frame.
+  assert.deepEqual(checkSender(msg('page-loaded', { url: `${VENDOR}/a` }), { ...tab, frameId: 2 }, ID), {
+    tabId: 3,
+    frameId: 2,
+    url: `${VENDOR}/a`,
+    origin: VENDOR,
+  });
+  assert.throws(() => checkSender(msg('funds-withdrawn', { text: '' }), { ...tab, frameId: 2 }, ID), SenderError);
+  assert.throws(() => checkSender(msg('price-hints', { urls: [] }), { ...tab, frameId: 2 }, ID), SenderError);
   assert.throws(() => checkSender(msg('page-loaded', { url: `${VENDOR}/a` }), { ...tab, id: 'other' }, ID), SenderError);
   assert.throws(() => checkSender(msg('settings-set', { autopayThreshold: 1000 }), tab, ID), SenderError);
   assert.throws(() => checkSender(msg('wallet-summary', {}), tab, ID), SenderError);

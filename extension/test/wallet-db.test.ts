@@ -11,6 +11,7 @@ test('a new wallet has every store and index of the newest version', async () =>
   assert.deepEqual([...db.objectStoreNames].sort(), [
     'balls',
     'brokers',
+    'budgets',
     'chains',
     'epochs',
     'history',
@@ -19,6 +20,7 @@ test('a new wallet has every store and index of the newest version', async () =>
     'payments',
     'returns',
     'sets',
+    'spending',
     'withdrawals',
   ]);
   const tx = db.transaction(['balls', 'payments', 'sets', 'returns', 'history', 'chains']);

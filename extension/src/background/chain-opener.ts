@@ -15,22 +15,10 @@
  *   two tabs needing a chain at once open one.
  * @module
  */
-import {
-  buildChain,
-  chainIdOf,
-  encodeCommitment,
-  fromBase64,
-  fromHex,
-  macKey,
-  newAgreementKey,
-  signRequest,
-  toBase64,
-  verifyAuthorization,
-} from '@micromint/shared';
+import { ChainProposalError, fromBase64, makeChain, openingSize, toBase64, verifyAuthorization } from '@micromint/shared';
 import {
   addOpeningChain,
   brokerKey,
-  CHAIN_EXPIRY_MARGIN_SECONDS,
   brokerRecord,
   cacheInfo,
   chainsOfVendor,
@@ -41,14 +29,12 @@ import {
   markChainOpen,
   markDisconnected,
   openingChain,
-  unixSeconds,
   usableChain,
   walletKey,
   type ChainRecord,
   type ChainWant,
   type PaywordInfoRecord,
 } from '../wallet/index.ts';
-import { chainLength, chainLifetime } from './chain-terms.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { ChainOpenError, PaywordBrokerClient } from './payword-broker.ts';
 import type { SchemeContext } from './schemes/types.ts';
@@ -63,8 +49,6 @@ const STALE_TERMS = new Set(['bad_expiry', 'bad_commitment', 'wrong_broker']);
 export interface ChainOrder extends ChainWant {
   length: number;
 }
-
-const randomBytes = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 
 /** Opens chains; one per worker (its queue keeps openings for one vendor in turn). */
 export class ChainOpener {
@@ -121,83 +105,32 @@ export class ChainOpener {
     return info;
   }
 
-  /** Makes, signs and records (as `opening`) a new chain for `order`. */
+  /** Makes, signs and records (as `opening`) a new chain for `order` (shared's `openingSize` and `makeChain`). */
   private async create(ctx: SchemeContext, order: ChainOrder, userId: string, info: PaywordInfoRecord): Promise<ChainRecord> {
     const { db, now, settings } = ctx;
     // The choice sized the chain before this queue turn: size it again against what is held now.
-    const length = Math.min(
-      order.length,
-      chainLength({
-        units: order.units,
-        value: order.value,
-        chainLinks: order.length,
-        heldMills: await heldMillsAcrossChains(db, now),
-        maxHeldMills: settings.maxHeldMills,
-        maxLength: info.maxLength,
-      }),
-    );
-    if (length < order.units)
-      throw new ChainOpenError('held-cap', `your open chains already hold close to your limit of ${settings.maxHeldMills} mills`);
-    const seed = randomBytes(32);
-    const salt = randomBytes(16);
-    const built = buildChain(seed, salt, length);
-    const chainKey = newAgreementKey();
-    const vendorKey = fromBase64(order.vendorKey);
-    const lifetime = chainLifetime(settings.chainLifetimeSeconds, info.maxExpirySeconds);
-    // A chain the wallet would stop using at once (within the expiry margin) would only lock money.
-    if (lifetime <= 2 * CHAIN_EXPIRY_MARGIN_SECONDS)
-      throw new ChainOpenError('bad_expiry', `the broker lets chains live ${info.maxExpirySeconds} s only`);
-    const expiresAt = unixSeconds(now) + lifetime;
-    let commitment: Uint8Array;
-    try {
-      commitment = encodeCommitment({
-        broker: order.broker,
-        userId,
-        vendorId: order.vendorId,
-        vendorKey,
-        walletKey: chainKey.publicKey,
-        root: built.root,
-        salt,
-        length,
-        value: order.value,
-        expiresAt,
-      });
-    } catch (e) {
-      // A broker URL, user or vendor id longer than a commitment holds: no chain can name them.
-      throw new ChainOpenError('unpayable', `no chain can be committed for this site: ${(e as Error).message}`);
-    }
-    const id = chainIdOf(commitment);
-    let mac: Uint8Array;
-    try {
-      mac = macKey(chainKey.secretKey, vendorKey, fromHex(id));
-    } catch {
-      throw new ChainOpenError('bad-vendor-key', 'the site offers a key no payment can be bound to');
-    }
-    const chain: ChainRecord = {
-      id,
-      broker: order.broker,
-      userId,
-      vendorId: order.vendorId,
-      vendorKey: order.vendorKey,
+    const size = openingSize({
+      units: order.units,
       value: order.value,
-      length,
-      expiresAt,
-      seed,
-      salt,
-      root: built.root,
-      checkpoints: built.checkpoints,
-      chainSecret: chainKey.secretKey,
-      macKey: mac,
-      commitment,
-      request: signRequest((await walletKey(db, now)).secretKey, commitment),
-      next: 1,
-      status: 'opening',
-      sentCommitment: false,
-      createdAt: now,
-      updatedAt: now,
-    };
+      length: order.length,
+      heldMills: await heldMillsAcrossChains(db, now),
+      maxHeldMills: settings.maxHeldMills,
+      maxLength: info.maxLength,
+      lifetimeSeconds: settings.chainLifetimeSeconds,
+      maxExpirySeconds: info.maxExpirySeconds,
+      now,
+    });
+    if ('refusal' in size) throw new ChainOpenError(size.refusal === 'held-cap' ? 'held-cap' : 'bad_expiry', size.message);
+    const secret = (await walletKey(db, now)).secretKey;
+    let made: ReturnType<typeof makeChain>;
+    try {
+      made = makeChain({ ...order, userId, ...size }, secret, now);
+    } catch (e) {
+      throw e instanceof ChainProposalError ? new ChainOpenError(e.code, e.message) : e;
+    }
+    const chain: ChainRecord = { ...made.record, ...made.secrets };
     await addOpeningChain(db, chain);
-    ctx.log(`opening chain ${id} for ${order.vendorId}: ${length} links of ${order.value} mills`);
+    ctx.log(`opening chain ${chain.id} for ${order.vendorId}: ${chain.length} links of ${order.value} mills`);
     return chain;
   }
 

@@ -4,7 +4,7 @@
  * but not the browser session, and which content scripts cannot read).
  * @module
  */
-import { decodePaymentRequired, type PaymentRequirements } from '@micromint/shared';
+import { decodePaymentRequired, isPayableUrl, type PaymentRequirements } from '@micromint/shared';
 import type { CoinRefusal } from '../wallet/index.ts';
 import { readOffers, type ChosenOffer, type SchemeRegistry } from './schemes/registry.ts';
 import type { Quote } from './schemes/types.ts';
@@ -53,21 +53,8 @@ export function stripFragment(url: string): string {
   return u.href;
 }
 
-/** True for loopback hosts, which may be paid over plain http (local development). */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
-/** True when coins may be sent to `url`: https anywhere, http only on loopback. */
-export function isPayableUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname));
-  } catch {
-    return false;
-  }
-}
+/** Where a wallet may pay (https, or http to this machine): the wallets' shared rule. */
+export { isPayableUrl } from '@micromint/shared';
 
 /** Reads `extensions.micromint.refused` of a refusal, keeping only well-formed entries. */
 export function refusedCoins(extensions: unknown): CoinRefusal[] {

@@ -3,7 +3,7 @@
  * Request-Credit. Both are accepted only from the configured broker's origin.
  * @module
  */
-import { decodeSendExpired, MICROMINT_MIME, MessageError } from '@micromint/shared';
+import { decodeSendExpired, MICROMINT_MIME, MessageError, type SendExpired } from '@micromint/shared';
 import type { FundsStored, ReturnDone } from '../messages.ts';
 import { balance, finishReturn, importFunds, prepareReturn, WalletError, type ReturnOutcome, type WalletDb } from '../wallet/index.ts';
 import { brokerOrigin, type SettingsStore } from './settings.ts';
@@ -77,6 +77,15 @@ export class FundsService {
     }
     if (originOf(request.broker) !== origin || originOf(request.returnUrl) !== origin)
       throw new WalletError('wrong-broker', `the return must go to the broker ${origin}, not ${request.returnUrl}`);
+    return this.returnEpoch(request);
+  }
+
+  /**
+   * Returns the epoch's unspent first balls (and those of its unanswered returns) for credit: marks
+   * them returned, POSTs the Request-Credit to `request.returnUrl` and records the answer. The
+   * caller has checked where the request comes from (a broker page, or the wallet's own offer).
+   */
+  async returnEpoch(request: SendExpired): Promise<ReturnDone> {
     const prepared = await prepareReturn(this.db, request);
     if (!prepared) return { returned: 0, credited: 0, creditedMills: 0, state: 'nothing' };
     const returned = prepared.record.balls.length;

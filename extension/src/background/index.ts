@@ -14,7 +14,7 @@
  */
 import browser from 'webextension-polyfill';
 import type { ReceiptMessage } from '../messages.ts';
-import { createRouter, type Handlers } from './router.ts';
+import { createRouter, originOf, type Handlers } from './router.ts';
 import { ChallengeStore } from './challenges.ts';
 import { FetchFlow } from './fetch-flow.ts';
 import { FundsService } from './funds.ts';
@@ -28,9 +28,14 @@ import { RetryBook } from './receipts.ts';
 import { chromeRetrier } from './retrier.ts';
 import { DEFAULT_SCHEMES } from './schemes/registry.ts';
 import { SettingsStore } from './settings.ts';
-import { openWallet, walletSummary } from '../wallet/index.ts';
+import { openWallet, readBudgetAllow, walletSummary } from '../wallet/index.ts';
 import { updateBadge } from './badge.ts';
 import { chainHandlers } from './chain-handlers.ts';
+import { budgetHandlers } from './budget-handlers.ts';
+// Requests (issue 10): paid frames, the page API, price hints.
+import { listenForRequests, requestHandlers, requestServices } from './requests.ts';
+// Backup and returns (issue 10): the options page's backup dialog, the popup's returns notice.
+import { backupHandlers } from './backup-handlers.ts';
 
 const log = (message: string) => console.info(`[micromint] ${message}`);
 
@@ -52,12 +57,14 @@ async function start() {
   const watch = new PaymentWatch(new PaymentStep({ db, settings, schemes: DEFAULT_SCHEMES, log }), Date.now, (h) =>
     receipts.paid(h.tabId, h.paymentId, h.via),
   );
+  // One retrier (it allocates DNR rule ids one at a time) for the tabs' and the frames' paid loads.
+  const retrier = chromeRetrier();
   const flow = new PaymentFlow({
     db,
     settings,
     challenges: new ChallengeStore(session),
     retries: new RetryBook(session),
-    retrier: chromeRetrier(),
+    retrier,
     schemes: DEFAULT_SCHEMES,
     watch,
     probe: fetchProbe(),
@@ -65,6 +72,8 @@ async function start() {
     log,
   });
   const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, watch, log });
+  const requests = requestServices({ db, settings, session, local: browser.storage.local, watch, receipts, retrier, fetchFlow, log });
+  const { frames } = requests;
   const funds = new FundsService(db, settings);
   // The badge shows the whole wallet in mills: coins and the links left on open chains.
   const refreshBadge = () =>
@@ -74,18 +83,33 @@ async function start() {
     );
   const handlers: Handlers = {
     'page-loaded': async (body, caller) => {
-      const verdict = await flow.pageLoaded(caller.tabId!, body.url, typeof body.status === 'number' ? body.status : undefined);
+      const status = typeof body.status === 'number' ? body.status : undefined;
+      // A paid page inside an iframe reports from its own frame (requests, issue 10).
+      const verdict = caller.frameId
+        ? await frames.pageLoaded(caller.tabId!, caller.frameId, body.url, status)
+        : await flow.pageLoaded(caller.tabId!, body.url, status);
       if (verdict.action === 'paying' || verdict.action === 'post') void refreshBadge();
       return verdict;
     },
     'pay-confirm': async (body, caller) => {
-      const verdict = await flow.confirm(caller.tabId!, body.url);
+      const allow = body.allow === undefined ? undefined : readBudgetAllow(body.allow);
+      const verdict = caller.frameId
+        ? await frames.confirm(caller.tabId!, caller.frameId, body.url, allow)
+        : await flow.confirm(caller.tabId!, body.url, allow);
       void refreshBadge();
       return verdict;
     },
     'pay-decline': (body, caller) => flow.decline(caller.tabId!, body.url),
     'fetch-402': async (body, caller) => {
-      const verdict = await fetchFlow.request(caller.tabId!, caller.origin, String(body.url), body.confirmed === true);
+      const allow = body.allow === undefined ? undefined : readBudgetAllow(body.allow);
+      const verdict = await fetchFlow.request(
+        caller.tabId!,
+        caller.origin,
+        String(body.url),
+        body.confirmed === true,
+        allow,
+        caller.frameId,
+      );
       void refreshBadge();
       return verdict;
     },
@@ -107,9 +131,15 @@ async function start() {
     // The user id is the broker's to give: the options page cannot set it.
     'settings-set': (body) => settings.updateFromPage(body),
     ...chainHandlers(db, settings),
+    // Budgets (issue 10).
+    ...budgetHandlers(db),
+    // Requests (issue 10): the page API's price, price hints on links.
+    ...requestHandlers(requests),
+    // Backup and returns (issue 10).
+    ...backupHandlers({ db, settings, area: browser.storage.local, funds, refreshBadge }),
   };
   void refreshBadge();
-  return { flow, fetchFlow, handlers, refreshBadge };
+  return { flow, fetchFlow, requests, handlers, refreshBadge };
 }
 
 const ready = start();
@@ -119,7 +149,9 @@ const after = (what: string, task: (services: Awaited<typeof ready>) => Promise<
   ready.then(task).catch((e: unknown) => console.error(`[micromint] ${what}:`, e));
 };
 
-browser.runtime.onMessage.addListener(createRouter(() => ready.then((s) => s.handlers), browser.runtime.id, log));
+// The pages' origin: chrome-extension://<id> in Chromium, moz-extension://<uuid> in Firefox (issue 10: the Firefox build).
+const extensionOrigin = originOf(browser.runtime.getURL('/'))!;
+browser.runtime.onMessage.addListener(createRouter(() => ready.then((s) => s.handlers), browser.runtime.id, log, extensionOrigin));
 
 const everywhere = { urls: ['<all_urls>'] };
 
@@ -167,7 +199,8 @@ chrome.webRequest.onHeadersReceived.addListener(
   (d) => {
     if (d.tabId >= 0)
       after('fetch response', async ({ fetchFlow, refreshBadge }) => {
-        const outcome = await fetchFlow.onResponse(d.requestId, d.tabId, d.url, d.statusCode, d.responseHeaders, d.method);
+        const from = { frameId: d.frameId, ...(d.initiator ? { initiator: d.initiator } : {}) };
+        const outcome = await fetchFlow.onResponse(d.requestId, d.tabId, d.url, d.statusCode, d.responseHeaders, d.method, from);
         if (outcome) void refreshBadge();
       });
     return undefined;
@@ -185,6 +218,9 @@ chrome.webRequest.onErrorOccurred.addListener(
 );
 
 browser.tabs.onRemoved.addListener((tabId) => after('tab closed', ({ flow }) => flow.tabClosed(tabId)));
+
+// Requests (issue 10): sub-frame responses, and the sites known to sell.
+listenForRequests((what, task) => after(what, (s) => task(s.requests)));
 
 // After the listeners: a tab Chromium left blank at start-up is loaded again, and the wallet sees it.
 void resumeStalledTabs(chrome.tabs, log);

@@ -18,12 +18,16 @@
 import { MICROMINT_SCHEME, PAYWORD_SCHEME } from '@micromint/shared';
 import type { PageVerdict } from '../messages.ts';
 import {
+  BudgetExceededError,
+  budgetOver,
   InsufficientFundsError,
   LinkPaymentError,
   markSent,
   paidPagesSince,
   pendingPaymentFor,
   VISIT_WINDOW_MS,
+  type BudgetAllow,
+  type BudgetOver,
   type PaymentRecord,
   type WalletDb,
 } from '../wallet/index.ts';
@@ -67,6 +71,8 @@ export interface StepOptions {
    * MAC binds it, so without it (a fetch whose method the worker did not see) no link is paid.
    */
   method?: string;
+  /** With `confirmed`: the reader's "allow up to", set in the payment's transaction (budgets). */
+  allow?: BudgetAllow;
 }
 
 /** What to do about a payable challenge. */
@@ -227,30 +233,22 @@ export class PaymentStep {
     return { offer: chain!, funds: { held: opened, makeable: opened }, openChain: { length: choice.length } };
   }
 
-  /** Applies the threshold to the chosen offer, asks or pays; a chain that cannot be had falls back to coins. */
+  /**
+   * Applies the threshold and the budgets to the chosen offer, asks or pays; a chain that cannot be
+   * had falls back to coins. A payment made without asking is charged to the budgets with
+   * `enforce`: if another tab took the budget's last room in the meantime, the payment's own
+   * transaction refuses it and the reader is asked after all.
+   */
   private async payWith(challenge: Challenge, plan: Plan, ctx: SchemeContext, o: StepOptions): Promise<StepResult> {
     const { offer } = plan;
     const { quote } = offer;
-    const threshold = ctx.settings.autopayThreshold;
-    const decision = decide(quote.mills, threshold, plan.funds);
+    const over = await budgetOver(ctx.db, { site: quote.vendorId, mills: quote.mills, now: ctx.now });
+    const decision = decide(quote.mills, ctx.settings.autopayThreshold, plan.funds, over);
     if (decision.kind === 'insufficient') return { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, decision) };
     // After a refusal the wallet asks instead of paying again on its own: no loops.
     const refusal = challenge.error ?? (await this.recentRefusal(challenge, ctx.now));
     const silent = decision.kind === 'autopay' && !refusal && o.autopayAllowed !== false;
-    if (!silent && !o.confirmed)
-      return {
-        kind: 'verdict',
-        verdict: {
-          action: 'confirm',
-          broker: o.onBrokerPage,
-          price: quote.mills,
-          vendorId: quote.vendorId,
-          threshold,
-          balance: await this.balanceMills(ctx),
-          ...(refusal ? { refusal } : {}),
-          ...(quote.scheme !== MICROMINT_SCHEME ? { scheme: quote.scheme } : {}),
-        },
-      };
+    if (!silent && !o.confirmed) return { kind: 'verdict', verdict: await this.ask(quote, ctx, o, refusal, over) };
     let payment: PaymentRecord;
     try {
       payment = await offer.handler.pay(ctx, {
@@ -260,8 +258,10 @@ export class PaymentStep {
         quote,
         method: o.method ?? 'GET',
         ...(plan.openChain ? { openChain: plan.openChain } : {}),
+        budget: { enforce: !o.confirmed, ...(o.confirmed && o.allow ? { allow: o.allow } : {}) },
       });
     } catch (e) {
+      if (e instanceof BudgetExceededError) return { kind: 'verdict', verdict: await this.ask(quote, ctx, o, refusal, e.over) };
       if (e instanceof InsufficientFundsError) return { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, e) };
       if (!(e instanceof ChainOpenError || e instanceof LinkPaymentError)) throw e;
       this.log(`no chain pays ${challenge.url}: ${e.code} (${e.message})`);
@@ -280,6 +280,27 @@ export class PaymentStep {
     }
     // A payment for the URL that another tab or call recorded in the meantime comes back as is.
     return { kind: 'send', payment, resent: payment.attempts > 0, silent };
+  }
+
+  /** The prompt's verdict for a quote: the price, the threshold, what the wallet holds, and why it asks. */
+  private async ask(
+    quote: ChosenOffer['quote'],
+    ctx: SchemeContext,
+    o: StepOptions,
+    refusal?: string,
+    over?: BudgetOver,
+  ): Promise<ConfirmVerdict> {
+    return {
+      action: 'confirm',
+      broker: o.onBrokerPage,
+      price: quote.mills,
+      vendorId: quote.vendorId,
+      threshold: ctx.settings.autopayThreshold,
+      balance: await this.balanceMills(ctx),
+      ...(refusal ? { refusal } : {}),
+      ...(quote.scheme !== MICROMINT_SCHEME ? { scheme: quote.scheme } : {}),
+      ...(over ? { budget: over } : {}),
+    };
   }
 
   /** The vendor's reason when it refused the newest payment for this URL a short while ago. */

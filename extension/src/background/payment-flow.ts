@@ -20,7 +20,7 @@
  */
 import { PAYMENT_REQUIRED_HEADER } from '@micromint/shared';
 import type { PageVerdict } from '../messages.ts';
-import type { PaymentRecord, WalletDb } from '../wallet/index.ts';
+import type { BudgetAllow, PaymentRecord, WalletDb } from '../wallet/index.ts';
 import { stripFragment, type ChallengeStore, type SeenChallenge } from './challenges.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { PaymentStep } from './pay-step.ts';
@@ -127,13 +127,14 @@ export class PaymentFlow {
   /**
    * The user accepted the prompt for `url`, or, having declined it, clicked the paywall's own pay
    * button (`[data-micromint-pay]`): both are the reader's yes to the challenge the worker saw.
+   * `allow`: the prompt's "allow up to", a budget set in the payment's own transaction.
    */
-  confirm(tabId: number, url: string): Promise<PageVerdict> {
+  confirm(tabId: number, url: string, allow?: BudgetAllow): Promise<PageVerdict> {
     return this.queue.run(tabId, async () => {
       const broker = await this.isBroker(url);
       const seen = await this.deps.challenges.get(tabId, url);
       if (!seen) return { action: 'refuse', broker, message: 'This payment request has expired. Reload the page to see it again.' };
-      return this.act(tabId, seen, broker, true);
+      return this.act(tabId, seen, broker, true, allow);
     });
   }
 
@@ -175,14 +176,14 @@ export class PaymentFlow {
     return this.deps.challenges.get(tabId, url);
   }
 
-  private async act(tabId: number, seen: SeenChallenge, broker: boolean, confirmed: boolean): Promise<PageVerdict> {
+  private async act(tabId: number, seen: SeenChallenge, broker: boolean, confirmed: boolean, allow?: BudgetAllow): Promise<PageVerdict> {
     const challenge = this.step.read(seen, tabId);
     if ('refuse' in challenge) {
       await this.deps.challenges.forget(tabId);
       return { action: 'refuse', broker, message: challenge.refuse };
     }
     // A navigation is a GET: what a link's MAC binds.
-    const next = await this.step.next(challenge, { onBrokerPage: broker, confirmed, method: 'GET' });
+    const next = await this.step.next(challenge, { onBrokerPage: broker, confirmed, method: 'GET', ...(allow ? { allow } : {}) });
     if (next.kind === 'verdict') return next.verdict;
     return this.send(tabId, next.payment, broker, next.resent);
   }

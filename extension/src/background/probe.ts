@@ -16,15 +16,19 @@ export type ProbeFetch = (
 /**
  * A {@link ChallengeProbe} over fetch: a GET without a payment, not cached, not following
  * redirects; the PAYMENT-REQUIRED of a 402 answer, else undefined. The body is not read.
+ * `as` changes the method and credentials (the price hints ask with a HEAD and no cookies).
  * @example
  * const probe = fetchProbe();
  * const header = await probe('http://127.0.0.1:4001/articles/a.html');
  */
-export function fetchProbe(fetchFn: ProbeFetch = (url, init) => fetch(url, init), timeoutMs = 15_000): ChallengeProbe {
+export function fetchProbe(
+  fetchFn: ProbeFetch = (url, init) => fetch(url, init),
+  timeoutMs = 15_000,
+  as: { method: 'GET' | 'HEAD'; credentials: RequestCredentials } = { method: 'GET', credentials: 'include' },
+): ChallengeProbe {
   return async (url) => {
     const res = await fetchFn(url, {
-      method: 'GET',
-      credentials: 'include',
+      ...as,
       cache: 'no-store',
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),

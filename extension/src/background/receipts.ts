@@ -7,11 +7,12 @@ import {
   decodeSettlementResponse,
   PAYMENT_REQUIRED_HEADER,
   PAYMENT_RESPONSE_HEADER,
+  paywordAnswer,
+  type PaywordAnswer,
   type SettlementResponse,
 } from '@micromint/shared';
 import type { CoinRefusal } from '../wallet/index.ts';
 import { releasedCoins, refusedCoins, stripFragment } from './challenges.ts';
-import { paywordAnswer, type PaywordAnswer } from './schemes/payword-answer.ts';
 import type { KeyValueArea } from './storage-area.ts';
 
 /** A response header as webRequest reports it. */

@@ -2,14 +2,21 @@
  * Sending a request again with a payment header. What works for MV3 navigations: a
  * declarativeNetRequest session rule that sets the header for exactly that URL in exactly that
  * tab, then a navigation of the tab to the URL; the rule is removed once the response is in.
+ * A paid page in an iframe gets a `sub_frame` rule instead, and its frame loads the URL again.
  * @module
  */
+
+/** The kind of navigation a rule adds the header to: the tab's page, or a page inside an iframe of it. */
+export type RetryTarget = 'main_frame' | 'sub_frame';
 import { PAYMENT_SIGNATURE_HEADER } from '@micromint/shared';
 
 /** The side effects of a retry, so the payment flow can be tested without a browser. */
 export interface Retrier {
-  /** Installs the header for the next main-frame request of `url` in the tab; returns a rule id. */
-  install(tabId: number, url: string, header: string): Promise<number>;
+  /**
+   * Installs the header for the next main-frame (or, with `target`, sub-frame) request of `url` in
+   * the tab; returns a rule id.
+   */
+  install(tabId: number, url: string, header: string, target?: RetryTarget): Promise<number>;
   /** Navigates the tab to `url` (the request that carries the header). */
   navigate(tabId: number, url: string): Promise<void>;
   /** Removes a rule (idempotent). */
@@ -31,7 +38,13 @@ export function urlCondition(url: string): { urlFilter: string } | { regexFilter
 }
 
 /** The DNR rule that sets the payment header. */
-export function paymentHeaderRule(id: number, tabId: number, url: string, header: string): chrome.declarativeNetRequest.Rule {
+export function paymentHeaderRule(
+  id: number,
+  tabId: number,
+  url: string,
+  header: string,
+  target: RetryTarget = 'main_frame',
+): chrome.declarativeNetRequest.Rule {
   return {
     id,
     priority: 1,
@@ -41,7 +54,7 @@ export function paymentHeaderRule(id: number, tabId: number, url: string, header
         { header: PAYMENT_SIGNATURE_HEADER, operation: 'set' as chrome.declarativeNetRequest.HeaderOperation, value: header },
       ],
     },
-    condition: { ...urlCondition(url), resourceTypes: ['main_frame' as chrome.declarativeNetRequest.ResourceType], tabIds: [tabId] },
+    condition: { ...urlCondition(url), resourceTypes: [target as chrome.declarativeNetRequest.ResourceType], tabIds: [tabId] },
   };
 }
 
@@ -57,13 +70,17 @@ export function chromeRetrier(): Retrier {
   };
   const rulesOfTab = async (tabId: number) => (await dnr.getSessionRules()).filter((r) => r.condition.tabIds?.includes(tabId));
   return {
-    install: (tabId, url, header) =>
+    install: (tabId, url, header, target = 'main_frame') =>
       serial(async () => {
         const rules = await dnr.getSessionRules();
         const id = rules.reduce((max, r) => Math.max(max, r.id), 0) + 1;
-        // An older rule of this tab would race with the new one.
-        const stale = rules.filter((r) => r.condition.tabIds?.includes(tabId)).map((r) => r.id);
-        await dnr.updateSessionRules({ removeRuleIds: stale, addRules: [paymentHeaderRule(id, tabId, url, header)] });
+        // An older rule of this tab (for a frame: of this tab and URL) would race with the new one.
+        const rule = paymentHeaderRule(id, tabId, url, header, target);
+        const same = (c: chrome.declarativeNetRequest.RuleCondition) =>
+          c.resourceTypes?.includes(target as chrome.declarativeNetRequest.ResourceType) &&
+          (target === 'main_frame' || (c.urlFilter === rule.condition.urlFilter && c.regexFilter === rule.condition.regexFilter));
+        const stale = rules.filter((r) => r.condition.tabIds?.includes(tabId) && same(r.condition)).map((r) => r.id);
+        await dnr.updateSessionRules({ removeRuleIds: stale, addRules: [rule] });
         return id;
       }),
     navigate: async (tabId, url) => {

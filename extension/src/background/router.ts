@@ -3,7 +3,16 @@
  * answer (or the error) as a {@link Reply}.
  * @module
  */
-import { CONTENT_MESSAGES, isMessage, PAGE_MESSAGES, type Message, type MessageMap, type MessageType, type Reply } from '../messages.ts';
+import {
+  CONTENT_MESSAGES,
+  FRAME_MESSAGES,
+  isMessage,
+  PAGE_MESSAGES,
+  type Message,
+  type MessageMap,
+  type MessageType,
+  type Reply,
+} from '../messages.ts';
 import { stripFragment } from './challenges.ts';
 
 /** The parts of `runtime.MessageSender` the router looks at. */
@@ -19,6 +28,8 @@ export interface SenderLike {
 export interface Caller {
   /** The tab of a content script (absent for the popup). */
   tabId?: number;
+  /** The frame of a content script in an iframe (absent for a top frame; see FRAME_MESSAGES). */
+  frameId?: number;
   /** The page's URL without fragment. */
   url: string;
   origin: string;
@@ -49,9 +60,15 @@ export class SenderError extends Error {
   readonly code = 'forbidden-sender';
 }
 
-function originOf(url: string | undefined): string | undefined {
+/**
+ * The origin of a URL; for an extension page's URL `<scheme>://<host>`, which `URL.origin` says
+ * only where the scheme is known to it (Chromium, Firefox), not in general (`"null"`).
+ */
+export function originOf(url: string | undefined): string | undefined {
   try {
-    return url ? new URL(url).origin : undefined;
+    if (!url) return undefined;
+    const u = new URL(url);
+    return u.origin === 'null' && /^(chrome|moz)-extension:$/.test(u.protocol) ? `${u.protocol}//${u.host}` : u.origin;
   } catch {
     return undefined;
   }
@@ -59,25 +76,35 @@ function originOf(url: string | undefined): string | undefined {
 
 /**
  * Checks the sender against the message type: content messages come from a content script in a
- * tab's top frame (and name that frame's own URL), page messages come from this extension's pages.
+ * tab's top frame, or for FRAME_MESSAGES in any frame (and name that frame's own URL), page
+ * messages come from this extension's pages. `extensionOrigin` is the origin of those pages:
+ * `chrome-extension://<id>` in Chromium, `moz-extension://<uuid of this profile>` in Firefox
+ * (whose extension id is the add-on id, not the origin's host).
  */
-export function checkSender(message: Message, sender: SenderLike, extensionId: string): Caller {
+export function checkSender(
+  message: Message,
+  sender: SenderLike,
+  extensionId: string,
+  extensionOrigin = `chrome-extension://${extensionId}`,
+): Caller {
   if (sender.id !== extensionId) throw new SenderError('messages from other extensions are ignored');
   const url = sender.url ?? '';
   const origin = sender.origin ?? originOf(url) ?? '';
   if (CONTENT_MESSAGES.has(message.type)) {
     const tabId = sender.tab?.id;
-    if (tabId === undefined || sender.frameId !== 0 || origin.startsWith('chrome-extension:'))
+    const frameId = sender.frameId;
+    const inFrame = frameId !== 0 && FRAME_MESSAGES.has(message.type) && Number.isSafeInteger(frameId) && frameId! > 0;
+    if (tabId === undefined || (frameId !== 0 && !inFrame) || origin === extensionOrigin || /^(chrome|moz)-extension:/.test(origin))
       throw new SenderError(`${message.type} must come from a page's content script`);
     const claimed = (message.body as { url?: unknown }).url;
     if (message.type === 'page-loaded' || message.type === 'pay-confirm' || message.type === 'pay-decline') {
       if (typeof claimed !== 'string' || stripFragment(claimed) !== stripFragment(url))
         throw new SenderError('a page may only speak for its own URL');
     }
-    return { tabId, url: stripFragment(url), origin };
+    return { tabId, ...(inFrame ? { frameId } : {}), url: stripFragment(url), origin };
   }
   if (PAGE_MESSAGES.has(message.type)) {
-    if (origin !== `chrome-extension://${extensionId}`) throw new SenderError(`${message.type} must come from the wallet's own pages`);
+    if (origin !== extensionOrigin) throw new SenderError(`${message.type} must come from the wallet's own pages`);
     return { url, origin };
   }
   throw new SenderError('unknown message');
@@ -104,12 +131,14 @@ export function createRouter(
   handlers: Handlers | (() => Promise<Handlers>),
   extensionId: string,
   log: (m: string) => void = () => undefined,
+  /** The origin of the extension's own pages (see {@link checkSender}); Chromium's by default. */
+  extensionOrigin = `chrome-extension://${extensionId}`,
 ) {
   return (message: unknown, sender: SenderLike): Promise<Reply> | undefined => {
     if (!isMessage(message)) return undefined;
     return (async (): Promise<Reply> => {
       try {
-        const caller = checkSender(message, sender, extensionId);
+        const caller = checkSender(message, sender, extensionId, extensionOrigin);
         const table = typeof handlers === 'function' ? await handlers() : handlers;
         const handler = table[message.type] as ((body: unknown, caller: Caller) => Promise<unknown>) | undefined;
         if (!handler) throw new UnsupportedMessageError(`${message.type} is not handled by this worker`);

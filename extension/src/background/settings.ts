@@ -31,6 +31,8 @@ export interface Settings {
   chainLifetimeSeconds: number;
   /** Show a small receipt on the page after paying it ("Paid 2 coins (0.2¢) to shop.example"). */
   showReceipts: boolean;
+  /** Price hints (issue 10): links to paid pages above the threshold show their price before the click. */
+  showPriceHints: boolean;
 }
 
 /** Settings of a fresh install. */
@@ -45,6 +47,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxHeldMills: 1000,
   chainLifetimeSeconds: 7 * 24 * 60 * 60,
   showReceipts: true,
+  showPriceHints: true,
 });
 
 /**
@@ -72,7 +75,11 @@ const CHAIN_SETTING_WORDS: Record<keyof typeof CHAIN_SETTING_BOUNDS, string> = {
   chainLifetimeSeconds: 'a chain\u2019s lifetime must be a whole number of seconds',
 };
 
-const BOOLEAN_SETTING_WORDS = { chainsEnabled: 'paying with chains', showReceipts: 'the receipt on the page' } as const;
+const BOOLEAN_SETTING_WORDS = {
+  chainsEnabled: 'paying with chains',
+  showReceipts: 'the receipt on the page',
+  showPriceHints: 'prices on links',
+} as const;
 
 const originOrUndefined = (url: string): string | undefined => {
   try {
@@ -122,7 +129,7 @@ export function validateSettings(change: Partial<Settings>): Partial<Settings> {
     if (from !== '' && originOrUndefined(from) !== from) throw new SettingsError('userIdFrom', 'the user id comes from a broker origin');
     out.userIdFrom = from;
   }
-  for (const field of ['chainsEnabled', 'showReceipts'] as const) {
+  for (const field of Object.keys(BOOLEAN_SETTING_WORDS) as (keyof typeof BOOLEAN_SETTING_WORDS)[]) {
     const v = change[field];
     if (v === undefined) continue;
     if (typeof v !== 'boolean') throw new SettingsError(field, `${BOOLEAN_SETTING_WORDS[field]} is on or off (true or false)`);

@@ -7,6 +7,7 @@
  */
 import { formatMoney, formatPrice } from '@micromint/shared';
 import { siteName } from '../ui/site.ts';
+import type { BudgetAllow, BudgetOver } from '../wallet/budgets.ts';
 import { onUserClick } from './user-click.ts';
 
 /** Element id of the payment prompt. */
@@ -20,7 +21,7 @@ const STYLE = `
   :host { all: initial; position: fixed; z-index: 2147483647; right: 20px; bottom: 20px; }
   .card { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #2b2118;
     background: #fffaf0; border: 1px solid #e8c978; border-radius: 14px; padding: 16px 18px;
-    width: 320px; box-shadow: 0 12px 32px rgba(60, 40, 0, .25); }
+    width: 320px; max-width: calc(100vw - 78px); box-shadow: 0 12px 32px rgba(60, 40, 0, .25); }
   .head { display: flex; align-items: center; gap: 10px; font-weight: 650; font-size: 15px; margin-bottom: 6px; }
   .coin { width: 26px; height: 26px; border-radius: 50%; flex: none;
     background: radial-gradient(circle at 35% 35%, #fde08a, #f0b73c 60%, #b07010); box-shadow: inset 0 0 0 2px #b07010; }
@@ -32,6 +33,9 @@ const STYLE = `
   button[data-action="pay"] { background: #d89a1e; border-color: #b07a10; color: #fff; }
   button[data-action="pay"]:hover { background: #c2870f; }
   button[data-action="decline"], button[data-action="close"] { background: #fff; color: #5a4630; }
+  .budget { margin-top: 8px; padding: 8px 10px; border-radius: 9px; background: #fdf0d6; color: #5a4630; font-size: 12.5px; }
+  button[data-action="allow"] { display: block; width: 100%; margin-top: 12px; background: #2f7a45; border-color: #23603a; color: #fff; }
+  button[data-action="allow"]:hover { background: #256a3b; }
   button:disabled { opacity: .6; cursor: default; }
   a { color: #8a5a00; }
 `;
@@ -76,7 +80,12 @@ export interface PromptInfo {
   refusal?: string;
   /** `payword` when a PayWord chain would pay; coins otherwise. */
   scheme?: string;
+  /** The budget this payment would pass: the prompt says so and offers "Allow … up to …". */
+  budget?: BudgetOver;
 }
+
+/** The reader's answer: pay (once), decline, or allow the budget offered and pay. */
+export type PromptAnswer = 'pay' | 'decline' | 'allow';
 
 /** Says yes for the open prompt, as its "pay" button does; set while a prompt is open. */
 let payOpen: (() => void) | undefined;
@@ -99,25 +108,70 @@ const priceText = (info: PromptInfo): string =>
   info.scheme === 'payword' ? `${formatMoney(info.price)} from a PayWord chain` : formatPrice(info.price);
 
 /**
- * Asks whether to pay `price`; resolves with the user's answer. The prompt stays up (buttons
- * disabled) after "pay" until the page navigates, and is removed on "decline".
+ * The budget offered with a prompt, as the "allow" answer sets it: the suggested limit, for the
+ * site (its budget's period) or for the whole wallet (monthly).
+ * @example
+ * await send(transport, 'pay-confirm', { url, ...(answer === 'allow' ? { allow: budgetAllow(verdict)! } : {}) });
+ */
+export const budgetAllow = (info: Pick<PromptInfo, 'budget'>): BudgetAllow | undefined =>
+  info.budget ? { scope: info.budget.scope, period: info.budget.period, limit: info.budget.suggested } : undefined;
+
+/** "Allow shop.example up to 1¢ a day", or for the whole wallet "Allow up to $2.00 a month at all sites". */
+export const allowText = (b: BudgetOver): string =>
+  b.scope === 'wallet'
+    ? `Allow up to ${formatMoney(b.suggested)} a month at all sites`
+    : `Allow ${siteName(b.site)} up to ${formatMoney(b.suggested)} a ${b.period}`;
+
+/** The budget line: which budget the payment would pass, and how much of it is spent. */
+function budgetLine(b: BudgetOver): HTMLElement {
+  const whose = b.scope === 'wallet' ? 'your wallet\u2019s budget' : `your budget for ${siteName(b.site)}`;
+  const line = el(
+    'div',
+    { class: 'budget', 'data-scope': b.scope, 'data-limit': String(b.limit), 'data-spent': String(b.spent) },
+    `This would pass ${whose}: ${formatMoney(b.spent)} of ${formatMoney(b.limit)} a ${b.period} spent.`,
+  );
+  return line;
+}
+
+/** Why the prompt asks, besides a budget: the threshold (when above it), and what the wallet holds. */
+const limitText = (info: PromptInfo): string =>
+  info.price > info.threshold
+    ? `Above your autopay limit of ${formatMoney(info.threshold)}. Your wallet holds ${formatMoney(info.balance)}.`
+    : `Your wallet holds ${formatMoney(info.balance)}.`;
+
+/**
+ * Asks whether to pay `price`; resolves with the user's answer. With a budget passed
+ * (`info.budget`) it also offers "Allow <site> up to <amount> a <day|month>" (`allow`: set that
+ * budget and pay, in one click). The prompt stays up (buttons disabled) after "pay" or "allow"
+ * until the page navigates, and is removed on "decline".
  * @example
  * if ((await askToPay({ price: 8, vendorId, threshold: 5, balance: 200 })) === 'pay') ...
  */
-export function askToPay(info: PromptInfo): Promise<'pay' | 'decline'> {
+export function askToPay(info: PromptInfo): Promise<PromptAnswer> {
   return new Promise((resolve) => {
     const { host, root } = mount(PROMPT_ID, (card) => {
       card.append(
         head('MicroMint payment'),
         el('div', { class: 'muted' }, `${siteName(info.vendorId)} asks`),
         el('div', { class: 'price', 'data-price': String(info.price) }, priceText(info)),
-        el(
-          'div',
-          { class: 'muted' },
-          `Above your autopay limit of ${formatMoney(info.threshold)}. Your wallet holds ${formatMoney(info.balance)}.`,
-        ),
+        el('div', { class: 'muted' }, limitText(info)),
       );
+      if (info.budget) card.append(budgetLine(info.budget));
       if (info.refusal) card.append(el('div', { class: 'warn' }, `The site refused the last payment for this page (${info.refusal}).`));
+      if (info.budget)
+        card.append(
+          el(
+            'button',
+            {
+              'data-action': 'allow',
+              type: 'button',
+              'data-scope': info.budget.scope,
+              'data-period': info.budget.period,
+              'data-limit': String(info.budget.suggested),
+            },
+            allowText(info.budget),
+          ),
+        );
       const row = el('div', { class: 'row' });
       row.append(
         el('button', { 'data-action': 'decline', type: 'button' }, 'Decline'),
@@ -129,15 +183,18 @@ export function askToPay(info: PromptInfo): Promise<'pay' | 'decline'> {
       );
       card.append(row);
     });
-    const pay = () => {
+    const answer = (what: 'pay' | 'allow') => () => {
       payOpen = undefined;
       root.querySelectorAll('button').forEach((b) => (b.disabled = true));
-      root.querySelector('[data-action="pay"]')!.textContent = 'Paying…';
-      resolve('pay');
+      root.querySelector(`[data-action="${what}"]`)!.textContent = 'Paying…';
+      resolve(what);
     };
+    const pay = answer('pay');
     payOpen = pay;
     // Only a person may say yes: the page's scripts can reach this open shadow root.
     onUserClick(root.querySelector('[data-action="pay"]')!, pay);
+    const allow = root.querySelector('[data-action="allow"]');
+    if (allow) onUserClick(allow, answer('allow'));
     root.querySelector('[data-action="decline"]')!.addEventListener('click', () => {
       payOpen = undefined;
       host.remove();

@@ -5,7 +5,8 @@
 import { PAYMENT_RESPONSE_HEADER } from '@micromint/shared';
 import { send, type PageVerdict, type Transport } from '../messages.ts';
 import { showReceipt } from './receipt.ts';
-import { askToPay, closePrompt, showInsufficient, showNotice } from './ui.ts';
+import type { BudgetAllow } from '../wallet/budgets.ts';
+import { askToPay, budgetAllow, closePrompt, showInsufficient, showNotice } from './ui.ts';
 
 /**
  * Sends a payment too large for a header: POSTs its body to the page's own URL, then loads the URL
@@ -47,12 +48,12 @@ export async function postPayment(
  * The reader said yes to paying `url` (the prompt's "pay", or the paywall's own pay button after
  * declining): the worker pays it as a user-approved payment, and the page shows what follows (the
  * tab reloads with the payment, or a notice). Resolves with the worker's verdict, undefined when it
- * did not answer (a notice says so).
+ * did not answer (a notice says so). `allow`: the prompt's "allow up to" (budgets), set with the payment.
  */
-export async function confirmPayment(url: string, transport: Transport): Promise<PageVerdict | undefined> {
+export async function confirmPayment(url: string, transport: Transport, allow?: BudgetAllow): Promise<PageVerdict | undefined> {
   let next: PageVerdict;
   try {
-    next = await send(transport, 'pay-confirm', { url });
+    next = await send(transport, 'pay-confirm', { url, ...(allow ? { allow } : {}) });
   } catch (e) {
     closePrompt();
     showNotice('MicroMint payment failed', [(e as Error).message], 'error');
@@ -73,7 +74,7 @@ export async function actOn(verdict: PageVerdict, url: string, transport: Transp
     case 'confirm': {
       const answer = await askToPay(verdict);
       if (answer === 'decline') await send(transport, 'pay-decline', { url });
-      else await confirmPayment(url, transport);
+      else await confirmPayment(url, transport, answer === 'allow' ? budgetAllow(verdict) : undefined);
       return;
     }
     case 'insufficient':

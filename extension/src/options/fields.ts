@@ -59,6 +59,8 @@ export interface FormValues {
   brokerUrl: string;
   threshold: string;
   showReceipts: boolean;
+  /** Price hints on links (issue 10). */
+  showPriceHints: boolean;
   chainsEnabled: boolean;
   openChainAfterPages: string;
   chainLinks: string;
@@ -114,6 +116,7 @@ export function toSettings(v: FormValues): Partial<Settings> {
     brokerUrl: v.brokerUrl,
     autopayThreshold: threshold,
     showReceipts: v.showReceipts,
+    showPriceHints: v.showPriceHints,
     chainsEnabled: v.chainsEnabled,
     openChainAfterPages,
     chainLinks,
@@ -129,6 +132,7 @@ export function toForm(s: Settings): FormValues {
     brokerUrl: s.brokerUrl,
     threshold: formatMoney(s.autopayThreshold),
     showReceipts: s.showReceipts,
+    showPriceHints: s.showPriceHints,
     chainsEnabled: s.chainsEnabled,
     openChainAfterPages: String(s.openChainAfterPages),
     chainLinks: String(s.chainLinks),

@@ -20,7 +20,7 @@ const select = (id: string) => document.getElementById(id) as HTMLSelectElement;
 const saved = document.getElementById('saved')!;
 
 const TEXT_FIELDS = ['brokerUrl', 'threshold', 'openChainAfterPages', 'chainLinks', 'maxHeldMills', 'chainLifetime'] as const;
-const CHECKBOXES = ['showReceipts', 'chainsEnabled'] as const;
+const CHECKBOXES = ['showReceipts', 'showPriceHints', 'chainsEnabled'] as const;
 
 function read(): FormValues {
   const v = Object.fromEntries(TEXT_FIELDS.map((id) => [id, input(id).value])) as Record<(typeof TEXT_FIELDS)[number], string>;

@@ -1,81 +1,86 @@
 /**
- * MAIN-world script: wraps the page's `fetch` so a same-origin 402 with a PAYMENT-REQUIRED header
- * can be paid. It asks the content script (window messages), which asks the worker; on "pay" it
- * repeats the request with the PAYMENT-SIGNATURE the worker made (or, for a payment too large for a
- * header, POSTs the payment body the worker made to the same URL) and returns that response
- * instead. Anything else returns the original 402 untouched. Self-contained: no extension APIs
- * exist in this world.
+ * Wraps the page's `fetch` so a 402 with a PAYMENT-REQUIRED header can be paid, for a request to
+ * the page's own origin or to another (the vendor's CORS must expose PAYMENT-REQUIRED, as the
+ * middleware's does). It asks the wallet through the channel; on "pay" it repeats the request with
+ * the PAYMENT-SIGNATURE the worker made (or, for a payment too large for a header, POSTs the
+ * payment body the worker made to the same URL) and returns that response instead. Anything else
+ * returns the original 402 untouched.
  * @module
  */
-import { CONTENT_CHANNEL, PAGE_CHANNEL, type ContentToPage, type PageToContent } from './bridge-protocol.ts';
+import { paidReceipt, type PaidDetail, type WalletChannel } from './wallet-channel.ts';
 
 const CHALLENGE_HEADER = 'PAYMENT-REQUIRED';
 const PAYMENT_HEADER = 'PAYMENT-SIGNATURE';
-/** How long to wait for the content script to announce itself. */
-const READY_TIMEOUT_MS = 10_000;
-/** How long to wait for the wallet (and the user, when it asks). */
-const ANSWER_TIMEOUT_MS = 5 * 60_000;
+const RECEIPT_HEADER = 'PAYMENT-RESPONSE';
 
-(() => {
-  const original = window.fetch.bind(window);
-  const waiting = new Map<string, (v: ContentToPage & { kind: 'verdict' }) => void>();
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
+/** A response, and the payment that bought it, if the wallet paid. */
+export interface PaidResponse {
+  response: Response;
+  /** Set when the wallet paid for this response (the vendor's receipt says it took the payment). */
+  paid?: PaidDetail;
+}
 
-  window.addEventListener('message', (event: MessageEvent<ContentToPage>) => {
-    if (event.source !== window || event.data?.channel !== CONTENT_CHANNEL) return;
-    if (event.data.kind === 'ready') markReady();
-    if (event.data.kind === 'verdict') waiting.get(event.data.id)?.(event.data);
-  });
-  const post = (m: PageToContent) => window.postMessage(m, window.location.origin);
-  post({ channel: PAGE_CHANNEL, kind: 'hello' });
+/**
+ * True for the URLs the wallet may be asked about: http and https.
+ * @example
+ * isWebUrl('https://shop.example/a'); // true; isWebUrl('blob:...') is false
+ */
+export const isWebUrl = (url: string): boolean => /^https?:/i.test(url);
 
-  const within = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
-    Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms))]);
-
-  type Pay = Extract<(ContentToPage & { kind: 'verdict' })['verdict'], { action: 'pay' }>;
-
-  async function askWallet(url: string): Promise<Pay | undefined> {
-    if (
-      !(await within(
-        ready.then(() => true),
-        READY_TIMEOUT_MS,
-      ))
-    )
-      return undefined;
-    const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-    const answer = new Promise<ContentToPage & { kind: 'verdict' }>((resolve) => waiting.set(id, resolve));
-    post({ channel: PAGE_CHANNEL, kind: 'fetch-402', id, url });
-    const reply = await within(answer, ANSWER_TIMEOUT_MS);
-    waiting.delete(id);
-    return reply?.verdict.action === 'pay' ? reply.verdict : undefined;
-  }
-
-  window.fetch = async function micromintFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+/**
+ * A fetch that pays 402s through `channel` and says whether it paid (the page API uses it; the
+ * page's own `fetch` is this without the detail).
+ * @example
+ * const paidFetch = payingFetch(window.fetch.bind(window), channel);
+ * const { response, paid } = await paidFetch('/api/quote', undefined, 'api');
+ */
+export function payingFetch(
+  original: typeof fetch,
+  channel: WalletChannel,
+): (input: RequestInfo | URL, init?: RequestInit, via?: PaidDetail['via']) => Promise<PaidResponse> {
+  return async (input, init, via = 'fetch') => {
     const request = new Request(input, init);
     // Keep an unread copy: the body of the first attempt is consumed.
     const spare = request.clone();
     const response = await original(request);
-    if (response.status !== 402 || !response.headers.has(CHALLENGE_HEADER)) return response;
-    if (new URL(request.url).origin !== window.location.origin) return response;
+    if (response.status !== 402 || !response.headers.has(CHALLENGE_HEADER) || !isWebUrl(response.url || request.url)) return { response };
+    const url = response.url || request.url;
     // A payment too large for a header replaces the request's body: only a GET or HEAD has none to lose.
-    const pay = await askWallet(request.url).catch(() => undefined);
-    if (!pay) return response;
+    const pay = await channel.pay(url);
+    if (!pay || (pay.body !== undefined && spare.method !== 'GET' && spare.method !== 'HEAD')) return { response };
+    const headers = new Headers(spare.headers);
+    let paidResponse: Response;
     if (pay.body !== undefined) {
-      if (spare.method !== 'GET' && spare.method !== 'HEAD') return response;
-      const headers = new Headers(spare.headers);
       headers.set('Content-Type', pay.contentType ?? 'application/x-micromint');
-      return original(spare.url, {
+      paidResponse = await original(spare.url, {
         method: 'POST',
         headers,
         body: pay.body,
         credentials: spare.credentials,
+        mode: spare.mode,
         cache: 'no-store',
         signal: spare.signal,
       });
+    } else {
+      headers.set(PAYMENT_HEADER, pay.header);
+      paidResponse = await original(new Request(spare, { headers }));
     }
-    const headers = new Headers(spare.headers);
-    headers.set(PAYMENT_HEADER, pay.header);
-    return original(new Request(spare, { headers }));
+    if (!paidReceipt(paidResponse.headers.get(RECEIPT_HEADER))) return { response: paidResponse };
+    const paid: PaidDetail = { url, mills: pay.price, via };
+    channel.paid(paid);
+    return { response: paidResponse, paid };
   };
-})();
+}
+
+/**
+ * Replaces `window.fetch` with the paying one.
+ * @example
+ * wrapFetch(channel);
+ */
+export function wrapFetch(channel: WalletChannel): ReturnType<typeof payingFetch> {
+  const paying = payingFetch(window.fetch.bind(window), channel);
+  window.fetch = async function micromintFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    return (await paying(input, init)).response;
+  };
+  return paying;
+}

@@ -26,6 +26,9 @@ type Migration = (db: WalletDb, tx: UpgradeTx) => void;
  * - v3: PayWord chains: the wallet key (`keys`), what the wallet knows of each broker
  *   (`brokers`), the chains (`chains`, by vendor and by status), and payments by vendor and time
  *   (how often the reader paid a site lately: the policy that opens a chain).
+ * - v4: budgets (`budgets`, per site and `'*'` for the whole wallet) and what was paid per site per
+ *   day (`spending`, keyed [site, day], by day for the month's total, the chart and pruning). A
+ *   wallet from before starts with no budget and no spending: it pays as it did.
  */
 export const MIGRATIONS: readonly Migration[] = [
   (db) => {
@@ -54,6 +57,10 @@ export const MIGRATIONS: readonly Migration[] = [
     chains.createIndex('by-vendor', 'vendorId');
     chains.createIndex('by-status', 'status');
     tx.objectStore('payments').createIndex('by-vendor-created', ['vendorId', 'createdAt']);
+  },
+  (db) => {
+    db.createObjectStore('budgets', { keyPath: 'site' });
+    db.createObjectStore('spending', { keyPath: ['site', 'day'] }).createIndex('by-day', 'day');
   },
 ];
 

@@ -2,6 +2,8 @@
  * Errors the wallet reports to its callers, each with a machine-readable code the UI can word.
  * @module
  */
+import { formatMoney } from '@micromint/shared';
+import type { BudgetOver } from './budgets.ts';
 
 /** Why the wallet refused to do something. */
 export type WalletErrorCode =
@@ -14,7 +16,8 @@ export type WalletErrorCode =
   | 'unknown-payment'
   | 'insufficient-funds'
   | 'no-chain'
-  | 'unpayable';
+  | 'unpayable'
+  | 'over-budget';
 
 /** A refusal by the wallet; nothing was written when one is thrown. */
 export class WalletError extends Error {
@@ -51,5 +54,20 @@ export class LinkPaymentError extends WalletError {
   override name = 'LinkPaymentError';
   constructor(code: 'no-chain' | 'unpayable', message: string) {
     super(code, message);
+  }
+}
+
+/**
+ * A payment made without asking would pass a budget (the site's, or the whole wallet's): the
+ * reader is asked instead. `over` says which budget, what it holds and what "allow up to" offers.
+ * Nothing was written, nothing spent.
+ */
+export class BudgetExceededError extends WalletError {
+  override name = 'BudgetExceededError';
+  constructor(readonly over: BudgetOver) {
+    super(
+      'over-budget',
+      `${formatMoney(over.price)} would pass the ${over.scope === 'wallet' ? "wallet's" : "site's"} budget of ${formatMoney(over.limit)} a ${over.period} (${formatMoney(over.spent)} spent)`,
+    );
   }
 }

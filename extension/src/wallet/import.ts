@@ -2,24 +2,13 @@
  * Storing the superbin sets of a Funds-Withdrawn message.
  * @module
  */
-import { decodeFundsWithdrawn, epochToJson, isExpired, toHex, type FundsWithdrawn } from '@micromint/shared';
+import { epochToJson, importRefusal, importSummary, readFunds, toHex, type ImportRefusal, type ImportResult } from '@micromint/shared';
 import type { WalletDb } from './db.ts';
 import { WalletError } from './errors.ts';
 import { abortQuietly } from './tx.ts';
 import type { BallRecord, SetRecord } from './schema.ts';
 
-/** What an import did. */
-export interface ImportResult {
-  /** False when this withdrawal was imported before (nothing changed). */
-  imported: boolean;
-  withdrawalId: string;
-  userId: string;
-  epoch: string;
-  broker: string;
-  sets: number;
-  /** Coins (first-superbin balls) the withdrawal carries. */
-  coins: number;
-}
+export type { ImportResult } from '@micromint/shared';
 
 /** Checks on the sender of the message. */
 export interface ImportOptions {
@@ -32,13 +21,7 @@ export interface ImportOptions {
 
 const setId = (epoch: string, first: number): string => `${epoch}/${first}`;
 
-function originOf(url: string): string | undefined {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return undefined;
-  }
-}
+const refused = (r: ImportRefusal): WalletError => new WalletError(r.code, r.message);
 
 /**
  * Decodes a Funds-Withdrawn message (which checks every ball against the epoch's hash) and stores
@@ -49,29 +32,14 @@ function originOf(url: string): string | undefined {
  * console.log(`stored ${result.coins} coins`);
  */
 export async function importFunds(db: WalletDb, text: string, options: ImportOptions = {}): Promise<ImportResult> {
-  if (typeof text !== 'string') throw new TypeError('a Funds-Withdrawn message must be text');
-  let funds: FundsWithdrawn;
-  try {
-    funds = decodeFundsWithdrawn(text);
-  } catch (e) {
-    throw new WalletError('invalid-message', (e as Error).message);
-  }
+  const read = readFunds(text);
+  if ('refusal' in read) throw refused(read.refusal);
+  const { funds } = read;
   const now = options.now ?? Date.now();
-  if (options.brokerOrigin !== undefined && originOf(funds.broker) !== options.brokerOrigin)
-    throw new WalletError('wrong-broker', `the sets come from ${funds.broker}, not the configured broker ${options.brokerOrigin}`);
-  if (options.expectedUserId && options.expectedUserId !== funds.userId)
-    throw new WalletError('wrong-user', `the sets are for user ${funds.userId}; this wallet belongs to ${options.expectedUserId}`);
-  if (isExpired(funds.epoch, now)) throw new WalletError('expired', `epoch ${funds.epoch.id} expired at ${funds.epoch.expiresAt}`);
+  const refusal = importRefusal(funds, { broker: options.brokerOrigin, userId: options.expectedUserId || undefined, now });
+  if (refusal) throw refused(refusal);
 
-  const result: ImportResult = {
-    imported: false,
-    withdrawalId: funds.withdrawalId,
-    userId: funds.userId,
-    epoch: funds.epoch.id,
-    broker: funds.broker,
-    sets: funds.sets.length,
-    coins: funds.coins,
-  };
+  const result: ImportResult = { imported: false, ...importSummary(funds) };
   const tx = db.transaction(['epochs', 'sets', 'balls', 'withdrawals', 'history', 'meta'], 'readwrite');
   try {
     // Every check reads before anything is written, so a refusal leaves the stores untouched.
@@ -80,8 +48,8 @@ export async function importFunds(db: WalletDb, text: string, options: ImportOpt
       return result;
     }
     const owner = await tx.objectStore('meta').get('userId');
-    if (owner && owner.value !== funds.userId)
-      throw new WalletError('wrong-user', `the sets are for user ${funds.userId}; this wallet belongs to ${owner.value}`);
+    const notOwner = owner && importRefusal(funds, { userId: owner.value, now });
+    if (notOwner) throw refused(notOwner);
     const known = await tx.objectStore('epochs').get(funds.epoch.id);
     const params = epochToJson(funds.epoch);
     if (known && (known.params.key !== params.key || JSON.stringify(known.params) !== JSON.stringify(params)))

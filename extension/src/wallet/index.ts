@@ -17,3 +17,4 @@ export * from './chains.ts';
 export * from './pay-link.ts';
 export * from './settle-link.ts';
 export * from './visits.ts';
+export * from './budgets.ts';

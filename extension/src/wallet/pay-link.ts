@@ -15,25 +15,22 @@ import {
   aint,
   astring,
   encodeHeader,
-  fromHex,
-  linkAt,
+  linkPayload,
   MAX_CHAIN_LENGTH,
   formatMoney,
   MAX_MAC_URL,
-  paymentMac,
   PAYWORD_SCHEME,
-  paywordPayload,
-  toBase64,
   utf8,
-  X402_VERSION,
+  withCommitment,
   type PaymentPayload,
   type PaymentRequirements,
 } from '@micromint/shared';
+import { chargeBudgets } from './budgets.ts';
 import { usableChain, type ChainWant } from './chains.ts';
 import type { WalletDb } from './db.ts';
 import { LinkPaymentError } from './errors.ts';
 import type { ChainRecord, PaymentRecord } from './schema.ts';
-import { headerTooLarge, newestPending } from './spend.ts';
+import { headerTooLarge, newestPending, type BudgetTerms } from './spend.ts';
 import { abortQuietly } from './tx.ts';
 
 /** What to pay with a link: a vendor's payword terms for one request. */
@@ -48,39 +45,17 @@ export interface LinkPayRequest {
   want: ChainWant;
   /** The `accepts` entry being paid, echoed as `accepted`. */
   requirement: PaymentRequirements;
+  /** The budgets (budgets.ts): `enforce` for a payment made without asking; `allow`, the reader's "allow up to". */
+  budget?: BudgetTerms;
   now?: number;
 }
 
-/** The PAYMENT-SIGNATURE value revealing link j of `chain` for one request. */
+/** The PAYMENT-SIGNATURE value revealing link j of `chain` for one request (shared's `linkPayload`). */
 function linkHeader(
   chain: ChainRecord,
   r: { index: number; units: number; method: string; resourceUrl: string; requirement: PaymentRequirements; withCommitment: boolean },
 ): string {
-  const link = linkAt(chain.salt, chain.checkpoints, r.index);
-  const mac = paymentMac(chain.macKey, {
-    chainId: fromHex(chain.id),
-    index: r.index,
-    units: r.units,
-    link,
-    method: r.method,
-    url: r.resourceUrl,
-  });
-  const body: PaymentPayload = {
-    x402Version: X402_VERSION,
-    resource: { url: r.resourceUrl },
-    accepted: r.requirement,
-    payload: {
-      ...paywordPayload({
-        chainId: chain.id,
-        index: r.index,
-        units: r.units,
-        link,
-        mac,
-        ...(r.withCommitment ? { commitment: chain.commitment, authorization: chain.authorization! } : {}),
-      }),
-    },
-  };
-  return encodeHeader(body);
+  return encodeHeader(linkPayload(chain, r));
 }
 
 /**
@@ -90,7 +65,8 @@ function linkHeader(
  * and authorization while the vendor has not been seen to know the chain. A payment still pending
  * for the same URL and vendor is returned instead, unchanged (it is to be resent byte for byte).
  * Link, MAC and header are computed between the read and the writes, synchronously, so the
- * transaction cannot commit half-way.
+ * transaction cannot commit half-way. The same transaction charges the budgets (budgets.ts): with
+ * `budget.enforce` a payment that would pass one throws `BudgetExceededError` and reveals nothing.
  * @throws LinkPaymentError `no-chain` when no open chain fits (nothing written), `unpayable` when
  *   the URL or method is beyond what the MAC binds or the header would be over the vendors' limit.
  * @example
@@ -105,7 +81,7 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
   if (!/^[A-Z]{1,32}$/.test(method)) throw new LinkPaymentError('unpayable', `cannot bind the method ${JSON.stringify(req.method)}`);
   if (utf8(resourceUrl).length > MAX_MAC_URL) throw new LinkPaymentError('unpayable', `a link binds URLs of at most ${MAX_MAC_URL} bytes`);
   const now = req.now ?? Date.now();
-  const tx = db.transaction(['payments', 'chains', 'history'], 'readwrite');
+  const tx = db.transaction(['payments', 'chains', 'history', 'budgets', 'spending'], 'readwrite');
   try {
     const pending = newestPending(await tx.objectStore('payments').index('by-url').getAll(req.url), req.want.vendorId);
     if (pending) {
@@ -123,6 +99,13 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
     const header = linkHeader(chain, { index, units: req.want.units, method, resourceUrl, requirement: req.requirement, withCommitment });
     if (headerTooLarge(header)) throw new LinkPaymentError('unpayable', 'the payment would be longer than a vendor takes in a header');
     const price = req.want.units * chain.value;
+    await chargeBudgets(tx, {
+      site: req.want.vendorId,
+      mills: price,
+      now,
+      enforce: req.budget?.enforce === true,
+      allow: req.budget?.allow,
+    });
     const payment: PaymentRecord = {
       id: crypto.randomUUID(),
       url: req.url,
@@ -166,9 +149,5 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
  * @throws RangeError when the chain has no authorization.
  */
 export function addCommitment(sent: PaymentPayload, chain: Pick<ChainRecord, 'commitment' | 'authorization'>): string {
-  if (!chain.authorization) throw new RangeError('the chain has no authorization');
-  return encodeHeader({
-    ...sent,
-    payload: { ...sent.payload, commitment: toBase64(chain.commitment), authorization: toBase64(chain.authorization) },
-  });
+  return encodeHeader(withCommitment(sent, chain));
 }

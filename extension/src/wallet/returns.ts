@@ -2,7 +2,7 @@
  * Returning unspent first-superbin balls for credit (thesis: Send-Expired -> Request-Credit).
  * @module
  */
-import { encodeRequestCredit, formatPrice, fromHex, type SendExpired } from '@micromint/shared';
+import { encodeRequestCredit, epochFromJson, formatPrice, fromHex, isExpired, type SendExpired } from '@micromint/shared';
 import type { WalletDb } from './db.ts';
 import { WalletError } from './errors.ts';
 import type { ReturnRecord } from './schema.ts';
@@ -138,6 +138,64 @@ export async function finishReturn(db: WalletDb, id: string, outcome: ReturnOutc
     await tx.objectStore('returns').put(next);
     await tx.done;
     return next;
+  } catch (e) {
+    abortQuietly(tx);
+    throw e;
+  }
+}
+
+/** An expired epoch whose coins the wallet can still return for credit. */
+export interface ReturnableEpoch {
+  epoch: string;
+  /** The broker that sold the coins (Funds-Withdrawn `Broker`): the return goes to its `/api/credit`. */
+  broker: string;
+  /** The wallet's user, who bought them. */
+  userId: string;
+  /** Unspent first balls and balls of unanswered returns (1 coin = 1 mill). */
+  coins: number;
+  expiresAt: string;
+  /** From when the broker takes returns (ISO 8601), once the wallet knows. */
+  returnsFrom?: string;
+}
+
+/**
+ * The expired epochs with coins to return: every unspent, unflagged first ball, and the balls of
+ * returns that got no answer (they go out again with the next return).
+ * @example
+ * const epochs = await returnableEpochs(db); // [{ epoch: '2026-11', coins: 59, ... }]
+ */
+export async function returnableEpochs(db: WalletDb, now = Date.now()): Promise<ReturnableEpoch[]> {
+  const userId = (await db.get('meta', 'userId'))?.value;
+  if (!userId) return [];
+  const out: ReturnableEpoch[] = [];
+  for (const e of await db.getAll('epochs')) {
+    if (!isExpired(epochFromJson(e.params), now)) continue;
+    const unspent = (await db.getAllFromIndex('balls', 'by-epoch-role-state', [e.id, 0, 'unspent'])).filter((b) => !b.flag).length;
+    const unanswered = (await db.getAllFromIndex('returns', 'by-epoch', e.id))
+      .filter((r) => r.state === 'pending')
+      .reduce((n, r) => n + r.balls.length, 0);
+    if (unspent + unanswered === 0) continue;
+    out.push({
+      epoch: e.id,
+      broker: e.broker,
+      userId,
+      coins: unspent + unanswered,
+      expiresAt: e.params.expiresAt,
+      ...(e.returnsFrom ? { returnsFrom: e.returnsFrom } : {}),
+    });
+  }
+  return out;
+}
+
+/** Notes from when the broker takes returns of an epoch (as its epoch API or a `returns_not_open` said). */
+export async function noteReturnsFrom(db: WalletDb, epoch: string, returnsFrom: string): Promise<void> {
+  if (Number.isNaN(Date.parse(returnsFrom))) throw new RangeError('returnsFrom must be an ISO 8601 date');
+  const iso = new Date(returnsFrom).toISOString();
+  const tx = db.transaction('epochs', 'readwrite');
+  try {
+    const record = await tx.store.get(epoch);
+    if (record && record.returnsFrom !== iso) await tx.store.put({ ...record, returnsFrom: iso });
+    await tx.done;
   } catch (e) {
     abortQuietly(tx);
     throw e;

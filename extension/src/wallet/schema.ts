@@ -4,7 +4,7 @@
  * @module
  */
 import type { DBSchema } from 'idb';
-import type { EpochParamsJson, IndexedLink, PaywordInfo, PaywordRefusal, RefusalReason } from '@micromint/shared';
+import type { ChainStatus, EpochParamsJson, PaywordInfo, RefusalReason, WalletChain } from '@micromint/shared';
 
 /** A ball's life: unspent, spent in a payment, or returned to the broker for credit. */
 export type BallState = 'unspent' | 'spent' | 'returned';
@@ -226,62 +226,55 @@ export interface BrokerRecord {
   updatedAt: number;
 }
 
-/**
- * Where a chain stands.
- * - `opening`: committed and sent to the broker, no authorization in hand (the broker may hold
- *   it: the same request is sent again, and the broker answers it with the stored authorization);
- * - `open`: authorized, links left;
- * - `exhausted`: every link revealed;
- * - `expired`: past `expiresAt` (the broker gives the rest back after its grace);
- * - `closed`: the vendor will not take it any more (its key changed, too many gaps...).
- */
-export type ChainStatus = 'opening' | 'open' | 'exhausted' | 'expired' | 'closed';
+/** Where a chain stands: the wallets' shared `ChainStatus` (`opening`, `open`, `exhausted`, `expired`, `closed`). */
+export type { ChainStatus };
 
 /**
- * A PayWord chain the wallet made (docs/protocol.md 12.7): its secrets, its commitment and the
- * broker's authorization, and the next index. `next` only ever grows, and it is written in the
- * transaction that writes the payment revealing the links below it: a link is revealed for one
- * request only, even across a crash.
+ * A PayWord chain the wallet made (docs/protocol.md 12.7): the wallets' shared record
+ * (`WalletChain`: its commitment, the broker's authorization, the next index, which only ever
+ * grows, in the transaction that writes the payment revealing the links below it), and the secrets
+ * it derives from, which a backup carries.
  */
-export interface ChainRecord {
-  /** The chain id, 32 hex characters. */
-  id: string;
-  /** The broker's URL exactly as the commitment names it (the challenge's `extra.broker`). */
-  broker: string;
-  userId: string;
-  vendorId: string;
-  /** The vendor's X25519 key the chain is committed to, base64 (as in the challenge). */
-  vendorKey: string;
-  /** Mills per link. */
-  value: number;
-  length: number;
-  /** Unix seconds; no link is accepted after it. */
-  expiresAt: number;
+export interface ChainRecord extends WalletChain {
   /** w_n: the secret every link derives from. */
   seed: Uint8Array;
-  salt: Uint8Array;
   /** w_0, as committed. */
   root: Uint8Array;
-  /** Links from which any link is recomputed (shared's `buildChain`), highest index first. */
-  checkpoints: IndexedLink[];
   /** The X25519 secret of the chain key (its public half is the commitment's `walletKey`). */
   chainSecret: Uint8Array;
-  /** The MAC key agreed with the vendor's key (HKDF of the X25519 secret), kept so a payment needs no X25519. */
-  macKey: Uint8Array;
-  /** The exact commitment bytes. */
-  commitment: Uint8Array;
-  /** The wallet key's request over the commitment: sent again, byte for byte, while `opening`. */
-  request: Uint8Array;
-  /** The broker's Ed25519 authorization; set once `open`. */
-  authorization?: Uint8Array;
-  /** The lowest index not revealed yet (1 at first): paying l units reveals j = next - 1 + l. */
-  next: number;
-  status: ChainStatus;
-  /** A payment carrying the commitment was paid: the vendor knows the chain. */
-  sentCommitment: boolean;
-  /** Why the chain was closed (a vendor's refusal or the broker's error). */
-  error?: PaywordRefusal | string;
+}
+
+/** How long a budget runs before it starts again: a calendar day or a calendar month (the browser's time zone). */
+export type BudgetPeriod = 'day' | 'month';
+
+/**
+ * A budget: the most the wallet pays without asking within one period, in mills. Keyed by `site`:
+ * a vendor's origin, or `'*'` for the whole wallet (always `month`). Pages at or under the autopay
+ * threshold are paid silently only while every budget that covers them holds them.
+ */
+export interface BudgetRecord {
+  /** The site's origin, or `'*'` (the whole wallet). */
+  site: string;
+  period: BudgetPeriod;
+  /** Mills the period may spend without asking. */
+  limit: number;
   createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * What the wallet paid one site on one calendar day, in mills, keyed by [site, day]. Written in the
+ * transaction of each payment (and lowered when the vendor gives coins back); kept for about 400
+ * days, then pruned.
+ */
+export interface SpendingRecord {
+  /** The site's origin. */
+  site: string;
+  /** The day, `YYYY-MM-DD` in the browser's time zone. */
+  day: string;
+  mills: number;
+  /** Payments made that day (a payment given back still counts here; its mills do not). */
+  payments: number;
   updatedAt: number;
 }
 
@@ -306,4 +299,6 @@ export interface WalletSchema extends DBSchema {
   keys: { key: string; value: KeyRecord };
   brokers: { key: string; value: BrokerRecord };
   chains: { key: string; value: ChainRecord; indexes: { 'by-vendor': string; 'by-status': ChainStatus } };
+  budgets: { key: string; value: BudgetRecord };
+  spending: { key: [string, string]; value: SpendingRecord; indexes: { 'by-day': string } };
 }

@@ -15,13 +15,15 @@
  * | a refusal that condemns the chain (its key, broker or vendor, gaps, bad link) | refused | closed |
  * | any other refusal | refused | unchanged (the range stays burned) |
  * | `no_payment_required` / `not_served` | released | unchanged (a revealed link cannot be un-revealed) |
+ *
+ * What a refusal does to the chain is the wallets' shared rule (`chainAfterRefusal` of `@micromint/shared`).
  * @module
  */
-import { decodePaymentPayload, formatMoney, type PaywordRefusal } from '@micromint/shared';
+import { chainAfterRefusal, decodePaymentPayload, formatMoney, linkRangeText } from '@micromint/shared';
 import type { WalletDb } from './db.ts';
 import { WalletError } from './errors.ts';
 import { addCommitment } from './pay-link.ts';
-import type { ChainRecord, ChainStatus, PaymentRecord } from './schema.ts';
+import type { ChainRecord, PaymentRecord } from './schema.ts';
 import { abortQuietly } from './tx.ts';
 
 /** The vendor's answer to a link payment, as the worker read it off the network. */
@@ -33,31 +35,6 @@ export type LinkAnswer =
 
 /** What settling did. `resend`: the payment stays pending with the commitment added, to go out again. */
 export type LinkSettled = 'paid' | 'resend' | 'refused' | 'released' | 'unchanged';
-
-/**
- * Refusals after which the chain cannot pay this vendor again: its commitment, key, broker or
- * vendor are not the vendor's, the vendor counts too many gaps below its highest link, its link does
- * not verify, or it was released. `expired` makes it `expired`, the others `closed`.
- */
-export const CHAIN_ENDING_REFUSALS: ReadonlyMap<string, ChainStatus> = new Map<PaywordRefusal, ChainStatus>([
-  ['expired', 'expired'],
-  ['bad-commitment', 'closed'],
-  ['bad-authorization', 'closed'],
-  ['wrong-vendor', 'closed'],
-  ['wrong-vendor-key', 'closed'],
-  ['wrong-network', 'closed'],
-  ['index-out-of-range', 'closed'],
-  ['bad-link', 'closed'],
-  ['too-many-gaps', 'closed'],
-  ['chain-closed', 'closed'],
-]);
-
-/** The chain's next index after `already-spent` of the range ending at `index`: above both j and what the vendor holds. */
-export function nextAfterSpent(chain: Pick<ChainRecord, 'next' | 'length'>, index: number, highestIndex: number | undefined): number {
-  const held =
-    highestIndex !== undefined && Number.isSafeInteger(highestIndex) && highestIndex > 0 ? Math.min(highestIndex, chain.length) : 0;
-  return Math.min(chain.length + 1, Math.max(chain.next, index + 1, held + 1));
-}
 
 /**
  * Applies the vendor's answer to a pending link payment and its chain in one transaction (see the
@@ -85,7 +62,7 @@ export async function settleLinkPayment(
     }
     const link = p.link;
     const chain = await chains.get(link.chainId);
-    const range = `links ${link.index - link.units + 1}..${link.index} of chain ${link.chainId.slice(0, 12)}…`;
+    const range = linkRangeText(link);
     let next: PaymentRecord;
     let settled: LinkSettled;
     let chainNext: ChainRecord | undefined;
@@ -124,21 +101,8 @@ export async function settleLinkPayment(
     } else {
       next = { ...p, state: 'refused', error: answer.error, updatedAt: now };
       settled = 'refused';
-      const aboutThisChain = answer.chainId === undefined || answer.chainId === link.chainId;
-      if (chain && aboutThisChain) {
-        if (answer.error === 'already-spent') {
-          const moved = nextAfterSpent(chain, link.index, answer.highestIndex);
-          if (moved !== chain.next)
-            chainNext = {
-              ...chain,
-              next: moved,
-              ...(moved > chain.length && chain.status === 'open' ? { status: 'exhausted' as const } : {}),
-            };
-        }
-        const ending = CHAIN_ENDING_REFUSALS.get(answer.error);
-        if (ending && chain.status !== ending) chainNext = { ...(chainNext ?? chain), status: ending, error: answer.error };
-        if (answer.error === 'unknown-chain' && chain.sentCommitment) chainNext = { ...(chainNext ?? chain), sentCommitment: false };
-      }
+      const change = chain && chainAfterRefusal(chain, link, answer);
+      if (chain && change) chainNext = { ...chain, ...change };
       await history.add({ at: now, kind: 'refused', coins: 0, detail: `${p.url} refused (${answer.error}); ${range} stay used`, ref: id });
     }
     await payments.put(next);

@@ -5,6 +5,7 @@
  */
 import { formatPrice } from '@micromint/shared';
 import type { IDBPTransaction } from 'idb';
+import { refundSpending } from './budgets.ts';
 import type { WalletDb } from './db.ts';
 import { WalletError } from './errors.ts';
 import type { CoinRefusal, PaymentRecord, WalletSchema } from './schema.ts';
@@ -75,7 +76,7 @@ export async function markPaid(db: WalletDb, id: string, receipt: { transaction?
   return next;
 }
 
-type SettleTx = IDBPTransaction<WalletSchema, ('payments' | 'balls' | 'history')[], 'readwrite'>;
+type SettleTx = IDBPTransaction<WalletSchema, ('payments' | 'balls' | 'history' | 'spending')[], 'readwrite'>;
 
 /**
  * Puts the payment's coins back to unspent, except those `keep` says stay spent (flagged when it
@@ -119,7 +120,7 @@ export async function markRefused(
   refusal: { error?: string; refused?: readonly CoinRefusal[] },
   now = Date.now(),
 ): Promise<RefusalOutcome> {
-  const tx = db.transaction(['payments', 'balls', 'history'], 'readwrite');
+  const tx = db.transaction(['payments', 'balls', 'history', 'spending'], 'readwrite');
   try {
     const p = await tx.objectStore('payments').get(id);
     if (!p) throw new WalletError('unknown-payment', `no payment ${id}`);
@@ -131,6 +132,8 @@ export async function markRefused(
     const { released, kept } = await releaseCoins(tx, p, (coinId) =>
       KEEP_SPENT_REASONS.has(reasons.get(coinId) ?? '') ? 'flag' : 'release',
     );
+    // Coins back in the wallet are not spent: the site's budget gets them back too.
+    await refundSpending(tx, { site: p.vendorId, at: p.createdAt, mills: released });
     const next: PaymentRecord = {
       ...p,
       state: 'refused',
@@ -168,7 +171,7 @@ export async function markReleased(
   release: { reason: string; released: readonly string[] },
   now = Date.now(),
 ): Promise<RefusalOutcome> {
-  const tx = db.transaction(['payments', 'balls', 'history'], 'readwrite');
+  const tx = db.transaction(['payments', 'balls', 'history', 'spending'], 'readwrite');
   try {
     const p = await tx.objectStore('payments').get(id);
     if (!p) throw new WalletError('unknown-payment', `no payment ${id}`);
@@ -178,6 +181,7 @@ export async function markReleased(
     }
     const named = new Set(release.released);
     const { released, kept } = await releaseCoins(tx, p, (coinId) => (named.has(coinId) ? 'release' : 'keep'));
+    await refundSpending(tx, { site: p.vendorId, at: p.createdAt, mills: released });
     const next: PaymentRecord = { ...p, state: 'released', error: release.reason, updatedAt: now };
     await tx.objectStore('payments').put(next);
     await tx.objectStore('history').add({

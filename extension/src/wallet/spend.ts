@@ -23,6 +23,7 @@ import {
   type PaymentRequirements,
 } from '@micromint/shared';
 import type { IDBPTransaction } from 'idb';
+import { chargeBudgets, type BudgetAllow } from './budgets.ts';
 import { coinsForVendor, heldCoins, type StoredSet } from './coins.ts';
 import type { WalletDb } from './db.ts';
 import { InsufficientFundsError } from './errors.ts';
@@ -42,7 +43,15 @@ export interface SpendRequest {
   price: number;
   /** The `accepts` entry being paid, echoed as `accepted`. */
   requirement: PaymentRequirements;
+  /** The budgets (budgets.ts): `enforce` for a payment made without asking; `allow`, the reader's "allow up to". */
+  budget?: BudgetTerms;
   now?: number;
+}
+
+/** How a payment meets the budgets: every payment is charged; `enforce` refuses one that passes a budget. */
+export interface BudgetTerms {
+  enforce?: boolean;
+  allow?: BudgetAllow;
 }
 
 /** How many coins the wallet has for a vendor. */
@@ -64,7 +73,7 @@ export const newestPending = (payments: readonly PaymentRecord[], vendorId: stri
   payments.filter((p) => p.state === 'pending' && p.vendorId === vendorId).sort((a, b) => b.createdAt - a.createdAt)[0];
 
 /** The stores a spend touches; the read-only count opens the same set so both share {@link loadEpoch}. */
-const SPEND_STORES = ['epochs', 'sets', 'balls', 'meta', 'payments', 'history'] as const;
+const SPEND_STORES = ['epochs', 'sets', 'balls', 'meta', 'payments', 'history', 'budgets', 'spending'] as const;
 type SpendTx = IDBPTransaction<WalletSchema, (typeof SPEND_STORES)[number][], IDBTransactionMode>;
 
 const originOf = (url: string): string | undefined => {
@@ -119,6 +128,9 @@ export async function fundsFor(db: WalletDb, q: { epoch: string; broker: string;
  * A payment still pending for the same URL and vendor is returned instead, unchanged: it is to be
  * sent again byte for byte (the vendor answers a repeat as already paid), and checking for it in
  * this same transaction means two tabs or two fetch() calls racing for one URL pay it once.
+ * The same transaction charges the site's and the wallet's budgets (budgets.ts): with
+ * `budget.enforce` a payment that would pass one throws `BudgetExceededError`, so two tabs cannot
+ * both pass a budget that holds one more payment.
  * Throws {@link InsufficientFundsError} (nothing written) when the wallet cannot make enough coins.
  * @example
  * const payment = await spend(db, { url, vendorId, broker, epoch, price: 2, requirement });
@@ -143,6 +155,7 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
     const coins = coinsForVendor(loaded.params, vh, loaded.sets, req.price);
     if (coins.length < req.price)
       throw new InsufficientFundsError(req.price, heldCoins(loaded.sets), coinsForVendor(loaded.params, vh, loaded.sets).length);
+    await chargeBudgets(tx, { site: req.vendorId, mills: req.price, now, enforce: req.budget?.enforce === true, allow: req.budget?.allow });
 
     const userId = coins[0]!.userId;
     const body: PaymentPayload = {

@@ -8,10 +8,11 @@ export function fakeRetrier(o: { failNavigate?: boolean } = {}) {
   const rules = new Map<number, { tabId: number; url: string; header: string }>();
   let next = 1;
   const retrier: Retrier = {
-    async install(tabId, url, header) {
+    async install(tabId, url, header, target = 'main_frame') {
       const id = next++;
       rules.set(id, { tabId, url, header });
-      calls.push(`install ${tabId} ${url}`);
+      // A frame's rule is named as such; a page's keeps the plain form.
+      calls.push(`install ${tabId} ${url}${target === 'sub_frame' ? ' sub_frame' : ''}`);
       return id;
     },
     async navigate(tabId, url) {

@@ -4,19 +4,15 @@
  * vendor refused as already spent stay spent, the ones it gave back return to the balance.
  * @module
  */
-import { aint, MAX_COINS_PER_PAYMENT, MICROMINT_SCHEME, readMicromintRequirements } from '@micromint/shared';
+import { MICROMINT_SCHEME, quoteMicromint } from '@micromint/shared';
 import { balance, fundsFor, markPaid, markRefused, markReleased, spend } from '../../wallet/index.ts';
 import type { SchemeHandler } from './types.ts';
 
 /** The micromint scheme handler. */
 export const micromintScheme: SchemeHandler = {
   scheme: MICROMINT_SCHEME,
-  quote(requirement) {
-    const r = readMicromintRequirements(requirement);
-    aint(r.price, 1, MAX_COINS_PER_PAYMENT, 'price');
-    if (r.vendorId !== requirement.payTo) throw new RangeError('extra.vendorId differs from payTo');
-    return { scheme: MICROMINT_SCHEME, price: r.price, mills: r.price, vendorId: r.vendorId, broker: r.broker, epoch: r.epoch };
-  },
+  // The wallets' shared reading of an offer; a micromint offer's network is left unchecked (the spec's SHOULD, not MUST).
+  quote: (requirement) => quoteMicromint(requirement),
   // The coin paths keep their own clock (Date.now), as before the seam: epochs expire by the real time.
   funds: (ctx, q) => fundsFor(ctx.db, { epoch: q.epoch!, broker: q.broker, vendorId: q.vendorId }),
   pay: (ctx, t) =>
@@ -28,6 +24,7 @@ export const micromintScheme: SchemeHandler = {
       epoch: t.quote.epoch!,
       price: t.quote.price,
       requirement: t.requirement,
+      ...(t.budget ? { budget: t.budget } : {}),
     }),
   async settle(ctx, payment, outcome) {
     if (outcome.kind === 'paid') await markPaid(ctx.db, payment.id, outcome.transaction ? { transaction: outcome.transaction } : {});

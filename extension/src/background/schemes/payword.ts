@@ -5,7 +5,7 @@
  * wallet's transactions (`payLink`, `settleLinkPayment`); opening a chain is the {@link ChainOpener}.
  * @module
  */
-import { aint, micromintNetwork, PAYWORD_SCHEME, readPaywordRequirements, type PaymentRequirements } from '@micromint/shared';
+import { PAYWORD_SCHEME, quotePayword } from '@micromint/shared';
 import {
   brokerRecord,
   chainHeldMills,
@@ -21,29 +21,10 @@ import {
 import { ChainOpener } from '../chain-opener.ts';
 import type { Quote, SchemeHandler } from './types.ts';
 
-/** Largest price a payword offer may name, in mills (the units a chain can pay at the least link value). */
-const MAX_PRICE = 100_000 * 1_000_000;
-
 /** What a chain must offer to pay a quote. */
 export function chainWant(q: Quote): ChainWant {
   if (!q.link) throw new TypeError('not a payword quote');
   return { broker: q.broker, vendorId: q.vendorId, vendorKey: q.link.vendorKey, value: q.link.value, units: q.link.units };
-}
-
-/** Reads a payword offer: its shape (shared), that it pays the offer's `payTo` on the broker its `network` names. */
-export function paywordQuote(requirement: PaymentRequirements): Quote {
-  const r = readPaywordRequirements(requirement);
-  aint(r.price, 1, MAX_PRICE, 'price');
-  if (r.vendorId !== requirement.payTo) throw new RangeError('extra.vendorId differs from payTo');
-  if (requirement.network !== micromintNetwork(r.broker)) throw new RangeError('network is not the broker of extra.broker');
-  return {
-    scheme: PAYWORD_SCHEME,
-    price: r.price,
-    mills: r.units * r.linkValue,
-    vendorId: r.vendorId,
-    broker: r.broker,
-    link: { vendorKey: r.vendorKey, value: r.linkValue, units: r.units },
-  };
 }
 
 /**
@@ -55,7 +36,8 @@ export function paywordQuote(requirement: PaymentRequirements): Quote {
 export function paywordScheme(opener: ChainOpener = new ChainOpener()): SchemeHandler {
   return {
     scheme: PAYWORD_SCHEME,
-    quote: paywordQuote,
+    // The wallets' shared reading of an offer: its shape, that it pays its `payTo` on the broker its `network` names.
+    quote: quotePayword,
 
     async funds(ctx, q) {
       const want = chainWant(q);
@@ -76,7 +58,15 @@ export function paywordScheme(opener: ChainOpener = new ChainOpener()): SchemeHa
     async pay(ctx, t) {
       const want = chainWant(t.quote);
       if (t.openChain) await opener.ensure(ctx, { ...want, length: t.openChain.length });
-      return payLink(ctx.db, { url: t.url, resourceUrl: t.resourceUrl, method: t.method, want, requirement: t.requirement, now: ctx.now });
+      return payLink(ctx.db, {
+        url: t.url,
+        resourceUrl: t.resourceUrl,
+        method: t.method,
+        want,
+        requirement: t.requirement,
+        now: ctx.now,
+        ...(t.budget ? { budget: t.budget } : {}),
+      });
     },
 
     async settle(ctx, payment, outcome) {

@@ -8,26 +8,18 @@
  * same whichever pays.
  * @module
  */
-import type { PaymentRequirements } from '@micromint/shared';
-import type { PaymentRecord, WalletDb } from '../../wallet/index.ts';
+import type { OfferQuote, PaymentRequirements } from '@micromint/shared';
+import type { BudgetTerms, PaymentRecord, WalletDb } from '../../wallet/index.ts';
 import type { RetryOutcome } from '../receipts.ts';
 import type { Settings } from '../settings.ts';
 
-/** A scheme's terms, normalised: what a prompt shows and the threshold compares. */
-export interface Quote {
+/**
+ * A scheme's terms, normalised: what a prompt shows and the threshold compares (the wallets' shared
+ * `OfferQuote`: price, `mills`, vendor, broker, epoch or link terms); `vendorId` must be the origin
+ * of the URL paid for.
+ */
+export interface Quote extends Omit<OfferQuote, 'scheme'> {
   scheme: string;
-  /** The offer's price (`amount`), in mills (micromint: coins). */
-  price: number;
-  /** What paying it costs, in mills: the threshold and the prompts use this (payword: units * link value, at least `price`). */
-  mills: number;
-  /** Who is paid; must be the origin of the URL paid for. */
-  vendorId: string;
-  /** The broker's URL (`extra.broker`). */
-  broker: string;
-  /** micromint: the epoch whose coins pay. */
-  epoch?: string;
-  /** payword: the vendor's X25519 key (base64, as offered), mills per link and links this price costs. */
-  link?: { vendorKey: string; value: number; units: number };
 }
 
 /** What the wallet holds for a quote, in mills. */
@@ -63,6 +55,8 @@ export interface PaymentTarget {
   method: string;
   /** payword: open a chain of this many links first (the choice of scheme said so). */
   openChain?: { length: number };
+  /** The budgets, checked and charged in the payment's transaction (`enforce`: paid without asking). */
+  budget?: BudgetTerms;
 }
 
 /** One payment scheme. */
@@ -74,8 +68,9 @@ export interface SchemeHandler {
   funds(ctx: SchemeContext, quote: Quote): Promise<Funds>;
   /**
    * Records a pending payment whose `header` is the PAYMENT-SIGNATURE value, its funds taken in
-   * the same wallet transaction (a payment still pending for the URL comes back instead). Throws
-   * `InsufficientFundsError`, `LinkPaymentError` or `ChainOpenError` with nothing spent.
+   * the same wallet transaction (a payment still pending for the URL comes back instead), and the
+   * budgets charged in it. Throws `InsufficientFundsError`, `LinkPaymentError`, `ChainOpenError` or
+   * `BudgetExceededError` with nothing spent.
    */
   pay(ctx: SchemeContext, target: PaymentTarget): Promise<PaymentRecord>;
   /** Applies the vendor's answer to one of its payments: paid, refused, given back (`unsettled` never reaches it). */
