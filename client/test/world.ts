@@ -52,8 +52,11 @@ export interface World {
 
 const quiet = { warn: () => undefined, error: (m: string) => console.error(m) };
 
-/** Starts the broker (its epoch valid `validSeconds`, default 30 days) and the shop (`accessWindowSeconds` 0: every request is paid). */
-export async function startWorld(o: { validSeconds?: number; redeemGraceSeconds?: number } = {}): Promise<World> {
+/**
+ * Starts the broker (its epoch valid `validSeconds`, default 30 days; its clock `now`, default the real one) and the shop
+ * (`accessWindowSeconds` 0: every request is paid).
+ */
+export async function startWorld(o: { validSeconds?: number; redeemGraceSeconds?: number; now?: () => Date } = {}): Promise<World> {
   const dir = tempDir('world');
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -62,6 +65,7 @@ export async function startWorld(o: { validSeconds?: number; redeemGraceSeconds?
     dbPath: join(dir, 'broker.db'),
     publicUrl: brokerUrl,
     authAttemptsPerMinute: 10_000,
+    ...(o.now ? { now: o.now } : {}),
     ...(o.redeemGraceSeconds !== undefined ? { redeemGraceSeconds: o.redeemGraceSeconds } : {}),
   });
   server.on('request', broker.app);
