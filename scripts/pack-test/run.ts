@@ -9,7 +9,9 @@
  *    at the broker and pays the 402 with coins of it (built with the repository's `@micromint/shared`), gets the page;
  * 4. redeems with `npx micromint-redeem redeem` and checks that the broker credited the vendor;
  * 5. checks that both bins refuse an empty command line (usage on stderr, exit 2);
- * 6. runs the README's `server.cjs` (CommonJS, `import()`) to its 402, and `require()` where Node can.
+ * 6. runs the README's `server.cjs` (CommonJS, `import()`) to its 402, and `require()` where Node can;
+ * 7. pays the page as a script would: an API token made on the broker's account page, then the installed
+ *    `micromint-wallet` CLI's `login`, `buy --sets 1` and `get URL`.
  *
  * Prints a line per step; on failure, the step and the output of what failed, and keeps the project folder.
  * Run: `npx tsx --conditions=@micromint/source scripts/pack-test/run.ts`.
@@ -28,7 +30,7 @@ import { cleanEnv, run, runOk, start, stopAll, type Server } from './processes.t
 import { middlewareReadme, writeSite } from './site.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['shared', 'middleware', 'broker'];
+const PACKAGES = ['shared', 'middleware', 'broker', 'client'];
 const MINUTE = 60_000;
 const PAID_PAGE = '/article.html';
 const PAID_TEXT = 'paid with a MicroMint coin';
@@ -157,6 +159,34 @@ async function emptyCommandLines(project: string): Promise<void> {
   }
 }
 
+/** A reader makes an API token on the account page (the form answers with its secret, shown once). */
+async function apiToken(broker: string): Promise<string> {
+  const reader = new Browser(broker);
+  await reader.signUp('script@outside.example');
+  assert.ok((await reader.addFunds('1')).status < 400, 'adding sandbox funds failed');
+  const { res, text } = await reader.post('/account/tokens', { name: 'pack test', limit: '' }, { csrf: await reader.csrf('/account') });
+  const secret = /id="new-token"[^>]*>(mmt_[A-Za-z0-9_-]+)</.exec(text)?.[1];
+  assert.ok(res.status === 201 && secret, `making an API token answered ${res.status}`);
+  return secret;
+}
+
+/** The installed `micromint-wallet`: login with the token, buy a set, then `get` pays the page; the page's text. */
+async function payWithCli(project: string, broker: string, token: string, url: string): Promise<string> {
+  const wallet = ['--wallet', join(project, '.wallet')];
+  const cli = (args: string[], what: string) =>
+    runOk('npx', ['--no', 'micromint-wallet', ...args, ...wallet], {
+      cwd: project,
+      what,
+      timeoutMs: MINUTE,
+      env: cleanEnv({ MICROMINT_TOKEN: token }),
+    });
+  await cli(['login', '--broker', broker], 'npx micromint-wallet login');
+  await cli(['buy', '--sets', '1', '--json'], 'npx micromint-wallet buy --sets 1');
+  const { stdout, stderr } = await cli(['get', url, '--max-price', '5'], `npx micromint-wallet get ${url}`);
+  assert.match(stderr, /paid 0\.2¢ by micromint/, `micromint-wallet get said on stderr:\n${stderr}`);
+  return stdout;
+}
+
 /** On a Node that can `require()` ES modules (20.19+, 22.12+), a CommonJS `require` of each package works. */
 async function requireAll(project: string): Promise<string> {
   if (!(process.features as { require_module?: boolean }).require_module) return `not on Node ${process.version}: import() only`;
@@ -173,7 +203,7 @@ async function journey(work: string): Promise<void> {
   mkdirSync(join(work, 'tarballs'));
   assert.ok(!realpathSync(project).startsWith(realpathSync(repoRoot)), 'the outside project must be outside the repository');
   console.log(`  outside project: ${project}`);
-  const tarballs = await step('npm pack shared, middleware and broker (each prepack compiles the package)', () =>
+  const tarballs = await step('npm pack shared, middleware, broker and client (each prepack compiles the package)', () =>
     pack(join(work, 'tarballs')),
   );
   writeSite(project, middlewareReadme(repoRoot));
@@ -211,6 +241,11 @@ async function journey(work: string): Promise<void> {
   const cjsOffer = await challenge(cjs.url + PAID_PAGE);
   assert.equal(cjsOffer.vendorId, cjs.url, 'the CommonJS site offers coins for another vendor');
   console.log(`      require(): ${await step('require() of the packages from CommonJS', () => requireAll(project))}`);
+  const token = await apiToken(broker.url);
+  const paid = await step('npx micromint-wallet login, buy --sets 1, get the paid page (a script pays)', () =>
+    payWithCli(project, broker.url, token, site.url + PAID_PAGE),
+  );
+  assert.ok(paid.includes(PAID_TEXT), `micromint-wallet get printed something else than the article:\n${paid.slice(0, 500)}`);
 }
 
 async function main(): Promise<void> {
