@@ -5,14 +5,14 @@
  * changed) and pays a page of the shop with an imported coin; A can no longer spend what it
  * exported, and neither A's own file nor a second import adds anything.
  *
- * Both profiles are this spec's own (a wallet belongs to one user), against the worker's broker
- * and shop.
+ * Both profiles, the broker and the shop are this spec's own (a wallet belongs to one user; the
+ * shop's log is the journey's to count).
  */
 import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { launchWallet } from '../browser.ts';
 import { buyCoins, expect, screenshot, setBroker, test, vendorLog, walletWorker, WalletPopup } from '../fixtures.ts';
-import { tempDir } from '../servers.ts';
+import { startBroker, startShop, tempDir, type Running } from '../servers.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -27,6 +27,8 @@ interface Profile {
   page: Page;
 }
 
+let broker: Running;
+let shop: Running;
 let a: Profile;
 let b: Profile;
 let bought = 0;
@@ -54,7 +56,10 @@ async function importFile(options: Page, passphrase: string): Promise<void> {
 
 const article = (p: Page) => p.locator('article h1');
 
-test.beforeAll(async ({ broker }) => {
+test.beforeAll(async () => {
+  test.setTimeout(240_000);
+  broker = await startBroker();
+  shop = await startShop(broker.url);
   a = await profile('profile-backup-a', broker.url);
   b = await profile('profile-backup-b', broker.url);
 });
@@ -62,9 +67,11 @@ test.beforeAll(async ({ broker }) => {
 test.afterAll(async () => {
   await a?.context.close();
   await b?.context.close();
+  await shop?.stop();
+  await broker?.stop();
 });
 
-test('profile A buys coins and pays a page', async ({ broker, shop }) => {
+test('profile A buys coins and pays a page', async () => {
   bought = await buyCoins(a.page, broker.url, 'mover@example.com');
   expect(bought).toBeGreaterThan(20);
   await a.page.goto(shop.url + PAID_2, { waitUntil: 'commit' });
@@ -122,7 +129,7 @@ test('profile B refuses the file with a wrong passphrase, then imports it', asyn
   await b.wallet.expectBalance(bought - 2);
 });
 
-test('B pays a page of the shop with an imported coin', async ({ shop }) => {
+test('B pays a page of the shop with an imported coin', async () => {
   await b.page.goto(shop.url + PAID_1, { waitUntil: 'commit' });
   await expect(article(b.page)).toHaveText("The lighthouse keeper's ledger");
   await b.wallet.expectPayment(shop.url + PAID_1, 'paid');
@@ -131,7 +138,7 @@ test('B pays a page of the shop with an imported coin', async ({ shop }) => {
   expect(coins.length).toBeGreaterThanOrEqual(1);
 });
 
-test('A cannot spend what it exported, and its own file gives it nothing back', async ({ shop }) => {
+test('A cannot spend what it exported, and its own file gives it nothing back', async () => {
   await a.page.goto(shop.url + PAID_1, { waitUntil: 'commit' });
   const notice = a.page.locator('#micromint-notice');
   await expect(notice).toHaveAttribute('data-kind', 'insufficient');
