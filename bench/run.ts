@@ -13,6 +13,7 @@ import { benchEpoch, coinsFor, mintSlots, verificationsPerSecond } from './verif
 import { ed25519PerSecond, firstPaymentPerSecond, paywordVerificationsPerSecond } from './payword.ts';
 import { measurePaywordHttp } from './payword-http.ts';
 import { measureClearing } from './clearing.ts';
+import { measureBrokerPath } from './broker-path.ts';
 
 const cores = availableParallelism();
 const fmt = (n: number | null, digits = 0) => (n === null ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
@@ -136,6 +137,12 @@ table(
   ],
 );
 results.clearing = clearing;
+
+// The broker's path: redemption with the double-spend check, and the mint database (bench/broker-path.ts).
+const brokerPath = await measureBrokerPath();
+table('Broker redemption (batches of 10,000, a durable transaction each) and the mint database', ['what', 'figure'], brokerPath.rows);
+Object.assign(results, brokerPath.figures);
+results.brokerPath = { mint: brokerPath.mint, redemption: brokerPath.redemption };
 
 writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
 console.log('\nWrote bench/results.json.');

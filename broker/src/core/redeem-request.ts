@@ -4,7 +4,7 @@
  * (either list may be empty, not both): two modules behind one vendor API.
  * @module
  */
-import { BALL_BYTES, aobject, coinId, fromBase64 } from '@micromint/shared';
+import { BALL_BYTES, aobject } from '@micromint/shared';
 import { readClearEntries, type ClearEntry } from './payword/clear-request.ts';
 
 /** Most coins in one redemption batch. */
@@ -73,19 +73,21 @@ export function readRedeemRequest(body: unknown): RedeemRequest {
   };
 }
 
-/** The bytes of an entry's coin, or undefined when it is not base64. */
+/**
+ * The bytes of an entry's coin, or undefined when it is not padded standard base64 (the strings shared's
+ * `fromBase64` takes). Node's decoder skips what is not base64, so only a string it encodes back to is
+ * taken: that is exactly the canonical padded form, at a fraction of the cost (a batch holds 10,000 coins).
+ */
 export function coinBytesOf(e: RedeemEntry): Uint8Array | undefined {
-  try {
-    return fromBase64(e.coin);
-  } catch {
-    return undefined;
-  }
+  const bytes = Buffer.from(e.coin, 'base64');
+  return bytes.toString('base64') === e.coin ? bytes : undefined;
 }
 
 /**
- * The id an answer gives an entry's coin: hex of its first ball, or '' when the coin does not decode to
- * one. It depends on the entry alone, so a replayed batch (the very same entries) gets the same ids.
+ * The id an answer gives an entry's coin: hex of its first ball (shared's `coinId`), or '' when the coin
+ * does not decode to one. It depends on the entry alone, so a replayed batch (the very same entries) gets
+ * the same ids.
  */
 export function coinIdOf(e: RedeemEntry, bytes = coinBytesOf(e)): string {
-  return bytes && bytes.length >= BALL_BYTES ? coinId(bytes) : '';
+  return bytes && bytes.length >= BALL_BYTES ? Buffer.from(bytes.buffer, bytes.byteOffset, BALL_BYTES).toString('hex') : '';
 }

@@ -4,54 +4,60 @@
  * the first redemption pays, any later one pays nobody and is recorded as a double spend. Invalid coins are
  * set aside with the reason, in bounded storage (refusals.ts). Coins are redeemed only until their epoch's
  * `redeemBy` (timeline.ts). The batch around it (idempotency, the vendor's state, chains) is batch.ts.
+ *
+ * A batch costs a few statements whatever its size: the coins are judged with the mint database read once
+ * (redeem-judge.ts), then settled in request order in memory (a coin twice in one batch is paid once), then
+ * written: the first balls marked redeemed, the credited coins, the double spends, each in one statement.
  * @module
  */
-import { BALL_BYTES, coinBytes, coinVerifier, isExpired, type EpochParams, type RefusalReason } from '@micromint/shared';
+import type { RefusalReason } from '@micromint/shared';
+import type { CreditedCoin, DoubleSpentCoin } from '../db/redemptions.ts';
 import type { RedeemResult } from './batch-answer.ts';
 import type { BrokerContext } from './context.ts';
-import { safeEqualBytes } from './ids.ts';
-import { coinBytesOf, coinIdOf, type RedeemEntry } from './redeem-request.ts';
-import { refusalLog } from './refusals.ts';
-import { epochTimeline, redemptionOpen } from './timeline.ts';
+import { judgeCoins, type Verdict } from './redeem-judge.ts';
+import type { RedeemEntry } from './redeem-request.ts';
+import { refusalLog, type RefusalLog } from './refusals.ts';
 
-type Verdict =
-  | { ok: true; p: EpochParams; coinId: string; superbins: number[]; subbins: number[] }
-  | { ok: false; coinId: string; reason: RefusalReason };
+/** A batch settled in memory: the answer per coin and what to write. */
+interface Settled {
+  results: RedeemResult[];
+  credited: CreditedCoin[];
+  /** Slots of the first balls to mark redeemed, per epoch. */
+  spent: Map<string, Set<number>>;
+  doubles: DoubleSpentCoin[];
+}
 
-type EpochCheck = { p: EpochParams; open: boolean; verify: ReturnType<typeof coinVerifier> };
-
-/** Checks one coin against the mint records at `now`, without changing anything. */
-function judge(ctx: BrokerContext, vendorId: string, e: RedeemEntry, epochs: Map<string, EpochCheck | null>, now: Date): Verdict {
-  const { store } = ctx;
-  const bytes = coinBytesOf(e);
-  const coinId = coinIdOf(e, bytes);
-  const refuse = (reason: RefusalReason): Verdict => ({ ok: false, coinId, reason });
-
-  let check = epochs.get(e.epoch);
-  if (check === undefined) {
-    const rec = store.epochs.get(e.epoch);
-    check = rec ? { p: rec.params, open: redemptionOpen(epochTimeline(ctx, rec), now), verify: coinVerifier(rec.params, vendorId) } : null;
-    epochs.set(e.epoch, check);
+/** Step 9 for every coin in request order: the first ball's status decides, as changed by earlier coins. */
+function settle(coins: readonly RedeemEntry[], verdicts: readonly Verdict[], refusals: RefusalLog): Settled {
+  const out: Settled = { results: [], credited: [], spent: new Map(), doubles: [] };
+  const refuse = (e: RedeemEntry, coinId: string, reason: RefusalReason) => {
+    refusals.add(e, coinId, reason);
+    out.results.push({ coinId, status: 'refused', reason });
+  };
+  for (let i = 0; i < verdicts.length; i++) {
+    const v = verdicts[i]!;
+    const e = coins[i]!;
+    if (!v.ok) {
+      refuse(e, v.coinId, v.reason);
+      continue;
+    }
+    // The first balls this batch redeemed already, in this epoch.
+    let spent = out.spent.get(v.epoch);
+    if (!spent) out.spent.set(v.epoch, (spent = new Set()));
+    const status = spent.has(v.slot) ? 'redeemed' : v.status;
+    if (status === 'sold') {
+      spent.add(v.slot);
+      out.credited.push({ epoch: v.epoch, coinId: v.coinId, userId: e.userId, url: e.url, paidAt: e.paidAt });
+      out.results.push({ coinId: v.coinId, status: 'credited' });
+    } else if (status === 'redeemed' || status === 'returned') {
+      // A double spend: nobody is paid again; who was paid first is kept for follow-up (one record per
+      // coin and vendor, counting the attempts, so resending a coin does not grow the table).
+      const reason = status === 'redeemed' ? 'already-spent' : 'returned';
+      out.doubles.push({ epoch: v.epoch, coinId: v.coinId, userId: e.userId, reason });
+      refuse(e, v.coinId, reason);
+    } else refuse(e, v.coinId, status === 'compromised' ? 'forged' : 'not-sold');
   }
-  if (!check) return refuse('unknown-epoch');
-  // After redeemBy the epoch's returns are open: a coin redeemed now could be a ball already refunded.
-  if (!check.open) return refuse('redemption-closed');
-  const { p } = check;
-  if (!bytes || bytes.length !== coinBytes(p)) return refuse('malformed');
-  if (new URL(e.url).origin !== vendorId) return refuse('wrong-vendor');
-  if (isExpired(p, Date.parse(e.paidAt))) return refuse('expired');
-  // k hashes: fixed bits, the user's superbin steps, this vendor's sub-bin steps, no repeated ball.
-  const c = check.verify(bytes, e.userId);
-  if (!c.ok) return refuse(c.reason);
-  // Exact forgery detection: each ball must be the very ball minted into its slot.
-  for (let i = 0; i < p.k; i++) {
-    const minted = store.epochs.ballAt(p.id, c.superbins[i]!, c.subbins[i]!);
-    const ball = bytes.subarray(i * BALL_BYTES, (i + 1) * BALL_BYTES);
-    if (!minted || !safeEqualBytes(minted.x, ball) || minted.status === 'compromised') return refuse('forged');
-  }
-  const owner = store.sets.superbinOwner(p.id, c.superbins[0]!);
-  if (!owner || owner.position !== 0 || owner.userId !== e.userId) return refuse('not-sold');
-  return { ok: true, p, coinId, superbins: c.superbins, subbins: c.subbins };
+  return out;
 }
 
 /**
@@ -71,56 +77,15 @@ export function redeemCoins(
 ): { results: RedeemResult[]; credited: number } {
   const { store } = ctx;
   const at = now.toISOString();
-  const epochs = new Map<string, EpochCheck | null>();
+  const stamp = { vendorId, batchId, at };
   const refusals = refusalLog(ctx, vendorId, batchId, at);
-  const results: RedeemResult[] = [];
-  let credited = 0;
-  const refused = (e: RedeemEntry, coinId: string, reason: RefusalReason): void => {
-    refusals.add(e, coinId, reason);
-    results.push({ coinId, status: 'refused', reason });
-  };
-  for (const e of coins) {
-    const v = judge(ctx, vendorId, e, epochs, now);
-    if (!v.ok) {
-      refused(e, v.coinId, v.reason);
-      continue;
-    }
-    const first = store.epochs.ballAt(v.p.id, v.superbins[0]!, v.subbins[0]!)!;
-    if (first.status === 'sold') {
-      store.epochs.setStatus(v.p.id, v.superbins[0]!, v.subbins[0]!, 'redeemed');
-      store.vendors.insertRedeemed({
-        epoch: v.p.id,
-        coinId: v.coinId,
-        userId: e.userId,
-        vendorId,
-        batchId,
-        url: e.url,
-        paidAt: e.paidAt,
-        redeemedAt: at,
-      });
-      results.push({ coinId: v.coinId, status: 'credited' });
-      credited++;
-    } else if (first.status === 'redeemed' || first.status === 'returned') {
-      // A double spend: nobody is paid again; who was paid first is kept for follow-up (one record per
-      // coin and vendor, counting the attempts, so resending a coin does not grow the table).
-      const reason = first.status === 'redeemed' ? 'already-spent' : 'returned';
-      store.vendors.recordDoubleSpend({
-        epoch: v.p.id,
-        coinId: v.coinId,
-        userId: e.userId,
-        vendorId,
-        firstVendorId: store.vendors.redeemedBy(v.p.id, v.coinId) ?? null,
-        batchId,
-        reason,
-        createdAt: at,
-      });
-      refused(e, v.coinId, reason);
-    } else {
-      refused(e, v.coinId, first.status === 'compromised' ? 'forged' : 'not-sold');
-    }
-  }
+  const s = settle(coins, judgeCoins(ctx, vendorId, coins, now), refusals);
+  for (const [epoch, slots] of s.spent) store.epochs.redeemAll(epoch, [...slots]);
+  store.redemptions.insertRedeemed(stamp, s.credited);
+  store.redemptions.recordDoubleSpends(stamp, s.doubles);
   refusals.save();
+  const credited = s.credited.length;
   if (credited > 0)
     store.accounts.post('vendor', vendorId, credited, 'redemption', batchId, `Redeemed ${credited} coin(s), batch ${batchId}`, at);
-  return { results, credited };
+  return { results: s.results, credited };
 }

@@ -1,12 +1,15 @@
 /**
  * Epochs and the mint database: every minted ball in its (epoch, superbin, sub-bin) slot, with its status.
+ * The balls are stored compactly, about their own 16 bytes each (mint-store.ts, ball-chunks.ts).
  * @module
  */
-import { BALL_BYTES, type EpochParams } from '@micromint/shared';
+import type { EpochParams } from '@micromint/shared';
+import type { BallStatus } from './ball-chunks.ts';
+import { mintStore, type MintLookup, type MintedBall } from './mint-store.ts';
 import type { Db } from './open.ts';
 
-/** A ball's life in the thesis's CoinMint file: minted, sold in a set, spent, returned unspent, or unusable. */
-export type BallStatus = 'exists' | 'sold' | 'redeemed' | 'returned' | 'compromised';
+export type { BallStatus } from './ball-chunks.ts';
+export type { MintLookup, MintedBall } from './mint-store.ts';
 
 /** An epoch with the statistics of its minting run. */
 export interface EpochRecord {
@@ -17,7 +20,7 @@ export interface EpochRecord {
   hashes: number;
   /** Hashes that matched the fixed bits (including those that landed in a slot already taken). */
   ballsCounted: number;
-  /** Slots holding a ball = rows of `balls` for this epoch. */
+  /** Slots holding a ball. */
   filledSlots: number;
   mintMs: number;
   workers: number;
@@ -74,26 +77,27 @@ export function epochsRepo(db: Db) {
       `INSERT INTO epochs (id, key, t, u, v, k, fixed, expires_at, created_at, fill, hashes, balls_counted, filled_slots, mint_ms, workers)
        VALUES (@id, @key, @t, @u, @v, @k, @fixed, @expires_at, @created_at, @fill, @hashes, @balls_counted, @filled_slots, @mint_ms, @workers)`,
     ),
-    insertBall: db.prepare('INSERT INTO balls (epoch, superbin, subbin, x) VALUES (?, ?, ?, ?)'),
     get: db.prepare<[string], EpochRow>('SELECT * FROM epochs WHERE id = ?'),
     exists: db.prepare<[string], number>('SELECT 1 FROM epochs WHERE id = ?').pluck(),
     current: db.prepare<[string], EpochRow>('SELECT * FROM epochs WHERE expires_at > ? ORDER BY created_at DESC, rowid DESC LIMIT 1'),
     all: db.prepare<[], EpochRow>('SELECT * FROM epochs ORDER BY created_at DESC, rowid DESC'),
-    ballAt: db.prepare<[string, number, number], { x: Buffer; status: BallStatus }>(
-      'SELECT x, status FROM balls WHERE epoch = ? AND superbin = ? AND subbin = ?',
-    ),
-    ballsIn: db.prepare<[string, number], { subbin: number; x: Buffer; status: BallStatus }>(
-      'SELECT subbin, x, status FROM balls WHERE epoch = ? AND superbin = ? ORDER BY subbin',
-    ),
-    countIn: db.prepare<[string, number], number>('SELECT count(*) FROM balls WHERE epoch = ? AND superbin = ?').pluck(),
-    setStatus: db.prepare('UPDATE balls SET status = ? WHERE epoch = ? AND superbin = ? AND subbin = ?'),
-    sellSuperbin: db.prepare("UPDATE balls SET status = 'sold' WHERE epoch = ? AND superbin = ? AND status = 'exists'"),
+    v: db.prepare<[string], number>('SELECT v FROM epochs WHERE id = ?').pluck(),
     pinRedeemBy: db.prepare('UPDATE epochs SET redeem_by = ? WHERE id = ? AND redeem_by IS NULL'),
     redeemBy: db.prepare<[string], string | null>('SELECT redeem_by FROM epochs WHERE id = ?').pluck(),
-    countByStatus: db.prepare<[string], { status: BallStatus; n: number }>(
-      'SELECT status, count(*) AS n FROM balls WHERE epoch = ? GROUP BY status',
-    ),
   };
+  const mint = mintStore(db);
+  // Sub-bin bits per epoch (a slot is superbin * 2^v + sub-bin); epochs never change.
+  const vs = new Map<string, number>();
+  const vOf = (epoch: string): number => {
+    let v = vs.get(epoch);
+    if (v === undefined) {
+      v = q.v.get(epoch);
+      if (v === undefined) return 0;
+      vs.set(epoch, v);
+    }
+    return v;
+  };
+  const slotOf = (epoch: string, superbin: number, subbin: number): number => superbin * 2 ** vOf(epoch) + subbin;
 
   return {
     /**
@@ -102,7 +106,6 @@ export function epochsRepo(db: Db) {
      */
     insertEpoch(rec: EpochRecord, slots: Uint32Array, xs: Uint8Array): void {
       const p = rec.params;
-      if (xs.length !== slots.length * BALL_BYTES) throw new RangeError('one 16-byte ball per slot is required');
       q.insertEpoch.run({
         id: p.id,
         key: Buffer.from(p.key),
@@ -120,12 +123,7 @@ export function epochsRepo(db: Db) {
         mint_ms: rec.mintMs,
         workers: rec.workers,
       });
-      const subMask = 2 ** p.v - 1;
-      const xb = Buffer.from(xs.buffer, xs.byteOffset, xs.byteLength);
-      for (let i = 0; i < slots.length; i++) {
-        const slot = slots[i]!;
-        q.insertBall.run(p.id, Math.floor(slot / 2 ** p.v), slot & subMask, xb.subarray(i * BALL_BYTES, (i + 1) * BALL_BYTES));
-      }
+      mint.insert(p.id, slots, xs);
     },
     get: (id: string): EpochRecord | undefined => {
       const r = q.get.get(id);
@@ -138,19 +136,23 @@ export function epochsRepo(db: Db) {
       return r && toRecord(r);
     },
     all: (): EpochRecord[] => q.all.all().map(toRecord),
-    ballAt(epoch: string, superbin: number, subbin: number): { x: Uint8Array; status: BallStatus } | undefined {
-      return q.ballAt.get(epoch, superbin, subbin);
+    ballAt(epoch: string, superbin: number, subbin: number): MintedBall | undefined {
+      return mint.ballAt(epoch, slotOf(epoch, superbin, subbin));
     },
+    /** The balls minted into many slots (slot = superbin * 2^v + sub-bin) of `epoch`, read in one statement. */
+    lookup: (epoch: string, slots: readonly number[]): MintLookup => mint.lookup(epoch, slots),
     ballsIn(epoch: string, superbin: number): BallRow[] {
-      return q.ballsIn.all(epoch, superbin).map((r) => ({ superbin, subbin: r.subbin, x: r.x, status: r.status }));
+      return mint.ballsIn(epoch, vOf(epoch), superbin).map((r) => ({ superbin, ...r }));
     },
-    countIn: (epoch: string, superbin: number): number => q.countIn.get(epoch, superbin) ?? 0,
+    countIn: (epoch: string, superbin: number): number => mint.countIn(epoch, vOf(epoch), superbin),
     setStatus(epoch: string, superbin: number, subbin: number, status: BallStatus): void {
-      q.setStatus.run(status, epoch, superbin, subbin);
+      mint.setStatus(epoch, slotOf(epoch, superbin, subbin), status);
     },
+    /** Marks the sold balls of many slots of `epoch` redeemed, in one statement. */
+    redeemAll: (epoch: string, slots: readonly number[]): void => mint.redeemAll(epoch, slots),
     /** Marks every minted ball of a superbin sold (the superbin went into a set). */
     sellSuperbin(epoch: string, superbin: number): void {
-      q.sellSuperbin.run(epoch, superbin);
+      mint.sellSuperbin(epoch, vOf(epoch), superbin);
     },
     /**
      * Pins an epoch's redemption deadline unless one is pinned already, and returns the one that holds:
@@ -162,11 +164,7 @@ export function epochsRepo(db: Db) {
       if (!pinned) throw new RangeError(`no epoch ${epoch}`);
       return pinned;
     },
-    countByStatus(epoch: string): Record<BallStatus, number> {
-      const out: Record<BallStatus, number> = { exists: 0, sold: 0, redeemed: 0, returned: 0, compromised: 0 };
-      for (const r of q.countByStatus.all(epoch)) out[r.status] = r.n;
-      return out;
-    },
+    countByStatus: (epoch: string): Record<BallStatus, number> => mint.countByStatus(epoch),
   };
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import type Database from 'better-sqlite3';
+import { convertBalls } from './mint-convert.ts';
 
 type Migration = (db: Database.Database) => void;
 
@@ -410,8 +411,62 @@ function v5(db: Database.Database): void {
   `);
 }
 
+/**
+ * Version 6: the mint database in about 16 bytes a ball (layout in db/ball-chunks.ts), and one index fewer
+ * written per redeemed coin.
+ * - `mint_files`: a number per epoch (its CoinMint file); row ids of its chunks are `no * 2^24 + chunk`.
+ * - `mint_balls`: per 32 slots, the mask of slots holding a ball and those balls in slot order (a slot's
+ *   position is implied by the order); `mint_flags`: per 32 slots, a mask per status flag (sold, redeemed,
+ *   returned, compromised), a row only once a flag is set. Both keyed by INTEGER PRIMARY KEY: no index.
+ * - `balls`, one row per ball, is converted (every ball and status, db/mint-convert.ts) and becomes a
+ *   read-only view of the same columns, for people and scripts that read it.
+ * - `redeemed_vendor` is dropped: `redeemed_vendor_time` and `redeemed_vendor_url` start with vendor_id too.
+ */
+function v6(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE mint_files (
+      epoch TEXT PRIMARY KEY REFERENCES epochs(id),
+      no    INTEGER NOT NULL UNIQUE CHECK (no BETWEEN 1 AND 536870911)
+    );
+    CREATE TABLE mint_balls (
+      id      INTEGER PRIMARY KEY,
+      present INTEGER NOT NULL CHECK (present BETWEEN -2147483648 AND 2147483647),
+      xs      BLOB NOT NULL CHECK (length(xs) % 16 = 0)
+    );
+    CREATE TABLE mint_flags (
+      id          INTEGER PRIMARY KEY,
+      sold        INTEGER NOT NULL DEFAULT 0,
+      redeemed    INTEGER NOT NULL DEFAULT 0,
+      returned    INTEGER NOT NULL DEFAULT 0,
+      compromised INTEGER NOT NULL DEFAULT 0
+    );
+  `);
+  convertBalls(db);
+  // The view ranks a ball among the present slots before it (a 32-bit popcount) to find it in xs.
+  db.exec(`
+    DROP TABLE balls;
+    CREATE VIEW balls (epoch, superbin, subbin, x, status) AS
+    WITH RECURSIVE bits (b) AS (SELECT 0 UNION ALL SELECT b + 1 FROM bits WHERE b < 31),
+    slots AS (
+      SELECT m.epoch, e.v, (c.id - m.no * 16777216) * 32 + bits.b AS slot, bits.b, c.id, c.xs,
+             c.present & ((1 << bits.b) - 1) AS below
+        FROM mint_files m JOIN epochs e ON e.id = m.epoch
+        JOIN mint_balls c ON c.id BETWEEN m.no * 16777216 AND m.no * 16777216 + 16777215
+        JOIN bits ON (c.present >> bits.b) & 1
+    ),
+    pairs AS (SELECT *, below - ((below >> 1) & 1431655765) AS p1 FROM slots),
+    nibbles AS (SELECT *, (p1 & 858993459) + ((p1 >> 2) & 858993459) AS p2 FROM pairs),
+    ranked AS (SELECT *, ((((p2 + (p2 >> 4)) & 252645135) * 16843009) & 4294967295) >> 24 AS below_count FROM nibbles)
+    SELECT r.epoch, r.slot >> r.v, r.slot & ((1 << r.v) - 1), substr(r.xs, r.below_count * 16 + 1, 16),
+           CASE WHEN (f.compromised >> r.b) & 1 THEN 'compromised' WHEN (f.returned >> r.b) & 1 THEN 'returned'
+                WHEN (f.redeemed >> r.b) & 1 THEN 'redeemed' WHEN (f.sold >> r.b) & 1 THEN 'sold' ELSE 'exists' END
+      FROM ranked r LEFT JOIN mint_flags f ON f.id = r.id;
+    DROP INDEX redeemed_vendor;
+  `);
+}
+
 /** Every migration in order; `PRAGMA user_version` = number applied. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
 
 /**
  * Applies the migrations the database has not seen, each in its own transaction with its version bump.

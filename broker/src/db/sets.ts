@@ -88,6 +88,10 @@ export function setsRepo(db: Db) {
       `SELECT ss.set_id, ss.position, s.user_id FROM set_superbins ss JOIN sets s ON s.id = ss.set_id
        WHERE ss.epoch = ? AND ss.superbin = ?`,
     ),
+    ownersOf: db.prepare<[string, string], { superbin: number; set_id: number; position: number; user_id: string }>(
+      `SELECT ss.superbin, ss.set_id, ss.position, s.user_id FROM set_superbins ss JOIN sets s ON s.id = ss.set_id
+       WHERE ss.epoch = ? AND ss.superbin IN (SELECT value FROM json_each(?))`,
+    ),
     setById: db.prepare<[number], SetRow>('SELECT * FROM sets WHERE id = ?'),
     setsOfWithdrawal: db.prepare<[string], SetRow>('SELECT * FROM sets WHERE withdrawal_id = ? ORDER BY id'),
     setsOfUser: db.prepare<[string, string], SetRow>('SELECT * FROM sets WHERE user_id = ? AND epoch = ? ORDER BY id'),
@@ -125,6 +129,11 @@ export function setsRepo(db: Db) {
     superbinOwner(epoch: string, superbin: number): { setId: number; position: number; userId: string } | undefined {
       const r = q.superbinOwner.get(epoch, superbin);
       return r && { setId: r.set_id, position: r.position, userId: r.user_id };
+    },
+    /** The owners of many superbins of `epoch`, in one statement (superbins in no set are missing). */
+    ownersOf(epoch: string, superbins: readonly number[]): Map<number, { setId: number; position: number; userId: string }> {
+      const rows = superbins.length ? q.ownersOf.all(epoch, JSON.stringify(superbins)) : [];
+      return new Map(rows.map((r) => [r.superbin, { setId: r.set_id, position: r.position, userId: r.user_id }]));
     },
     setById: (id: number): SetRecord | undefined => {
       const r = q.setById.get(id);

@@ -10,6 +10,7 @@ import { earningsRepo } from './earnings.ts';
 import { epochsRepo } from './epochs.ts';
 import { inTransaction, openDatabase, type Db } from './open.ts';
 import { paywordKeysRepo } from './payword-keys.ts';
+import { redemptionsRepo } from './redemptions.ts';
 import { refusalsRepo } from './refusals.ts';
 import { setsRepo } from './sets.ts';
 import { tokensRepo } from './tokens.ts';
@@ -26,6 +27,8 @@ export interface Store {
   complaints: ReturnType<typeof complaintsRepo>;
   credits: ReturnType<typeof creditsRepo>;
   refusals: ReturnType<typeof refusalsRepo>;
+  /** A redemption batch's writes, a statement each. */
+  redemptions: ReturnType<typeof redemptionsRepo>;
   /** PayWord: the broker's key pair, wallet keys, vendor keys. */
   paywordKeys: ReturnType<typeof paywordKeysRepo>;
   /** PayWord: authorized chains and their clearings. */
@@ -58,6 +61,7 @@ export function openStore(dbPath: string): Store {
     complaints: complaintsRepo(db),
     credits: creditsRepo(db),
     refusals: refusalsRepo(db),
+    redemptions: redemptionsRepo(db),
     paywordKeys: paywordKeysRepo(db),
     chains: chainsRepo(db),
     tokens: tokensRepo(db),

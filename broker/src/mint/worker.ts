@@ -1,50 +1,16 @@
 /**
  * A minting thread: hashes ball x_c (see `balls.ts`) for every counter c of its range and keeps, for each
  * slot, the first (smallest) counter that lands there. The hashing runs batch by batch, in the native kernel
- * when it is built (`native.ts`) or in the JavaScript loop below; both find the same balls.
+ * when it is built (`native.ts`) or in the JavaScript loop (`matcher.ts`); both find the same balls.
  * @module
  */
-import { hash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { BALL_BYTES, PREIMAGE_BYTES, ballPreimage, fixedBitsMatch, setBall, slotOfDigest } from '@micromint/shared';
 import { ballStream } from './balls.ts';
-import { nativeMintBatch, resolveKernel, type MintKernel } from './native.ts';
+import { matcherOf } from './matcher.ts';
+import { resolveKernel } from './native.ts';
 import { PROGRESS_EVERY, type DoneMessage, type MintJob, type ProgressMessage } from './protocol.ts';
 
-type Shape = Pick<MintJob, 't' | 'u' | 'v' | 'fixed'>;
-
-/** Finds the balls of a batch that count: flat pairs (index in batch, slot = superbin * 2^v + subbin). */
-export type BatchMatcher = (balls: Uint8Array) => ArrayLike<number>;
-
-/** The JavaScript loop: one `crypto.hash` per ball. */
-export function jsMatcher(key: Uint8Array, shape: Shape): BatchMatcher {
-  const pre = ballPreimage(key);
-  // Cheap exact pre-filter on the top t bits (t <= 24) before the shared, authoritative check.
-  const shift = 24 - shape.t;
-  const { fixed, v } = shape;
-  return (balls) => {
-    const pairs: number[] = [];
-    for (let i = 0, at = 0; at < balls.length; i++, at += BALL_BYTES) {
-      setBall(pre, balls.subarray(at, at + BALL_BYTES));
-      const d = hash('sha256', pre, 'buffer');
-      if (((d[0]! << 16) | (d[1]! << 8) | d[2]!) >>> shift !== fixed) continue;
-      if (!fixedBitsMatch(shape, d)) continue;
-      const s = slotOfDigest(shape, d);
-      pairs.push(i, s.superbin * 2 ** v + s.subbin);
-    }
-    return pairs;
-  };
-}
-
-/** The native kernel: one call per batch. */
-function nativeMatcher(key: Uint8Array, shape: Shape): BatchMatcher {
-  const prefix = ballPreimage(key).subarray(0, PREIMAGE_BYTES - BALL_BYTES);
-  return (balls) => nativeMintBatch(prefix, balls, shape);
-}
-
-/** The matcher of a kernel. */
-export const matcherOf = (kernel: MintKernel, key: Uint8Array, shape: Shape): BatchMatcher =>
-  kernel === 'native' ? nativeMatcher(key, shape) : jsMatcher(key, shape);
+export { jsMatcher } from './matcher.ts';
 
 /** Runs a job; `report` receives progress. Exported for the single-thread path and tests. */
 export function runJob(job: MintJob, report: (m: ProgressMessage) => void): DoneMessage {
