@@ -142,16 +142,32 @@ async function start() {
   return { flow, fetchFlow, requests, handlers, refreshBadge };
 }
 
-const ready = start();
-ready.catch((e: unknown) => console.error('[micromint] the wallet could not start', e));
+type Services = Awaited<ReturnType<typeof start>>;
+let starting: Promise<Services> | undefined;
+/**
+ * The services, started once. A start that failed (the wallet's database did not open, say, while a page of the
+ * extension opened it at the same moment) is not kept: the next message or event starts them again, so one bad
+ * moment does not leave the worker refusing everything until Chromium stops it.
+ */
+function ready(): Promise<Services> {
+  const p = (starting ??= start());
+  p.catch((e: unknown) => {
+    console.error('[micromint] the wallet could not start', e);
+    if (starting === p) starting = undefined;
+  });
+  return p;
+}
+void ready();
 
-const after = (what: string, task: (services: Awaited<typeof ready>) => Promise<unknown> | void) => {
-  ready.then(task).catch((e: unknown) => console.error(`[micromint] ${what}:`, e));
+const after = (what: string, task: (services: Services) => Promise<unknown> | void) => {
+  ready()
+    .then(task)
+    .catch((e: unknown) => console.error(`[micromint] ${what}:`, e));
 };
 
 // The pages' origin: chrome-extension://<id> in Chromium, moz-extension://<uuid> in Firefox (issue 10: the Firefox build).
 const extensionOrigin = originOf(browser.runtime.getURL('/'))!;
-browser.runtime.onMessage.addListener(createRouter(() => ready.then((s) => s.handlers), browser.runtime.id, log, extensionOrigin));
+browser.runtime.onMessage.addListener(createRouter(() => ready().then((s) => s.handlers), browser.runtime.id, log, extensionOrigin));
 
 const everywhere = { urls: ['<all_urls>'] };
 
