@@ -119,9 +119,13 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export async function setBroker(context: BrowserContext, extensionId: string, brokerUrl: string): Promise<void> {
   const options = await context.newPage();
   await options.goto(`chrome-extension://${extensionId}/options.html`);
+  // The page fills the form from the stored settings when the worker answers: typing before that is overwritten
+  // (under load the field once read both URLs run together, and the wallet then knew no broker page).
+  await expect(options.locator('#settings')).toHaveAttribute('data-loaded', 'true');
   await options.locator('#brokerUrl').fill(brokerUrl);
   await options.locator('#save').click();
   await expect(options.locator('#saved')).toContainText('Saved');
+  await expect(options.locator('#brokerUrl')).toHaveValue(brokerUrl);
   await options.close();
 }
 
