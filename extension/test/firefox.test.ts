@@ -1,20 +1,14 @@
 /**
- * The Firefox build: Chromium's manifest in Firefox's Manifest V3 form, the same files in
- * dist/firefox as in dist/extension (when built), and the worker accepting its own pages under
- * Firefox's `moz-extension://<uuid>` origin.
+ * The Firefox build: Chromium's manifest in Firefox's Manifest V3 form, and the worker accepting its
+ * own pages under Firefox's `moz-extension://<uuid>` origin. The built dist/firefox is checked by
+ * `web-ext lint` in `npm test`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { firefoxManifest, GECKO_ID } from '../build/firefox.ts';
 import { buildManifest } from '../build/manifest.ts';
-import { listFiles } from '../build/zip.ts';
 import { checkSender, SenderError } from '../src/background/router.ts';
 import type { Message } from '../src/messages.ts';
-
-const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
 
 test("Firefox's manifest: background scripts, the gecko id and data, options_ui; nothing Chromium-only", () => {
   const chromium = buildManifest('1.2.3') as unknown as Record<string, unknown>;
@@ -28,25 +22,6 @@ test("Firefox's manifest: background scripts, the gecko id and data, options_ui;
     assert.deepEqual(ff[key], chromium[key], key);
   assert.deepEqual((chromium.background as Record<string, unknown>).service_worker, 'background.js', "Chromium's own is untouched");
 });
-
-test(
-  'dist/firefox holds the files of dist/extension, byte for byte, and the transformed manifest',
-  { skip: !existsSync(join(dist, 'firefox')) },
-  () => {
-    const chromium = join(dist, 'extension');
-    const firefox = join(dist, 'firefox');
-    assert.deepEqual(listFiles(firefox), listFiles(chromium));
-    for (const path of listFiles(chromium)) {
-      if (path === 'manifest.json') continue;
-      assert.ok(readFileSync(join(firefox, path)).equals(readFileSync(join(chromium, path))), path);
-    }
-    const manifest = JSON.parse(readFileSync(join(firefox, 'manifest.json'), 'utf8')) as unknown;
-    assert.deepEqual(
-      manifest,
-      firefoxManifest(JSON.parse(readFileSync(join(chromium, 'manifest.json'), 'utf8')) as Record<string, unknown>),
-    );
-  },
-);
 
 test('the worker takes page messages from its own pages in Firefox (moz-extension://<uuid>), and only from them', () => {
   const origin = 'moz-extension://4b1c9c4e-6f0e-4b7b-9a43-2f3c1d0e5a77';
