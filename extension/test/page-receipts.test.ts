@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { encodeHeader, micromintRequirements } from '@micromint/shared';
 import { ChallengeStore } from '../src/background/challenges.ts';
 import { FetchFlow } from '../src/background/fetch-flow.ts';
-import { PageReceipts, receiptOf, RECEIPT_TTL_MS } from '../src/background/page-receipts.ts';
+import { PageReceipts, receiptOf, RECEIPT_TTL_MS, UNDELIVERED_TTL_MS } from '../src/background/page-receipts.ts';
 import { PaymentFlow } from '../src/background/payment-flow.ts';
 import { PaymentStep } from '../src/background/pay-step.ts';
 import { PaymentWatch } from '../src/background/payment-watch.ts';
@@ -31,7 +31,7 @@ const offer = (price: number) => micromintRequirements({ price, vendorId: VENDOR
 const challenge402 = (url: string, price: number) => [{ name: 'payment-required', value: challengeHeader(url, [offer(price)]) }];
 const paid = [{ name: 'payment-response', value: encodeHeader({ success: true, transaction: 'pay_1', network: 'micromint:x' }) }];
 
-async function setup(o: { showReceipts?: boolean } = {}) {
+async function setup(o: { showReceipts?: boolean; noPage?: boolean } = {}) {
   const db = await openWallet(freshDbName('receipts'));
   await importFunds(db, fundsText(epoch, sets));
   const settings = new SettingsStore(memoryArea());
@@ -43,7 +43,11 @@ async function setup(o: { showReceipts?: boolean } = {}) {
     db,
     settings,
     area: session,
-    deliver: async (tabId, receipt) => void delivered.push({ tabId, receipt }),
+    deliver: async (tabId, receipt) => {
+      // As tabs.sendMessage rejects when the tab's top page has no content script yet.
+      if (o.noPage) throw new Error('Could not establish connection. Receiving end does not exist.');
+      delivered.push({ tabId, receipt });
+    },
     now: () => clock,
   });
   const watch = new PaymentWatch(new PaymentStep({ db, settings, schemes: DEFAULT_SCHEMES }), Date.now, (h) =>
@@ -124,6 +128,32 @@ test('a paid page fetch() sends its receipt to the tab; none when receipts are o
     assert.deepEqual(delivered, showReceipts ? [{ tabId: TAB, receipt: { url, vendorId: VENDOR, mills: 1, units: 1, unit: 'coin' } }] : []);
     db.close();
   }
+});
+
+test('a receipt that found no top page (its script not run yet) goes to the top page that reports in next, of any site, once and soon', async () => {
+  /** Pays a fetch() of `url` from the tab; nothing takes the receipt. */
+  const payFetch = async (fetchFlow: FetchFlow, url: string, n: number) => {
+    await fetchFlow.onResponse(`a${n}`, TAB, url, 402, challenge402(url, 1), 'GET');
+    const v = await fetchFlow.request(TAB, VENDOR, url, false);
+    assert.ok(v.action === 'pay');
+    fetchFlow.onSendHeaders(`b${n}`, TAB, [{ name: 'PAYMENT-SIGNATURE', value: v.header }]);
+    assert.equal((await fetchFlow.onResponse(`b${n}`, TAB, url, 200, paid))?.kind, 'paid');
+  };
+  const { db, flow, fetchFlow, delivered, tick } = await setup({ noPage: true });
+  const url = `${VENDOR}/framed/one.html`;
+  await payFetch(fetchFlow, url, 1);
+  assert.deepEqual(delivered, []);
+  // The top page is of another site (a vendor's page in a frame): it still gets the receipt.
+  const top = 'http://localhost:9/frame.html';
+  const verdict = await flow.pageLoaded(TAB, top);
+  assert.deepEqual(verdict, { action: 'none', broker: false, receipt: { url, vendorId: VENDOR, mills: 1, units: 1, unit: 'coin' } });
+  assert.deepEqual(await flow.pageLoaded(TAB, top), { action: 'none', broker: false }, 'taken once');
+
+  // A page that reports in too late gets none.
+  await payFetch(fetchFlow, `${url}?late`, 2);
+  tick(UNDELIVERED_TTL_MS + 1);
+  assert.deepEqual(await flow.pageLoaded(TAB, top), { action: 'none', broker: false });
+  db.close();
 });
 
 test('a PayWord payment reads as links, with their money', () => {
