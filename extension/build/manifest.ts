@@ -49,7 +49,8 @@ export function buildManifest(version: string): chrome.runtime.ManifestV3 {
     key: EXTENSION_PUBLIC_KEY,
     // storage.session, DNR session rules with tabIds, and MessageSender.origin are all older than 116.
     minimum_chrome_version: '116',
-    permissions: ['storage', 'webRequest', 'declarativeNetRequest', 'tabs'],
+    // webNavigation: a payment made on a 402's headers goes out once that 402's page is committed (no new warning beside `tabs`).
+    permissions: ['storage', 'webRequest', 'declarativeNetRequest', 'tabs', 'webNavigation'],
     host_permissions: ['<all_urls>'],
     background: { service_worker: ENTRY_FILES.background, type: 'module' },
     content_scripts: [

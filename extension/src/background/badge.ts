@@ -4,6 +4,7 @@
  * @module
  */
 import { formatMoney } from '@micromint/shared';
+import { balance, listChains, type WalletDb } from '../wallet/index.ts';
 
 /**
  * Badge text for a balance in mills (= coins): at most four characters (`999`, `1.2k`, `12k`). A
@@ -22,6 +23,17 @@ export function badgeText(mills: number): string {
  * badgeTitle(4760); // 'MicroMint Wallet: $4.76 in coins and chains'
  */
 export const badgeTitle = (mills: number): string => `MicroMint Wallet: ${formatMoney(mills)} in coins and chains`;
+
+/**
+ * What the badge shows, in mills: the coins (`balance`) and what open chains hold, as the wallet's
+ * summary counts them, read without the rest of the summary (the badge is redrawn after every payment).
+ * @example
+ * await updateBadge(await walletMills(db));
+ */
+export async function walletMills(db: WalletDb, now = Date.now()): Promise<number> {
+  const [coins, chains] = await Promise.all([balance(db, now), listChains(db, undefined, now)]);
+  return chains.reduce((n, c) => n + c.heldMills, coins);
+}
 
 /** Shows the balance on the toolbar icon. */
 export async function updateBadge(mills: number): Promise<void> {

@@ -29,7 +29,7 @@ import { chromeRetrier } from './retrier.ts';
 import { DEFAULT_SCHEMES } from './schemes/registry.ts';
 import { SettingsStore } from './settings.ts';
 import { openWallet, readBudgetAllow, walletSummary } from '../wallet/index.ts';
-import { updateBadge } from './badge.ts';
+import { updateBadge, walletMills } from './badge.ts';
 import { chainHandlers } from './chain-handlers.ts';
 import { budgetHandlers } from './budget-handlers.ts';
 // Requests (issue 10): paid frames, the page API, price hints.
@@ -41,7 +41,12 @@ const log = (message: string) => console.info(`[micromint] ${message}`);
 
 async function start() {
   const db = await openWallet();
-  const settings = new SettingsStore(browser.storage.local);
+  // The store keeps the settings it read until storage.local changes.
+  const settings = new SettingsStore(browser.storage.local, (changed) =>
+    browser.storage.onChanged.addListener((_changes, area) => {
+      if (area === 'local') changed();
+    }),
+  );
   const session = browser.storage.session;
   const receipts = new PageReceipts({
     db,
@@ -69,18 +74,32 @@ async function start() {
     watch,
     probe: fetchProbe(),
     receipts,
+    // A 402 is acted on as its headers come in; the tab is loaded again once the 402's page is committed.
+    payOnHeaders: true,
     log,
   });
   const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, watch, log });
   const requests = requestServices({ db, settings, session, local: browser.storage.local, watch, receipts, retrier, fetchFlow, log });
   const { frames } = requests;
   const funds = new FundsService(db, settings);
-  // The badge shows the whole wallet in mills: coins and the links left on open chains.
-  const refreshBadge = () =>
-    walletSummary(db).then(
-      (s) => updateBadge(s.totalMills),
-      () => undefined,
-    );
+  // The badge shows the whole wallet in mills: coins and the links left on open chains. Asked
+  // again while it is being drawn, it is drawn once more after, not once per ask.
+  let drawing: Promise<void> | undefined;
+  let again = false;
+  const drawBadge = (): Promise<void> =>
+    walletMills(db)
+      .then(updateBadge)
+      .catch(() => undefined)
+      .then(() => {
+        if (!again) return (drawing = undefined);
+        again = false;
+        return (drawing = drawBadge());
+      });
+  const refreshBadge = (): Promise<void> => {
+    if (drawing) again = true;
+    else drawing = drawBadge();
+    return drawing;
+  };
   const handlers: Handlers = {
     'page-loaded': async (body, caller) => {
       const status = typeof body.status === 'number' ? body.status : undefined;
@@ -175,7 +194,15 @@ chrome.webRequest.onHeadersReceived.addListener(
   (d) => {
     if (d.tabId >= 0)
       after('main-frame response', async ({ flow, refreshBadge }) => {
-        const outcome = await flow.onMainFrameResponse(d.tabId, d.url, d.statusCode, d.responseHeaders, d.timeStamp);
+        const outcome = await flow.onMainFrameResponse(
+          d.tabId,
+          d.url,
+          d.statusCode,
+          d.responseHeaders,
+          d.timeStamp,
+          d.requestId,
+          d.frameId === 0,
+        );
         if (outcome) void refreshBadge();
       });
     return undefined;
@@ -186,11 +213,16 @@ chrome.webRequest.onHeadersReceived.addListener(
 
 chrome.webRequest.onErrorOccurred.addListener(
   (d) => {
-    if (d.tabId >= 0) after('main-frame error', ({ flow }) => flow.onMainFrameError(d.tabId, d.url, d.error, d.timeStamp));
+    if (d.tabId >= 0) after('main-frame error', ({ flow }) => flow.onMainFrameError(d.tabId, d.url, d.error, d.timeStamp, d.requestId));
     return undefined;
   },
   { ...everywhere, types: ['main_frame'] },
 );
+
+// A tab's page committed: a payment made on its 402's headers goes out (without the permission, the page's report starts it).
+chrome.webNavigation?.onCommitted.addListener((d) => {
+  if (d.frameId === 0 && d.tabId >= 0) after('main-frame commit', ({ flow }) => flow.onMainFrameCommitted(d.tabId, d.url, d.timeStamp));
+});
 
 chrome.webRequest.onBeforeRequest.addListener(
   (d) => {

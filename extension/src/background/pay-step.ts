@@ -19,13 +19,10 @@ import { MICROMINT_SCHEME, PAYWORD_SCHEME } from '@micromint/shared';
 import type { PageVerdict } from '../messages.ts';
 import {
   BudgetExceededError,
-  budgetOver,
   InsufficientFundsError,
   LinkPaymentError,
   markSent,
-  paidPagesSince,
-  pendingPaymentFor,
-  VISIT_WINDOW_MS,
+  pendingIn,
   type BudgetAllow,
   type BudgetOver,
   type PaymentRecord,
@@ -40,6 +37,7 @@ import type { RetryOutcome } from './receipts.ts';
 import type { ChosenOffer, SchemeRegistry } from './schemes/registry.ts';
 import type { Funds, SchemeContext } from './schemes/types.ts';
 import { buyPage, type SettingsStore } from './settings.ts';
+import { StepFacts } from './step-facts.ts';
 
 /** The verdict that asks the user. */
 export type ConfirmVerdict = Extract<PageVerdict, { action: 'confirm' }>;
@@ -115,6 +113,12 @@ interface Plan {
   openChain?: { length: number };
 }
 
+/**
+ * What a payment in coins made without asking is planned with: enough coins. The payment's own
+ * transaction counts them (and says when they are short), so they need not be counted before.
+ */
+const ENOUGH_COINS: Funds = Object.freeze({ held: Number.MAX_SAFE_INTEGER, makeable: Number.MAX_SAFE_INTEGER });
+
 /** The shared step. Stateless: every flow may hold its own. */
 export class PaymentStep {
   private readonly now: () => number;
@@ -149,11 +153,15 @@ export class PaymentStep {
    * short. Spends (in one wallet transaction) only when it returns a new `send`.
    */
   async next(challenge: Challenge, o: StepOptions): Promise<StepResult> {
-    const pending = await pendingPaymentFor(this.deps.db, challenge.url, challenge.quote.vendorId);
+    const facts = await StepFacts.read(this.deps.db, challenge, () => this.context());
+    const { ctx } = facts;
+    const pending = pendingIn(facts.pending, challenge.url, challenge.quote.vendorId);
     if (pending) return { kind: 'send', payment: pending, resent: true, silent: false };
-    const ctx = await this.context();
-    const plan = await this.plan(challenge, ctx, o);
-    const result: StepResult = 'action' in plan ? { kind: 'verdict', verdict: plan } : await this.payWith(challenge, plan, ctx, o);
+    // The budgets for the price are read while the scheme is chosen.
+    void facts.over(challenge.quote.mills);
+    // First as if the coins were enough: a payment made without asking needs no count of them
+    // first. Anything else (a question, coins short) is decided again on the coins counted.
+    const result = (await this.attempt(challenge, facts, o, true)) ?? (await this.attempt(challenge, facts, o, false))!;
     // Funds short: the notice says where more coins are bought.
     if (result.kind === 'verdict' && result.verdict.action === 'insufficient')
       return { kind: 'verdict', verdict: { ...result.verdict, buyAt: buyPage(ctx.settings.brokerUrl) } };
@@ -191,13 +199,27 @@ export class PaymentStep {
     return { db: this.deps.db, settings: await this.deps.settings.get(), now: this.now(), log: this.log };
   }
 
+  /**
+   * Plans and pays. With `enoughCoins`, coins are taken to be enough and only a payment made
+   * without asking comes back (undefined otherwise: decide again with the coins counted).
+   */
+  private async attempt(challenge: Challenge, facts: StepFacts, o: StepOptions, enoughCoins: boolean): Promise<StepResult | undefined> {
+    const plan = await this.plan(challenge, facts, o, enoughCoins);
+    if ('action' in plan) return enoughCoins ? undefined : { kind: 'verdict', verdict: plan };
+    return this.payWith(challenge, plan, facts, o, enoughCoins);
+  }
+
   /** Chooses the scheme (choose-scheme.ts) from what each offer's handler holds and the reader's policy. */
-  private async plan(challenge: Challenge, ctx: SchemeContext, o: StepOptions): Promise<Plan | InsufficientVerdict> {
+  private async plan(challenge: Challenge, facts: StepFacts, o: StepOptions, enoughCoins: boolean): Promise<Plan | InsufficientVerdict> {
+    const { ctx } = facts;
     const { offers } = challenge;
-    const funds = new Map<ChosenOffer, Funds>();
-    for (const offer of offers) funds.set(offer, await offer.handler.funds(ctx, offer.quote));
-    const coins = offers.find((x) => x.handler.scheme === MICROMINT_SCHEME);
     const chain = offers.find((x) => x.handler.scheme === PAYWORD_SCHEME);
+    const fundsOf = (offer: ChosenOffer) =>
+      enoughCoins && offer.handler.scheme === MICROMINT_SCHEME ? Promise.resolve(ENOUGH_COINS) : facts.funds(offer);
+    // Every offer's funds and the site's paid pages, read together.
+    const [held, paidPages] = await Promise.all([Promise.all(offers.map(fundsOf)), chain ? facts.paidPages() : 0]);
+    const funds = new Map<ChosenOffer, Funds>(offers.map((offer, i) => [offer, held[i]!]));
+    const coins = offers.find((x) => x.handler.scheme === MICROMINT_SCHEME);
     if (!coins && !chain) return { offer: offers[0]!, funds: funds.get(offers[0]!)! };
     const chainFunds = chain && funds.get(chain)!;
     const input: ChoiceInput = {
@@ -216,7 +238,7 @@ export class PaymentStep {
             },
           }
         : {}),
-      paidPages: chain ? await paidPagesSince(ctx.db, challenge.quote.vendorId, ctx.now - VISIT_WINDOW_MS) : 0,
+      paidPages,
       settings: ctx.settings,
     };
     const choice = chooseScheme(input);
@@ -239,16 +261,25 @@ export class PaymentStep {
    * `enforce`: if another tab took the budget's last room in the meantime, the payment's own
    * transaction refuses it and the reader is asked after all.
    */
-  private async payWith(challenge: Challenge, plan: Plan, ctx: SchemeContext, o: StepOptions): Promise<StepResult> {
+  private async payWith(
+    challenge: Challenge,
+    plan: Plan,
+    facts: StepFacts,
+    o: StepOptions,
+    enoughCoins = false,
+  ): Promise<StepResult | undefined> {
     const { offer } = plan;
     const { quote } = offer;
-    const over = await budgetOver(ctx.db, { site: quote.vendorId, mills: quote.mills, now: ctx.now });
+    const { ctx } = facts;
+    const over = await facts.over(quote.mills);
     const decision = decide(quote.mills, ctx.settings.autopayThreshold, plan.funds, over);
-    if (decision.kind === 'insufficient') return { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, decision) };
+    if (decision.kind === 'insufficient')
+      return enoughCoins ? undefined : { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, decision) };
     // After a refusal the wallet asks instead of paying again on its own: no loops.
-    const refusal = challenge.error ?? (await this.recentRefusal(challenge, ctx.now));
+    const refusal = challenge.error ?? (await this.recentRefusal(challenge, facts.refused, ctx.now));
     const silent = decision.kind === 'autopay' && !refusal && o.autopayAllowed !== false;
-    if (!silent && !o.confirmed) return { kind: 'verdict', verdict: await this.ask(quote, ctx, o, refusal, over) };
+    if (!silent && !o.confirmed)
+      return enoughCoins ? undefined : { kind: 'verdict', verdict: await this.ask(quote, ctx, o, refusal, over) };
     let payment: PaymentRecord;
     try {
       payment = await offer.handler.pay(ctx, {
@@ -261,13 +292,13 @@ export class PaymentStep {
         budget: { enforce: !o.confirmed, ...(o.confirmed && o.allow ? { allow: o.allow } : {}) },
       });
     } catch (e) {
+      if (enoughCoins && (e instanceof BudgetExceededError || e instanceof InsufficientFundsError)) return undefined;
       if (e instanceof BudgetExceededError) return { kind: 'verdict', verdict: await this.ask(quote, ctx, o, refusal, e.over) };
       if (e instanceof InsufficientFundsError) return { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, e) };
       if (!(e instanceof ChainOpenError || e instanceof LinkPaymentError)) throw e;
       this.log(`no chain pays ${challenge.url}: ${e.code} (${e.message})`);
       const coins = challenge.offers.find((x) => x.handler.scheme === MICROMINT_SCHEME);
-      if (coins && offer !== coins)
-        return this.payWith(challenge, { offer: coins, funds: await coins.handler.funds(ctx, coins.quote) }, ctx, o);
+      if (coins && offer !== coins) return this.payWith(challenge, { offer: coins, funds: await facts.funds(coins) }, facts, o);
       return {
         kind: 'verdict',
         verdict: insufficient(
@@ -303,10 +334,16 @@ export class PaymentStep {
     };
   }
 
-  /** The vendor's reason when it refused the newest payment for this URL a short while ago. */
-  private async recentRefusal(challenge: Challenge, now: number): Promise<string | undefined> {
+  /**
+   * The vendor's reason when it refused the newest payment for this URL a short while ago. Only
+   * when one of the wallet's `refused` payments is such a refusal are the URL's payments read, to
+   * know whether a later one followed it.
+   */
+  private async recentRefusal(challenge: Challenge, refused: readonly PaymentRecord[], now: number): Promise<string | undefined> {
+    const mine = (p: PaymentRecord) => p.url === challenge.url && p.vendorId === challenge.quote.vendorId;
+    if (!refused.some((p) => mine(p) && now - p.updatedAt <= ASK_AFTER_REFUSAL_MS)) return undefined;
     const payments = await this.deps.db.getAllFromIndex('payments', 'by-url', challenge.url);
-    const newest = payments.filter((p) => p.vendorId === challenge.quote.vendorId).sort((a, b) => b.createdAt - a.createdAt)[0];
+    const newest = payments.filter(mine).sort((a, b) => b.createdAt - a.createdAt)[0];
     if (newest?.state !== 'refused' || now - newest.updatedAt > ASK_AFTER_REFUSAL_MS) return undefined;
     return newest.error ?? 'refused';
   }

@@ -12,6 +12,11 @@
  *    the payment pending: the next 402 of that URL resends the very same payload, which the vendor
  *    treats as a retry.
  *
+ * With `payOnHeaders` (the worker's entry) step 2 does not wait for the page: the worker acts as it
+ * sees the 402's headers, and reloads the tab as soon as the 402's document is committed (a
+ * reload started earlier would cancel the 402's own navigation); a verdict waits for the page's
+ * report ({@link HeadStarts}).
+ *
  * Right after the browser starts, the first page's 402 can arrive before the worker runs, and its
  * `onHeadersReceived` is then lost. The content script reports the page's status (402) and asks
  * again until the worker answers; a worker that did not see that tab's response fetches the terms
@@ -22,6 +27,7 @@ import { PAYMENT_REQUIRED_HEADER } from '@micromint/shared';
 import type { PageVerdict } from '../messages.ts';
 import type { BudgetAllow, PaymentRecord, WalletDb } from '../wallet/index.ts';
 import { stripFragment, type ChallengeStore, type SeenChallenge } from './challenges.ts';
+import { HeadStarts, type HeadStart } from './head-start.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { PaymentStep } from './pay-step.ts';
 import { PaymentWatch } from './payment-watch.ts';
@@ -51,7 +57,19 @@ export interface FlowDeps {
   probe?: ChallengeProbe;
   /** Receipts for the paid page; without it none are shown. */
   receipts?: PageReceipts;
+  /**
+   * Act on a 402 when its headers are seen, not when its page reports: pay (or decide to ask) at
+   * once, and reload the tab when the 402's document is committed ({@link PaymentFlow.onMainFrameCommitted})
+   * or its page reports, whichever comes first. Off: the page's report starts it all.
+   */
+  payOnHeaders?: boolean;
   log?: (message: string) => void;
+}
+
+/** The 402 a payment is made on the headers of: when they came (its commit is later), and its request (whose failure is not the retry's). */
+interface Headers402 {
+  respondedAt: number;
+  requestId?: string;
 }
 
 /** The navigation payment flow. One instance per worker. */
@@ -60,6 +78,7 @@ export class PaymentFlow {
   private readonly log: (message: string) => void;
   private readonly step: PaymentStep;
   private readonly watch: PaymentWatch;
+  private readonly heads = new HeadStarts();
 
   constructor(private readonly deps: FlowDeps) {
     this.log = deps.log ?? (() => undefined);
@@ -68,8 +87,10 @@ export class PaymentFlow {
   }
 
   /**
-   * A main-frame response arrived in a tab (`at`: when, from webRequest's `timeStamp`): settle a
-   * retry in flight, and remember the tab's challenge, or that it has none.
+   * A main-frame response arrived in a tab (`at`: when, from webRequest's `timeStamp`; `requestId`,
+   * webRequest's): settle a retry in flight, and remember the tab's challenge, or that it has none.
+   * With `payOnHeaders`, a challenge is acted on at once, if it is for the tab's own page
+   * (`ownPage`: webRequest's frame 0, not a page prerendered for it, which waits for its report).
    */
   onMainFrameResponse(
     tabId: number,
@@ -77,23 +98,50 @@ export class PaymentFlow {
     statusCode: number,
     headers: readonly HeaderLike[] | undefined,
     at = Date.now(),
+    requestId?: string,
+    ownPage = true,
   ): Promise<RetryOutcome | undefined> {
     return this.queue.run(tabId, async () => {
       if (await this.olderThanRetry(tabId, url, at)) return undefined;
+      this.heads.drop(tabId);
       const outcome = await this.settleRetry(tabId, url, () => classifyRetryResponse(statusCode, headers));
       const challenge = statusCode === 402 ? headerValue(headers, PAYMENT_REQUIRED_HEADER) : undefined;
-      if (challenge) await this.deps.challenges.put(tabId, url, challenge);
-      else await this.deps.challenges.saw(tabId, url);
+      // The challenge is in memory at once; its copy in storage.session is written meanwhile.
+      const stored = challenge ? this.deps.challenges.put(tabId, url, challenge) : this.deps.challenges.saw(tabId, url);
+      try {
+        if (challenge && ownPage && this.deps.payOnHeaders)
+          await this.onHeaders(tabId, url, { respondedAt: at, ...(requestId ? { requestId } : {}) });
+      } finally {
+        await stored;
+      }
       return outcome;
     });
   }
 
-  /** A main-frame request failed (network error, aborted): a retry in flight stays pending. */
-  onMainFrameError(tabId: number, url: string, error: string, at = Date.now()): Promise<void> {
+  /**
+   * A main-frame request failed (network error, aborted): a retry in flight stays pending. The
+   * failure of the 402 a retry was made for (`requestId`) is not the retry's: its page was cut short.
+   */
+  onMainFrameError(tabId: number, url: string, error: string, at = Date.now(), requestId?: string): Promise<void> {
     return this.queue.run(tabId, async () => {
       if (await this.olderThanRetry(tabId, url, at)) return;
+      const retry = await this.deps.retries.get(tabId);
+      if (requestId !== undefined && retry?.challengeRequestId === requestId) {
+        // Failed before its page came (the reader stopped it): the tab is not loaded again on its own.
+        this.heads.cancelReload(tabId);
+        return;
+      }
       await this.settleRetry(tabId, url, () => ({ kind: 'unsettled', why: error }));
     });
+  }
+
+  /**
+   * A main-frame document of a tab was committed (webNavigation's `onCommitted`, `at` its
+   * `timeStamp`): a payment made on the headers of that 402 goes out now.
+   */
+  onMainFrameCommitted(tabId: number, url: string, at = Date.now()): Promise<void> {
+    const started = this.heads.committed(tabId, url, at);
+    return this.queue.run(tabId, () => started);
   }
 
   /** The tab is gone: forget what it showed and remove its rules. */
@@ -101,8 +149,10 @@ export class PaymentFlow {
     return this.queue.run(tabId, async () => {
       await this.deps.challenges.clear(tabId);
       await this.deps.retries.take(tabId);
+      this.deps.retries.forgetTab(tabId);
       await this.deps.retrier.releaseTab(tabId);
       await this.deps.receipts?.clear(tabId);
+      this.heads.clear(tabId);
     });
   }
 
@@ -114,10 +164,13 @@ export class PaymentFlow {
    */
   pageLoaded(tabId: number, url: string, status?: number): Promise<PageVerdict> {
     return this.queue.run(tabId, async () => {
+      const head = await this.heads.take(tabId, url);
+      if (head) return this.fromHead(tabId, head);
       const broker = await this.isBroker(url);
       const seen = (await this.deps.challenges.get(tabId, url)) ?? (status === 402 ? await this.missed(tabId, url) : undefined);
       if (!seen) {
-        const receipt = await this.deps.receipts?.take(tabId, url);
+        // A 402 page reporting late (its retry answered already) is not the paid page.
+        const receipt = status === 402 ? undefined : await this.deps.receipts?.take(tabId, url);
         return { action: 'none', broker, ...(receipt ? { receipt } : {}) };
       }
       return this.act(tabId, seen, broker, false);
@@ -176,6 +229,28 @@ export class PaymentFlow {
     return this.deps.challenges.get(tabId, url);
   }
 
+  /**
+   * The 402's headers are in (`payOnHeaders`): decide now, and pay if that needs no question. A
+   * challenge that cannot be paid is left to the page's report, which says why.
+   */
+  private async onHeaders(tabId: number, url: string, on402: Headers402): Promise<void> {
+    const seen = await this.deps.challenges.get(tabId, url);
+    if (!seen) return;
+    const challenge = this.step.read(seen, tabId);
+    if ('refuse' in challenge) return;
+    const broker = await this.isBroker(url);
+    const next = await this.step.next(challenge, { onBrokerPage: broker, confirmed: false, method: 'GET' });
+    if (next.kind === 'verdict') await this.heads.keep(tabId, { url: seen.url, respondedAt: on402.respondedAt, verdict: next.verdict });
+    else await this.send(tabId, next.payment, broker, next.resent, on402);
+  }
+
+  /** The 402's page reports, and the worker acted on its headers already. */
+  private async fromHead(tabId: number, head: HeadStart): Promise<PageVerdict> {
+    // A payment in a body is the page's to POST: its challenge was kept until now, should the worker have restarted.
+    if (head.verdict.action === 'post') await this.deps.challenges.forget(tabId);
+    return head.verdict;
+  }
+
   private async act(tabId: number, seen: SeenChallenge, broker: boolean, confirmed: boolean, allow?: BudgetAllow): Promise<PageVerdict> {
     const challenge = this.step.read(seen, tabId);
     if ('refuse' in challenge) {
@@ -189,12 +264,13 @@ export class PaymentFlow {
   }
 
   /**
-   * Sends a recorded payment. In a header: rule first, then the book entry, then the navigation.
+   * Sends a recorded payment. In a header: rule first, then the book entry, then the navigation
+   * (for a payment made on a 402's headers, `on402`, once that 402's document is committed).
    * In a body: watched for on the network, then handed to the content script to POST.
    */
-  private async send(tabId: number, payment: PaymentRecord, broker: boolean, resent: boolean): Promise<PageVerdict> {
-    await this.step.sent(payment);
+  private async send(tabId: number, payment: PaymentRecord, broker: boolean, resent: boolean, on402?: Headers402): Promise<PageVerdict> {
     if (payment.body) {
+      await this.step.sent(payment);
       this.watch.expect({
         paymentId: payment.id,
         tabId,
@@ -203,21 +279,54 @@ export class PaymentFlow {
         body: payment.body.text,
         via: 'navigation',
       });
-      await this.deps.challenges.forget(tabId);
-      return { action: 'post', broker, price: payment.price, resent, contentType: payment.body.contentType, body: payment.body.text };
+      const post: PageVerdict = {
+        action: 'post',
+        broker,
+        price: payment.price,
+        resent,
+        contentType: payment.body.contentType,
+        body: payment.body.text,
+      };
+      if (on402) await this.heads.keep(tabId, { url: payment.url, respondedAt: on402.respondedAt, verdict: post });
+      else await this.deps.challenges.forget(tabId);
+      return post;
     }
+    // The payment is recorded already. Its attempt is counted meanwhile: that transaction begins
+    // now, before the retry can be answered, so its settling comes after it all the same.
+    const counted = this.step.sent(payment);
+    counted.catch(() => undefined); // awaited below; observed here should the rule fail first
     const ruleId = await this.deps.retrier.install(tabId, payment.url, payment.header);
-    await this.deps.retries.expect({ tabId, url: payment.url, paymentId: payment.id, ruleId, startedAt: Date.now() });
-    await this.deps.challenges.forget(tabId);
+    const retry = {
+      tabId,
+      url: payment.url,
+      paymentId: payment.id,
+      ruleId,
+      // Made on a 402's headers, the retry answers everything the tab did after that 402.
+      startedAt: on402?.respondedAt ?? Date.now(),
+      ...(on402?.requestId ? { challengeRequestId: on402.requestId } : {}),
+    };
+    // The challenge is used up at once in memory; its copy in storage.session follows.
+    const forgotten = this.deps.challenges.forget(tabId);
+    forgotten.catch(() => undefined);
+    await this.deps.retries.expect(retry);
+    const paying: PageVerdict = { action: 'paying', broker, price: payment.price, resent };
+    const reload = () => this.reload(tabId, payment.url, ruleId);
+    if (on402) await this.heads.keep(tabId, { url: payment.url, respondedAt: on402.respondedAt, verdict: paying, reload });
+    else await reload();
+    await Promise.all([counted, forgotten]);
+    return paying;
+  }
+
+  /** Loads the paid URL again in the tab: the request the rule adds the payment to. */
+  private async reload(tabId: number, url: string, ruleId: number): Promise<void> {
     try {
-      await this.deps.retrier.navigate(tabId, payment.url);
+      await this.deps.retrier.navigate(tabId, url);
     } catch (e) {
       // The tab is gone: the payment stays pending and goes out again on the next 402 of the URL.
       await this.deps.retries.take(tabId);
       await this.deps.retrier.release(ruleId);
-      this.log(`could not load ${payment.url} again: ${(e as Error).message}`);
+      this.log(`could not load ${url} again: ${(e as Error).message}`);
     }
-    return { action: 'paying', broker, price: payment.price, resent };
   }
 
   /**

@@ -118,11 +118,21 @@ export interface AwaitedRetry {
   ruleId: number;
   /** When the retry was started (ms): an event about an older response is not its answer. */
   startedAt: number;
+  /**
+   * The webRequest id of the 402 this retry answers, when the retry was made on that 402's headers:
+   * that request's own failure (its page cut short as the retry starts) is no answer to the payment.
+   */
+  challengeRequestId?: string;
 }
 
-/** One retry per tab at a time (a tab shows one page); mirrored to `storage.session`. */
+/**
+ * One retry per tab at a time (a tab shows one page); mirrored to `storage.session`. The running
+ * worker remembers a tab it knows has none, so the question asked on every main-frame response
+ * costs no read.
+ */
 export class RetryBook {
-  private readonly memory = new Map<number, AwaitedRetry>();
+  /** A tab's retry, or null once the book knows it has none. */
+  private readonly memory = new Map<number, AwaitedRetry | null>();
 
   constructor(private readonly area: KeyValueArea) {}
 
@@ -137,18 +147,24 @@ export class RetryBook {
   /** The tab's retry, if any. */
   async get(tabId: number): Promise<AwaitedRetry | undefined> {
     const hit = this.memory.get(tabId);
-    if (hit) return hit;
+    if (hit !== undefined) return hit ?? undefined;
     const stored = (await this.area.get(RetryBook.key(tabId)))[RetryBook.key(tabId)] as AwaitedRetry | undefined;
-    if (stored) this.memory.set(tabId, stored);
-    return stored;
+    // Unless a retry was recorded meanwhile.
+    if (!this.memory.has(tabId)) this.memory.set(tabId, stored ?? null);
+    return this.memory.get(tabId) ?? undefined;
   }
 
   /** Takes the tab's retry out of the book. */
   async take(tabId: number): Promise<AwaitedRetry | undefined> {
     const r = await this.get(tabId);
-    this.memory.delete(tabId);
+    this.memory.set(tabId, null);
     await this.area.remove(RetryBook.key(tabId));
     return r;
+  }
+
+  /** The tab is gone and its retry taken: the book forgets the tab altogether. */
+  forgetTab(tabId: number): void {
+    this.memory.delete(tabId);
   }
 
   /** True when `r` is the retry of `url`. */

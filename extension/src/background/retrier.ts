@@ -58,7 +58,11 @@ export function paymentHeaderRule(
   };
 }
 
-/** The Chromium retrier: DNR session rules plus `tabs.update`. */
+/**
+ * The Chromium retrier: DNR session rules plus `tabs.update`. Only this retrier changes the
+ * session rules, one change at a time, so it keeps a copy of them (read once per worker) and a
+ * payment's rule costs one call.
+ */
 export function chromeRetrier(): Retrier {
   const dnr = chrome.declarativeNetRequest;
   // Rule ids are allocated one at a time so two payments never pick the same id.
@@ -68,25 +72,37 @@ export function chromeRetrier(): Retrier {
     chain = next.catch(() => undefined);
     return next;
   };
-  const rulesOfTab = async (tabId: number) => (await dnr.getSessionRules()).filter((r) => r.condition.tabIds?.includes(tabId));
+  let known: chrome.declarativeNetRequest.Rule[] | undefined;
+  const rules = async () => (known ??= await dnr.getSessionRules());
+  const update = async (removeRuleIds: number[], addRules: chrome.declarativeNetRequest.Rule[] = []) => {
+    const before = await rules();
+    try {
+      await dnr.updateSessionRules({ removeRuleIds, addRules });
+    } catch (e) {
+      known = undefined; // read them again next time
+      throw e;
+    }
+    known = [...before.filter((r) => !removeRuleIds.includes(r.id)), ...addRules];
+  };
+  const rulesOfTab = async (tabId: number) => (await rules()).filter((r) => r.condition.tabIds?.includes(tabId));
   return {
     install: (tabId, url, header, target = 'main_frame') =>
       serial(async () => {
-        const rules = await dnr.getSessionRules();
-        const id = rules.reduce((max, r) => Math.max(max, r.id), 0) + 1;
+        const all = await rules();
+        const id = all.reduce((max, r) => Math.max(max, r.id), 0) + 1;
         // An older rule of this tab (for a frame: of this tab and URL) would race with the new one.
         const rule = paymentHeaderRule(id, tabId, url, header, target);
         const same = (c: chrome.declarativeNetRequest.RuleCondition) =>
           c.resourceTypes?.includes(target as chrome.declarativeNetRequest.ResourceType) &&
           (target === 'main_frame' || (c.urlFilter === rule.condition.urlFilter && c.regexFilter === rule.condition.regexFilter));
-        const stale = rules.filter((r) => r.condition.tabIds?.includes(tabId) && same(r.condition)).map((r) => r.id);
-        await dnr.updateSessionRules({ removeRuleIds: stale, addRules: [rule] });
+        const stale = all.filter((r) => r.condition.tabIds?.includes(tabId) && same(r.condition)).map((r) => r.id);
+        await update(stale, [rule]);
         return id;
       }),
     navigate: async (tabId, url) => {
       await chrome.tabs.update(tabId, { url });
     },
-    release: (ruleId) => serial(() => dnr.updateSessionRules({ removeRuleIds: [ruleId] })),
-    releaseTab: (tabId) => serial(async () => dnr.updateSessionRules({ removeRuleIds: (await rulesOfTab(tabId)).map((r) => r.id) })),
+    release: (ruleId) => serial(() => update([ruleId])),
+    releaseTab: (tabId) => serial(async () => update((await rulesOfTab(tabId)).map((r) => r.id))),
   };
 }

@@ -170,18 +170,48 @@ export const buyPage = (brokerUrl: string): string => `${brokerUrl.replace(/\/+$
 export const brokerOrigin = (s: Settings): string => new URL(s.brokerUrl).origin;
 
 /**
+ * Calls `changed` whenever the area is written from anywhere (`storage.onChanged` for it): with
+ * it, a {@link SettingsStore} keeps the settings it read until then.
+ */
+export type AreaWatch = (changed: () => void) => void;
+
+/**
  * Settings over a storage area, with defaults for what was never saved. Each setting is its own
  * key, so settings saved by an older wallet need no migration: a setting it did not know (e.g.
  * `showReceipts`, `userIdFrom`) reads as its default, the others as saved.
+ *
+ * Every payment reads the settings; given a {@link AreaWatch}, the store keeps what it read until
+ * the area changes (its own writes included), instead of reading it each time.
  * @example
  * const settings = new SettingsStore(browser.storage.local);
  * const { autopayThreshold } = await settings.get();
  */
 export class SettingsStore {
-  constructor(private readonly area: KeyValueArea) {}
+  /** The settings as last read, when the store is told of changes; undefined until read again. */
+  private cached?: Promise<Settings>;
+  private readonly keeps: boolean;
+
+  constructor(
+    private readonly area: KeyValueArea,
+    watch?: AreaWatch,
+  ) {
+    this.keeps = watch !== undefined;
+    watch?.(() => (this.cached = undefined));
+  }
 
   /** The current settings. Stored values that no longer validate fall back to the default. */
   async get(): Promise<Settings> {
+    if (!this.keeps) return this.read();
+    const read = (this.cached ??= this.read());
+    try {
+      return { ...(await read) };
+    } catch (e) {
+      if (this.cached === read) this.cached = undefined;
+      throw e;
+    }
+  }
+
+  private async read(): Promise<Settings> {
     const stored = await this.area.get(SETTING_KEYS);
     const out: Settings = { ...DEFAULT_SETTINGS };
     for (const key of SETTING_KEYS) {
@@ -198,14 +228,23 @@ export class SettingsStore {
   /** Validates and saves a change (the worker's own, e.g. the user id from the broker); returns the new settings. */
   async update(change: Partial<Settings>): Promise<Settings> {
     const valid = validateSettings(change);
-    await this.area.set(valid);
+    await this.saved(valid);
     return this.get();
   }
 
   /** Saves a change sent by the options page ({@link validatePageChange}: not the broker's settings). */
   async updateFromPage(change: Partial<Settings>): Promise<Settings> {
     const valid = validatePageChange(change);
-    await this.area.set(valid);
+    await this.saved(valid);
     return this.get();
+  }
+
+  private async saved(valid: Partial<Settings>): Promise<void> {
+    this.cached = undefined;
+    try {
+      await this.area.set(valid);
+    } finally {
+      this.cached = undefined;
+    }
   }
 }

@@ -10,6 +10,8 @@ import type { BallRecord, SetRecord } from './schema.ts';
 export interface StoredSet {
   record: SetRecord;
   balls: BallRecord[];
+  /** Its later superbins as `buildCoin` wants them (index: role), when made before: `balls` then need only the first superbin's. */
+  later?: readonly Map<number, Uint8Array>[];
 }
 
 /** A coin the wallet can pay with, and the first ball that identifies it. */
@@ -28,9 +30,9 @@ export const isSpendable = (b: BallRecord): boolean => b.role === 0 && b.state =
  * hold every ball, whatever coins they were part of before (they do not identify a coin).
  */
 export function superbinSet(p: EpochParams, stored: StoredSet): SuperbinSet {
-  const balls = Array.from({ length: p.k }, () => new Map<number, Uint8Array>());
+  const balls = Array.from({ length: p.k }, (_, role) => (role > 0 && stored.later?.[role]) || new Map<number, Uint8Array>());
   for (const b of stored.balls) {
-    if (b.role === 0 && !isSpendable(b)) continue;
+    if (b.role === 0 ? !isSpendable(b) : stored.later) continue;
     balls[b.role]?.set(b.subbin, fromHex(b.x));
   }
   return { superbins: stored.record.superbins, balls };

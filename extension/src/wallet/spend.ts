@@ -1,11 +1,18 @@
 /**
  * Spending: choosing coins for a vendor, marking them spent and recording the payment, all in one
  * IndexedDB transaction that commits before the payment can leave the wallet.
+ *
+ * What never changes of a stored set (its record and the balls of its later superbins, which are
+ * never spent) is kept in memory once read; which first balls are unspent is read in every
+ * transaction that counts or spends coins, from the index of unspent first balls, so a choice is
+ * never made on anything but what the database holds at that moment.
  * @module
  */
 import {
   aint,
   astring,
+  coinStarts,
+  fromHex,
   encodeHeader,
   encodePayment,
   epochFromJson,
@@ -24,10 +31,10 @@ import {
 } from '@micromint/shared';
 import type { IDBPTransaction } from 'idb';
 import { chargeBudgets, type BudgetAllow } from './budgets.ts';
-import { coinsForVendor, heldCoins, type StoredSet } from './coins.ts';
+import { coinsForVendor, heldCoins, superbinSet, type StoredSet } from './coins.ts';
 import type { WalletDb } from './db.ts';
 import { InsufficientFundsError } from './errors.ts';
-import type { PaymentRecord, WalletSchema } from './schema.ts';
+import type { BallRecord, PaymentRecord, SetRecord, WalletSchema } from './schema.ts';
 import { abortQuietly } from './tx.ts';
 
 /** What to pay: a vendor's micromint terms for one URL. */
@@ -84,24 +91,71 @@ const originOf = (url: string): string | undefined => {
   }
 };
 
-/** The epoch's params and sets if the wallet may pay with them at `now` for `broker`; else null. */
+/** What never changes of a stored set: its record and the balls of its later superbins, as `buildCoin` wants them. */
+interface FixedSet {
+  record: SetRecord;
+  later: Map<number, Uint8Array>[];
+}
+
+/** The later superbins of a set's balls (index: role; 0 left empty). */
+function laterSuperbins(k: number, balls: readonly BallRecord[]): Map<number, Uint8Array>[] {
+  const later = Array.from({ length: k }, () => new Map<number, Uint8Array>());
+  for (const b of balls) if (b.role > 0) later[b.role]?.set(b.subbin, fromHex(b.x));
+  return later;
+}
+
+/** Per wallet database, the fixed part of every set read so far, by set id. */
+const fixedSets = new WeakMap<WalletDb, Map<string, FixedSet>>();
+
+/** The fixed parts of sets `ids` (of an epoch with `k` superbins a set), read in `tx` the first time each is needed. */
+async function fixedPartsOf(db: WalletDb, tx: SpendTx, k: number, ids: Iterable<string>): Promise<Map<string, FixedSet>> {
+  let known = fixedSets.get(db);
+  if (!known) fixedSets.set(db, (known = new Map()));
+  const missing = [...ids].filter((id) => !known.has(id));
+  const byIndex = tx.objectStore('balls').index('by-set');
+  const read = await Promise.all(
+    missing.map(async (id) => {
+      const [record, balls] = await Promise.all([tx.objectStore('sets').get(id), byIndex.getAll(id)]);
+      return record && { record, later: laterSuperbins(k, balls) };
+    }),
+  );
+  for (const fixed of read) if (fixed) known.set(fixed.record.id, fixed);
+  return known;
+}
+
+/**
+ * The epoch's params and the owner's sets that have an unspent first ball, each with those first
+ * balls (read now) and its later superbins (kept), if the wallet may pay with them at `now` for
+ * `broker`; else null. The reads go out together.
+ */
 async function loadEpoch(
+  db: WalletDb,
   tx: SpendTx,
   epoch: string,
   broker: string,
   now: number,
 ): Promise<{ params: EpochParams; sets: StoredSet[] } | null> {
-  const record = await tx.objectStore('epochs').get(epoch);
+  const [record, owner, unspent] = await Promise.all([
+    tx.objectStore('epochs').get(epoch),
+    tx.objectStore('meta').get('userId'),
+    tx.objectStore('balls').index('by-epoch-role-state').getAll([epoch, 0, 'unspent']),
+  ]);
   if (!record || originOf(record.broker) !== originOf(broker)) return null;
   const params = epochFromJson(record.params);
   if (isExpired(params, now)) return null;
-  const owner = (await tx.objectStore('meta').get('userId'))?.value;
-  const setRecords = (await tx.objectStore('sets').index('by-epoch').getAll(epoch))
-    .filter((s) => s.userId === owner)
-    .sort((a, b) => a.first - b.first);
-  const byIndex = tx.objectStore('balls').index('by-set');
-  const sets = await Promise.all(setRecords.map(async (record) => ({ record, balls: await byIndex.getAll(record.id) })));
-  return { params, sets };
+  const firsts = new Map<string, BallRecord[]>();
+  for (const b of unspent) {
+    const of = firsts.get(b.set);
+    if (of) of.push(b);
+    else firsts.set(b.set, [b]);
+  }
+  const fixed = await fixedPartsOf(db, tx, params.k, firsts.keys());
+  const sets: StoredSet[] = [];
+  for (const [id, balls] of firsts) {
+    const f = fixed.get(id);
+    if (f && f.record.userId === owner?.value && f.record.epoch === epoch) sets.push({ record: f.record, balls, later: f.later });
+  }
+  return { params, sets: sets.sort((a, b) => a.record.first - b.record.first) };
 }
 
 /**
@@ -111,12 +165,23 @@ async function loadEpoch(
  */
 export async function fundsFor(db: WalletDb, q: { epoch: string; broker: string; vendorId: string; now?: number }): Promise<Funds> {
   const tx = db.transaction([...SPEND_STORES], 'readonly');
-  const loaded = await loadEpoch(tx, q.epoch, q.broker, q.now ?? Date.now());
+  const loaded = await loadEpoch(db, tx, q.epoch, q.broker, q.now ?? Date.now());
   await tx.done;
   if (!loaded) return { held: 0, makeable: 0 };
   const vh = vendorOffsets(loaded.params, q.vendorId);
-  return { held: heldCoins(loaded.sets), makeable: coinsForVendor(loaded.params, vh, loaded.sets).length };
+  return { held: heldCoins(loaded.sets), makeable: makeable(loaded.params, vh, loaded.sets) };
 }
+
+/** How many coins `sets` make for the vendor with offsets `vh` (counted, not made). */
+const makeable = (p: EpochParams, vh: readonly number[], sets: readonly StoredSet[]): number =>
+  sets.reduce((n, s) => n + coinStarts(p, superbinSet(p, s), vh).length, 0);
+
+/** The newest payment still pending for `url` and `vendorId` among the wallet's pending ones (few: each is settled by its answer). */
+export const pendingIn = (pending: readonly PaymentRecord[], url: string, vendorId: string): PaymentRecord | undefined =>
+  newestPending(
+    pending.filter((p) => p.url === url),
+    vendorId,
+  );
 
 /**
  * Picks `price` coins for the vendor, marks their first balls spent and writes the pending payment
@@ -144,17 +209,20 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
   const now = req.now ?? Date.now();
   const tx = db.transaction([...SPEND_STORES], 'readwrite');
   try {
-    const pending = newestPending(await tx.objectStore('payments').index('by-url').getAll(req.url), req.vendorId);
+    const [pendingNow, loaded] = await Promise.all([
+      tx.objectStore('payments').index('by-state').getAll('pending'),
+      loadEpoch(db, tx, req.epoch, req.broker, now),
+    ]);
+    const pending = pendingIn(pendingNow, req.url, req.vendorId);
     if (pending) {
       await tx.done;
       return pending;
     }
-    const loaded = await loadEpoch(tx, req.epoch, req.broker, now);
     if (!loaded) throw new InsufficientFundsError(req.price, 0, 0);
     const vh = vendorOffsets(loaded.params, req.vendorId);
     const coins = coinsForVendor(loaded.params, vh, loaded.sets, req.price);
     if (coins.length < req.price)
-      throw new InsufficientFundsError(req.price, heldCoins(loaded.sets), coinsForVendor(loaded.params, vh, loaded.sets).length);
+      throw new InsufficientFundsError(req.price, heldCoins(loaded.sets), makeable(loaded.params, vh, loaded.sets));
     await chargeBudgets(tx, { site: req.vendorId, mills: req.price, now, enforce: req.budget?.enforce === true, allow: req.budget?.allow });
 
     const userId = coins[0]!.userId;

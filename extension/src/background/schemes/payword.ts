@@ -41,15 +41,20 @@ export function paywordScheme(opener: ChainOpener = new ChainOpener()): SchemeHa
 
     async funds(ctx, q) {
       const want = chainWant(q);
-      const chain = usableChain(await chainsOfVendor(ctx.db, q.vendorId), want, ctx.now);
+      // Three reads, sent together.
+      const [chains, broker, heldMills] = await Promise.all([
+        chainsOfVendor(ctx.db, q.vendorId),
+        brokerRecord(ctx.db, q.broker),
+        heldMillsAcrossChains(ctx.db, ctx.now),
+      ]);
+      const chain = usableChain(chains, want, ctx.now);
       const held = chain ? linksLeft(chain) * chain.value : 0;
-      const broker = await brokerRecord(ctx.db, q.broker);
       return {
         held,
         makeable: held,
         chain: {
           connected: broker?.connected === true && broker.userId !== undefined,
-          heldMills: await heldMillsAcrossChains(ctx.db, ctx.now),
+          heldMills,
           ...(broker?.info ? { maxLength: broker.info.maxLength } : {}),
         },
       };
