@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian machine with Node 20:
-# npm dependencies (when missing or stale) and Debian's Chromium (when missing).
+# npm dependencies (when missing or stale), and Debian's Chromium, PostgreSQL and nginx (when missing).
 # Playwright's own browser download cannot work here, so the tests drive /usr/bin/chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +18,17 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
+# Debian's packages the tests drive: Chromium, a PostgreSQL server (scripts/pg.sh starts a private cluster of it for the
+# Postgres store's tests) and nginx (in front of two vendor processes).
 chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
-if [ ! -x "$chromium_path" ]; then
-  echo "==> Installing Chromium from Debian's packages"
+missing=()
+[ -x "$chromium_path" ] || missing+=(chromium)
+command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> Installing from Debian's packages: ${missing[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

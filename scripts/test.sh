@@ -11,8 +11,8 @@ echo "==> Typecheck"
 npm run typecheck
 echo "==> Lint (ESLint with typescript-eslint) and format check (Prettier)"
 npm run lint
-echo "==> Unit and integration tests"
-npm run test:unit
+echo "==> Unit and integration tests (beside a fresh PostgreSQL cluster, scripts/pg.sh)"
+bash scripts/pg.sh npm run test:unit
 echo "==> Packages, installed as an outside project would"
 npm run test:packages
 echo "==> Build the extension"

@@ -15,6 +15,7 @@ import { resolveOptions, type MicroMintOptions, type Settings } from './options.
 import { chainDeadlines, chainDeadlineWarning, deadlineWarning, redeemDeadlines, redeemPending, type RedeemReport } from './redeem.ts';
 import { createSchemes, keptBrokerTerms } from './schemes/index.ts';
 import { Seller, sendJsonError } from './seller.ts';
+import { PostgresVendorStore } from './postgres-store.ts';
 import { SqliteVendorStore } from './sqlite-store.ts';
 import type { VendorStore } from './store.ts';
 
@@ -22,6 +23,7 @@ export * from './errors.ts';
 export * from './store.ts';
 export { SqliteVendorStore } from './sqlite-store.ts';
 export { MemoryVendorStore } from './memory-store.ts';
+export { PostgresVendorStore, type PostgresStoreOptions } from './postgres-store.ts';
 export {
   redeemPending,
   parseRedeemResponse,
@@ -126,7 +128,8 @@ export interface MicroMintMiddleware extends RequestHandler {
 export function micromint(options: MicroMintOptions): MicroMintMiddleware {
   const cfg = resolveOptions(options);
   const ownsStore = cfg.store === undefined;
-  const store: VendorStore = cfg.store ?? new SqliteVendorStore(cfg.dbPath);
+  const store: VendorStore =
+    cfg.store ?? (cfg.postgres ? new PostgresVendorStore({ connectionString: cfg.postgres }) : new SqliteVendorStore(cfg.dbPath));
   const guard = new StoreGuard(cfg.logger);
   const archive: EpochArchive | undefined =
     store.epochs && store.saveEpoch
@@ -175,6 +178,7 @@ export function micromint(options: MicroMintOptions): MicroMintMiddleware {
     health: () => health(store, guard, epochs),
     async close(): Promise<void> {
       for (const scheme of schemes.values()) scheme.close?.();
+      cfg.files?.close();
       if (ownsStore) await store.close();
     },
   });

@@ -19,6 +19,7 @@ import {
 } from '@micromint/shared';
 import { PriceFiles, PriceRules, type PricesOption } from './prices.ts';
 import { defaultPaywall, type PaywallRenderer } from './paywall.ts';
+import { assertPostgresUrl } from './postgres-options.ts';
 import { assertPaywordStore, assertVendorStore, type VendorStore } from './store.ts';
 
 /** Where the middleware reports what an operator should know (default `console`). */
@@ -58,6 +59,11 @@ export interface MicroMintOptions {
   prices?: PricesOption;
   /** Where payments are recorded (default: a `SqliteVendorStore` at `dbPath`). */
   store?: VendorStore;
+  /**
+   * A `postgres://` URL: payments are recorded in a `PostgresVendorStore` on that database (schema
+   * `micromint`), for a site run as several processes or machines. Needs the `pg` package.
+   */
+  postgres?: string;
   /** Database file of the default store (default `.data/micromint-vendor.db`). */
   dbPath?: string;
   /** Seconds a browser that paid for a URL may view it again without paying; 0 turns it off (default 600). */
@@ -107,6 +113,7 @@ const KNOWN = new Set<string>([
   'root',
   'prices',
   'store',
+  'postgres',
   'dbPath',
   'accessWindowSeconds',
   'replayWindowSeconds',
@@ -133,6 +140,8 @@ export interface Settings {
   files: PriceFiles | undefined;
   root: string | undefined;
   store: VendorStore | undefined;
+  /** Connection URL of a Postgres store the middleware creates (instead of SQLite at `dbPath`). */
+  postgres: string | undefined;
   dbPath: string;
   accessWindowSeconds: number;
   replayWindowSeconds: number;
@@ -220,7 +229,9 @@ export function resolveOptions(options: MicroMintOptions): Settings {
   if (o.store !== undefined && schemes.includes(PAYWORD_SCHEME)) assertPaywordStore(o.store);
   const dbPath = o.dbPath ?? DEFAULTS.dbPath;
   astring(dbPath, 'dbPath', 4096);
-  if (o.store !== undefined && o.dbPath !== undefined) throw new RangeError('give either store or dbPath, not both');
+  if (o.postgres !== undefined) assertPostgresUrl(o.postgres, 'postgres');
+  if ([o.store, o.postgres, o.dbPath].filter((x) => x !== undefined).length > 1)
+    throw new RangeError('give one of store, postgres and dbPath, not several');
 
   const accessWindowSeconds = o.accessWindowSeconds ?? DEFAULTS.accessWindowSeconds;
   aint(accessWindowSeconds, 0, 366 * 86_400, 'accessWindowSeconds');
@@ -283,6 +294,7 @@ export function resolveOptions(options: MicroMintOptions): Settings {
       : undefined,
     root,
     store: o.store,
+    postgres: o.postgres,
     dbPath,
     accessWindowSeconds,
     replayWindowSeconds,

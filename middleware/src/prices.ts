@@ -5,9 +5,10 @@
  * @module
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Request } from 'express';
 import { aint, MAX_COINS_PER_PAYMENT } from '@micromint/shared';
+import { DirectoryChanges } from './dir-changes.ts';
 import { PriceConfigError } from './errors.ts';
 
 /**
@@ -189,28 +190,44 @@ export class PriceRules {
 export type ListedPrice = ({ match: 'exact' | 'glob'; path: string } & Priced) | { match: 'dynamic' };
 
 interface CachedPrice {
-  mtimeMs: number;
-  size: number;
+  /** When it was checked against the disk (performance.now()). */
+  checkedAt: number;
+  /** The directory's change number then (undefined: not watched, the interval alone applies). */
+  generation: number | undefined;
+  /** The `.mm` file as seen then; undefined when there is none (the URL is free). */
+  mm?: { mtimeMs: number; size: number };
   price?: number;
   error?: PriceConfigError;
+  /** Whether the content file beside it exists (a `.mm` without it charges nothing). */
+  content: boolean;
 }
 
 const PRICE_LINE = /^[ \t]*([0-9]{1,7})[ \t]*(\r?\n)?$/;
 const MAX_CACHED = 10_000;
+/** Longest a price (or its absence) is used without looking at the disk again, in ms. */
+export const PRICE_RECHECK_MS = 1000;
 
 /**
- * Reads `.mm` price files under `root`, caching each by path and re-reading it when its mtime
- * or size changes.
+ * Reads `.mm` price files under `root`. What it found for a path (the price, a broken file, no
+ * file) is kept and used without touching the disk while nothing changed in its directory
+ * (`fs.watch`, see {@link DirectoryChanges}) and for at most `recheckMs`; then the file is looked
+ * at again (stat) and re-read only when its mtime or size changed.
  */
 export class PriceFiles {
   private readonly root: string;
   private readonly cache = new Map<string, CachedPrice>();
+  private readonly reading = new Map<string, Promise<CachedPrice>>();
+  private readonly changes: DirectoryChanges | undefined;
+  private readonly recheckMs: number;
 
   constructor(
     root: string,
     private readonly onInvalid: (error: PriceConfigError) => void,
+    o: { recheckMs?: number; watch?: boolean } = {},
   ) {
     this.root = resolve(root);
+    this.recheckMs = o.recheckMs ?? PRICE_RECHECK_MS;
+    this.changes = o.watch === false ? undefined : new DirectoryChanges();
   }
 
   /**
@@ -225,41 +242,77 @@ export class PriceFiles {
     // Outside the root the static server refuses anyway; never read price files from there.
     if (file !== this.root && !file.startsWith(this.root + sep)) return undefined;
     const mm = `${file}.mm`;
-    const info = await statFile(mm);
-    if (!info) return undefined;
     let cached = this.cache.get(mm);
-    if (!cached || cached.mtimeMs !== info.mtimeMs || cached.size !== info.size) {
-      cached = await this.read(mm, info);
-      if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(mm, cached);
-      if (cached.error) this.onInvalid(cached.error);
-    }
+    if (!cached || !this.fresh(cached, mm)) cached = await this.recheck(mm, file);
     if (cached.error) throw cached.error;
-    if (!(await statFile(file))) return undefined;
-    return cached.price;
+    return cached.content ? cached.price : undefined;
   }
 
-  private async read(mm: string, info: { mtimeMs: number; size: number }): Promise<CachedPrice> {
-    const base = { mtimeMs: info.mtimeMs, size: info.size };
+  /** Stops watching directories. */
+  close(): void {
+    this.changes?.close();
+  }
+
+  private fresh(c: CachedPrice, mm: string): boolean {
+    if (performance.now() - c.checkedAt >= this.recheckMs) return false;
+    return c.generation === undefined || this.changes!.unchanged(dirname(mm), c.generation);
+  }
+
+  /** Looks at the disk again for `mm` (one look at a time per file). */
+  private recheck(mm: string, file: string): Promise<CachedPrice> {
+    let pending = this.reading.get(mm);
+    if (!pending) {
+      pending = this.look(mm, file).finally(() => this.reading.delete(mm));
+      this.reading.set(mm, pending);
+    }
+    return pending;
+  }
+
+  private async look(mm: string, file: string): Promise<CachedPrice> {
+    const before = this.cache.get(mm);
+    // The change number is taken before the disk is read: a change meanwhile makes this look stale at once.
+    const generation = this.changes?.generation(dirname(mm));
+    const checkedAt = performance.now();
+    const info = await statFile(mm);
+    let next: CachedPrice;
+    if (!info) next = { checkedAt, generation, content: false };
+    else {
+      const same = before?.mm && before.mm.mtimeMs === info.mtimeMs && before.mm.size === info.size;
+      const read = same ? { price: before.price, error: before.error } : await this.read(mm, info);
+      if (!same && read.error) this.onInvalid(read.error);
+      next = {
+        checkedAt,
+        generation,
+        mm: info,
+        ...(read.price !== undefined ? { price: read.price } : {}),
+        ...(read.error ? { error: read.error } : {}),
+        content: read.error ? false : (await statFile(file)) !== undefined,
+      };
+    }
+    if (!before && this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(mm, next);
+    return next;
+  }
+
+  private async read(mm: string, info: { size: number }): Promise<{ price?: number; error?: PriceConfigError }> {
     if (info.size > 64)
-      return { ...base, error: new PriceConfigError(mm, `must hold one line with a whole number of coins, it has ${info.size} bytes`) };
+      return { error: new PriceConfigError(mm, `must hold one line with a whole number of coins, it has ${info.size} bytes`) };
     let text: string;
     try {
       text = await readFile(mm, 'utf8');
     } catch (e) {
-      return { ...base, error: new PriceConfigError(mm, `cannot be read: ${(e as Error).message}`) };
+      return { error: new PriceConfigError(mm, `cannot be read: ${(e as Error).message}`) };
     }
     const m = PRICE_LINE.exec(text);
     const price = m ? Number(m[1]) : NaN;
     if (!Number.isSafeInteger(price) || price < 1 || price > MAX_COINS_PER_PAYMENT)
       return {
-        ...base,
         error: new PriceConfigError(
           mm,
           `must hold one line with a whole number of coins from 1 to ${MAX_COINS_PER_PAYMENT}, found ${JSON.stringify(text.slice(0, 40))}`,
         ),
       };
-    return { ...base, price };
+    return { price };
   }
 }
 

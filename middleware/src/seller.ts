@@ -24,6 +24,7 @@ import { contentTypeOf } from './mime.ts';
 import type { Settings } from './options.ts';
 import type { Priced } from './prices.ts';
 import { holdServerErrors, paidReceipt, releasedReceipt } from './receipt.ts';
+import { ReplayCache } from './replay-cache.ts';
 import type { Paid, PaymentFailure, Recorded, Refused, SaleTerms, SchemeModule } from './schemes/index.ts';
 import { withinReplayWindow, type VendorStore } from './store.ts';
 
@@ -98,6 +99,7 @@ const termsOf = (sale: Sale): SaleTerms => ({
 /** The request handling of `micromint()`: see the module comment for its steps. */
 export class Seller {
   private readonly access: AccessCookies;
+  private readonly replays = new ReplayCache();
   private readonly settings: ChallengeSettings;
   private lastBrokerWarning = -Infinity;
 
@@ -283,6 +285,7 @@ export class Seller {
       await this.challenge(sale);
       return;
     }
+    if (!reader && typeof header === 'string' && this.replayed(sale, header)) return;
     let payment: PaymentPayload | undefined;
     if (reader) payment = await this.bodyPayment(req, res, reader);
     else {
@@ -297,6 +300,22 @@ export class Seller {
     if (!payment) return;
     const paid = await this.acceptPayment({ ...sale, source: reader ? 'body' : 'header' }, payment);
     if (paid) this.servePaid(sale, paid);
+  }
+
+  /**
+   * The same request as a payment the store answered as a replay before (see replay-cache.ts):
+   * served as that payment again within the replay window, with nothing decoded, checked or
+   * recorded. True when it answered.
+   */
+  private replayed(sale: Sale, header: string): boolean {
+    const paid = this.replays.get(sale.method, sale.url, header);
+    if (!paid) return false;
+    if (!withinReplayWindow(paid.paidAt, sale.now, this.cfg.replayWindowSeconds)) {
+      this.replays.delete(sale.method, sale.url, header); // the full path refuses it, and logs it
+      return false;
+    }
+    this.servePaid(sale, paid);
+    return true;
   }
 
   /** Step 3, accept the payment: its scheme checks it and records it (or finds it recorded); undefined when it answered. */
@@ -332,7 +351,11 @@ export class Seller {
   /** A recorded payment is served; one recorded before, within the replay window; anything else is refused. */
   private async settle(sale: Sale, r: Recorded): Promise<Paid | undefined> {
     if (r.status === 'recorded') return r.paid;
-    if (r.status === 'replay' && withinReplayWindow(r.paid.paidAt, sale.now, this.cfg.replayWindowSeconds)) return r.paid;
+    if (r.status === 'replay' && withinReplayWindow(r.paid.paidAt, sale.now, this.cfg.replayWindowSeconds)) {
+      const header = sale.req.headers['payment-signature'];
+      if (sale.source === 'header' && typeof header === 'string') this.replays.set(sale.method, sale.url, header, r.paid);
+      return r.paid;
+    }
     await this.refuse(sale, r.status === 'replay' ? r.late : r.refused);
     return undefined;
   }

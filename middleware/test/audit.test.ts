@@ -522,48 +522,7 @@ describe('audit: a retried payment is served as paid even when the terms moved o
   });
 });
 
-describe('audit: findReplay follows the replay rule in both stores', () => {
-  for (const [name, make] of [
-    ['MemoryVendorStore', async () => ({ store: new MemoryVendorStore() as VendorStore, done: async () => undefined })],
-    [
-      'SqliteVendorStore',
-      async () => {
-        const tmp = tempDir();
-        const store = new SqliteVendorStore(`${tmp.dir}/r.db`);
-        return { store: store as VendorStore, done: async () => (await store.close(), tmp.cleanup()) };
-      },
-    ],
-  ] as const) {
-    it(name, async () => {
-      const { store, done } = await make();
-      try {
-        const coins = new Wallet(mint, ALICE, 'http://127.0.0.1:4001').take(2);
-        const ids = coins.map(coinId);
-        const paid = coins.map((c, i) => ({ id: ids[i]!, coin: c }));
-        const base = { epoch: mint.epoch.id, userId: ALICE, method: 'GET', url: 'http://127.0.0.1:4001/a' };
-        await store.recordPayment({ ...base, id: 'pay_r', price: 2, paidAt: '2030-01-01T00:00:00.000Z', coins: paid });
-        const before = await store.stats();
-        assert.deepEqual(await store.findReplay!({ ...base, coins: [paid[1]!, paid[0]!] }), {
-          paymentId: 'pay_r',
-          paidAt: '2030-01-01T00:00:00.000Z',
-        });
-        assert.equal(await store.findReplay!({ ...base, coins: [paid[0]!] }), undefined);
-        assert.equal(await store.findReplay!({ ...base, coins: [paid[0]!, paid[0]!] }), undefined);
-        assert.equal(await store.findReplay!({ ...base, url: 'http://127.0.0.1:4001/b', coins: paid }), undefined);
-        assert.equal(await store.findReplay!({ ...base, userId: MALLORY, coins: paid }), undefined);
-        assert.equal(await store.findReplay!({ ...base, method: 'POST', coins: paid }), undefined);
-        assert.equal(await store.findReplay!({ ...base, epoch: 'other', coins: paid }), undefined);
-        // The ids alone (first balls, which receipts and refusals name) are not the coins.
-        const forged = paid.map((c) => ({ id: c.id, coin: Uint8Array.from([...c.coin.subarray(0, 16), ...randomBytes(48)]) }));
-        assert.equal(await store.findReplay!({ ...base, coins: forged }), undefined);
-        assert.equal(await store.findReplay!({ ...base, coins: paid.map((c) => ({ id: c.id, coin: c.coin.subarray(0, 16) })) }), undefined);
-        assert.deepEqual(await store.stats(), before, 'a lookup changes nothing');
-      } finally {
-        await done();
-      }
-    });
-  }
-});
+// findReplay's rule (the coins byte for byte, nothing changed) is in store-contract.test.ts, for every store.
 
 describe('audit: a retried payment survives the vendor forgetting its epoch', () => {
   it('a vendor restarted on a newer epoch serves a recorded payment of the old one as paid', async () => {
