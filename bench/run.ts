@@ -14,6 +14,9 @@ import { ed25519PerSecond, firstPaymentPerSecond, paywordVerificationsPerSecond 
 import { measurePaywordHttp } from './payword-http.ts';
 import { measureClearing } from './clearing.ts';
 import { measureBrokerPath } from './broker-path.ts';
+import { measurePostgres } from './postgres.ts';
+import { extLoadFigures, extLoadRows, measureExtLoad } from './ext-load.ts';
+import { measureVendorPath, VENDOR_PATH_HEAD } from './vendor-path.ts';
 
 const cores = availableParallelism();
 const fmt = (n: number | null, digits = 0) => (n === null ? 'n/a' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
@@ -143,6 +146,41 @@ const brokerPath = await measureBrokerPath();
 table('Broker redemption (batches of 10,000, a durable transaction each) and the mint database', ['what', 'figure'], brokerPath.rows);
 Object.assign(results, brokerPath.figures);
 results.brokerPath = { mint: brokerPath.mint, redemption: brokerPath.redemption };
+
+// Postgres: one site as one and as two vendor processes behind nginx (bench/postgres.ts).
+const pg = await measurePostgres(epoch, slots);
+if ('skipped' in pg) console.log(`\nPostgres rows skipped: ${pg.skipped}.`);
+else {
+  table(
+    'Paid requests on Postgres, one and two vendor processes behind nginx (autocannon, 10 connections)',
+    ['request', 'requests/s', 'requests', 'non-2xx'],
+    pg.rows.map((r) => [r.name, fmt(r.requestsPerSecond), fmt(r.requests), fmt(r.non2xx)]),
+  );
+  Object.assign(results, { postgres_paid_rps_1: pg.postgres_paid_rps_1, postgres_paid_rps_2: pg.postgres_paid_rps_2 });
+}
+results.postgres = pg;
+
+// The wallet's paid path in real Chromium with the built extension: medians of 20 loads each (bench/ext-load.ts).
+const extLoad = await measureExtLoad();
+if (extLoad) {
+  table(
+    'First paid page load in the real extension vs a free page (Chromium, medians of 20 loads)',
+    ['page', 'load', 'vs free'],
+    extLoadRows(extLoad),
+  );
+  Object.assign(results, extLoadFigures(extLoad));
+}
+results.extLoad = extLoad;
+
+// The vendor's paid path beside the same page free, in a site process of its own (bench/vendor-path.ts).
+const vendorPath = await measureVendorPath(epoch, slots);
+table(
+  "The vendor's paid path vs the same page free (site process of its own, autocannon, 10 connections)",
+  VENDOR_PATH_HEAD,
+  vendorPath.rows,
+);
+Object.assign(results, vendorPath.figures);
+results.vendorPath = { micromint: vendorPath.micromint, payword: vendorPath.payword };
 
 writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
 console.log('\nWrote bench/results.json.');
