@@ -3,6 +3,8 @@
  *
  * ```
  * micromint-broker mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N] [--valid-days 30 | --valid-seconds N]
+ *                        [--farm <postgres-url> [--farm-schema micromint_farm] [--ranges N]]
+ * micromint-broker mint-worker --farm <postgres-url> [--farm-schema micromint_farm] [--workers N] [--lease 60] [--wait 60]
  * micromint-broker serve   [--port 4000] [--host 127.0.0.1] [--db <file>] [--public-url <url>] [--mint demo|test] [--valid-...]
  *                        [--redeem-grace 604800] [--complaint-threshold 5] [--complaint-min-spend 10] [--complaint-share 0.25]
  *                        [--complaint-window-days 30] [--registrations-per-hour 20] [--redeems-per-minute 60]
@@ -21,13 +23,20 @@ import cliProgress from 'cli-progress';
 import { MAX_CHAIN_LENGTH, PARAMETER_SETS } from '@micromint/shared';
 import { createBroker, enableVendor, epochTimeline } from './index.ts';
 import { measureMint } from './mint/measure.ts';
-import { mintEpoch, type MintSummary } from './mint/mint.ts';
+import { MAX_FARM_RANGES, farmMintEpoch, type FarmSummary } from './mint/farm-coordinator.ts';
+import { assertFarmUrl, resolveFarmOptions } from './mint/farm-options.ts';
+import { runFarmWorker, type FarmWorkerEvent } from './mint/farm-worker.ts';
+import { mintEpoch, type MintProgress, type MintSummary } from './mint/mint.ts';
 import type { Store } from './db/store.ts';
 
 /** What `micromint-broker` takes; printed with a usage error and for `help`. */
 export const USAGE = `Usage:
   micromint-broker mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N]
                            [--valid-days 30 | --valid-seconds N]
+                           [--farm <postgres-url>]        hash on mint-worker processes through the farm's PostgreSQL
+                           [--farm-schema micromint_farm] [--ranges N]   (the farm database holds the secret seed)
+  micromint-broker mint-worker --farm <postgres-url> [--farm-schema micromint_farm] [--workers N]
+                           [--lease 60] [--wait 60]       hash ranges of the farm's jobs until none is left
   micromint-broker serve   [--port 4000] [--host 127.0.0.1] [--db .data/broker.db] [--public-url http://HOST:PORT]
                            [--mint demo|test] [--valid-days 30 | --valid-seconds N]   (for the epoch --mint makes)
                            [--redeem-grace 604800]        seconds after expiry that vendors may still redeem; returns open then
@@ -72,8 +81,8 @@ function shareOption(text: string | undefined, name: string): number | undefined
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-/** The summary printed after minting. */
-function formatSummary(s: MintSummary): string {
+/** The summary printed after minting; `by` is what hashed (threads here, worker processes on a farm). */
+function formatSummary(s: MintSummary, by = 'thread'): string {
   const p = s.epoch;
   return [
     `Epoch ${p.id}: t=${p.t} u=${p.u} v=${p.v} k=${p.k} fixed=${p.fixed}, expires ${p.expiresAt}`,
@@ -83,19 +92,16 @@ function formatSummary(s: MintSummary): string {
     `  sellable sets    ${fmt(s.sets)} (2^u / k, disjoint)`,
     `  coins            ~${fmt(s.coins)} (balls in the first superbins of those sets)`,
     `  per-vendor coins ~${fmt(s.vendorCoins)} (~${s.vendorCoinsPerSet.toFixed(1)} per set at one vendor: 2^v * f^k)`,
-    `  time             ${(s.ms / 1000).toFixed(2)} s on ${s.workers} thread(s), of which ${(s.storeMs / 1000).toFixed(2)} s storing`,
-    `  speed            ${(s.hashesPerSecond / 1e6).toFixed(2)} M hashes/s (${(s.hashesPerSecond / s.workers / 1e6).toFixed(2)} M/s per thread, ${s.kernel} kernel)`,
+    `  time             ${(s.ms / 1000).toFixed(2)} s on ${s.workers} ${by}(s), of which ${(s.storeMs / 1000).toFixed(2)} s storing`,
+    `  speed            ${(s.hashesPerSecond / 1e6).toFixed(2)} M hashes/s (${(s.hashesPerSecond / s.workers / 1e6).toFixed(2)} M/s per ${by}, ${s.kernel} kernel)`,
   ].join('\n');
 }
 
-async function mintWithBar(
-  store: Store,
-  name: string,
-  o: { epochId?: string; fill?: number; workers?: number; validDays?: number; validSeconds?: number },
-): Promise<MintSummary> {
+/** A progress bar of hashes on stderr (drawn when it is a terminal); `extra` adds fields to its line. */
+function hashBar(label: string, extra = '') {
   const bar = new cliProgress.SingleBar(
     {
-      format: 'Minting |{bar}| {percentage}% | {value}/{total} hashes | {speed} M/s | ETA {eta_formatted}',
+      format: `${label} |{bar}| {percentage}% | {value}/{total} hashes${extra} | {speed} M/s | ETA {eta_formatted}`,
       stream: process.stderr,
       hideCursor: true,
       formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? fmt(v) : String(v)),
@@ -104,24 +110,78 @@ async function mintWithBar(
   );
   const started = performance.now();
   let begun = false;
+  return {
+    /** Moves the bar; returns the speed shown (M hashes/s). */
+    update({ hashes, total }: MintProgress, payload: Record<string, unknown> = {}): string {
+      const speed = (hashes / ((performance.now() - started) / 1000) / 1e6).toFixed(2);
+      if (!begun) bar.start(total, 0, { speed, ...payload });
+      begun = true;
+      bar.update(hashes, { speed, ...payload });
+      return speed;
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+type MintCliOptions = { epochId?: string; fill?: number; workers?: number; validDays?: number; validSeconds?: number };
+
+async function mintWithBar(store: Store, name: string, o: MintCliOptions): Promise<MintSummary> {
+  const bar = hashBar('Minting');
   try {
-    const summary = await mintEpoch({
-      store,
-      params: paramsOf(name),
-      ...o,
-      onProgress: ({ hashes, total }) => {
-        if (!begun) {
-          bar.start(total, 0, { speed: '0.00' });
-          begun = true;
-        }
-        bar.update(hashes, { speed: (hashes / ((performance.now() - started) / 1000) / 1e6).toFixed(2) });
-      },
-    });
-    if (begun) bar.update(summary.hashes);
+    const summary = await mintEpoch({ store, params: paramsOf(name), ...o, onProgress: (p) => bar.update(p) });
+    bar.update({ hashes: summary.hashes, total: summary.hashes });
     return summary;
   } finally {
     bar.stop();
   }
+}
+
+/** `mint --farm`: puts the job on the farm, shows ranges done and hashes/s while workers hash it, stores the epoch. */
+async function farmMintWithBar(
+  store: Store,
+  name: string,
+  o: MintCliOptions & { farm: { connectionString: string; schema?: string }; ranges?: number },
+) {
+  const bar = hashBar('Farm', ' | {rangesDone}/{ranges} ranges');
+  const stop = new AbortController();
+  const interrupt = () => stop.abort(new RangeError('interrupted: the farm job and its seed were deleted; nothing was stored'));
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  let told = -1;
+  try {
+    return await farmMintEpoch({
+      store,
+      params: paramsOf(name),
+      ...o,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (told < 0)
+          console.error(`Farm job ${p.job}: ${p.ranges} ranges; waiting for: micromint-broker mint-worker --farm <the same URL>`);
+        const speed = bar.update(p, { rangesDone: p.rangesDone, ranges: p.ranges });
+        // Off a terminal the bar is not drawn: a line each time a range is done.
+        if (!process.stderr.isTTY && p.rangesDone !== told)
+          console.error(`farm: ${p.rangesDone}/${p.ranges} ranges done, ${speed} M hashes/s`);
+        told = p.rangesDone;
+      },
+    });
+  } finally {
+    bar.stop();
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}
+
+/** The farm's lines below the summary. */
+const formatFarm = (s: FarmSummary): string =>
+  `  farm             job ${s.job}: ${s.ranges} ranges, ${s.reclaimed} claimed again after a lease ran out (time includes waiting for workers)`;
+
+/** What `mint-worker` prints as it goes, on stderr. */
+function formatWorkerEvent(e: FarmWorkerEvent): string {
+  if (e.type === 'ready') return `mint-worker ${e.id}: connected to the farm, ${e.threads} thread(s), ${e.kernel} kernel`;
+  if (e.type === 'claimed')
+    return `range ${e.range} of job ${e.job}: counters ${e.first}..${e.end - 1}${e.claims > 1 ? ` (claim ${e.claims})` : ''}`;
+  const rate = e.hashes / (e.ms / 1000) / 1e6;
+  return `range ${e.range} of job ${e.job}: ${fmt(e.hashes)} hashes in ${(e.ms / 1000).toFixed(2)} s (${rate.toFixed(2)} M/s, ${e.kernel})${e.accepted ? '' : ', not kept: done already by another worker, or the job is gone'}`;
 }
 
 /**
@@ -163,6 +223,11 @@ export async function main(argv: string[]): Promise<void> {
       mint: { type: 'string' },
       'complaint-threshold': { type: 'string' },
       seconds: { type: 'string' },
+      farm: { type: 'string' },
+      'farm-schema': { type: 'string' },
+      ranges: { type: 'string' },
+      lease: { type: 'string' },
+      wait: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -181,12 +246,28 @@ export async function main(argv: string[]): Promise<void> {
     ...(values['valid-seconds'] ? { validSeconds: intOption(values['valid-seconds'], 'valid-seconds', 1, 3660 * 86_400)! } : {}),
   };
 
+  const farm =
+    values.farm === undefined
+      ? undefined
+      : { connectionString: values.farm, ...(values['farm-schema'] ? { schema: values['farm-schema'] } : {}) };
   if (command === 'mint') {
     if (!values.db) throw new RangeError('mint needs --db <file>');
+    if (farm && workers) throw new RangeError('mint --farm hashes on the workers: give --workers to mint-worker');
+    if (!farm && (values['farm-schema'] || values.ranges)) throw new RangeError('--farm-schema and --ranges go with --farm <postgres-url>');
+    if (farm) {
+      assertFarmUrl(farm.connectionString, '--farm');
+      resolveFarmOptions(farm);
+    }
+    const ranges = intOption(values.ranges, 'ranges', 1, MAX_FARM_RANGES);
     mkdirSync(dirname(values.db), { recursive: true });
     const broker = createBroker({ dbPath: values.db, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
     try {
-      console.log(formatSummary(await mintWithBar(broker.store, values.params ?? 'demo', mintOptions)));
+      const name = values.params ?? 'demo';
+      if (!farm) console.log(formatSummary(await mintWithBar(broker.store, name, mintOptions)));
+      else {
+        const summary = await farmMintWithBar(broker.store, name, { ...mintOptions, farm, ...(ranges ? { ranges } : {}) });
+        console.log(`${formatSummary(summary, 'worker')}\n${formatFarm(summary)}`);
+      }
     } finally {
       broker.close();
     }
@@ -257,6 +338,20 @@ export async function main(argv: string[]): Promise<void> {
     } finally {
       broker.close();
     }
+    return;
+  }
+
+  if (command === 'mint-worker') {
+    if (!farm) throw new RangeError('mint-worker needs --farm <postgres-url>');
+    assertFarmUrl(farm.connectionString, '--farm');
+    const report = await runFarmWorker({
+      farm,
+      ...(workers ? { threads: workers } : {}),
+      ...(values.lease ? { leaseSeconds: intOption(values.lease, 'lease', 1, 86_400)! } : {}),
+      ...(values.wait ? { waitSeconds: intOption(values.wait, 'wait', 0, 86_400)! } : {}),
+      onEvent: (e) => console.error(formatWorkerEvent(e)),
+    });
+    console.log(`mint-worker ${report.id}: ${report.ranges} range(s), ${fmt(report.hashes)} hashes (${report.kernel} kernel); no job left`);
     return;
   }
 

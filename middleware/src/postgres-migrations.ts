@@ -5,7 +5,8 @@
  * time take turns, so each migration is applied once and a second instance finds the work done.
  * @module
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { migrateSchema, quoteIdent } from '@micromint/shared/postgres';
 
 /**
  * Migration i brings the schema from version i to i + 1. Append only. Names are unqualified: the
@@ -127,56 +128,13 @@ export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 /** The first key of the store's advisory locks ("MMMG"); the second is the schema name's hash. */
 export const MIGRATION_LOCK = 0x4d4d4d47;
 
-/** `"name"`: an identifier checked by `resolvePostgresOptions` (lower case, no quotes). */
-export const quoteIdent = (name: string): string => `"${name}"`;
+export { quoteIdent };
 
 /**
  * Brings `schema` to {@link POSTGRES_SCHEMA_VERSION}, creating it when missing. Throws when the
  * database was written by newer code. Safe to run from several processes at once.
+ * @example
+ * await migrate(pool, 'micromint');
  */
-export async function migrate(pool: Pool, schema: string): Promise<void> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [MIGRATION_LOCK, schema]);
-    try {
-      await migrateLocked(client, schema);
-    } finally {
-      // A connection that cannot unlock is dropped: its session, and so the lock, ends with it.
-      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [MIGRATION_LOCK, schema]).catch((e: Error) => {
-        broken = e;
-      });
-    }
-  } finally {
-    client.release(broken);
-  }
-}
-
-/** The migrations still to apply, each in its own transaction; call holding the migration lock. */
-async function migrateLocked(client: PoolClient, schema: string): Promise<void> {
-  const s = quoteIdent(schema);
-  // Nothing is written when the schema is up to date (IF NOT EXISTS would still need the rights, and a writable server).
-  const found = await client.query<{ schema: boolean; table: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema, to_regclass($2) IS NOT NULL AS table`,
-    [schema, `${s}.schema_migrations`],
-  );
-  if (!found.rows[0]!.schema) await client.query(`CREATE SCHEMA ${s}`);
-  if (!found.rows[0]!.table)
-    await client.query(`CREATE TABLE ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-  const { rows } = await client.query<{ v: number }>(`SELECT coalesce(max(version), 0)::int AS v FROM ${s}.schema_migrations`);
-  const version = rows[0]!.v;
-  if (version > MIGRATIONS.length)
-    throw new Error(`the PostgreSQL schema ${schema} has version ${version}, newer than this code (${MIGRATIONS.length})`);
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    await client.query('BEGIN');
-    try {
-      await client.query(`SET LOCAL search_path TO ${s}`);
-      await client.query(MIGRATIONS[v]!);
-      await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [v + 1]);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK');
-      throw e;
-    }
-  }
-}
+export const migrate = (pool: Pool, schema: string): Promise<void> =>
+  migrateSchema(pool, { schema, migrations: MIGRATIONS, lockKey: MIGRATION_LOCK, what: 'the PostgreSQL schema' });

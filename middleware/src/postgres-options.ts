@@ -4,7 +4,8 @@
  * stay usable without `pg` installed.
  * @module
  */
-import { aint, aobject, astring } from '@micromint/shared';
+import { aint, aobject } from '@micromint/shared';
+import { assertPostgresUrl, assertSchemaName } from '@micromint/shared/postgres';
 
 /** Options of `new PostgresVendorStore()`. */
 export interface PostgresStoreOptions {
@@ -22,31 +23,16 @@ export interface PostgresStoreOptions {
 /** Defaults of {@link PostgresStoreOptions}. */
 export const POSTGRES_DEFAULTS = { schema: 'micromint', poolSize: 10 } as const;
 
-/** A PostgreSQL identifier the store writes without quoting problems: lower case, 1 to 63 characters. */
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** Checks that `value` is a `postgres://` or `postgresql://` URL naming a host; never echoes it (it may hold a password). */
-export function assertPostgresUrl(value: unknown, name = 'connectionString'): asserts value is string {
-  astring(value, name, 4096);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new RangeError(`${name} must be a URL such as postgres://user:password@127.0.0.1:5432/shop`);
-  }
-  if ((url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || !url.hostname)
-    throw new RangeError(`${name} must be a postgres:// URL with a host, such as postgres://user:password@127.0.0.1:5432/shop`);
-}
+export { assertPostgresUrl };
 
 /** Checks the options eagerly; returns them with defaults filled in. */
 export function resolvePostgresOptions(options: PostgresStoreOptions): Required<PostgresStoreOptions> {
   aobject(options, 'PostgresVendorStore options');
   for (const key of Object.keys(options))
     if (!['connectionString', 'schema', 'poolSize'].includes(key)) throw new RangeError(`PostgresVendorStore: unknown option "${key}"`);
-  assertPostgresUrl(options.connectionString);
+  assertPostgresUrl(options.connectionString, 'connectionString');
   const schema = options.schema ?? POSTGRES_DEFAULTS.schema;
-  astring(schema, 'schema', 63);
-  if (!SCHEMA_NAME.test(schema)) throw new RangeError(`schema must be lower-case letters, digits and _, not starting with a digit`);
+  assertSchemaName(schema, 'schema');
   const poolSize = options.poolSize ?? POSTGRES_DEFAULTS.poolSize;
   aint(poolSize, 1, 1000, 'poolSize');
   return { connectionString: options.connectionString, schema, poolSize };

@@ -2,6 +2,8 @@
  * CoinMint: tosses balls into the 2^(u+v) slots of an epoch on every core and stores the result.
  * Ball x_c of counter c comes from a secret seed (see `balls.ts`); each thread hashes a contiguous counter range,
  * and the smallest counter that reached a slot wins it, so the result depends on (key, seed, budget) only.
+ * The same rule ({@link smallestCounters}) merges the ranges of a minting farm (`farm-coordinator.ts`), whose
+ * balls are stored by the same {@link storeMinted}.
  * @module
  */
 import { randomBytes, randomInt } from 'node:crypto';
@@ -16,7 +18,7 @@ import type { DoneMessage } from './protocol.ts';
 import { runInWorker } from './spawn.ts';
 import { estimateCoins, hashBudget, type CoinEstimate, type Shape } from './stats.ts';
 
-/** Largest u + v this minter holds in memory (2^24 slots); larger epochs need a dedicated minting farm. */
+/** Largest u + v this minter holds in memory (2^24 slots), on one machine or a farm's coordinator alike. */
 export const MAX_SLOT_BITS = 24;
 
 /** Progress of a minting run. */
@@ -51,15 +53,53 @@ export interface MintBallsOptions {
   kernel?: MintKernel;
 }
 
-function checkShape(p: Shape & { fixed: number }): void {
+/** Checks the shape of an epoch to mint: t, u, v, k and the fixed bits in range, u + v at most {@link MAX_SLOT_BITS}. */
+export function assertMintShape(p: Shape & { fixed: number }): void {
   aobject(p, 'params');
   aint(p.t, 1, 24, 'params.t');
   aint(p.u, 2, 24, 'params.u');
   aint(p.v, 3, 16, 'params.v');
   aint(p.k, 2, 8, 'params.k');
   aint(p.fixed, 0, 2 ** p.t - 1, 'params.fixed');
-  if (p.u + p.v > MAX_SLOT_BITS)
-    throw new RangeError(`u + v = ${p.u + p.v} is more than this minter holds (${MAX_SLOT_BITS}): use a minting farm`);
+  if (p.u + p.v > MAX_SLOT_BITS) throw new RangeError(`u + v = ${p.u + p.v} is more than this minter holds in memory (${MAX_SLOT_BITS})`);
+}
+
+/** The slots a counter range reached, each with the smallest counter of the range that reached it. */
+export interface RangeWinners {
+  slots: ArrayLike<number>;
+  counters: ArrayLike<number>;
+}
+
+/**
+ * The spec's rule over any number of ranges, in any order, even a range given twice: each slot goes to the
+ * smallest counter that reached it. Returns the slots in increasing order with their counters.
+ * @example
+ * smallestCounters([{ slots: [5, 2], counters: [9, 12] }, { slots: [5], counters: [3] }], 3);
+ * // { slots: [2, 5], counters: [12, 3] }
+ */
+export function smallestCounters(ranges: Iterable<RangeWinners>, slotBits: number): { slots: Uint32Array; counters: Float64Array } {
+  aint(slotBits, 1, MAX_SLOT_BITS, 'slotBits');
+  const slotCount = 2 ** slotBits;
+  const chosen = new Float64Array(slotCount).fill(-1);
+  for (const r of ranges) {
+    for (let i = 0; i < r.slots.length; i++) {
+      const slot = r.slots[i]!;
+      const c = r.counters[i]!;
+      const had = chosen[slot]!;
+      if (had < 0 || c < had) chosen[slot] = c;
+    }
+  }
+  let filled = 0;
+  for (let s = 0; s < slotCount; s++) if (chosen[s]! >= 0) filled++;
+  const slots = new Uint32Array(filled);
+  const counters = new Float64Array(filled);
+  let i = 0;
+  for (let s = 0; s < slotCount; s++) {
+    if (chosen[s]! < 0) continue;
+    slots[i] = s;
+    counters[i++] = chosen[s]!;
+  }
+  return { slots, counters };
 }
 
 /**
@@ -69,7 +109,7 @@ function checkShape(p: Shape & { fixed: number }): void {
  * const r = await mintBalls({ params: { t: 4, u: 8, v: 6, k: 4, fixed: 0 }, key, hashes: 600_000 });
  */
 export async function mintBalls(o: MintBallsOptions): Promise<MintedBalls> {
-  checkShape(o.params);
+  assertMintShape(o.params);
   abytes(o.key, EPOCH_KEY_BYTES, 'key');
   const seed = o.seed ?? new Uint8Array(randomBytes(SEED_BYTES));
   abytes(seed, SEED_BYTES, 'seed');
@@ -91,34 +131,15 @@ export async function mintBalls(o: MintBallsOptions): Promise<MintedBalls> {
     if (end > start) jobs.push(runInWorker({ key: o.key, seed, t, u, v, fixed, start, end, kernel }, progress));
   }
   const results = await Promise.all(jobs);
-
-  // Ranges are in increasing counter order, so the first range that reached a slot holds its smallest counter.
-  const slotCount = 2 ** (u + v);
-  const chosen = new Float64Array(slotCount).fill(-1);
-  let ballsCounted = 0;
-  for (const r of results) {
-    ballsCounted += r.ballsCounted;
-    for (let i = 0; i < r.slots.length; i++) {
-      const slot = r.slots[i]!;
-      if (chosen[slot]! < 0) chosen[slot] = r.counters[i]!;
-    }
-  }
-  let filled = 0;
-  for (let s = 0; s < slotCount; s++) if (chosen[s]! >= 0) filled++;
-  const slots = new Uint32Array(filled);
-  const counters = new Float64Array(filled);
-  let i = 0;
-  for (let s = 0; s < slotCount; s++) {
-    if (chosen[s]! < 0) continue;
-    slots[i] = s;
-    counters[i++] = chosen[s]!;
-  }
+  const { slots, counters } = smallestCounters(results, u + v);
   const xs = ballsOfCounters(seed, counters);
-  return { slots, xs, hashes: results.reduce((n, r) => n + r.hashes, 0), ballsCounted, ms: performance.now() - began, workers, kernel };
+  const hashes = results.reduce((n, r) => n + r.hashes, 0);
+  const ballsCounted = results.reduce((n, r) => n + r.ballsCounted, 0);
+  return { slots, xs, hashes, ballsCounted, ms: performance.now() - began, workers, kernel };
 }
 
-/** Options of {@link mintEpoch}. */
-export interface MintEpochOptions {
+/** What an epoch to mint is: where it goes, its shape, name, key, fixed bits and validity (see {@link planEpoch}). */
+export interface EpochPlanOptions {
   /** Where the epoch goes: a store (e.g. `createBroker(...).store`) or a raw database handle. */
   store?: Pick<Store, 'db'>;
   db?: Db;
@@ -127,15 +148,8 @@ export interface MintEpochOptions {
   epochId?: string;
   /** Target fraction of slots holding a ball (0..1), default 0.9 (cheapest coins for k = 4). */
   fill?: number;
-  /** Threads, default `os.availableParallelism()`. */
-  workers?: number;
-  onProgress?: (p: MintProgress) => void;
-  /** Hashing loop; default native when built (see `native.ts`). */
-  kernel?: MintKernel;
   /** Epoch key K_e; default 32 random bytes. Give one only to reproduce a run. */
   key?: Uint8Array;
-  /** Secret ball seed (16 bytes); default random, and never stored. Give one only to reproduce a run. */
-  ballSeed?: Uint8Array;
   /** Fixed-bits pattern; default random. */
   fixed?: number;
   /** Expiry (ISO 8601); default `validDays` after now. */
@@ -145,6 +159,17 @@ export interface MintEpochOptions {
   /** Seconds an epoch is valid when `expiresAt` is not given (short epochs for tests and demos); wins over `validDays`. */
   validSeconds?: number;
   now?: Date;
+}
+
+/** Options of {@link mintEpoch}. */
+export interface MintEpochOptions extends EpochPlanOptions {
+  /** Threads, default `os.availableParallelism()`. */
+  workers?: number;
+  onProgress?: (p: MintProgress) => void;
+  /** Hashing loop; default native when built (see `native.ts`). */
+  kernel?: MintKernel;
+  /** Secret ball seed (16 bytes); default random, and never stored. Give one only to reproduce a run. */
+  ballSeed?: Uint8Array;
 }
 
 /** What a minting run produced. */
@@ -172,14 +197,25 @@ function defaultEpochId(db: Db, now: Date): string {
   for (let n = 2; ; n++) if (exists.get(`${base}.${n}`) === undefined) return `${base}.${n}`;
 }
 
+/** An epoch checked and named, not minted yet: made by {@link planEpoch}, stored by {@link storeMinted}. */
+export interface EpochPlan {
+  db: Db;
+  epoch: EpochParams;
+  fill: number;
+  /** The hash budget: counters 0 .. hashes-1. */
+  hashes: number;
+  now: Date;
+}
+
 /**
- * Mints a new epoch into the broker's database: random key, fixed bits and secret ball seed, hash budget
- * ceil(-ln(1-fill) * 2^(u+v) * 2^t), one ball per slot, all inserted in one transaction.
+ * Checks what an epoch is to be and names it: random key and fixed bits unless given, expiry, a free id,
+ * and the hash budget ceil(-ln(1-fill) * 2^(u+v) * 2^t). Nothing is written yet.
  * @example
- * const summary = await mintEpoch({ store, params: PARAMETER_SETS.test });
- * console.log(summary.filledFraction, summary.hashesPerSecond);
+ * const plan = planEpoch({ store, params: PARAMETER_SETS.test });
+ * const minted = await mintBalls({ params: plan.epoch, key: plan.epoch.key, hashes: plan.hashes });
+ * storeMinted(plan, minted);
  */
-export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
+export function planEpoch(o: EpochPlanOptions): EpochPlan {
   aobject(o, 'options');
   const db = o.db ?? o.store?.db;
   if (!db) throw new TypeError('mintEpoch needs a store or a db');
@@ -204,18 +240,20 @@ export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
     fixed,
     expiresAt: o.expiresAt ?? new Date(now.getTime() + validMs).toISOString(),
   });
-  const repo = epochsRepo(db);
-  if (repo.exists(epoch.id)) throw new RangeError(`epoch ${epoch.id} exists already`);
-  const hashes = hashBudget(epoch, fill);
-  const minted = await mintBalls({
-    params: epoch,
-    key,
-    hashes,
-    ...(o.ballSeed ? { seed: o.ballSeed } : {}),
-    ...(o.workers !== undefined ? { workers: o.workers } : {}),
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-    ...(o.kernel ? { kernel: o.kernel } : {}),
-  });
+  assertMintShape(epoch);
+  if (epochsRepo(db).exists(epoch.id)) throw new RangeError(`epoch ${epoch.id} exists already`);
+  return { db, epoch, fill, hashes: hashBudget(epoch, fill), now };
+}
+
+/**
+ * Stores the balls minted for a plan, wherever they were hashed: checks a sample against the reference hash,
+ * inserts the epoch and its balls in one transaction, and sums the run up.
+ * @example
+ * const summary = storeMinted(plan, await mintBalls({ params: plan.epoch, key: plan.epoch.key, hashes: plan.hashes }));
+ */
+export function storeMinted(plan: EpochPlan, minted: MintedBalls): MintSummary {
+  const { db, epoch, fill, now } = plan;
+  const { u, v } = epoch;
   // A cheap cross-check of the threads against the reference hash (noble) before anything is stored.
   for (let n = 0; n < Math.min(32, minted.slots.length); n++) {
     const i = randomInt(minted.slots.length);
@@ -235,9 +273,8 @@ export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
     redeemBy: null,
   };
   const insertStart = performance.now();
-  inTransaction(db, () => repo.insertEpoch(record, minted.slots, minted.xs));
+  inTransaction(db, () => epochsRepo(db).insertEpoch(record, minted.slots, minted.xs));
   const storeMs = performance.now() - insertStart;
-  const ms = minted.ms + storeMs;
   const slotCount = 2 ** (u + v);
   const filledFraction = minted.slots.length / slotCount;
   return {
@@ -247,11 +284,32 @@ export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
     slots: slotCount,
     filledSlots: minted.slots.length,
     filledFraction,
-    ms,
+    ms: minted.ms + storeMs,
     storeMs,
     hashesPerSecond: minted.hashes / (minted.ms / 1000),
     workers: minted.workers,
     kernel: minted.kernel,
     ...estimateCoins(epoch, filledFraction),
   };
+}
+
+/**
+ * Mints a new epoch into the broker's database: random key, fixed bits and secret ball seed, hash budget
+ * ceil(-ln(1-fill) * 2^(u+v) * 2^t), one ball per slot, all inserted in one transaction.
+ * @example
+ * const summary = await mintEpoch({ store, params: PARAMETER_SETS.test });
+ * console.log(summary.filledFraction, summary.hashesPerSecond);
+ */
+export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
+  const plan = planEpoch(o);
+  const minted = await mintBalls({
+    params: plan.epoch,
+    key: plan.epoch.key,
+    hashes: plan.hashes,
+    ...(o.ballSeed ? { seed: o.ballSeed } : {}),
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.kernel ? { kernel: o.kernel } : {}),
+  });
+  return storeMinted(plan, minted);
 }

@@ -1,0 +1,54 @@
+/**
+ * The PostgreSQL server of the broker's tests: the one `scripts/pg.sh` started (MICROMINT_PG_URL). Tests on it
+ * are skipped only outside CI when no server is given; with CI=true a missing server fails them. Each test gets
+ * fresh schemas of its own, dropped when the test file ends.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** `describe(..., { skip: pgSkip })`: false when the Postgres tests must run. */
+export const pgSkip: string | false =
+  process.env.MICROMINT_PG_URL || process.env.CI === 'true'
+    ? false
+    : 'no PostgreSQL server: run the tests through `bash scripts/pg.sh` (or set MICROMINT_PG_URL)';
+
+/** The server's URL; throws (failing the test) when there is none. */
+export function pgUrl(): string {
+  const url = process.env.MICROMINT_PG_URL;
+  if (!url) throw new Error('CI=true but MICROMINT_PG_URL is not set: run the tests through `bash scripts/pg.sh`');
+  return url;
+}
+
+/** Fresh schema names for one test file, and a connection to look into them and drop them. */
+export class PgSchemas {
+  private readonly made: string[] = [];
+  private admin: pg.Pool | undefined;
+
+  /** A new schema name (not created: the code under test creates it). */
+  fresh(): string {
+    const name = `mm_test_${randomBytes(6).toString('hex')}`;
+    this.made.push(name);
+    return name;
+  }
+
+  /** Runs SQL as the test (owner of every schema). */
+  async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    this.admin ??= new pg.Pool({ connectionString: pgUrl(), max: 2 });
+    return (await this.admin.query<R>(text, values)).rows;
+  }
+
+  /** A connection of its own (for a transaction the test holds open); end it after. */
+  async client(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: pgUrl() });
+    await client.connect();
+    return client;
+  }
+
+  /** Drops every schema made, and closes the connection. */
+  async dropAll(): Promise<void> {
+    if (this.made.length === 0 && !this.admin) return;
+    for (const name of this.made.splice(0)) await this.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+    await this.admin?.end();
+    this.admin = undefined;
+  }
+}
