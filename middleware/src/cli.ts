@@ -5,8 +5,10 @@
  * ```
  * npx micromint-redeem redeem --db <file> --broker <url> [--api-key <key>] [--batch-size 500]
  * npx micromint-redeem stats  --db <file>
+ * npx micromint-redeem redeem --postgres <url> [--schema micromint] --broker <url>
  * ```
- * The API key may also come from the environment variable `MICROMINT_API_KEY`.
+ * The API key may also come from the environment variable `MICROMINT_API_KEY`; the Postgres URL
+ * (which holds a password) from `MICROMINT_POSTGRES_URL`, given as `--postgres env`.
  * @module
  */
 import { existsSync } from 'node:fs';
@@ -14,6 +16,8 @@ import { parseArgs } from 'node:util';
 import { formatMoney } from '@micromint/shared';
 import { RedeemError } from './errors.ts';
 import { chainDeadlines, chainDeadlineWarning, deadlineWarning, redeemDeadlines, redeemPending, type RedeemReport } from './redeem.ts';
+import { assertPostgresUrl } from './postgres-options.ts';
+import { PostgresVendorStore } from './postgres-store.ts';
 import { keptBrokerTerms } from './schemes/payword-keys.ts';
 import { SqliteVendorStore } from './sqlite-store.ts';
 import type { VendorStats } from './store.ts';
@@ -21,8 +25,12 @@ import type { VendorStats } from './store.ts';
 const USAGE = `Usage:
   micromint-redeem redeem --db <file> --broker <url> [--api-key <key>] [--batch-size <n>]
   micromint-redeem stats  --db <file>
+  (or --postgres <url> [--schema <name>] in place of --db)
 
   --db          the vendor's SQLite file (the middleware's dbPath)
+  --postgres    the vendor's PostgreSQL store (the middleware's \`postgres\` option), a
+                postgres:// URL, or "env" to read it from $MICROMINT_POSTGRES_URL
+  --schema      the store's PostgreSQL schema (default micromint)
   --broker      broker base URL, e.g. http://127.0.0.1:4000
   --api-key     the vendor's API key (default: $MICROMINT_API_KEY)
   --batch-size  coins (and chains) per redemption batch (default 500)
@@ -103,6 +111,26 @@ export function formatStats(s: VendorStats): string {
   );
 }
 
+/** The store to open, or why not (exit code 2 for a usage error, 1 for a missing file). */
+type Opened = { store: SqliteVendorStore | PostgresVendorStore } | { code: 1 | 2; why: string };
+
+/** The store the options name: the SQLite file of `--db`, or the PostgreSQL store of `--postgres` (and `--schema`). */
+function openStore(values: { db?: string; postgres?: string; schema?: string }): Opened {
+  if ((values.db === undefined) === (values.postgres === undefined)) return { code: 2, why: 'give one of --db and --postgres' };
+  if (values.db !== undefined) {
+    if (values.schema !== undefined) return { code: 2, why: '--schema goes with --postgres' };
+    if (!existsSync(values.db)) return { code: 1, why: `no database at ${values.db}` };
+    return { store: new SqliteVendorStore(values.db) };
+  }
+  const url = values.postgres === 'env' ? process.env.MICROMINT_POSTGRES_URL : values.postgres;
+  try {
+    assertPostgresUrl(url, '--postgres');
+    return { store: new PostgresVendorStore({ connectionString: url, ...(values.schema !== undefined ? { schema: values.schema } : {}) }) };
+  } catch (e) {
+    return { code: 2, why: (e as Error).message };
+  }
+}
+
 /**
  * Runs the CLI with `argv` (without node and script); returns the exit code: 0 done, 1 failed, 2 a usage
  * error (no command, an unknown one, a missing option: the usage goes to `err`).
@@ -121,6 +149,8 @@ export async function main(
       allowPositionals: true,
       options: {
         db: { type: 'string' },
+        postgres: { type: 'string' },
+        schema: { type: 'string' },
         broker: { type: 'string' },
         'api-key': { type: 'string' },
         'batch-size': { type: 'string' },
@@ -145,15 +175,12 @@ export async function main(
     err(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  if (!values.db) {
-    err(`--db is required\n\n${USAGE}`);
-    return 2;
+  const opened = openStore(values);
+  if (!('store' in opened)) {
+    err(opened.code === 2 ? `${opened.why}\n\n${USAGE}` : opened.why);
+    return opened.code;
   }
-  if (!existsSync(values.db)) {
-    err(`no database at ${values.db}`);
-    return 1;
-  }
-  const store = new SqliteVendorStore(values.db);
+  const { store } = opened;
   try {
     if (command === 'stats') {
       out(formatStats(await store.stats()));

@@ -8,6 +8,7 @@ import { coinId } from '@micromint/shared';
 import { main } from '../src/cli.ts';
 import { redeemDeadlines, redeemPending, RedeemError, REDEEM_WARNING_SECONDS, SqliteVendorStore } from '../src/index.ts';
 import { startBroker, type TestBroker } from './broker.ts';
+import { PgSchemas, pgSkip, pgUrl } from './postgres.ts';
 import { freePort, paymentHeader, tempDir } from './harness.ts';
 import { mintEpoch, userId, Wallet, type Mint } from './mint.ts';
 import { startVendor, type Vendor } from './vendor.ts';
@@ -23,10 +24,13 @@ before(async () => {
 after(() => broker.close());
 
 /** A vendor registered at the broker, with `payments` paid requests of 1 coin each. */
-async function paidVendor(payments: number): Promise<{ vendor: Vendor; wallet: Wallet; apiKey: string; coins: Uint8Array[] }> {
+async function paidVendor(
+  payments: number,
+  options: Partial<Parameters<typeof startVendor>[0]> = {},
+): Promise<{ vendor: Vendor; wallet: Wallet; apiKey: string; coins: Uint8Array[] }> {
   const port = await freePort();
   const apiKey = broker.register(`http://127.0.0.1:${port}`);
-  const vendor = await startVendor({ broker: broker.url, apiKey, epoch: mint.epoch });
+  const vendor = await startVendor({ broker: broker.url, apiKey, epoch: mint.epoch, ...options });
   // The key was registered for a reserved port; re-register under the vendor's real origin.
   broker.vendors.set(apiKey, vendor.url);
   const wallet = new Wallet(mint, ALICE, vendor.url);
@@ -267,6 +271,46 @@ describe('the vendor CLI', () => {
     } finally {
       delete process.env.MICROMINT_API_KEY;
       await vendor.close();
+    }
+  });
+
+  it('stats and redeem a PostgreSQL store, given by --postgres (or "env") and --schema', { skip: pgSkip }, async () => {
+    const schemas = new PgSchemas();
+    const schema = schemas.fresh();
+    const { vendor, apiKey } = await paidVendor(2, { store: schemas.store(schema) });
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const run = (args: string[]) =>
+      main(
+        args,
+        (l) => lines.push(l),
+        (l) => errors.push(l),
+      );
+    try {
+      await vendor.mm.store.close();
+      assert.equal(await run(['stats', '--postgres', pgUrl(), '--schema', schema]), 0);
+      assert.match(lines.join('\n'), /pending\s+4/);
+      lines.length = 0;
+      process.env.MICROMINT_POSTGRES_URL = pgUrl();
+      assert.equal(await run(['redeem', '--postgres', 'env', '--schema', schema, '--broker', broker.url, '--api-key', apiKey]), 0);
+      assert.match(lines.join('\n'), /Credited 4 coins \(4 mills, 0\.4¢\); refused 0\./);
+      assert.equal(errors.length, 0, errors.join('\n'));
+      // Usage errors: both stores, neither, a schema for SQLite, a URL that is not Postgres's (never echoed).
+      for (const args of [
+        ['stats', '--db', 'x.db', '--postgres', pgUrl()],
+        ['stats'],
+        ['stats', '--db', 'x.db', '--schema', schema],
+        ['stats', '--postgres', 'http://user:secret@127.0.0.1/db'],
+      ]) {
+        errors.length = 0;
+        assert.equal(await run(args), 2, args.join(' '));
+        assert.doesNotMatch(errors.join('\n'), /secret/);
+      }
+    } finally {
+      delete process.env.MICROMINT_API_KEY;
+      delete process.env.MICROMINT_POSTGRES_URL;
+      await vendor.close();
+      await schemas.dropAll();
     }
   });
 
