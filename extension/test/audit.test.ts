@@ -13,18 +13,17 @@ import {
   micromintRequirements,
   readMicromintPayload,
 } from '@micromint/shared';
-import { ChallengeStore } from '../src/background/challenges.ts';
 import { FetchFlow } from '../src/background/fetch-flow.ts';
 import { FundsService, interpretCreditAnswer, type FetchLike } from '../src/background/funds.ts';
-import { PaymentFlow } from '../src/background/payment-flow.ts';
-import { classifyRetryResponse, RetryBook } from '../src/background/receipts.ts';
+import { classifyRetryResponse } from '../src/background/receipts.ts';
 import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';
 import { SettingsStore } from '../src/background/settings.ts';
 import { memoryArea, type KeyValueArea } from '../src/background/storage-area.ts';
 import { askToPay, PROMPT_ID } from '../src/content/ui.ts';
 import { balance, importFunds, markRefused, openWallet, recentPayments, type WalletDb } from '../src/wallet/index.ts';
 import { installFakeDocument } from './helpers/dom.ts';
-import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
+import { fundedWallet, testFlow } from './helpers/flow.ts';
+import { challengeHeader } from './helpers/fakes.ts';
 import { BROKER, freshDbName, fundsText, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
 const epoch = testEpoch();
@@ -39,26 +38,8 @@ const receipt = (transaction = 'pay_1') => ({
   value: encodeHeader({ success: true, transaction, network: 'micromint:x' }),
 });
 
-async function flowOver(db: WalletDb, session: KeyValueArea, threshold = 5) {
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER, autopayThreshold: threshold });
-  const fake = fakeRetrier();
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fake.retrier,
-    schemes: DEFAULT_SCHEMES,
-  });
-  return { flow, fake, settings };
-}
-
-async function wallet(label: string): Promise<WalletDb> {
-  const db = await openWallet(freshDbName(label));
-  await importFunds(db, fundsText(epoch, sets));
-  return db;
-}
+const flowOver = (db: WalletDb, session: KeyValueArea, threshold = 5) => testFlow(db, { session, threshold });
+const wallet = (label: string): Promise<WalletDb> => fundedWallet(label, epoch, sets);
 
 // --- Defect: a receipt on a non-2xx answer was ignored -----------------------------------------
 // The middleware records the coins and sets PAYMENT-RESPONSE before the site's handler runs; the

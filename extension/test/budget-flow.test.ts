@@ -9,42 +9,27 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeHeader, micromintRequirements } from '@micromint/shared';
 import { budgetHandlers } from '../src/background/budget-handlers.ts';
-import { ChallengeStore } from '../src/background/challenges.ts';
 import { decide } from '../src/background/decide.ts';
 import { FetchFlow } from '../src/background/fetch-flow.ts';
 import { PaymentFlow } from '../src/background/payment-flow.ts';
-import { RetryBook } from '../src/background/receipts.ts';
 import { checkSender, createRouter, SenderError } from '../src/background/router.ts';
 import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';
-import { SettingsStore } from '../src/background/settings.ts';
-import { memoryArea } from '../src/background/storage-area.ts';
 import { PROMPT_ID } from '../src/content/ui.ts';
 import { actOn } from '../src/content/verdicts.ts';
 import { ReplyError, send, type Message, type PageVerdict, type Transport } from '../src/messages.ts';
-import { balance, importFunds, openWallet, setBudget, type BudgetOver } from '../src/wallet/index.ts';
+import { balance, setBudget, type BudgetOver } from '../src/wallet/index.ts';
 import { installFakeDocument } from './helpers/dom.ts';
-import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
-import { BROKER, freshDbName, fundsText, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
+import { fundedWallet, testFlow } from './helpers/flow.ts';
+import { challengeHeader } from './helpers/fakes.ts';
+import { BROKER, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
 const epoch = testEpoch();
 const sets = sellSets(epoch, USER, pickFirsts(epoch, USER, 1));
 const coins = sets[0]!.balls[0]!.size;
 
 async function setup(threshold = 5) {
-  const db = await openWallet(freshDbName('budget-flow'));
-  await importFunds(db, fundsText(epoch, sets));
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER, autopayThreshold: threshold });
-  const session = memoryArea();
-  const fake = fakeRetrier();
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fake.retrier,
-    schemes: DEFAULT_SCHEMES,
-  });
+  const db = await fundedWallet('budget-flow', epoch, sets);
+  const { flow, settings, fake } = await testFlow(db, { threshold });
   return { db, settings, flow, fake };
 }
 

@@ -7,15 +7,11 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeHeader, micromintRequirements } from '@micromint/shared';
-import { ChallengeStore } from '../src/background/challenges.ts';
 import { PageReceipts } from '../src/background/page-receipts.ts';
-import { PaymentFlow } from '../src/background/payment-flow.ts';
-import { RetryBook } from '../src/background/receipts.ts';
-import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';
-import { SettingsStore } from '../src/background/settings.ts';
 import { memoryArea } from '../src/background/storage-area.ts';
 import { balance, fundsFor, importFunds, openWallet, recentPayments, type WalletDb } from '../src/wallet/index.ts';
-import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
+import { fundedWallet, testFlow, testSettings } from './helpers/flow.ts';
+import { challengeHeader } from './helpers/fakes.ts';
 import { BROKER, freshDbName, fundsText, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
 const epoch = testEpoch();
@@ -31,23 +27,11 @@ const paidReceipt = [{ name: 'payment-response', value: encodeHeader({ success: 
 
 async function setup(o: { threshold?: number; db?: WalletDb; session?: ReturnType<typeof memoryArea> } = {}) {
   T402 = Date.now() - 1000;
-  const db = o.db ?? (await openWallet(freshDbName('head')));
-  if (!o.db) await importFunds(db, fundsText(epoch, sets));
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER, autopayThreshold: o.threshold ?? 5 });
+  const db = o.db ?? (await fundedWallet('head', epoch, sets));
+  const settings = await testSettings(o.threshold ?? 5);
   const session = o.session ?? memoryArea();
-  const fake = fakeRetrier();
   const receipts = new PageReceipts({ db, settings, area: session });
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fake.retrier,
-    schemes: DEFAULT_SCHEMES,
-    receipts,
-    payOnHeaders: true,
-  });
+  const { flow, fake } = await testFlow(db, { store: settings, session, receipts, payOnHeaders: true });
   return { db, flow, fake, session, coins: await balance(db) };
 }
 

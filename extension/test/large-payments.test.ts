@@ -18,21 +18,17 @@ import {
   micromintRequirements,
   readMicromintPayload,
 } from '@micromint/shared';
-import { ChallengeStore } from '../src/background/challenges.ts';
 import { FetchFlow } from '../src/background/fetch-flow.ts';
-import { PaymentFlow } from '../src/background/payment-flow.ts';
 import { PaymentStep } from '../src/background/pay-step.ts';
 import { bodyText, PaymentWatch } from '../src/background/payment-watch.ts';
-import { RetryBook } from '../src/background/receipts.ts';
 import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';
-import { SettingsStore } from '../src/background/settings.ts';
-import { memoryArea } from '../src/background/storage-area.ts';
 import { postPayment } from '../src/content/verdicts.ts';
 import type { PageVerdict } from '../src/messages.ts';
-import { balance, fundsFor, headerTooLarge, importFunds, openWallet, recentPayments, spend, type WalletDb } from '../src/wallet/index.ts';
+import { balance, fundsFor, headerTooLarge, recentPayments, spend, type WalletDb } from '../src/wallet/index.ts';
 import { installFakeDocument } from './helpers/dom.ts';
-import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
-import { BROKER, freshDbName, fundsText, pickFirsts, requirementFor, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
+import { fundedWallet, testFlow, testSettings } from './helpers/flow.ts';
+import { challengeHeader } from './helpers/fakes.ts';
+import { BROKER, pickFirsts, requirementFor, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
 const epoch = testEpoch();
 const sets = sellSets(epoch, USER, pickFirsts(epoch, USER, 4));
@@ -44,27 +40,15 @@ const raw = (text: string) => ({ raw: [{ bytes: new TextEncoder().encode(text).b
 
 let big = 0;
 async function wallet(label: string): Promise<WalletDb> {
-  const db = await openWallet(freshDbName(label));
-  await importFunds(db, fundsText(epoch, sets));
+  const db = await fundedWallet(label, epoch, sets);
   big = (await fundsFor(db, { epoch: epoch.id, broker: BROKER, vendorId: VENDOR })).makeable;
   return db;
 }
 
 async function flows(db: WalletDb, threshold = 1000) {
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER, autopayThreshold: threshold });
+  const settings = await testSettings(threshold);
   const watch = new PaymentWatch(new PaymentStep({ db, settings, schemes: DEFAULT_SCHEMES }));
-  const session = memoryArea();
-  const fake = fakeRetrier();
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fake.retrier,
-    schemes: DEFAULT_SCHEMES,
-    watch,
-  });
+  const { flow, fake } = await testFlow(db, { store: settings, watch });
   const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, watch });
   return { flow, fetchFlow, fake };
 }

@@ -7,22 +7,19 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeHeader, micromintRequirements } from '@micromint/shared';
-import { ChallengeStore } from '../src/background/challenges.ts';
 import { FetchFlow } from '../src/background/fetch-flow.ts';
 import { PageReceipts, receiptOf, RECEIPT_TTL_MS, UNDELIVERED_TTL_MS } from '../src/background/page-receipts.ts';
 import { PaymentFlow } from '../src/background/payment-flow.ts';
 import { PaymentStep } from '../src/background/pay-step.ts';
 import { PaymentWatch } from '../src/background/payment-watch.ts';
-import { RetryBook } from '../src/background/receipts.ts';
 import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';
-import { SettingsStore } from '../src/background/settings.ts';
 import { memoryArea } from '../src/background/storage-area.ts';
 import { RECEIPT_ID, RECEIPT_SHOWN_MS, receiptText, showReceipt } from '../src/content/receipt.ts';
 import type { PaidReceipt } from '../src/messages.ts';
-import { importFunds, openWallet } from '../src/wallet/index.ts';
 import { installFakeDocument } from './helpers/dom.ts';
-import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
-import { BROKER, freshDbName, fundsText, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
+import { fundedWallet, testFlow, testSettings } from './helpers/flow.ts';
+import { challengeHeader } from './helpers/fakes.ts';
+import { BROKER, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
 const epoch = testEpoch();
 const sets = sellSets(epoch, USER, pickFirsts(epoch, USER, 1));
@@ -32,10 +29,8 @@ const challenge402 = (url: string, price: number) => [{ name: 'payment-required'
 const paid = [{ name: 'payment-response', value: encodeHeader({ success: true, transaction: 'pay_1', network: 'micromint:x' }) }];
 
 async function setup(o: { showReceipts?: boolean; noPage?: boolean } = {}) {
-  const db = await openWallet(freshDbName('receipts'));
-  await importFunds(db, fundsText(epoch, sets));
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER, autopayThreshold: 5, ...(o.showReceipts === false ? { showReceipts: false } : {}) });
+  const db = await fundedWallet('receipts', epoch, sets);
+  const settings = await testSettings(5, o.showReceipts === false ? { showReceipts: false } : {});
   const session = memoryArea();
   let clock = 1_000_000;
   const delivered: { tabId: number; receipt: PaidReceipt }[] = [];
@@ -53,16 +48,7 @@ async function setup(o: { showReceipts?: boolean; noPage?: boolean } = {}) {
   const watch = new PaymentWatch(new PaymentStep({ db, settings, schemes: DEFAULT_SCHEMES }), Date.now, (h) =>
     receipts.paid(h.tabId, h.paymentId, h.via),
   );
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fakeRetrier().retrier,
-    schemes: DEFAULT_SCHEMES,
-    watch,
-    receipts,
-  });
+  const { flow } = await testFlow(db, { store: settings, session, watch, receipts });
   const fetchFlow = new FetchFlow({ db, settings, schemes: DEFAULT_SCHEMES, watch });
   const tick = (ms: number) => (clock += ms);
   return { db, settings, flow, fetchFlow, delivered, tick };

@@ -2,16 +2,11 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { coinId, decodePaymentPayload, encodeHeader, micromintRequirements, readMicromintPayload, verifyCoin } from '@micromint/shared';
-import { ChallengeStore } from '../src/background/challenges.ts';
 import { decide } from '../src/background/decide.ts';
-import { PaymentFlow } from '../src/background/payment-flow.ts';
-import { RetryBook } from '../src/background/receipts.ts';
-import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';
-import { SettingsStore } from '../src/background/settings.ts';
-import { memoryArea } from '../src/background/storage-area.ts';
-import { balance, importFunds, openWallet, recentPayments } from '../src/wallet/index.ts';
-import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
-import { BROKER, freshDbName, fundsText, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
+import { balance, recentPayments } from '../src/wallet/index.ts';
+import { fundedWallet, testFlow } from './helpers/flow.ts';
+import { challengeHeader } from './helpers/fakes.ts';
+import { BROKER, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
 const epoch = testEpoch();
 const sets = sellSets(epoch, USER, pickFirsts(epoch, USER, 1));
@@ -19,20 +14,11 @@ const coins = sets[0]!.balls[0]!.size;
 const TAB = 9;
 
 async function setup(o: { threshold?: number; failNavigate?: boolean } = {}) {
-  const db = await openWallet(freshDbName('flow'));
-  await importFunds(db, fundsText(epoch, sets));
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER, autopayThreshold: o.threshold ?? 5 });
-  const session = memoryArea();
-  const fake = fakeRetrier(o);
+  const db = await fundedWallet('flow', epoch, sets);
   const logs: string[] = [];
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fake.retrier,
-    schemes: DEFAULT_SCHEMES,
+  const { flow, fake, session } = await testFlow(db, {
+    threshold: o.threshold ?? 5,
+    ...(o.failNavigate ? { failNavigate: true } : {}),
     log: (m) => logs.push(m),
   });
   return { db, flow, fake, session, logs };

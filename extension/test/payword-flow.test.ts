@@ -7,14 +7,10 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodePaymentPayload, encodeHeader, readMicromintPayload } from '@micromint/shared';
-import { ChallengeStore } from '../src/background/challenges.ts';
 import { FetchFlow } from '../src/background/fetch-flow.ts';
-import { PaymentFlow } from '../src/background/payment-flow.ts';
-import { RetryBook } from '../src/background/receipts.ts';
-import { SettingsStore } from '../src/background/settings.ts';
-import { memoryArea } from '../src/background/storage-area.ts';
 import { balance, importFunds, openWallet, recentPayments, recordConnection, walletPublicKey } from '../src/wallet/index.ts';
-import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
+import { testFlow, testSettings } from './helpers/flow.ts';
+import { challengeHeader } from './helpers/fakes.ts';
 import { BROKER, freshDbName, fundsText, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 import { coinOffer, fakeBroker, paywordOffer, schemesOver, vendorCheck } from './helpers/payword.ts';
 
@@ -25,24 +21,13 @@ const coins = sets[0]!.balls[0]!.size;
 async function setup(o: { funded?: boolean; connected?: boolean; threshold?: number; balance?: number } = {}) {
   const db = await openWallet(freshDbName('pwflow'));
   if (o.funded !== false) await importFunds(db, fundsText(epoch, sets));
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER, userId: USER, autopayThreshold: o.threshold ?? 5 });
+  const settings = await testSettings(o.threshold ?? 5, { userId: USER });
   const broker = fakeBroker(o.balance !== undefined ? { balance: o.balance } : {});
   broker.connect(await walletPublicKey(db));
   if (o.connected !== false) await recordConnection(db, { broker: BROKER, userId: USER, connected: true });
   const schemes = schemesOver(broker.fetch);
-  const session = memoryArea();
-  const fake = fakeRetrier();
   const logs: string[] = [];
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fake.retrier,
-    schemes,
-    log: (m) => logs.push(m),
-  });
+  const { flow, fake } = await testFlow(db, { store: settings, schemes, log: (m) => logs.push(m) });
   const fetchFlow = new FetchFlow({ db, settings, schemes });
   return { db, settings, broker, flow, fetchFlow, fake, logs };
 }

@@ -8,26 +8,15 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeHeader, micromintRequirements } from '@micromint/shared';
-import { ChallengeStore } from '../src/background/challenges.ts';
 import { FetchFlow } from '../src/background/fetch-flow.ts';
-import { PaymentFlow } from '../src/background/payment-flow.ts';
-import { classifyRetryResponse, RetryBook } from '../src/background/receipts.ts';
+import { classifyRetryResponse } from '../src/background/receipts.ts';
 import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';
 import { SettingsStore } from '../src/background/settings.ts';
 import { memoryArea } from '../src/background/storage-area.ts';
-import {
-  balance,
-  importFunds,
-  markPaid,
-  markReleased,
-  openWallet,
-  recentPayments,
-  spend,
-  walletSummary,
-  type WalletDb,
-} from '../src/wallet/index.ts';
-import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
-import { BROKER, freshDbName, fundsText, pickFirsts, requirementFor, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
+import { balance, markPaid, markReleased, recentPayments, spend, walletSummary, type WalletDb } from '../src/wallet/index.ts';
+import { fundedWallet, testFlow } from './helpers/flow.ts';
+import { challengeHeader } from './helpers/fakes.ts';
+import { BROKER, pickFirsts, requirementFor, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
 const epoch = testEpoch();
 const sets = sellSets(epoch, USER, pickFirsts(epoch, USER, 1));
@@ -47,11 +36,7 @@ const released = (errorReason: string, ids: string[]) => ({
 const offer = (price: number) => micromintRequirements({ price, vendorId: VENDOR, broker: BROKER, epoch: epoch.id });
 const challenge402 = (url: string, price: number) => [{ name: 'payment-required', value: challengeHeader(url, [offer(price)]) }];
 
-async function wallet(label: string): Promise<WalletDb> {
-  const db = await openWallet(freshDbName(label));
-  await importFunds(db, fundsText(epoch, sets));
-  return db;
-}
+const wallet = (label: string): Promise<WalletDb> => fundedWallet(label, epoch, sets);
 
 test('a PAYMENT-RESPONSE giving the coins back is read whatever the status', () => {
   const ids = ['ab'.repeat(16), 'cd'.repeat(16)];
@@ -82,17 +67,7 @@ test('a 2xx without any PAYMENT-RESPONSE to a paid request keeps the payment pen
   // spend them twice. See /work/notes/wallet.md.
   assert.deepEqual(classifyRetryResponse(200, []), { kind: 'unsettled', why: 'HTTP 200 without PAYMENT-RESPONSE' });
   const db = await wallet('silent-2xx');
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER });
-  const session = memoryArea();
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fakeRetrier().retrier,
-    schemes: DEFAULT_SCHEMES,
-  });
+  const { flow } = await testFlow(db);
   const url = `${VENDOR}/now-free`;
   await flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 2));
   await flow.pageLoaded(TAB, url);
@@ -146,18 +121,7 @@ test('released coins go back to unspent, the others stay spent, and the payment 
 
 test('a paid navigation answered "no payment required" gets its coins back and is not resent', async () => {
   const db = await wallet('nav-release');
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER });
-  const session = memoryArea();
-  const fake = fakeRetrier();
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fake.retrier,
-    schemes: DEFAULT_SCHEMES,
-  });
+  const { flow, fake } = await testFlow(db);
   const url = `${VENDOR}/became-free`;
   await flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 2));
   assert.equal((await flow.pageLoaded(TAB, url)).action, 'paying');

@@ -6,18 +6,14 @@ import 'fake-indexeddb/auto';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeHeader, micromintRequirements } from '@micromint/shared';
-import { ChallengeStore } from '../src/background/challenges.ts';
-import { PaymentFlow, type ChallengeProbe } from '../src/background/payment-flow.ts';
+import { type ChallengeProbe } from '../src/background/payment-flow.ts';
 import { fetchProbe } from '../src/background/probe.ts';
-import { RetryBook } from '../src/background/receipts.ts';
 import { resumeStalledTabs, stalledTabs, type TabLike, type TabsLike } from '../src/background/startup-tabs.ts';
-import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';
-import { SettingsStore } from '../src/background/settings.ts';
-import { memoryArea } from '../src/background/storage-area.ts';
 import { ReplyError, sendUntilAnswered, type Message } from '../src/messages.ts';
-import { balance, importFunds, openWallet, recentPayments } from '../src/wallet/index.ts';
-import { challengeHeader, fakeRetrier } from './helpers/fakes.ts';
-import { BROKER, freshDbName, fundsText, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
+import { balance, openWallet, recentPayments } from '../src/wallet/index.ts';
+import { fundedWallet, testFlow } from './helpers/flow.ts';
+import { challengeHeader } from './helpers/fakes.ts';
+import { BROKER, freshDbName, pickFirsts, sellSets, testEpoch, USER, VENDOR } from './helpers/mint.ts';
 
 const epoch = testEpoch();
 const sets = sellSets(epoch, USER, pickFirsts(epoch, USER, 1));
@@ -28,23 +24,10 @@ const challenge402 = (url: string, price: number) => [{ name: 'payment-required'
 const receipt = [{ name: 'payment-response', value: encodeHeader({ success: true, transaction: 'pay_s', network: 'micromint:x' }) }];
 
 async function setup(o: { funded?: boolean; probe?: ChallengeProbe } = {}) {
-  const db = await openWallet(freshDbName('startup'));
-  if (o.funded !== false) await importFunds(db, fundsText(epoch, sets));
-  const settings = new SettingsStore(memoryArea());
-  await settings.update({ brokerUrl: BROKER });
-  const fake = fakeRetrier();
+  const db = o.funded !== false ? await fundedWallet('startup', epoch, sets) : await openWallet(freshDbName('startup'));
   const probed: string[] = [];
   const probe: ChallengeProbe = o.probe ?? (async (url) => (probed.push(url), challengeHeader(url, [offer(2)])));
-  const session = memoryArea();
-  const flow = new PaymentFlow({
-    db,
-    settings,
-    challenges: new ChallengeStore(session),
-    retries: new RetryBook(session),
-    retrier: fake.retrier,
-    schemes: DEFAULT_SCHEMES,
-    probe: (url) => probe(url),
-  });
+  const { flow, fake } = await testFlow(db, { probe: (url) => probe(url) });
   return { db, flow, fake, probed };
 }
 
