@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { micromintRequirements } from '@micromint/shared';
+import { micromintRequirements, refusedCoins } from '@micromint/shared';
 import {
   assertPayable,
   ChallengeError,
@@ -8,7 +8,6 @@ import {
   CHALLENGE_TTL_MS,
   isPayableUrl,
   parseChallenge,
-  refusedCoins,
   stripFragment,
 } from '../src/background/challenges.ts';
 import { DEFAULT_SCHEMES } from '../src/background/schemes/registry.ts';

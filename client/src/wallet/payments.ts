@@ -5,16 +5,13 @@
  * @module
  */
 import { hostname } from 'node:os';
+import type { CoinRefusal } from '@micromint/shared';
 import type { WalletDb } from './db.ts';
 
 /** Where a payment stands (docs/protocol.md 9.1, Reading the answer). */
 export type PaymentState = 'pending' | 'paid' | 'refused' | 'released';
 
-/** A coin the vendor refused, and why. */
-export interface CoinRefusal {
-  coinId: string;
-  reason: string;
-}
+export type { CoinRefusal };
 
 /** What a `payword` payment revealed: indices index - units + 1 .. index of one chain. */
 export interface LinkRange {

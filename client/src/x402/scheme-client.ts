@@ -21,16 +21,18 @@
 import {
   decodePaymentPayload,
   encodeHeader,
+  isReleaseReason,
   MICROMINT_SCHEME,
   PAYWORD_SCHEME,
   paywordAnswer,
+  refusedCoins,
+  releasedCoins,
   X402_VERSION,
   type PaymentRequired,
   type PaymentRequirements,
   type SettlementResponse,
 } from '@micromint/shared';
 import { WalletError } from '../errors.ts';
-import { RELEASE_REASONS, refusedCoins, releasedCoins } from '../pay/answer.ts';
 import { challengeOf } from '../pay/challenge.ts';
 import { preparePayment, settlePayment } from '../pay/payer.ts';
 import { stripFragment } from '../pay/wrap-fetch.ts';
@@ -108,8 +110,8 @@ function outcomeOf(ctx: X402PaymentResponse): Outcome {
     const payword = paywordAnswer(r.extensions);
     const pw = payword ? { payword } : {};
     if (r.success) return { kind: 'paid', receipt, ...(r.transaction ? { transaction: r.transaction } : {}), ...pw };
-    if (RELEASE_REASONS.has(r.errorReason ?? ''))
-      return { kind: 'released', reason: r.errorReason!, released: releasedCoins(r.extensions), receipt, ...pw };
+    if (isReleaseReason(r.errorReason))
+      return { kind: 'released', reason: r.errorReason, released: releasedCoins(r.extensions), receipt, ...pw };
     return { kind: 'refused', error: r.errorReason ?? 'refused', refused: refusedCoins(r.extensions), receipt, ...pw };
   }
   if (ctx.paymentRequired) {

@@ -4,7 +4,7 @@
  * but not the browser session, and which content scripts cannot read).
  * @module
  */
-import { decodePaymentRequired, isPayableUrl, type PaymentRequirements } from '@micromint/shared';
+import { decodePaymentRequired, isPayableUrl, refusedCoins, type PaymentRequirements } from '@micromint/shared';
 import type { CoinRefusal } from '../wallet/index.ts';
 import { readOffers, type ChosenOffer, type SchemeRegistry } from './schemes/registry.ts';
 import type { Quote } from './schemes/types.ts';
@@ -55,22 +55,6 @@ export function stripFragment(url: string): string {
 
 /** Where a wallet may pay (https, or http to this machine): the wallets' shared rule. */
 export { isPayableUrl } from '@micromint/shared';
-
-/** Reads `extensions.micromint.refused` of a refusal, keeping only well-formed entries. */
-export function refusedCoins(extensions: unknown): CoinRefusal[] {
-  const mm = (extensions as { micromint?: { refused?: unknown } } | undefined)?.micromint;
-  if (!mm || !Array.isArray(mm.refused)) return [];
-  return mm.refused
-    .filter((r): r is CoinRefusal => typeof r?.coinId === 'string' && /^[0-9a-f]{1,64}$/.test(r.coinId) && typeof r.reason === 'string')
-    .map((r) => ({ coinId: r.coinId, reason: r.reason.slice(0, 64) }));
-}
-
-/** Reads `extensions.micromint.released` of a receipt: the coin ids the vendor gave back. */
-export function releasedCoins(extensions: unknown): string[] {
-  const mm = (extensions as { micromint?: { released?: unknown } } | undefined)?.micromint;
-  if (!mm || !Array.isArray(mm.released)) return [];
-  return mm.released.filter((id): id is string => typeof id === 'string' && /^[0-9a-f]{1,64}$/.test(id));
-}
 
 /**
  * Reads a PAYMENT-REQUIRED header seen on a 402 for `url` in tab `tabId` and picks the offer to pay.

@@ -2,17 +2,8 @@
  * Reading the vendor's answer to a paid retry, and remembering which navigation is a retry.
  * @module
  */
-import {
-  decodePaymentRequired,
-  decodeSettlementResponse,
-  PAYMENT_REQUIRED_HEADER,
-  PAYMENT_RESPONSE_HEADER,
-  paywordAnswer,
-  type PaywordAnswer,
-  type SettlementResponse,
-} from '@micromint/shared';
-import type { CoinRefusal } from '../wallet/index.ts';
-import { releasedCoins, refusedCoins, stripFragment } from './challenges.ts';
+import { readPaymentAnswer, type CoinRefusal, type PaywordAnswer, type ReleaseReason } from '@micromint/shared';
+import { stripFragment } from './challenges.ts';
 import type { KeyValueArea } from './storage-area.ts';
 
 /** A response header as webRequest reports it. */
@@ -39,74 +30,24 @@ export type RetryOutcome =
   /** No verdict (a server error, no receipt): the payment stays pending and is resent later. */
   | { kind: 'unsettled'; why: string };
 
-/** `errorReason`s of a PAYMENT-RESPONSE by which a vendor says it kept nothing. */
-export const RELEASE_REASONS = ['no_payment_required', 'not_served'] as const;
-/** Why a vendor gave a payment back. */
-export type ReleaseReason = (typeof RELEASE_REASONS)[number];
-
-const isReleaseReason = (r: unknown): r is ReleaseReason => (RELEASE_REASONS as readonly unknown[]).includes(r);
-
-/** `{ payword }` when the extensions carry a payword entry, else nothing (so coin answers keep their shape). */
-const withPayword = (extensions: unknown): { payword?: PaywordAnswer } => {
-  const pw = paywordAnswer(extensions);
-  return pw ? { payword: pw } : {};
-};
-
 /** The value of header `name` (case-insensitive). */
 export const headerValue = (headers: readonly HeaderLike[] | undefined, name: string): string | undefined =>
   headers?.find((h) => h.name.toLowerCase() === name.toLowerCase())?.value;
 
 /**
- * Classifies the response to a request that carried a payment.
- * - PAYMENT-RESPONSE `success: true`, whatever the status: paid. The vendor sets the receipt only
- *   once the coins are recorded, before the site's own handler runs, and that handler may still
- *   answer 400, 404, 500 or a redirect: the coins are the vendor's all the same.
- * - PAYMENT-RESPONSE `success: false` with `errorReason` `no_payment_required` or `not_served`,
- *   whatever the status: released, the coins in `extensions.<scheme>.released` come back.
- * - 402: refused, with the reason and the refused coins from PAYMENT-REQUIRED.
- * - 400 without a receipt: the vendor could not read the payment and consumed nothing: refused.
- * - anything else, or 2xx without a receipt: unsettled. A vendor that predates released coins may
- *   have recorded them and then served the page from elsewhere: the coins stay spent and the
- *   payment pending (it is resent, byte for byte, if the URL ever answers 402 again).
+ * Classifies the response to a request that carried a payment, by the rules of `readPaymentAnswer`
+ * (`@micromint/shared`, docs/protocol.md 9.1): paid on a successful receipt whatever the status,
+ * released on `no_payment_required` / `not_served`, refused on a failed receipt, a 402 or a 400,
+ * else unsettled (the payment stays pending and is resent, byte for byte, if the URL answers 402
+ * again). The wallet keeps no receipt text.
  * @example
  * classifyRetryResponse(200, [{ name: 'payment-response', value: header }]); // { kind: 'paid', ... }
  */
 export function classifyRetryResponse(statusCode: number, headers: readonly HeaderLike[] | undefined): RetryOutcome {
-  const receiptHeader = headerValue(headers, PAYMENT_RESPONSE_HEADER);
-  let receipt: SettlementResponse | undefined;
-  try {
-    receipt = receiptHeader ? decodeSettlementResponse(receiptHeader) : undefined;
-  } catch {
-    receipt = undefined;
-  }
-  if (receipt?.success) return { kind: 'paid', transaction: receipt.transaction, ...withPayword(receipt.extensions) };
-  if (receipt && isReleaseReason(receipt.errorReason))
-    return {
-      kind: 'released',
-      reason: receipt.errorReason,
-      released: releasedCoins(receipt.extensions),
-      ...withPayword(receipt.extensions),
-    };
-  if (statusCode >= 200 && statusCode < 300) {
-    if (!receiptHeader) return { kind: 'unsettled', why: `HTTP ${statusCode} without ${PAYMENT_RESPONSE_HEADER}` };
-    if (!receipt) return { kind: 'unsettled', why: `unreadable ${PAYMENT_RESPONSE_HEADER}` };
-    return {
-      kind: 'refused',
-      error: receipt.errorReason ?? 'refused',
-      refused: refusedCoins(receipt.extensions),
-      ...withPayword(receipt.extensions),
-    };
-  }
-  if (statusCode === 402) {
-    try {
-      const r = decodePaymentRequired(headerValue(headers, PAYMENT_REQUIRED_HEADER));
-      return { kind: 'refused', error: r.error ?? 'payment-required', refused: refusedCoins(r.extensions), ...withPayword(r.extensions) };
-    } catch {
-      return { kind: 'refused', error: 'payment-required', refused: [] };
-    }
-  }
-  if (statusCode === 400) return { kind: 'refused', error: 'invalid_payment_header', refused: [] };
-  return { kind: 'unsettled', why: `HTTP ${statusCode}` };
+  const answer = readPaymentAnswer(statusCode, (name) => headerValue(headers, name));
+  if (answer.kind === 'unsettled' || !('receipt' in answer)) return answer;
+  const { receipt: _receipt, ...outcome } = answer;
+  return outcome;
 }
 
 /** A retry in flight: the navigation that carries a payment header. */

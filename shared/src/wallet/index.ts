@@ -11,5 +11,6 @@ export * from './chain-opening.ts';
 export * from './link-range.ts';
 export * from './link-payment.ts';
 export * from './payword-answer.ts';
+export * from './payment-answer.ts';
 export * from './offer.ts';
 export * from './funds-import.ts';
