@@ -5,8 +5,9 @@
  * transaction (synchronous = FULL): by the broker's `redeemBatch` (the figure `redeem_coins_per_s`), through
  * `POST /api/redeem` (the client runs in the same process, so the JSON both ways is on the same core), and
  * the same coins again (every one refused `already-spent` and recorded). A first batch, untimed, warms the
- * code up, as in a broker that has been running. The mint database is measured on its own file: a demo
- * epoch minted into a fresh database, VACUUMed.
+ * code up, as in a broker that has been running. The database's growth per coin credited is the figure
+ * `broker_bytes_per_coin`, beside the WAL bytes one more batch writes. The mint database is measured on its
+ * own file: a demo epoch minted into a fresh database, VACUUMed.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,10 @@ export interface RedemptionRow {
   httpCoinsPerSecond: number;
   /** The `redeemBatch` coins again in new batches: each refused `already-spent` and recorded. */
   doubleSpendsPerSecond: number;
+  /** Growth of the database (its pages, the WAL's included) per coin credited: the figure `broker_bytes_per_coin`. */
+  dbBytesPerCoin: number;
+  /** WAL bytes one more batch of `batch` coins wrote (WAL truncated before it), per coin. */
+  walBytesPerCoin: number;
 }
 
 const fileSize = (path: string): number => statSync(path).size;
@@ -140,6 +145,18 @@ function redeemDirect(broker: Broker, vendorId: string, batches: Entry[][], tag:
   return { seconds: (performance.now() - start) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
+/** The database's size in bytes, pages still in the WAL included. */
+const dbBytes = (db: Database.Database): number =>
+  (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+
+/** WAL bytes per coin of one batch of first redemptions, the WAL truncated before it. */
+function walPerCoin(broker: Broker, vendorId: string, coins: Entry[]): number {
+  const { db } = broker.store;
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  redeemDirect(broker, vendorId, [coins], 'wal', 'credited');
+  return fileSize(`${db.name}-wal`) / coins.length;
+}
+
 /** Seconds to redeem `batches` through `POST /api/redeem`, each answer checked. */
 async function redeemHttp(base: string, apiKey: string, batches: Entry[][], tag: string): Promise<number> {
   const start = performance.now();
@@ -159,7 +176,9 @@ export async function measureRedemption(batch = MAX_BATCH_COINS): Promise<Redemp
     const apiKey = (await postJson(`${tb.base}/api/vendors`, { origin: vendorId, name: 'bench' })).json.apiKey as string;
     const entries = await coinsOfUsers(tb, vendorId);
     const warmHttp = WARM_UP_COINS / 5;
-    const timed = entries.slice(WARM_UP_COINS + warmHttp);
+    const walBatch = entries.slice(-batch);
+    const timed = entries.slice(WARM_UP_COINS + warmHttp, -batch);
+    const sizeBefore = dbBytes(tb.broker.store.db);
     const half = Math.floor(timed.length / 2);
     const direct = batchesOf(timed.slice(0, half), batch);
     const http = batchesOf(timed.slice(half), batch);
@@ -168,6 +187,8 @@ export async function measureRedemption(batch = MAX_BATCH_COINS): Promise<Redemp
     const coins = direct.reduce((n, b) => n + b.length, 0);
     const first = redeemDirect(tb.broker, vendorId, direct, 'first', 'credited');
     const overHttp = await redeemHttp(tb.base, apiKey, http, 'http');
+    const walBytesPerCoin = walPerCoin(tb.broker, vendorId, walBatch);
+    const dbBytesPerCoin = (dbBytes(tb.broker.store.db) - sizeBefore) / entries.length;
     const again = redeemDirect(tb.broker, vendorId, direct, 'again', 'refused');
     return {
       coins,
@@ -176,6 +197,8 @@ export async function measureRedemption(batch = MAX_BATCH_COINS): Promise<Redemp
       coinsPerCpuSecond: coins / first.cpuSeconds,
       httpCoinsPerSecond: http.reduce((n, b) => n + b.length, 0) / overHttp,
       doubleSpendsPerSecond: coins / again.seconds,
+      dbBytesPerCoin,
+      walBytesPerCoin,
     };
   } finally {
     await tb.stop();
@@ -187,7 +210,7 @@ export interface BrokerPathResult {
   /** Table rows: what, figure. */
   rows: string[][];
   /** The issue's keys in bench/results.json. */
-  figures: { redeem_coins_per_s: number; mint_bytes_per_ball: number };
+  figures: { redeem_coins_per_s: number; mint_bytes_per_ball: number; broker_bytes_per_coin: number };
   mint: MintStorageRow;
   redemption: RedemptionRow;
 }
@@ -208,11 +231,13 @@ export async function measureBrokerPath(): Promise<BrokerPathResult> {
       ['  the same per second of CPU', n(r.coinsPerCpuSecond)],
       ['coins redeemed per second, POST /api/redeem (client in the same process)', n(r.httpCoinsPerSecond)],
       ['double spends refused and recorded per second, redeemBatch', n(r.doubleSpendsPerSecond)],
+      ['broker database bytes per coin redeemed (growth, WAL pages included)', n(r.dbBytesPerCoin)],
+      [`  WAL bytes per coin of a ${n(r.batch)}-coin batch`, n(r.walBytesPerCoin)],
       [`mint database bytes per ball (demo epoch, ${n(mint.balls)} balls, VACUUMed file)`, n(mint.bytesPerBall, 1)],
       ['  of which the empty schema', n(mint.emptyBytes / mint.balls, 1)],
       ['mint: hashing / database insert (ms)', `${n(mint.hashMs)} / ${n(mint.storeMs)}`],
     ],
-    figures: { redeem_coins_per_s: r.coinsPerSecond, mint_bytes_per_ball: mint.bytesPerBall },
+    figures: { redeem_coins_per_s: r.coinsPerSecond, mint_bytes_per_ball: mint.bytesPerBall, broker_bytes_per_coin: r.dbBytesPerCoin },
     mint,
     redemption,
   };

@@ -116,13 +116,15 @@ describe('redemption in batches', () => {
     assert.equal(json.credited, 3);
     assert.equal(store.accounts.balance('vendor', A), before + 3);
     assert.deepEqual(
-      rows("SELECT coin_id, user_id, url, paid_at FROM redeemed_coins WHERE batch_id = 'mixed' ORDER BY rowid"),
-      [batch[0]!, batch[1]!, batch[13]!].map((e) => ({
-        coin_id: coinId(fromBase64(e.coin)),
-        user_id: e.userId,
-        url: e.url,
-        paid_at: e.paidAt,
-      })),
+      rows("SELECT coin_id, user_id, url, paid_at FROM redeemed_coins WHERE batch_id = 'mixed' ORDER BY coin_id"),
+      [batch[0]!, batch[1]!, batch[13]!]
+        .map((e) => ({
+          coin_id: coinId(fromBase64(e.coin)),
+          user_id: e.userId,
+          url: e.url,
+          paid_at: e.paidAt,
+        }))
+        .sort((a, b) => (a.coin_id < b.coin_id ? -1 : 1)),
     );
     assert.deepEqual(rows("SELECT coin_id, first_vendor_id, reason, attempts FROM double_spends WHERE batch_id = 'mixed' ORDER BY id"), [
       { coin_id: coinId(coinsA[0]!), first_vendor_id: A, reason: 'already-spent', attempts: 1 },
@@ -170,13 +172,22 @@ describe('redemption in batches', () => {
     const snapshot = () => ({
       balance: tb.broker.store.accounts.balance('vendor', A),
       statuses: coins.map((e) => statusOfCoin(fromBase64(e.coin))),
-      tables: ['redeemed_coins', 'double_spends', 'rejected_coins', 'redemption_batches', 'ledger', 'mint_flags'].map(
-        (t) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number,
-      ),
+      tables: [
+        'redeemed_coins',
+        'redeemed_batches',
+        'redeemed_payers',
+        'redeemed_pages',
+        'double_spends',
+        'rejected_coins',
+        'redemption_batches',
+        'ledger',
+        'mint_flags',
+      ].map((t) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number),
       flags: db.prepare('SELECT * FROM mint_flags ORDER BY id').all(),
     });
     const before = snapshot();
-    db.exec("CREATE TEMP TRIGGER fail_redemption BEFORE INSERT ON redeemed_coins BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    // The coins' rows are the last of the batch's redeemed-coin writes: the batch, payer and page rows go back too.
+    db.exec("CREATE TEMP TRIGGER fail_redemption BEFORE INSERT ON redeemed BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     try {
       assert.equal((await redeem(keyA, 'fails', coins)).status, 500);
     } finally {

@@ -47,13 +47,13 @@ function settle(coins: readonly RedeemEntry[], verdicts: readonly Verdict[], ref
     const status = spent.has(v.slot) ? 'redeemed' : v.status;
     if (status === 'sold') {
       spent.add(v.slot);
-      out.credited.push({ epoch: v.epoch, coinId: v.coinId, userId: e.userId, url: e.url, paidAt: e.paidAt });
+      out.credited.push({ epoch: v.epoch, slot: v.slot, userId: e.userId, url: e.url, paidAt: e.paidAt });
       out.results.push({ coinId: v.coinId, status: 'credited' });
     } else if (status === 'redeemed' || status === 'returned') {
       // A double spend: nobody is paid again; who was paid first is kept for follow-up (one record per
       // coin and vendor, counting the attempts, so resending a coin does not grow the table).
       const reason = status === 'redeemed' ? 'already-spent' : 'returned';
-      out.doubles.push({ epoch: v.epoch, coinId: v.coinId, userId: e.userId, reason });
+      out.doubles.push({ epoch: v.epoch, coinId: v.coinId, slot: v.slot, userId: e.userId, reason });
       refuse(e, v.coinId, reason);
     } else refuse(e, v.coinId, status === 'compromised' ? 'forged' : 'not-sold');
   }

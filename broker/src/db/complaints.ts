@@ -22,15 +22,16 @@ export function complaintsRepo(db: Db) {
     // coins it redeemed (one mill each) and the links of their chains it cleared.
     complainers: db.prepare<[{ vendor: string; since: string; paidSince: string }], { user_id: string; mills: number }>(
       `SELECT c.user_id,
-              (SELECT count(*) FROM redeemed_coins r
-                WHERE r.user_id = c.user_id AND r.vendor_id = @vendor AND r.redeemed_at >= @paidSince)
+              (SELECT coalesce(sum(r.coins), 0) FROM redeemed_payers r JOIN redeemed_batches b ON b.id = r.batch
+                WHERE r.user_id = c.user_id AND b.vendor_id = @vendor AND b.redeemed_at >= @paidSince)
             + (SELECT coalesce(sum(p.paid_mills), 0) FROM payword_clearings p
                 WHERE p.user_id = c.user_id AND p.vendor_id = @vendor AND p.created_at >= @paidSince) AS mills
          FROM (SELECT DISTINCT user_id FROM complaints WHERE vendor_id = @vendor AND created_at >= @since) c`,
     ),
     takings: db.prepare<[{ vendor: string; since: string }], { customers: number; mills: number }>(
       `SELECT count(DISTINCT user_id) AS customers, coalesce(sum(mills), 0) AS mills FROM (
-         SELECT user_id, 1 AS mills FROM redeemed_coins WHERE vendor_id = @vendor AND redeemed_at >= @since
+         SELECT r.user_id, r.coins AS mills FROM redeemed_batches b JOIN redeemed_payers r ON r.batch = b.id
+          WHERE b.vendor_id = @vendor AND b.redeemed_at >= @since
          UNION ALL
          SELECT user_id, paid_mills FROM payword_clearings WHERE vendor_id = @vendor AND created_at >= @since)`,
     ),

@@ -25,10 +25,10 @@ export interface DayEarnings {
 export function earningsRepo(db: Db) {
   const q = {
     pageTotals: db.prepare<[string, number, number], PageTotal>(
-      `SELECT url, count(*) AS coins, max(redeemed_at) AS lastPaidAt FROM redeemed_coins WHERE vendor_id = ?
-         GROUP BY url ORDER BY coins DESC, lastPaidAt DESC, url LIMIT ? OFFSET ?`,
+      `SELECT url, coins, last_redeemed_at AS lastPaidAt FROM redeemed_pages WHERE vendor_id = ?
+         ORDER BY coins DESC, lastPaidAt DESC, url LIMIT ? OFFSET ?`,
     ),
-    pageCount: db.prepare<[string], number>('SELECT count(DISTINCT url) FROM redeemed_coins WHERE vendor_id = ?').pluck(),
+    pageCount: db.prepare<[string], number>('SELECT count(*) FROM redeemed_pages WHERE vendor_id = ?').pluck(),
     daily: db.prepare<[string, string], { day: string; kind: string; mills: number }>(
       `SELECT substr(created_at, 1, 10) AS day, kind, sum(amount_mills) AS mills FROM ledger
          WHERE owner_kind = 'vendor' AND owner_id = ? AND created_at >= ? AND amount_mills > 0

@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { convertBalls } from './mint-convert.ts';
+import { ballOfBitSql, convertRedeemed, paidAtTextSql } from './redeemed-convert.ts';
 
 type Migration = (db: Database.Database) => void;
 
@@ -465,8 +466,79 @@ function v6(db: Database.Database): void {
   `);
 }
 
+/**
+ * Version 7: lean redeemed coins (conversion in db/redeemed-convert.ts). A coin used to be a wide row in four
+ * B-trees (a random-order primary key on its hex id, three indexes), about 600 bytes of WAL each. Now:
+ * - `redeemed_batches`: vendor, batch and time once per batch that credited coins, with its coins;
+ * - `redeemed_payers`: coins per batch and user (complaints, takings, a user's spending read these);
+ * - `redeemed_pages`: coins and the last redemption per vendor and page (the dashboard's page totals);
+ * - `redeemed`: one row per coin, keyed by its first ball's slot key (`mint_files.no * 2^29 + slot`, the
+ *   identity of a coin, unique), with its batch, page and `paid_at` (milliseconds, or the text as sent). A
+ *   user's coins lie in consecutive slots, so the rows of a batch land together. The coin id (its first
+ *   ball) and the user (the owner of its first superbin) are in the mint and the sets already;
+ * - `redeemed_unplaced`: converted coins whose first ball the mint does not show redeemed, kept whole;
+ * - `redeemed_coins` becomes a read-only view with the old columns, for people and scripts that read it.
+ */
+function v7(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE redeemed_batches (
+      id          INTEGER PRIMARY KEY,
+      vendor_id   TEXT NOT NULL REFERENCES vendors(id),
+      batch_id    TEXT NOT NULL,
+      coins       INTEGER NOT NULL CHECK (coins > 0),
+      redeemed_at TEXT NOT NULL
+    );
+    CREATE INDEX redeemed_batches_vendor ON redeemed_batches(vendor_id, redeemed_at);
+    CREATE TABLE redeemed_payers (
+      batch   INTEGER NOT NULL REFERENCES redeemed_batches(id),
+      user_id TEXT NOT NULL,
+      coins   INTEGER NOT NULL CHECK (coins > 0),
+      PRIMARY KEY (batch, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX redeemed_payers_user ON redeemed_payers(user_id);
+    CREATE TABLE redeemed_pages (
+      id               INTEGER PRIMARY KEY,
+      vendor_id        TEXT NOT NULL REFERENCES vendors(id),
+      url              TEXT NOT NULL,
+      coins            INTEGER NOT NULL CHECK (coins > 0),
+      last_redeemed_at TEXT NOT NULL,
+      UNIQUE (vendor_id, url)
+    );
+    CREATE TABLE redeemed (
+      slot_key INTEGER PRIMARY KEY,
+      batch    INTEGER NOT NULL REFERENCES redeemed_batches(id),
+      page     INTEGER NOT NULL REFERENCES redeemed_pages(id),
+      paid_at  NOT NULL CHECK (typeof(paid_at) IN ('integer', 'text'))
+    );
+    CREATE TABLE redeemed_unplaced (
+      epoch   TEXT NOT NULL,
+      coin_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      batch   INTEGER NOT NULL REFERENCES redeemed_batches(id),
+      page    INTEGER NOT NULL REFERENCES redeemed_pages(id),
+      paid_at TEXT NOT NULL,
+      PRIMARY KEY (epoch, coin_id)
+    );
+  `);
+  convertRedeemed(db);
+  db.exec(`
+    DROP TABLE redeemed_coins;
+    CREATE VIEW redeemed_coins (epoch, coin_id, user_id, vendor_id, batch_id, url, paid_at, redeemed_at) AS
+    SELECT m.epoch, lower(hex(${ballOfBitSql('c', '(r.slot_key & 31)')})), s.user_id, b.vendor_id, b.batch_id, p.url,
+           ${paidAtTextSql('r.paid_at')}, b.redeemed_at
+      FROM redeemed r JOIN mint_files m ON m.no = r.slot_key >> 29 JOIN epochs e ON e.id = m.epoch
+      JOIN mint_balls c ON c.id = r.slot_key >> 5
+      JOIN redeemed_batches b ON b.id = r.batch JOIN redeemed_pages p ON p.id = r.page
+      LEFT JOIN set_superbins ss ON ss.epoch = m.epoch AND ss.superbin = (r.slot_key & 536870911) >> e.v
+      LEFT JOIN sets s ON s.id = ss.set_id
+    UNION ALL
+    SELECT u.epoch, u.coin_id, u.user_id, b.vendor_id, b.batch_id, p.url, u.paid_at, b.redeemed_at
+      FROM redeemed_unplaced u JOIN redeemed_batches b ON b.id = u.batch JOIN redeemed_pages p ON p.id = u.page;
+  `);
+}
+
 /** Every migration in order; `PRAGMA user_version` = number applied. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7];
 
 /**
  * Applies the migrations the database has not seen, each in its own transaction with its version bump.

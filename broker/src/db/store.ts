@@ -8,7 +8,7 @@ import { complaintsRepo } from './complaints.ts';
 import { creditsRepo } from './credits.ts';
 import { earningsRepo } from './earnings.ts';
 import { epochsRepo } from './epochs.ts';
-import { inTransaction, openDatabase, type Db } from './open.ts';
+import { closeDatabase, inTransaction, openDatabase, type Db } from './open.ts';
 import { paywordKeysRepo } from './payword-keys.ts';
 import { redemptionsRepo } from './redemptions.ts';
 import { refusalsRepo } from './refusals.ts';
@@ -68,8 +68,6 @@ export function openStore(dbPath: string): Store {
     vendorSessions: vendorSessionsRepo(db),
     earnings: earningsRepo(db),
     transaction: <T>(fn: () => T): T => inTransaction(db, fn),
-    close: () => {
-      if (db.open) db.close();
-    },
+    close: () => closeDatabase(db),
   };
 }

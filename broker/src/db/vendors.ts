@@ -1,6 +1,6 @@
 /**
- * Vendors and what they redeem: stored batch answers, redeemed coins and double spends (refused coins are
- * in refusals.ts).
+ * Vendors and what they redeem: stored batch answers, redeemed coins (written by redemptions.ts) and double
+ * spends (refused coins are in refusals.ts).
  * @module
  */
 import type { Db } from './open.ts';
@@ -34,18 +34,6 @@ export interface DoubleSpendRecord {
   createdAt: string;
   /** Attempts so far (1 for a new record). */
   attempts?: number;
-}
-
-/** A coin redeemed for a vendor. */
-export interface RedeemedCoinRecord {
-  epoch: string;
-  coinId: string;
-  userId: string;
-  vendorId: string;
-  batchId: string;
-  url: string;
-  paidAt: string;
-  redeemedAt: string;
 }
 
 interface VendorRow {
@@ -88,11 +76,8 @@ export function vendorsRepo(db: Db) {
       `INSERT INTO redemption_batches (vendor_id, batch_id, request_digest, answer, credited, refused, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
-    redeemed: db.prepare<[string, string], { vendor_id: string }>('SELECT vendor_id FROM redeemed_coins WHERE epoch = ? AND coin_id = ?'),
-    insertRedeemed: db.prepare(
-      `INSERT INTO redeemed_coins (epoch, coin_id, user_id, vendor_id, batch_id, url, paid_at, redeemed_at)
-       VALUES (@epoch, @coinId, @userId, @vendorId, @batchId, @url, @paidAt, @redeemedAt)`,
-    ),
+    // The view rebuilds every coin's id: a scan, for audits and tests (redemption looks coins up by slot).
+    redeemed: db.prepare<[string, string], string>('SELECT vendor_id FROM redeemed_coins WHERE epoch = ? AND coin_id = ? LIMIT 1').pluck(),
     pruneRefusedBatches: db.prepare(
       `DELETE FROM redemption_batches WHERE vendor_id = ? AND credited = 0 AND rowid <= (
          SELECT rowid FROM redemption_batches WHERE vendor_id = ? AND credited = 0 ORDER BY rowid DESC LIMIT 1 OFFSET ?)`,
@@ -102,20 +87,16 @@ export function vendorsRepo(db: Db) {
        VALUES (@epoch, @coinId, @userId, @vendorId, @firstVendorId, @batchId, @reason, @createdAt, 1, @batchId, @createdAt)
        ON CONFLICT (epoch, coin_id, vendor_id) DO UPDATE SET attempts = attempts + 1, last_batch_id = excluded.batch_id, last_at = excluded.created_at`,
     ),
-    countRedeemed: db.prepare<[string], number>('SELECT count(*) FROM redeemed_coins WHERE vendor_id = ?').pluck(),
+    countRedeemed: db.prepare<[string], number>('SELECT coalesce(sum(coins), 0) FROM redeemed_batches WHERE vendor_id = ?').pluck(),
     countDoubleSpends: db.prepare<[string], number>('SELECT coalesce(sum(attempts), 0) FROM double_spends WHERE vendor_id = ?').pluck(),
-    recentRedeemed: db.prepare<[string, number], Record<string, string>>(
-      `SELECT epoch, coin_id AS coinId, user_id AS userId, vendor_id AS vendorId, batch_id AS batchId, url,
-              paid_at AS paidAt, redeemed_at AS redeemedAt FROM redeemed_coins WHERE vendor_id = ? ORDER BY redeemed_at DESC, rowid DESC LIMIT ?`,
-    ),
     recentDoubleSpends: db.prepare<[string, number], Record<string, string>>(
       `SELECT epoch, coin_id AS coinId, user_id AS userId, vendor_id AS vendorId, first_vendor_id AS firstVendorId,
               batch_id AS batchId, reason, created_at AS createdAt, attempts FROM double_spends WHERE vendor_id = ? ORDER BY last_at DESC, id DESC LIMIT ?`,
     ),
-    totalRedeemed: db.prepare<[], number>('SELECT count(*) FROM redeemed_coins').pluck(),
+    totalRedeemed: db.prepare<[], number>('SELECT coalesce(sum(coins), 0) FROM redeemed_batches').pluck(),
     totalDoubleSpends: db.prepare<[], number>('SELECT coalesce(sum(attempts), 0) FROM double_spends').pluck(),
     doubleSpendsOfUser: db.prepare<[string], number>('SELECT coalesce(sum(attempts), 0) FROM double_spends WHERE user_id = ?').pluck(),
-    redeemedOfUser: db.prepare<[string], number>('SELECT count(*) FROM redeemed_coins WHERE user_id = ?').pluck(),
+    redeemedOfUser: db.prepare<[string], number>('SELECT coalesce(sum(coins), 0) FROM redeemed_payers WHERE user_id = ?').pluck(),
   };
 
   return {
@@ -155,11 +136,8 @@ export function vendorsRepo(db: Db) {
     pruneRefusedBatches(vendorId: string, keep: number): number {
       return q.pruneRefusedBatches.run(vendorId, vendorId, keep).changes;
     },
-    /** The vendor a coin was redeemed for, if it was. */
-    redeemedBy: (epoch: string, coinId: string): string | undefined => q.redeemed.get(epoch, coinId)?.vendor_id,
-    insertRedeemed(r: RedeemedCoinRecord): void {
-      q.insertRedeemed.run(r);
-    },
+    /** The vendor a coin was redeemed for, if it was (a scan of the redeemed coins: for audits and tests). */
+    redeemedBy: (epoch: string, coinId: string): string | undefined => q.redeemed.get(epoch, coinId),
     /** Records a double spend attempt: a new record, or one more attempt on the coin's record at this vendor. */
     recordDoubleSpend(r: Omit<DoubleSpendRecord, 'attempts'>): void {
       q.recordDoubleSpend.run(r);
@@ -169,7 +147,6 @@ export function vendorsRepo(db: Db) {
       redeemed: q.countRedeemed.get(vendorId) ?? 0,
       doubleSpends: q.countDoubleSpends.get(vendorId) ?? 0,
     }),
-    recentRedeemed: (vendorId: string, limit = 20) => q.recentRedeemed.all(vendorId, limit) as unknown as RedeemedCoinRecord[],
     recentDoubleSpends: (vendorId: string, limit = 20) => q.recentDoubleSpends.all(vendorId, limit) as unknown as DoubleSpendRecord[],
     totalRedeemed: (): number => q.totalRedeemed.get() ?? 0,
     totalDoubleSpends: (): number => q.totalDoubleSpends.get() ?? 0,
