@@ -115,11 +115,6 @@ export class GroupCommit {
     });
   }
 
-  /** True when every transaction committed is on disk (and none failed): what the connection reads now may be answered at once. */
-  get durable(): boolean {
-    return !this.broken && this.written <= this.synced;
-  }
-
   /** Calls waiting for the next transaction. */
   get waiting(): number {
     return this.queue.length;

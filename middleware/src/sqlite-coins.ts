@@ -210,20 +210,6 @@ export class SqliteCoins {
     return { status: 'recorded', paymentId: p.id };
   }
 
-  /**
-   * Outside any transaction: the replay `p` is of a payment already served again once (so
-   * nothing is left to write), or undefined when it is anything else ({@link record} decides).
-   */
-  servedReplay(p: NewPayment): PaymentOutcome | undefined {
-    const { known, rows } = this.known(
-      p.epoch,
-      p.coins.map((c) => c.id),
-    );
-    const verdict = classifyPayment(p, known);
-    if (verdict.status !== 'replay' || !this.s.replayed.get(rows.get(p.coins[0]!.id)!.row.id)) return undefined;
-    return verdict;
-  }
-
   private insert(p: NewPayment): void {
     assertStorable(p);
     const named = rowOfId(p.id);
