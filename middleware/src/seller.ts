@@ -100,6 +100,8 @@ const termsOf = (sale: Sale): SaleTerms => ({
 export class Seller {
   private readonly access: AccessCookies;
   private readonly replays = new ReplayCache();
+  /** Receipts of replayed payments (the replay memory's, reused while it holds them). */
+  private readonly receipts = new WeakMap<Paid, string>();
   private readonly settings: ChallengeSettings;
   private lastBrokerWarning = -Infinity;
 
@@ -219,8 +221,17 @@ export class Seller {
     return payment;
   }
 
-  /** Step 2 for a free URL: passes through; a payment it carries is answered "nothing taken" (the thesis's case 2). */
-  private async passFree(req: Request, res: Response, next: NextFunction, reader: BodyPaymentReader | undefined): Promise<void> {
+  /**
+   * Step 2 for a free URL: passes through; a payment it carries is answered by {@link answerFree}
+   * (nothing taken, the thesis's case 2, unless this vendor recorded it before).
+   */
+  private async passFree(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    reader: BodyPaymentReader | undefined,
+    now: number,
+  ): Promise<void> {
     let payment: PaymentPayload | undefined;
     if (reader) {
       payment = await this.bodyPayment(req, res, reader);
@@ -234,20 +245,47 @@ export class Seller {
       }
     }
     const scheme = payment ? this.schemes.get(payment.accepted.scheme) : undefined;
-    if (payment && scheme) {
-      const { payer, extension } = scheme.unclaimed(payment);
-      this.giveBack(
-        res,
-        releasedReceipt({
-          scheme: scheme.scheme,
-          network: this.cfg.network,
-          reason: 'no_payment_required',
-          ...(payer ? { payer } : {}),
-          extension,
-        }),
-      );
-    }
+    if (payment && scheme) await this.answerFree(req, res, payment, scheme, now);
     next();
+  }
+
+  /**
+   * The answer to a payment sent to a URL that is free now. One this vendor recorded before (the
+   * URL was priced then, and the answer was lost) is the vendor's, and is redeemed as such: it is
+   * answered as paid, as a retry of a recorded payment is, never given back. One that cannot be
+   * looked up now (the broker's terms unknown) gets no receipt: the wallet keeps it pending. Any
+   * other is given back, `no_payment_required`: nothing was taken.
+   */
+  private async answerFree(req: Request, res: Response, payment: PaymentPayload, scheme: SchemeModule, now: number): Promise<void> {
+    const requestMethod = req.method.toUpperCase();
+    const terms: SaleTerms = {
+      url: resourceUrl(this.cfg.vendorId, req.originalUrl),
+      price: 0,
+      method: requestMethod === 'HEAD' ? 'GET' : requestMethod,
+      requestMethod,
+      now,
+    };
+    // Against a price of 0, a readable payment is refused for its amount, with the retry to look up.
+    const check = await scheme.check(payment, terms);
+    if (check.kind === 'unavailable') return;
+    const prior = check.kind === 'refused' && check.retry !== undefined ? await scheme.findRecorded(check.retry, terms) : undefined;
+    if (prior && prior.status !== 'refused') {
+      res.setHeader(PAYMENT_RESPONSE_HEADER, this.receiptOf(scheme, prior.paid));
+      res.setHeader('Cache-Control', 'private, no-store');
+      setCorsHeaders(res);
+      return;
+    }
+    const { payer, extension } = scheme.unclaimed(payment);
+    this.giveBack(
+      res,
+      releasedReceipt({
+        scheme: scheme.scheme,
+        network: this.cfg.network,
+        reason: 'no_payment_required',
+        ...(payer ? { payer } : {}),
+        extension,
+      }),
+    );
   }
 
   /** Sets a receipt that takes nothing on a response still to be sent. */
@@ -374,13 +412,7 @@ export class Seller {
   private servePaid(sale: Sale, paid: Paid): void {
     const { res } = sale;
     const scheme = this.schemes.get(paid.scheme)!;
-    const extension = scheme.receipt(paid, false);
-    res.setHeader(
-      PAYMENT_RESPONSE_HEADER,
-      encodeHeader(
-        paidReceipt({ scheme: paid.scheme, network: this.cfg.network, paymentId: paid.paymentId, payer: paid.payer, extension }),
-      ),
-    );
+    res.setHeader(PAYMENT_RESPONSE_HEADER, this.receiptOf(scheme, paid));
     setCorsHeaders(res);
     // Paid content must not land in shared caches.
     res.setHeader('Cache-Control', 'private, no-store');
@@ -397,6 +429,18 @@ export class Seller {
     } satisfies PaidRequest;
     if (paid.recordedHere) holdServerErrors(res, (status) => this.takeBack(sale, scheme, paid, status, cookie));
     sale.next();
+  }
+
+  /** The `PAYMENT-RESPONSE` value of a payment taken; a replay's is kept with it, since replays are served again and again. */
+  private receiptOf(scheme: SchemeModule, paid: Paid): string {
+    const kept = paid.replay ? this.receipts.get(paid) : undefined;
+    if (kept !== undefined) return kept;
+    const extension = scheme.receipt(paid, false);
+    const header = encodeHeader(
+      paidReceipt({ scheme: paid.scheme, network: this.cfg.network, paymentId: paid.paymentId, payer: paid.payer, extension }),
+    );
+    if (paid.replay) this.receipts.set(paid, header);
+    return header;
   }
 
   /** The site answered `status` (5xx) for a payment this request recorded: un-record it if nothing else claims it. */
@@ -432,7 +476,7 @@ export class Seller {
     const priced = await this.priceOf(req, res, next);
     if (!priced) return;
     if (priced.price === undefined) {
-      await this.passFree(req, res, next, reader);
+      await this.passFree(req, res, next, reader, now);
       return;
     }
     const method = req.method.toUpperCase();

@@ -107,6 +107,31 @@ describe('a payment for a URL that is free by the time it arrives', () => {
     assert.equal(receiptOf(again).success, true);
   });
 
+  it("a payment recorded while the URL was priced (its answer lost) stays the vendor's: sent again once the URL is free, it is answered as paid, never given back", async () => {
+    site.maybePrice = 1;
+    const url = `${v.url}/maybe`;
+    const coins = wallet.take(1);
+    const header = headerFor(v, '/maybe', coins);
+    const first = await fetch(url, { headers: { 'payment-signature': header } });
+    assert.equal(first.status, 200);
+    const paid = receiptOf(first);
+    assert.equal(paid.success, true);
+    await first.body?.cancel(); // the wallet never read this answer
+    site.maybePrice = undefined;
+    const before = await v.mm.store.stats();
+    const again = await fetch(url, { headers: { 'payment-signature': header } });
+    assert.equal(again.status, 200);
+    assert.equal(await again.text(), 'free now');
+    const receipt = receiptOf(again);
+    assert.equal(receipt.success, true, "the vendor keeps the coin it recorded: it is redeemed as the vendor's");
+    assert.equal(receipt.transaction, paid.transaction);
+    assert.equal(released(receipt).released, undefined);
+    assert.deepEqual(await v.mm.store.stats(), before);
+    // The redemption batch still holds the coin once: it was not given back to be spent again.
+    const batch = await v.mm.store.unredeemed(100);
+    assert.equal(batch?.coins.filter((c) => c.coinId === coinId(coins[0]!)).length, 1);
+  });
+
   it('the same for a payment in the body: the free GET is served with the receipt', async () => {
     site.maybePrice = undefined;
     const url = `${v.url}/maybe`;
