@@ -20,6 +20,16 @@ export { wrapFetch, type Fetch, type WrapFetchOptions } from './pay/wrap-fetch.t
 export { paymentOf, type PaymentInfo, type PaymentStatus } from './pay/payment-info.ts';
 export { quote, type PriceQuote } from './pay/quote.ts';
 export {
+  resendPending,
+  resendPayment,
+  findPayment,
+  NEVER_SENT,
+  MAX_RESEND_LIMIT,
+  type ResendOptions,
+  type ResendOutcome,
+  type ResendResult,
+} from './pay/resend.ts';
+export {
   fetchCatalog,
   catalogPrice,
   schemeCosts,

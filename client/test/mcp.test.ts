@@ -42,7 +42,7 @@ describe('the MCP server', () => {
 
   it('offers fetch_paid and balance, with their arguments described', async () => {
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ['balance', 'fetch_paid']);
+    assert.deepEqual(tools.map((t) => t.name).sort(), ['balance', 'fetch_paid', 'pending_payments', 'resend_pending']);
     const fetchPaid = tools.find((t) => t.name === 'fetch_paid')!;
     const props = fetchPaid.inputSchema.properties as Record<string, { description?: string; type?: string }>;
     assert.deepEqual(fetchPaid.inputSchema.required, ['url']);

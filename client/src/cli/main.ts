@@ -11,6 +11,8 @@ import { historyCommand } from './commands/history.ts';
 import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
 import { mcpCommand } from './commands/mcp.ts';
+import { pendingCommand } from './commands/pending.ts';
+import { resendCommand } from './commands/resend.ts';
 import { returnCommand } from './commands/return.ts';
 import type { Command, CommandContext } from './command.ts';
 import { EXIT, exitCodeOf, messageOf, UsageError } from './exit-codes.ts';
@@ -22,6 +24,8 @@ export const COMMANDS: readonly Command[] = [
   buyCommand,
   balanceCommand,
   getCommand,
+  pendingCommand,
+  resendCommand,
   historyCommand,
   returnCommand,
   mcpCommand,

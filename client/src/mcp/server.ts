@@ -3,7 +3,10 @@
  * lets an agent pay for what it fetches, from the wallet and under its caps:
  * - `fetch_paid` `{ url, maxPrice?, dryRun? }`: GETs the URL, paying a 402; `maxPrice` (mills) can
  *   only lower the wallet's per-request cap, never raise it: an agent does not set its own limits;
- * - `balance`: what the wallet holds.
+ * - `balance`: what the wallet holds;
+ * - `pending_payments`: payments whose answer never came (their money locked);
+ * - `resend_pending` `{ paymentId? }`: sends those again, byte for byte, and applies the answers
+ *   (pays nothing new; see pay/resend.ts).
  * Refusals (over a cap, no funds, a refused payment) are tool results with `isError`, never thrown.
  *
  * The tools are declared on the SDK's `Server` with JSON Schemas made by this package's zod 4
@@ -18,6 +21,7 @@ import { z } from 'zod';
 import { formatMoney } from '@micromint/shared';
 import { paymentOf } from '../pay/payment-info.ts';
 import { quote } from '../pay/quote.ts';
+import { resendPayment, resendPending, type ResendResult } from '../pay/resend.ts';
 import { wrapFetch, type Fetch } from '../pay/wrap-fetch.ts';
 import { MAX_CAP_MILLS } from '../wallet/caps.ts';
 import type { Wallet } from '../wallet/wallet.ts';
@@ -61,6 +65,20 @@ export const FetchPaidInput = z
 /** The `balance` tool takes no arguments. */
 export const BalanceInput = z.object({}).strict();
 
+/** The `pending_payments` tool takes no arguments. */
+export const PendingInput = z.object({}).strict();
+
+/** The `resend_pending` tool's arguments. */
+export const ResendInput = z
+  .object({
+    paymentId: z
+      .string()
+      .regex(/^[0-9a-f-]{8,36}$/i)
+      .optional()
+      .describe('one payment (its id, or its first 8 or more characters, from pending_payments); every pending payment when left out'),
+  })
+  .strict();
+
 type ToolResult = ReturnType<typeof text>;
 
 /** One tool: its name, description, argument schema and handler. */
@@ -96,7 +114,52 @@ function tools(wallet: Wallet, fetchFn: Fetch) {
       readOnly: true,
       run: async () => balanceText(wallet),
     }),
+    tool({
+      name: 'pending_payments',
+      title: 'Payments awaiting an answer',
+      description:
+        'Payments that went out but got no verdict from the site (an error, a lost connection): their money stays locked until resend_pending sends them again.',
+      input: PendingInput,
+      readOnly: true,
+      run: async () => pendingText(wallet),
+    }),
+    tool({
+      name: 'resend_pending',
+      title: 'Send pending payments again',
+      description:
+        'Sends payments awaiting an answer again, exactly as they were made, and applies the sites\u2019 answers: paid stays paid, money the site gives back returns to the wallet. Pays nothing new.',
+      input: ResendInput,
+      readOnly: false,
+      run: ({ paymentId }) => resendText(wallet, fetchFn, paymentId),
+    }),
   ];
+}
+
+function pendingText(wallet: Wallet): ToolResult {
+  const list = wallet.pending();
+  if (list.length === 0) return text('No payments are awaiting an answer.');
+  const now = Date.now();
+  const lines = list.map(
+    (p) =>
+      `${p.id}: ${p.price} mills by ${p.scheme} for ${p.method} ${p.url}, sent ${p.attempts} time(s), made ${Math.round((now - p.createdAt) / 1000)} s ago`,
+  );
+  return text(`${list.length} payment(s) awaiting an answer:\n${lines.join('\n')}`);
+}
+
+async function resendText(wallet: Wallet, fetchFn: Fetch, paymentId: string | undefined): Promise<ToolResult> {
+  let results: ResendResult[];
+  try {
+    results = paymentId ? [await resendPayment(wallet, paymentId, { fetch: fetchFn })] : await resendPending(wallet, { fetch: fetchFn });
+  } catch (e) {
+    return text((e as Error).message, true);
+  }
+  if (results.length === 0) return text('No payments are awaiting an answer.');
+  const lines = results.map(
+    (r) =>
+      `${r.paymentId}: ${r.outcome} (${r.priceMills} mills by ${r.scheme} for ${r.url}; ${r.priceMills - r.spentMills} mills back${r.reason ? `; ${r.reason}` : ''})`,
+  );
+  const bad = results.some((r) => r.outcome === 'refused' || r.outcome === 'unreachable' || r.outcome === 'pending');
+  return text(lines.join('\n'), bad);
 }
 
 async function fetchPaid(wallet: Wallet, fetchFn: Fetch, url: string, maxPrice: number | undefined, dryRun: boolean): Promise<ToolResult> {

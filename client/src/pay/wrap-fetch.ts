@@ -55,8 +55,11 @@ function paidRequest(base: Request, payment: PaymentRecord): Request {
   return new Request(base, { headers, redirect: 'manual' });
 }
 
-/** Sends the payment and applies the answer; a vendor that did not know the chain gets the same payment once more with it. */
-async function sendPaid(wallet: Wallet, fetchFn: Fetch, base: Request, prepared: Prepared, now: () => number): Promise<Response> {
+/**
+ * Sends the payment (counted as sent before it leaves) and applies the answer; a vendor that did
+ * not know the chain gets the same payment once more with it. Also used by `resendPending`.
+ */
+export async function sendPaid(wallet: Wallet, fetchFn: Fetch, base: Request, prepared: Prepared, now: () => number): Promise<Response> {
   let payment = prepared.payment;
   for (let round = 0; ; round++) {
     markSent(wallet.db, payment.id, now());

@@ -219,6 +219,23 @@ export function claimPending(db: WalletDb, url: string, method: string, vendorId
   return fromRow(row);
 }
 
+/**
+ * Takes the payment `id` for this process to send again, when it is still pending and nobody is
+ * sending it now (inside the caller's transaction): the payment, `'in-flight'`, or undefined when
+ * it is not pending (or not there).
+ */
+export function claimPendingById(db: WalletDb, id: string): PaymentRecord | 'in-flight' | undefined {
+  const row = db.prepare(`SELECT * FROM payments WHERE id = ? AND state = 'pending'`).get(id) as PaymentRow | undefined;
+  if (!row) return undefined;
+  if (isInFlight(row)) return 'in-flight';
+  takePayment(db, row.id);
+  return fromRow(row);
+}
+
+/** Payments whose id starts with `prefix` (at most `limit`): how a short id the CLI shows is found. */
+export const paymentsWithIdPrefix = (db: WalletDb, prefix: string, limit = 2): PaymentRecord[] =>
+  (db.prepare('SELECT * FROM payments WHERE substr(id, 1, ?) = ? LIMIT ?').all(prefix.length, prefix, limit) as PaymentRow[]).map(fromRow);
+
 /** Every payment still pending, oldest first. */
 export const pendingPayments = (db: WalletDb): PaymentRecord[] =>
   (db.prepare(`SELECT * FROM payments WHERE state = 'pending' ORDER BY created_at, rowid`).all() as PaymentRow[]).map(fromRow);

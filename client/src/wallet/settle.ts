@@ -10,6 +10,8 @@ import { addHistory } from './history.ts';
 import type { Outcome, Settled } from './outcome.ts';
 import { updatePayment, type PaymentRecord } from './payments.ts';
 
+/** The reason a payment no vendor ever saw is settled with (let go, its coins back). */
+export const NEVER_SENT = 'never_sent';
 /** Reasons after which a coin must never be offered again: a vendor (or someone before it) has seen it. */
 export const KEEP_SPENT_REASONS: ReadonlySet<string> = new Set(['already-spent']);
 
@@ -53,7 +55,10 @@ export function settleCoinsTx(db: WalletDb, p: PaymentRecord, outcome: Outcome, 
       at: now,
       kind: 'released',
       mills: back,
-      detail: `${p.url} served free (${outcome.reason}): ${back} coins back`,
+      detail:
+        outcome.reason === NEVER_SENT
+          ? `${p.url} never sent: ${back} coins back`
+          : `${p.url} served free (${outcome.reason}): ${back} coins back`,
       ref: p.id,
     });
     return 'released';

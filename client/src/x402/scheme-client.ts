@@ -38,7 +38,7 @@ import { preparePayment, settlePayment } from '../pay/payer.ts';
 import { stripFragment } from '../pay/wrap-fetch.ts';
 import { validateCaps, type Caps } from '../wallet/caps.ts';
 import type { Outcome } from '../wallet/outcome.ts';
-import { letGoPayment, paymentById } from '../wallet/payments.ts';
+import { letGoPayment, markSent, paymentById } from '../wallet/payments.ts';
 import type { Wallet } from '../wallet/wallet.ts';
 
 /** An `accepts` entry as an x402 client holds it. */
@@ -164,6 +164,8 @@ function schemeClient(scheme: string, wallet: Wallet, o: SchemeClientOptions): M
       const { payment } = await preparePayment(wallet, challenge, { url, method, headerOnly: true }, caps ?? wallet.caps, now());
       const { payload } = decodePaymentPayload(payment.header);
       payments.set(payload, payment.id);
+      // Counted as sent before the transport sends it: a payment never counted is one no vendor saw.
+      markSent(wallet.db, payment.id, now());
       return { x402Version, payload };
     },
   };
