@@ -9,7 +9,7 @@
  * reference is 22 characters of `[A-Za-z0-9_-]`. The broker's URL itself travels in `extra.broker`.
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from './hash.ts';
 import { base64urlnopad } from '@scure/base';
 import { concat, utf8 } from './bytes.ts';
 

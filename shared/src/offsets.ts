@@ -8,7 +8,7 @@
  * otherwise the counter goes up by one and we draw again.
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from './hash.ts';
 import { aint, astring } from './assert.ts';
 import { concat, utf8 } from './bytes.ts';
 import type { EpochParams } from './params.ts';

@@ -4,7 +4,7 @@
  * The preimage is 4 + 16 + 32 = 52 bytes: one SHA-256 compression per step.
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../hash.ts';
 import { abytes, aint } from '../assert.ts';
 import { equalBytes } from '../bytes.ts';
 
@@ -37,7 +37,7 @@ export function hashForward(salt: Uint8Array, link: Uint8Array, times: number): 
   const buf = new Uint8Array(PREIMAGE);
   buf.set(CHAIN_DOMAIN, 0);
   buf.set(salt, CHAIN_DOMAIN.length);
-  let cur = link.slice();
+  let cur: Uint8Array = link.slice();
   for (let i = 0; i < times; i++) {
     buf.set(cur, CHAIN_DOMAIN.length + SALT_BYTES);
     cur = sha256(buf);

@@ -3,7 +3,7 @@
  * Its exact bytes (docs/protocol.md, PayWord section) are what both signatures cover.
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from '../hash.ts';
 import { abytes, aint, astring } from '../assert.ts';
 import { concat, fromUtf8, toHex, utf8 } from '../bytes.ts';
 import { LINK_BYTES, MAX_CHAIN_LENGTH, SALT_BYTES } from './chain.ts';
