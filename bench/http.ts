@@ -4,6 +4,7 @@
  * a retried (replayed) payment.
  */
 import autocannon from 'autocannon';
+import { timedRun } from './timed-run.ts';
 import express from 'express';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -62,9 +63,10 @@ async function startSite(epoch: EpochParams): Promise<Target> {
   };
 }
 
-async function run(name: string, opts: autocannon.Options): Promise<HttpRow> {
-  const result = await autocannon({ connections: 10, ...opts });
-  return { name, requestsPerSecond: result.requests.average, requests: result.requests.total, non2xx: result.non2xx };
+/** One row: `opts` run by {@link timedRun}. */
+export async function run(name: string, opts: autocannon.Options): Promise<HttpRow> {
+  const { result, requestsPerSecond } = await timedRun(opts);
+  return { name, requestsPerSecond, requests: result.requests.total, non2xx: result.non2xx };
 }
 
 /** Runs the four measurements; `coins` must be coins of `epoch` for user `userId` and the site's vendor ID. */

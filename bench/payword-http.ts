@@ -4,7 +4,6 @@
  * durably, then served). The site talks to the middleware's small loopback test broker for its
  * keys, as the middleware's own tests do; the chain is opened there like the wallet opens one.
  */
-import autocannon from 'autocannon';
 import express from 'express';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +13,7 @@ import { micromint } from '@micromint/middleware';
 import type { EpochParams } from '@micromint/shared';
 import { startBroker } from '../middleware/test/broker.ts';
 import { ChainWallet, offerOf } from '../middleware/test/chains.ts';
-import type { HttpRow } from './http.ts';
+import { run, type HttpRow } from './http.ts';
 
 /** Free page, then a new 1-link payment per request, `links` requests in all. */
 export async function measurePaywordHttp(epoch: EpochParams, links = 5000, seconds = 5): Promise<HttpRow[]> {
@@ -51,10 +50,6 @@ export async function measurePaywordHttp(epoch: EpochParams, links = 5000, secon
     await first.body?.cancel();
     if (first.status !== 200) throw new Error(`bench link refused: ${first.status}`);
     const headers = Array.from({ length: links }, () => chain.pay(paidUrl).header);
-    const run = async (name: string, opts: autocannon.Options): Promise<HttpRow> => {
-      const r = await autocannon({ connections: 10, ...opts });
-      return { name, requestsPerSecond: r.requests.average, requests: r.requests.total, non2xx: r.non2xx };
-    };
     const free = await run('free page (no payment involved)', { url: `${vendorId}/free/page.html`, duration: seconds });
     let next = 0;
     const paid = await run(`paid page, a new 1-link PayWord payment each (${links} links)`, {

@@ -11,7 +11,6 @@
  * Run alone: `npx tsx --conditions=@micromint/source bench/postgres.ts`.
  * @module
  */
-import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -23,7 +22,8 @@ import { freePort } from '../middleware/test/harness.ts';
 import { nginxBinary, startNginx } from '../middleware/test/nginx.ts';
 import { PgSchemas } from '../middleware/test/postgres.ts';
 import { spawnVendor } from '../middleware/test/vendor-process.ts';
-import type { HttpRow } from './http.ts';
+import { run, type HttpRow } from './http.ts';
+import { CONNECTIONS } from './timed-run.ts';
 import { coinsFor } from './verify.ts';
 
 /** What results.json gets. */
@@ -38,13 +38,7 @@ export type PostgresBench =
       cluster_start_seconds?: number;
     };
 
-const CONNECTIONS = 10;
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-
-async function run(name: string, opts: autocannon.Options): Promise<HttpRow> {
-  const r = await autocannon({ connections: CONNECTIONS, ...opts });
-  return { name, requestsPerSecond: r.requests.average, requests: r.requests.total, non2xx: r.non2xx };
-}
 
 /** A PostgreSQL server for the run: the given one, or a fresh cluster that `stop()` removes. */
 async function server(): Promise<{ url: string; stop(): Promise<void>; startSeconds?: number } | string> {

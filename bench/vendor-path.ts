@@ -13,6 +13,7 @@
  * @module
  */
 import autocannon from 'autocannon';
+import { timedRun } from './timed-run.ts';
 import express from 'express';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -67,7 +68,6 @@ export interface VendorPathResult {
 /** The table's columns, for bench/run.ts. */
 export const VENDOR_PATH_HEAD = ['request', 'requests/s', 'vs free', 'site CPU per request', 'requests', 'non-2xx'];
 
-const CONNECTIONS = 10;
 const BROKER = 'http://127.0.0.1:9';
 const BODY = `<!doctype html><title>Bench</title><p>${'MicroMint '.repeat(100)}</p>`; // about 1 KB
 
@@ -205,19 +205,12 @@ class Site {
   /** Runs autocannon against the site and measures its main thread's CPU meanwhile. */
   async run(name: string, opts: autocannon.Options): Promise<VendorPathRow> {
     const before = await Site.ask(this.child, { kind: 'cpu' });
-    // Timed to the last response: autocannon's own `duration` ends at its next whole-second tick,
-    // which would count up to a second of nothing in a run of a fixed number of requests.
-    const started = performance.now();
-    let last = started;
-    const r = await new Promise<autocannon.Result>((resolve, reject) => {
-      const running = autocannon({ connections: CONNECTIONS, ...opts }, (e, result) => (e ? reject(e as Error) : resolve(result)));
-      running.on('response', () => (last = performance.now()));
-    });
+    const { result: r, requestsPerSecond } = await timedRun(opts);
     const after = await Site.ask(this.child, { kind: 'cpu' });
     const cpuMs = after.kind === 'cpu' && before.kind === 'cpu' ? after.mainMs - before.mainMs : NaN;
     return {
       name,
-      requestsPerSecond: Math.round(r.requests.total / ((last - started) / 1000)), // over the run (the per-second mean counts a last partial second)
+      requestsPerSecond,
       requests: r.requests.total,
       non2xx: r.non2xx,
       serverCpuUs: Math.round((cpuMs * 1000) / r.requests.total),
