@@ -110,7 +110,7 @@ table(
     fmt(r.non2xx),
   ]),
 );
-console.log('\nThe 402 challenge row answers non-2xx by design. Paid rows write to SQLite with synchronous=FULL before serving.');
+console.log('\nThe 402 challenge row answers non-2xx by design. Paid rows are on disk (the WAL fsynced) before they are served.');
 results.http = rows;
 
 // 4. PayWord through the middleware, beside its own free page (one run, the same machine state).
