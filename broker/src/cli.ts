@@ -24,10 +24,11 @@ import { MAX_CHAIN_LENGTH, PARAMETER_SETS } from '@micromint/shared';
 import { createBroker, enableVendor, epochTimeline } from './index.ts';
 import { measureMint } from './mint/measure.ts';
 import { MAX_FARM_RANGES, farmMintEpoch, type FarmSummary } from './mint/farm-coordinator.ts';
-import { assertFarmUrl, resolveFarmOptions } from './mint/farm-options.ts';
+import { assertFarmUrl, resolveFarmOptions, type FarmOptions } from './mint/farm-options.ts';
 import { runFarmWorker, type FarmWorkerEvent } from './mint/farm-worker.ts';
 import { mintEpoch, type MintProgress, type MintSummary } from './mint/mint.ts';
 import type { Store } from './db/store.ts';
+import type { BrokerOptions } from './options.ts';
 
 /** What `micromint-broker` takes; printed with a usage error and for `help`. */
 export const USAGE = `Usage:
@@ -184,6 +185,188 @@ function formatWorkerEvent(e: FarmWorkerEvent): string {
   return `range ${e.range} of job ${e.job}: ${fmt(e.hashes)} hashes in ${(e.ms / 1000).toFixed(2)} s (${rate.toFixed(2)} M/s, ${e.kernel})${e.accepted ? '' : ', not kept: done already by another worker, or the job is gone'}`;
 }
 
+/** The options every command reads from (each takes the ones it knows; `parseArgs` refuses any other). */
+const OPTIONS = {
+  db: { type: 'string' },
+  params: { type: 'string' },
+  epoch: { type: 'string' },
+  fill: { type: 'string' },
+  workers: { type: 'string' },
+  'valid-days': { type: 'string' },
+  'valid-seconds': { type: 'string' },
+  'redeem-grace': { type: 'string' },
+  'complaint-min-spend': { type: 'string' },
+  'complaint-share': { type: 'string' },
+  'complaint-window-days': { type: 'string' },
+  'registrations-per-hour': { type: 'string' },
+  'redeems-per-minute': { type: 'string' },
+  'redeems-per-minute-per-address': { type: 'string' },
+  'credits-per-minute': { type: 'string' },
+  'chain-grace': { type: 'string' },
+  'max-chain-expiry': { type: 'string' },
+  'max-chain-length': { type: 'string' },
+  'chains-per-minute': { type: 'string' },
+  'chains-per-minute-per-address': { type: 'string' },
+  vendor: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'public-url': { type: 'string' },
+  'wallet-zip': { type: 'string' },
+  mint: { type: 'string' },
+  'complaint-threshold': { type: 'string' },
+  seconds: { type: 'string' },
+  farm: { type: 'string' },
+  'farm-schema': { type: 'string' },
+  ranges: { type: 'string' },
+  lease: { type: 'string' },
+  wait: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The parsed options. */
+type Values = ReturnType<typeof parseOptions>;
+
+const parseOptions = (args: string[]) => parseArgs({ args, options: OPTIONS, strict: true }).values;
+
+/** What every command runs with: the options, and what several of them share. */
+interface Run {
+  values: Values;
+  /** `--workers`: mint threads, or a farm worker's ranges at once. */
+  workers: number | undefined;
+  /** The options of a mint (`mint`, and `serve --mint`). */
+  mintOptions: MintCliOptions;
+  /** `--farm` (and `--farm-schema`), when given. */
+  farm: FarmOptions | undefined;
+}
+
+/** `mint`: mints an epoch here, or through a farm of `mint-worker`s. */
+async function mintCommand({ values, workers, mintOptions, farm }: Run): Promise<void> {
+  if (!values.db) throw new RangeError('mint needs --db <file>');
+  if (farm && workers) throw new RangeError('mint --farm hashes on the workers: give --workers to mint-worker');
+  if (!farm && (values['farm-schema'] || values.ranges)) throw new RangeError('--farm-schema and --ranges go with --farm <postgres-url>');
+  if (farm) {
+    assertFarmUrl(farm.connectionString, '--farm');
+    resolveFarmOptions(farm);
+  }
+  const ranges = intOption(values.ranges, 'ranges', 1, MAX_FARM_RANGES);
+  mkdirSync(dirname(values.db), { recursive: true });
+  const broker = createBroker({ dbPath: values.db, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
+  try {
+    const name = values.params ?? 'demo';
+    if (!farm) console.log(formatSummary(await mintWithBar(broker.store, name, mintOptions)));
+    else {
+      const summary = await farmMintWithBar(broker.store, name, { ...mintOptions, farm, ...(ranges ? { ranges } : {}) });
+      console.log(`${formatSummary(summary, 'worker')}\n${formatFarm(summary)}`);
+    }
+  } finally {
+    broker.close();
+  }
+}
+
+/** The broker's policy options of `serve`, those given. */
+function policyOf(values: Values): Partial<BrokerOptions> {
+  const policy = {
+    complaintThreshold: intOption(values['complaint-threshold'], 'complaint-threshold', 1, 1_000_000),
+    complaintMinSpendMills: intOption(values['complaint-min-spend'], 'complaint-min-spend', 1, 1e12),
+    complaintShare: shareOption(values['complaint-share'], 'complaint-share'),
+    complaintWindowDays: intOption(values['complaint-window-days'], 'complaint-window-days', 1, 3660),
+    redeemGraceSeconds: intOption(values['redeem-grace'], 'redeem-grace', 0, 3660 * 86_400),
+    registrationsPerHour: intOption(values['registrations-per-hour'], 'registrations-per-hour', 1, 1_000_000),
+    redeemsPerMinute: intOption(values['redeems-per-minute'], 'redeems-per-minute', 1, 1_000_000),
+    redeemsPerMinutePerAddress: intOption(values['redeems-per-minute-per-address'], 'redeems-per-minute-per-address', 1, 1_000_000),
+    creditsPerMinute: intOption(values['credits-per-minute'], 'credits-per-minute', 1, 1_000_000),
+    chainGraceSeconds: intOption(values['chain-grace'], 'chain-grace', 0, 3660 * 86_400),
+    maxChainExpirySeconds: intOption(values['max-chain-expiry'], 'max-chain-expiry', 1, 3660 * 86_400),
+    maxChainLength: intOption(values['max-chain-length'], 'max-chain-length', 1, MAX_CHAIN_LENGTH),
+    chainsPerMinute: intOption(values['chains-per-minute'], 'chains-per-minute', 1, 1_000_000),
+    chainsPerMinutePerAddress: intOption(values['chains-per-minute-per-address'], 'chains-per-minute-per-address', 1, 1_000_000),
+  };
+  return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined));
+}
+
+/** `serve`: the broker on HTTP (minting first with `--mint` when no epoch is current); runs until SIGINT/SIGTERM. */
+async function serveCommand({ values, mintOptions }: Run): Promise<void> {
+  const port = intOption(values.port, 'port', 0, 65535) ?? 4000;
+  const host = values.host ?? '127.0.0.1';
+  const dbPath = values.db ?? '.data/broker.db';
+  mkdirSync(dirname(dbPath), { recursive: true });
+  const broker = createBroker({
+    dbPath,
+    publicUrl: values['public-url'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    ...policyOf(values),
+    ...(values['wallet-zip'] !== undefined ? { walletZip: values['wallet-zip'] } : {}),
+  });
+  if (values.mint !== undefined && !broker.store.epochs.current(new Date())) {
+    console.error(`No current epoch: minting one with the ${values.mint} parameters first.`);
+    console.error(formatSummary(await mintWithBar(broker.store, values.mint, mintOptions)));
+  }
+  const server = broker.app.listen(port, host, () => {
+    const epoch = broker.store.epochs.current(new Date());
+    console.log(`MicroMint broker on ${broker.options.publicUrl} (db ${dbPath}, epoch ${epoch?.params.id ?? 'none: run mint'})`);
+    if (epoch) {
+      const t = epochTimeline(broker.context, epoch);
+      console.log(`  epoch ${epoch.params.id}: expires ${t.expiresAt}, redeemable until ${t.redeemBy}, returns from ${t.returnsFrom}`);
+    }
+    const o = broker.options;
+    console.log(
+      `  payword chains: at most ${o.maxChainLength} links, expiring within ${o.maxChainExpirySeconds} s, cleared until expiry + ${o.chainGraceSeconds} s`,
+    );
+    console.log(o.walletZip ? `  wallet download: ${o.walletZip} at ${o.publicUrl}/wallet` : '  wallet download: none (--wallet-zip)');
+  });
+  const stop = () => {
+    server.close(() => {
+      broker.close();
+      process.exit(0);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** `enable-vendor`: a vendor disabled after complaints may sell again. */
+async function enableVendorCommand({ values }: Run): Promise<void> {
+  if (!values.db || !values.vendor) throw new RangeError('enable-vendor needs --db <file> and --vendor <origin>');
+  const broker = createBroker({ dbPath: values.db, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
+  try {
+    if (!enableVendor(broker.context, values.vendor)) throw new RangeError(`no vendor ${values.vendor}`);
+    console.log(`Vendor ${values.vendor} is enabled; complaints filed before now no longer count.`);
+  } finally {
+    broker.close();
+  }
+}
+
+/** `mint-worker`: hashes ranges of the farm's jobs until none is left. */
+async function mintWorkerCommand({ values, workers, farm }: Run): Promise<void> {
+  if (!farm) throw new RangeError('mint-worker needs --farm <postgres-url>');
+  assertFarmUrl(farm.connectionString, '--farm');
+  const report = await runFarmWorker({
+    farm,
+    ...(workers ? { threads: workers } : {}),
+    ...(values.lease ? { leaseSeconds: intOption(values.lease, 'lease', 1, 86_400)! } : {}),
+    ...(values.wait ? { waitSeconds: intOption(values.wait, 'wait', 0, 86_400)! } : {}),
+    onEvent: (e) => console.error(formatWorkerEvent(e)),
+  });
+  console.log(`mint-worker ${report.id}: ${report.ranges} range(s), ${fmt(report.hashes)} hashes (${report.kernel} kernel); no job left`);
+}
+
+/** `measure`: hashes/s of the minting loop on one thread and on all. */
+async function measureCommand({ values, workers }: Run): Promise<void> {
+  const seconds = values.seconds ? Number(values.seconds) : 2;
+  const speed = await measureMint({ params: paramsOf(values.params ?? 'demo'), seconds, ...(workers ? { workers } : {}) });
+  console.log(`kernel:        ${speed.kernel}`);
+  console.log(`single thread: ${(speed.singleCore / 1e6).toFixed(2)} M hashes/s`);
+  console.log(`${speed.workers} threads:    ${(speed.allCores / 1e6).toFixed(2)} M hashes/s`);
+}
+
+/** The commands, by name. */
+const COMMANDS: Readonly<Record<string, (run: Run) => Promise<void>>> = {
+  mint: mintCommand,
+  serve: serveCommand,
+  'enable-vendor': enableVendorCommand,
+  'mint-worker': mintWorkerCommand,
+  measure: measureCommand,
+};
+
 /**
  * Runs the command in `argv` (without node and script). Throws {@link UsageError} for a command line it cannot
  * run, and `RangeError` / `TypeError` for a bad option value; `serve` resolves once listening and keeps running.
@@ -192,51 +375,14 @@ function formatWorkerEvent(e: FarmWorkerEvent): string {
  */
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      db: { type: 'string' },
-      params: { type: 'string' },
-      epoch: { type: 'string' },
-      fill: { type: 'string' },
-      workers: { type: 'string' },
-      'valid-days': { type: 'string' },
-      'valid-seconds': { type: 'string' },
-      'redeem-grace': { type: 'string' },
-      'complaint-min-spend': { type: 'string' },
-      'complaint-share': { type: 'string' },
-      'complaint-window-days': { type: 'string' },
-      'registrations-per-hour': { type: 'string' },
-      'redeems-per-minute': { type: 'string' },
-      'redeems-per-minute-per-address': { type: 'string' },
-      'credits-per-minute': { type: 'string' },
-      'chain-grace': { type: 'string' },
-      'max-chain-expiry': { type: 'string' },
-      'max-chain-length': { type: 'string' },
-      'chains-per-minute': { type: 'string' },
-      'chains-per-minute-per-address': { type: 'string' },
-      vendor: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'public-url': { type: 'string' },
-      'wallet-zip': { type: 'string' },
-      mint: { type: 'string' },
-      'complaint-threshold': { type: 'string' },
-      seconds: { type: 'string' },
-      farm: { type: 'string' },
-      'farm-schema': { type: 'string' },
-      ranges: { type: 'string' },
-      lease: { type: 'string' },
-      wait: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  const values = parseOptions(rest);
   if (values.help || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return;
   }
   if (!command) throw new UsageError('a command is required');
+  const run = COMMANDS[command];
+  if (!run || !Object.hasOwn(COMMANDS, command)) throw new UsageError(`unknown command "${command}"`);
   const workers = intOption(values.workers, 'workers', 1, 256);
   const mintOptions = {
     ...(values.epoch ? { epochId: values.epoch } : {}),
@@ -245,124 +391,9 @@ export async function main(argv: string[]): Promise<void> {
     ...(values['valid-days'] ? { validDays: intOption(values['valid-days'], 'valid-days', 1, 3660)! } : {}),
     ...(values['valid-seconds'] ? { validSeconds: intOption(values['valid-seconds'], 'valid-seconds', 1, 3660 * 86_400)! } : {}),
   };
-
   const farm =
     values.farm === undefined
       ? undefined
       : { connectionString: values.farm, ...(values['farm-schema'] ? { schema: values['farm-schema'] } : {}) };
-  if (command === 'mint') {
-    if (!values.db) throw new RangeError('mint needs --db <file>');
-    if (farm && workers) throw new RangeError('mint --farm hashes on the workers: give --workers to mint-worker');
-    if (!farm && (values['farm-schema'] || values.ranges)) throw new RangeError('--farm-schema and --ranges go with --farm <postgres-url>');
-    if (farm) {
-      assertFarmUrl(farm.connectionString, '--farm');
-      resolveFarmOptions(farm);
-    }
-    const ranges = intOption(values.ranges, 'ranges', 1, MAX_FARM_RANGES);
-    mkdirSync(dirname(values.db), { recursive: true });
-    const broker = createBroker({ dbPath: values.db, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
-    try {
-      const name = values.params ?? 'demo';
-      if (!farm) console.log(formatSummary(await mintWithBar(broker.store, name, mintOptions)));
-      else {
-        const summary = await farmMintWithBar(broker.store, name, { ...mintOptions, farm, ...(ranges ? { ranges } : {}) });
-        console.log(`${formatSummary(summary, 'worker')}\n${formatFarm(summary)}`);
-      }
-    } finally {
-      broker.close();
-    }
-    return;
-  }
-
-  if (command === 'serve') {
-    const port = intOption(values.port, 'port', 0, 65535) ?? 4000;
-    const host = values.host ?? '127.0.0.1';
-    const dbPath = values.db ?? '.data/broker.db';
-    mkdirSync(dirname(dbPath), { recursive: true });
-    const policy = {
-      complaintThreshold: intOption(values['complaint-threshold'], 'complaint-threshold', 1, 1_000_000),
-      complaintMinSpendMills: intOption(values['complaint-min-spend'], 'complaint-min-spend', 1, 1e12),
-      complaintShare: shareOption(values['complaint-share'], 'complaint-share'),
-      complaintWindowDays: intOption(values['complaint-window-days'], 'complaint-window-days', 1, 3660),
-      redeemGraceSeconds: intOption(values['redeem-grace'], 'redeem-grace', 0, 3660 * 86_400),
-      registrationsPerHour: intOption(values['registrations-per-hour'], 'registrations-per-hour', 1, 1_000_000),
-      redeemsPerMinute: intOption(values['redeems-per-minute'], 'redeems-per-minute', 1, 1_000_000),
-      redeemsPerMinutePerAddress: intOption(values['redeems-per-minute-per-address'], 'redeems-per-minute-per-address', 1, 1_000_000),
-      creditsPerMinute: intOption(values['credits-per-minute'], 'credits-per-minute', 1, 1_000_000),
-      chainGraceSeconds: intOption(values['chain-grace'], 'chain-grace', 0, 3660 * 86_400),
-      maxChainExpirySeconds: intOption(values['max-chain-expiry'], 'max-chain-expiry', 1, 3660 * 86_400),
-      maxChainLength: intOption(values['max-chain-length'], 'max-chain-length', 1, MAX_CHAIN_LENGTH),
-      chainsPerMinute: intOption(values['chains-per-minute'], 'chains-per-minute', 1, 1_000_000),
-      chainsPerMinutePerAddress: intOption(values['chains-per-minute-per-address'], 'chains-per-minute-per-address', 1, 1_000_000),
-    };
-    const broker = createBroker({
-      dbPath,
-      publicUrl: values['public-url'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-      ...Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)),
-      ...(values['wallet-zip'] !== undefined ? { walletZip: values['wallet-zip'] } : {}),
-    });
-    if (values.mint !== undefined && !broker.store.epochs.current(new Date())) {
-      console.error(`No current epoch: minting one with the ${values.mint} parameters first.`);
-      console.error(formatSummary(await mintWithBar(broker.store, values.mint, mintOptions)));
-    }
-    const server = broker.app.listen(port, host, () => {
-      const epoch = broker.store.epochs.current(new Date());
-      console.log(`MicroMint broker on ${broker.options.publicUrl} (db ${dbPath}, epoch ${epoch?.params.id ?? 'none: run mint'})`);
-      if (epoch) {
-        const t = epochTimeline(broker.context, epoch);
-        console.log(`  epoch ${epoch.params.id}: expires ${t.expiresAt}, redeemable until ${t.redeemBy}, returns from ${t.returnsFrom}`);
-      }
-      const o = broker.options;
-      console.log(
-        `  payword chains: at most ${o.maxChainLength} links, expiring within ${o.maxChainExpirySeconds} s, cleared until expiry + ${o.chainGraceSeconds} s`,
-      );
-      console.log(o.walletZip ? `  wallet download: ${o.walletZip} at ${o.publicUrl}/wallet` : '  wallet download: none (--wallet-zip)');
-    });
-    const stop = () => {
-      server.close(() => {
-        broker.close();
-        process.exit(0);
-      });
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    return;
-  }
-
-  if (command === 'enable-vendor') {
-    if (!values.db || !values.vendor) throw new RangeError('enable-vendor needs --db <file> and --vendor <origin>');
-    const broker = createBroker({ dbPath: values.db, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
-    try {
-      if (!enableVendor(broker.context, values.vendor)) throw new RangeError(`no vendor ${values.vendor}`);
-      console.log(`Vendor ${values.vendor} is enabled; complaints filed before now no longer count.`);
-    } finally {
-      broker.close();
-    }
-    return;
-  }
-
-  if (command === 'mint-worker') {
-    if (!farm) throw new RangeError('mint-worker needs --farm <postgres-url>');
-    assertFarmUrl(farm.connectionString, '--farm');
-    const report = await runFarmWorker({
-      farm,
-      ...(workers ? { threads: workers } : {}),
-      ...(values.lease ? { leaseSeconds: intOption(values.lease, 'lease', 1, 86_400)! } : {}),
-      ...(values.wait ? { waitSeconds: intOption(values.wait, 'wait', 0, 86_400)! } : {}),
-      onEvent: (e) => console.error(formatWorkerEvent(e)),
-    });
-    console.log(`mint-worker ${report.id}: ${report.ranges} range(s), ${fmt(report.hashes)} hashes (${report.kernel} kernel); no job left`);
-    return;
-  }
-
-  if (command === 'measure') {
-    const seconds = values.seconds ? Number(values.seconds) : 2;
-    const speed = await measureMint({ params: paramsOf(values.params ?? 'demo'), seconds, ...(workers ? { workers } : {}) });
-    console.log(`kernel:        ${speed.kernel}`);
-    console.log(`single thread: ${(speed.singleCore / 1e6).toFixed(2)} M hashes/s`);
-    console.log(`${speed.workers} threads:    ${(speed.allCores / 1e6).toFixed(2)} M hashes/s`);
-    return;
-  }
-
-  throw new UsageError(`unknown command "${command}"`);
+  await run({ values, workers, mintOptions, farm });
 }
