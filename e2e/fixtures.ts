@@ -229,6 +229,29 @@ export class WalletPopup {
   }
 }
 
+/** A browser with the built wallet on a profile of its own, pointed at a broker. */
+export interface WalletProfile {
+  context: BrowserContext;
+  extensionId: string;
+  /** The wallet's popup, open in a page of its own. */
+  wallet: WalletPopup;
+  /** A page for the test to browse with. */
+  page: Page;
+}
+
+/**
+ * Launches Chromium with the wallet on a fresh profile `name`, sets its broker to `brokerUrl`, and
+ * opens the popup and a page. Close it with `profile.context.close()`.
+ * @example
+ * const reader = await walletProfile('profile-returns', broker.url);
+ */
+export async function walletProfile(name: string, brokerUrl: string): Promise<WalletProfile> {
+  const context = await launchWallet(tempDir(name));
+  const extensionId = new URL((await walletWorker(context)).url()).host;
+  await setBroker(context, extensionId, brokerUrl);
+  return { context, extensionId, wallet: await WalletPopup.open(context, extensionId), page: await context.newPage() };
+}
+
 /** Coins the shop recorded (its vendor log), oldest first. */
 export function vendorLog(shopDir: string): { url: string; coin: Buffer; epoch: string; user_id: string; paid_at: string }[] {
   const db = new Database(join(shopDir, 'micromint-vendor.db'), { readonly: true });

@@ -9,9 +9,8 @@
  * shop's log is the journey's to count).
  */
 import { join } from 'node:path';
-import type { BrowserContext, Page } from '@playwright/test';
-import { launchWallet } from '../browser.ts';
-import { buyCoins, expect, screenshot, setBroker, test, vendorLog, walletWorker, WalletPopup } from '../fixtures.ts';
+import type { Page } from '@playwright/test';
+import { buyCoins, expect, screenshot, test, vendorLog, walletProfile, type WalletProfile } from '../fixtures.ts';
 import { startBroker, startShop, tempDir, type Running } from '../servers.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -20,28 +19,14 @@ const PAID_2 = '/articles/sourdough-at-altitude.html';
 const PAID_1 = '/articles/the-lighthouse-keepers-ledger.html';
 const PASSPHRASE = 'marble otter lantern quietly';
 
-interface Profile {
-  context: BrowserContext;
-  extensionId: string;
-  wallet: WalletPopup;
-  page: Page;
-}
-
 let broker: Running;
 let shop: Running;
-let a: Profile;
-let b: Profile;
+let a: WalletProfile;
+let b: WalletProfile;
 let bought = 0;
 let file = '';
 
-async function profile(name: string, brokerUrl: string): Promise<Profile> {
-  const context = await launchWallet(tempDir(name));
-  const extensionId = new URL((await walletWorker(context)).url()).host;
-  await setBroker(context, extensionId, brokerUrl);
-  return { context, extensionId, wallet: await WalletPopup.open(context, extensionId), page: await context.newPage() };
-}
-
-async function optionsOf(p: Profile): Promise<Page> {
+async function optionsOf(p: WalletProfile): Promise<Page> {
   const options = await p.context.newPage();
   await options.goto(`chrome-extension://${p.extensionId}/options.html`);
   return options;
@@ -60,8 +45,8 @@ test.beforeAll(async () => {
   test.setTimeout(240_000);
   broker = await startBroker();
   shop = await startShop(broker.url);
-  a = await profile('profile-backup-a', broker.url);
-  b = await profile('profile-backup-b', broker.url);
+  a = await walletProfile('profile-backup-a', broker.url);
+  b = await walletProfile('profile-backup-b', broker.url);
 });
 
 test.afterAll(async () => {

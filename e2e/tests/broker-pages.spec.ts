@@ -14,20 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from '@playwright/test';
-import { launchWallet } from '../browser.ts';
-import {
-  buyCoins,
-  expect,
-  screenshot,
-  setBroker,
-  test,
-  vendorApiKey,
-  vendorCli,
-  visitPaid,
-  walletWorker,
-  WalletPopup,
-} from '../fixtures.ts';
-import { startBroker, startShop, tempDir, walletZipPath, type Running } from '../servers.ts';
+import { buyCoins, expect, screenshot, test, vendorApiKey, vendorCli, visitPaid, WalletPopup, walletProfile } from '../fixtures.ts';
+import { startBroker, startShop, walletZipPath, type Running } from '../servers.ts';
 
 const PAID_8 = '/articles/the-cartographers-last-map.html';
 const PAID_2 = '/articles/sourdough-at-altitude.html';
@@ -48,15 +36,13 @@ test.describe("the broker's pages", () => {
     test.setTimeout(240_000);
     broker = await startBroker();
     shop = await startShop(broker.url, { accessWindowSeconds: 0 });
-    context = await launchWallet(tempDir('profile-broker-pages'));
-    const extensionId = new URL((await walletWorker(context)).url()).host;
-    await setBroker(context, extensionId, broker.url);
-    page = await context.newPage();
+    let wallet: WalletPopup;
+    ({ context, wallet, page } = await walletProfile('profile-broker-pages', broker.url));
     page.on('response', (r) => {
       if (r.url().startsWith(broker.url) && r.status() >= 400) failures.push(`${r.status()} ${r.url()}`);
     });
     const bought = await buyCoins(page, broker.url, 'pages-reader@example.com', 2);
-    await (await WalletPopup.open(context, extensionId)).expectBalance(bought);
+    await wallet.expectBalance(bought);
   });
 
   test.afterAll(async () => {

@@ -11,9 +11,8 @@
  */
 import type { BrowserContext, Page } from '@playwright/test';
 import { decodeSettlementResponse, PAYMENT_RESPONSE_HEADER } from '@micromint/shared';
-import { launchWallet } from '../browser.ts';
-import { buyCoins, expect, screenshot, setBroker, test, visitPaid, walletWorker, WalletPopup } from '../fixtures.ts';
-import { startBroker, startShop, tempDir, type Running } from '../servers.ts';
+import { buyCoins, expect, screenshot, test, visitPaid, WalletPopup, walletProfile } from '../fixtures.ts';
+import { startBroker, startShop, type Running } from '../servers.ts';
 
 const PAID_1 = '/articles/the-lighthouse-keepers-ledger.html';
 const PAID_2 = '/articles/sourdough-at-altitude.html';
@@ -47,12 +46,8 @@ test.describe('budgets: a site pays silently within its budget, then the prompt 
     broker = await startBroker();
     shop = await startShop(broker.url, { accessWindowSeconds: 0 });
     host = new URL(shop.url).host;
-    context = await launchWallet(tempDir('budgets-profile'));
-    extensionId = new URL((await walletWorker(context)).url()).host;
-    await setBroker(context, extensionId, broker.url);
-    page = await context.newPage();
+    ({ context, extensionId, wallet, page } = await walletProfile('budgets-profile', broker.url));
     bought = await buyCoins(page, broker.url, 'budget-reader@example.com');
-    wallet = await WalletPopup.open(context, extensionId);
     await wallet.page.setViewportSize({ width: 412, height: 760 });
     await wallet.expectBalance(bought);
     options = await context.newPage();

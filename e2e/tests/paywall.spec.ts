@@ -17,9 +17,9 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { decodeSettlementResponse, formatMoney, PAYMENT_RESPONSE_HEADER } from '@micromint/shared';
-import { chromiumPath, extensionDir, launchWallet } from '../browser.ts';
-import { buyCoins, expect, screenshot, setBroker, test, vendorLog, visitPaid, walletWorker, WalletPopup } from '../fixtures.ts';
-import { repoRoot, startBroker, startShop, tempDir, type Running } from '../servers.ts';
+import { chromiumPath, extensionDir } from '../browser.ts';
+import { buyCoins, expect, screenshot, test, vendorLog, visitPaid, WalletPopup, walletProfile } from '../fixtures.ts';
+import { repoRoot, startBroker, startShop, type Running } from '../servers.ts';
 import { listFiles } from '../../extension/build/zip.ts';
 
 const PAID_8 = '/articles/the-cartographers-last-map.html';
@@ -51,12 +51,8 @@ test.describe('the paywall and the wallet', () => {
     broker = await startBroker();
     shop = await startShop(broker.url, { accessWindowSeconds: 0 });
     host = new URL(shop.url).host;
-    context = await launchWallet(tempDir('paywall-profile'));
-    extensionId = new URL((await walletWorker(context)).url()).host;
-    await setBroker(context, extensionId, broker.url);
-    page = await context.newPage();
+    ({ context, extensionId, wallet, page } = await walletProfile('paywall-profile', broker.url));
     bought = await buyCoins(page, broker.url, 'paywall-reader@example.com');
-    wallet = await WalletPopup.open(context, extensionId);
     await wallet.expectBalance(bought);
   });
 

@@ -20,6 +20,7 @@ import {
   connectWallet,
   expect,
   offeredSchemes,
+  type PaidVisit,
   screenshot,
   setBroker,
   signUp,
@@ -29,9 +30,9 @@ import {
   vendorCli,
   vendorStats,
   visitPaid,
-  walletWorker,
   WalletPopup,
-  type PaidVisit,
+  walletProfile,
+  walletWorker,
 } from '../fixtures.ts';
 import { startBroker, startSchemeVendor, startShop, tempDir, type Running } from '../servers.ts';
 import { notePath, noteTitle } from '../apps/scheme-vendor.ts';
@@ -119,11 +120,7 @@ test.describe('a reader pays a site they return to with a chain', () => {
       startSchemeVendor(broker.url, ['payword']),
       startSchemeVendor(shortBroker.url, ['payword']),
     ]);
-    context = await launchWallet(tempDir('profile-payword'));
-    extensionId = new URL((await walletWorker(context)).url()).host;
-    await setBroker(context, extensionId, broker.url);
-    wallet = await WalletPopup.open(context, extensionId);
-    page = await context.newPage();
+    ({ context, extensionId, wallet, page } = await walletProfile('profile-payword', broker.url));
   });
 
   test.afterAll(async () => {

@@ -17,8 +17,7 @@
  * Its own broker, shop, vendor and browser.
  */
 import type { BrowserContext, Page } from '@playwright/test';
-import { launchWallet } from '../browser.ts';
-import { buyCoins, expect, screenshot, setBroker, test, walletWorker, WalletPopup } from '../fixtures.ts';
+import { buyCoins, expect, screenshot, test, WalletPopup, walletProfile } from '../fixtures.ts';
 import { freePort, startBroker, startServer, startShop, tempDir, type Running } from '../servers.ts';
 import { API_PRICE, DYNAMIC_PRICE, EMBED_PRICE, FRAME_PRICE } from '../apps/requests-vendor.ts';
 
@@ -77,12 +76,8 @@ test.describe('every kind of paid request', () => {
     test.setTimeout(240_000);
     broker = await startBroker();
     [shop, vendor] = await Promise.all([startShop(broker.url), startRequestsVendor(broker.url)]);
-    context = await launchWallet(tempDir('requests-profile'));
-    extensionId = new URL((await walletWorker(context)).url()).host;
-    await setBroker(context, extensionId, broker.url);
-    page = await context.newPage();
+    ({ context, extensionId, wallet, page } = await walletProfile('requests-profile', broker.url));
     const bought = await buyCoins(page, broker.url, 'requests-reader@example.com');
-    wallet = await WalletPopup.open(context, extensionId);
     await wallet.expectBalance(bought);
   });
 

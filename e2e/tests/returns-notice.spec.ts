@@ -12,9 +12,8 @@
  */
 import type { BrowserContext, Page } from '@playwright/test';
 import { formatMoney } from '@micromint/shared';
-import { launchWallet } from '../browser.ts';
-import { buyCoins, expect, screenshot, setBroker, test, walletWorker, WalletPopup } from '../fixtures.ts';
-import { startBroker, tempDir, type Running } from '../servers.ts';
+import { buyCoins, expect, screenshot, test, WalletPopup, walletProfile } from '../fixtures.ts';
+import { startBroker, type Running } from '../servers.ts';
 
 /** Long enough to start a browser and buy coins on a loaded machine, short enough to keep the suite quick. */
 const EPOCH_SECONDS = 40;
@@ -29,11 +28,7 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
   broker = await startBroker({ validSeconds: EPOCH_SECONDS, redeemGraceSeconds: 0 });
-  context = await launchWallet(tempDir('profile-returns-notice'));
-  const extensionId = new URL((await walletWorker(context)).url()).host;
-  await setBroker(context, extensionId, broker.url);
-  wallet = await WalletPopup.open(context, extensionId);
-  page = await context.newPage();
+  ({ context, wallet, page } = await walletProfile('profile-returns-notice', broker.url));
 });
 
 test.afterAll(async () => {

@@ -5,9 +5,8 @@
  * own page, until returns open. Before that the page gives the date and no Send-Expired.
  */
 import type { BrowserContext, Page } from '@playwright/test';
-import { launchWallet } from '../browser.ts';
-import { buyCoins, expect, screenshot, setBroker, test, walletWorker, WalletPopup } from '../fixtures.ts';
-import { startBroker, tempDir, type Running } from '../servers.ts';
+import { buyCoins, expect, screenshot, test, WalletPopup, walletProfile } from '../fixtures.ts';
+import { startBroker, type Running } from '../servers.ts';
 
 /**
  * Lifetime of the epoch: long enough to start a browser and buy coins on a loaded machine (it
@@ -26,11 +25,7 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
   broker = await startBroker({ validSeconds: EPOCH_SECONDS, redeemGraceSeconds: 0 });
-  context = await launchWallet(tempDir('profile-returns'));
-  const extensionId = new URL((await walletWorker(context)).url()).host;
-  await setBroker(context, extensionId, broker.url);
-  wallet = await WalletPopup.open(context, extensionId);
-  page = await context.newPage();
+  ({ context, wallet, page } = await walletProfile('profile-returns', broker.url));
 });
 
 test.afterAll(async () => {
