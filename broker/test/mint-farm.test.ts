@@ -18,7 +18,7 @@ import { decodeWinners, encodeWinners } from '../src/mint/farm-winners.ts';
 import { smallestCounters } from '../src/mint/mint.ts';
 import { runJob } from '../src/mint/worker.ts';
 import { farmMintBalls, farmMintEpoch, hashBudget, mintBalls, runFarmWorker, type MintedBalls } from '../src/index.ts';
-import { PgSchemas, pgSkip, pgUrl } from './postgres.ts';
+import { PgSchemas, pgUrl } from './postgres.ts';
 
 const p = PARAMETER_SETS.test;
 const key = new Uint8Array(32).fill(9);
@@ -82,7 +82,7 @@ function storedBalls(store: Store, epoch: string): { slots: number[]; xs: Buffer
   return { slots: rows.map((r) => r.superbin * 2 ** p.v + r.subbin), xs: Buffer.concat(rows.map((r) => r.x)) };
 }
 
-describe('minting farm on PostgreSQL', { skip: pgSkip, timeout: 180_000 }, () => {
+describe('minting farm on PostgreSQL', { timeout: 180_000 }, () => {
   const schemas = new PgSchemas();
   let dir: string;
   let store: Store;

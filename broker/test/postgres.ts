@@ -1,21 +1,15 @@
 /**
- * The PostgreSQL server of the broker's tests: the one `scripts/pg.sh` started (MICROMINT_PG_URL). Tests on it
- * are skipped only outside CI when no server is given; with CI=true a missing server fails them. Each test gets
+ * The PostgreSQL server of the broker's tests: the one `scripts/pg.sh` started (MICROMINT_PG_URL). Every test on it
+ * runs: without a server they fail, saying how to start one (`npm test` in the package does). Each test gets
  * fresh schemas of its own, dropped when the test file ends.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-/** `describe(..., { skip: pgSkip })`: false when the Postgres tests must run. */
-export const pgSkip: string | false =
-  process.env.MICROMINT_PG_URL || process.env.CI === 'true'
-    ? false
-    : 'no PostgreSQL server: run the tests through `bash scripts/pg.sh` (or set MICROMINT_PG_URL)';
-
 /** The server's URL; throws (failing the test) when there is none. */
 export function pgUrl(): string {
   const url = process.env.MICROMINT_PG_URL;
-  if (!url) throw new Error('CI=true but MICROMINT_PG_URL is not set: run the tests through `bash scripts/pg.sh`');
+  if (!url) throw new Error('MICROMINT_PG_URL is not set: run the tests through `bash scripts/pg.sh` (the package test scripts do)');
   return url;
 }
 

@@ -16,8 +16,8 @@ import { startBroker, type TestBroker } from './broker.ts';
 import { ChainWallet, offerOf } from './chains.ts';
 import { challengeOf, freePort, paymentHeader, receiptOf } from './harness.ts';
 import { mintEpoch, userId, Wallet, type Mint } from './mint.ts';
-import { nginxSkip, startNginx, type Nginx } from './nginx.ts';
-import { PgSchemas, pgSkip, pgUrl } from './postgres.ts';
+import { startNginx, type Nginx } from './nginx.ts';
+import { PgSchemas, pgUrl } from './postgres.ts';
 import { spawnVendor, type VendorProcess } from './vendor-process.ts';
 
 const ALICE = userId(0xa11ce);
@@ -57,7 +57,7 @@ async function get(path: string, header: string): Promise<Answer> {
 const pay = (path: string, coins = new Wallet(mint, ALICE, site).take(PRICE)) =>
   paymentHeader({ url: site + path, vendorId: site, broker: broker.url, epoch: mint.epoch, userId: ALICE, coins });
 
-describe('two vendor instances on one Postgres behind nginx', { skip: pgSkip || nginxSkip }, () => {
+describe('two vendor instances on one Postgres behind nginx', () => {
   before(async () => {
     mint = mintEpoch({ balls: 6000 });
     broker = await startBroker({ epochs: [mint.epoch] });

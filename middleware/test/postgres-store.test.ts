@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { micromint, PostgresVendorStore, type PostgresStoreOptions } from '../src/index.ts';
 import { freePort, quietLogger } from './harness.ts';
-import { PgSchemas, pgSkip, pgUrl } from './postgres.ts';
+import { PgSchemas, pgUrl } from './postgres.ts';
 import { coinPayment } from './store-fixtures.ts';
 
 const schemas = new PgSchemas();
@@ -60,7 +60,7 @@ describe('PostgresVendorStore options (checked before connecting)', () => {
   });
 });
 
-describe('PostgresVendorStore on a real server', { skip: pgSkip }, () => {
+describe('PostgresVendorStore on a real server', () => {
   it('migrates a new schema once when four instances start at the same moment', async () => {
     const schema = schemas.fresh();
     const stores = Array.from({ length: 4 }, () => schemas.store(schema));

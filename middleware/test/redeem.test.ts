@@ -8,7 +8,7 @@ import { coinId } from '@micromint/shared';
 import { main } from '../src/cli.ts';
 import { redeemDeadlines, redeemPending, RedeemError, REDEEM_WARNING_SECONDS, SqliteVendorStore } from '../src/index.ts';
 import { startBroker, type TestBroker } from './broker.ts';
-import { PgSchemas, pgSkip, pgUrl } from './postgres.ts';
+import { PgSchemas, pgUrl } from './postgres.ts';
 import { freePort, paymentHeader, tempDir } from './harness.ts';
 import { mintEpoch, userId, Wallet, type Mint } from './mint.ts';
 import { startVendor, type Vendor } from './vendor.ts';
@@ -274,7 +274,7 @@ describe('the vendor CLI', () => {
     }
   });
 
-  it('stats and redeem a PostgreSQL store, given by --postgres (or "env") and --schema', { skip: pgSkip }, async () => {
+  it('stats and redeem a PostgreSQL store, given by --postgres (or "env") and --schema', async () => {
     const schemas = new PgSchemas();
     const schema = schemas.fresh();
     const { vendor, apiKey } = await paidVendor(2, { store: schemas.store(schema) });
