@@ -4,6 +4,7 @@
  * durably, then served). The site talks to the middleware's small loopback test broker for its
  * keys, as the middleware's own tests do; the chain is opened there like the wallet opens one.
  */
+import { linkHeaders } from './headers.ts';
 import express from 'express';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +13,6 @@ import { join } from 'node:path';
 import { micromint } from '@micromint/middleware';
 import type { EpochParams } from '@micromint/shared';
 import { startBroker } from '../middleware/test/broker.ts';
-import { ChainWallet, offerOf } from '../middleware/test/chains.ts';
 import { run, type HttpRow } from './http.ts';
 
 /** Free page, then a new 1-link payment per request, `links` requests in all. */
@@ -44,12 +44,7 @@ export async function measurePaywordHttp(epoch: EpochParams, links = 5000, secon
   app.use(express.static(root, { cacheControl: false }));
   try {
     const paidUrl = `${vendorId}/paid/page.html`;
-    const offer = await offerOf(paidUrl);
-    const chain = await new ChainWallet(broker, 'u_00000000000bench').open(offer, { length: links + 1 });
-    const first = await fetch(paidUrl, { headers: { 'payment-signature': chain.pay(paidUrl).header } });
-    await first.body?.cancel();
-    if (first.status !== 200) throw new Error(`bench link refused: ${first.status}`);
-    const headers = Array.from({ length: links }, () => chain.pay(paidUrl).header);
+    const headers = await linkHeaders(broker, paidUrl, links);
     const free = await run('free page (no payment involved)', { url: `${vendorId}/free/page.html`, duration: seconds });
     let next = 0;
     const paid = await run(`paid page, a new 1-link PayWord payment each (${links} links)`, {

@@ -11,11 +11,12 @@
  * Run alone: `npx tsx --conditions=@micromint/source bench/postgres.ts`.
  * @module
  */
+import { coinHeaders } from './headers.ts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { coinId, encodeHeader, micromintPayload, micromintRequirements, type EpochParams } from '@micromint/shared';
+import { type EpochParams } from '@micromint/shared';
 import type { Slots } from '@micromint/shared/testing';
 import { startBroker, type TestBroker } from '../middleware/test/broker.ts';
 import { freePort } from '../middleware/test/harness.ts';
@@ -24,7 +25,6 @@ import { PgSchemas } from '../middleware/test/postgres.ts';
 import { spawnVendor } from '../middleware/test/vendor-process.ts';
 import { run, type HttpRow } from './http.ts';
 import { CONNECTIONS } from './timed-run.ts';
-import { coinsFor } from './verify.ts';
 
 /** What results.json gets. */
 export type PostgresBench =
@@ -63,28 +63,6 @@ async function server(): Promise<{ url: string; stop(): Promise<void>; startSeco
   };
 }
 
-/** One 1-coin payment header per coin of `epoch` made out to `vendorId` (coins for several users, each coin once). */
-function paymentHeaders(
-  epoch: EpochParams,
-  slots: Slots,
-  site: { vendorId: string; broker: string; url: string },
-  count: number,
-): string[] {
-  const { vendorId, broker, url } = site;
-  const accepted = micromintRequirements({ price: 1, vendorId, broker, epoch: epoch.id });
-  const headers: string[] = [];
-  const ids = new Set<string>();
-  for (let u = 0; headers.length < count && u < 64; u++) {
-    const userId = `u_${u.toString(16).padStart(16, '0')}`;
-    for (const coin of coinsFor(epoch, slots, userId, vendorId, 2 ** epoch.u / epoch.k)) {
-      if (ids.has(coinId(coin)) || headers.length >= count) continue;
-      ids.add(coinId(coin));
-      headers.push(encodeHeader({ x402Version: 2, resource: { url }, accepted, payload: micromintPayload(epoch.id, userId, [coin]) }));
-    }
-  }
-  return headers;
-}
-
 /** The free and paid rows of `instances` vendor processes behind nginx. */
 async function site(o: {
   instances: number;
@@ -109,7 +87,7 @@ async function site(o: {
   );
   try {
     const paidUrl = `${vendorId}/paid/page`;
-    const headers = paymentHeaders(o.epoch, o.slots, { vendorId, broker: o.broker.url, url: paidUrl }, o.payments + CONNECTIONS);
+    const headers = coinHeaders(o.epoch, o.slots, { vendorId, broker: o.broker.url, url: paidUrl }, o.payments + CONNECTIONS);
     // Each instance fetches the epoch and opens its connections before the clock starts.
     for (const header of headers.splice(0, CONNECTIONS)) {
       const res = await fetch(paidUrl, { headers: { 'payment-signature': header } });

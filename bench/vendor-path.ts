@@ -12,6 +12,7 @@
  * `MM_VENDOR_PATH_PROF=<dir>` writes a CPU profile of the site process there.
  * @module
  */
+import { coinHeaders, linkHeaders } from './headers.ts';
 import autocannon from 'autocannon';
 import { timedRun } from './timed-run.ts';
 import express from 'express';
@@ -22,21 +23,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { micromint, SqliteVendorStore } from '@micromint/middleware';
-import {
-  coinId,
-  encodeHeader,
-  epochFromJson,
-  epochToJson,
-  micromintPayload,
-  micromintRequirements,
-  type EpochParams,
-  type EpochParamsJson,
-} from '@micromint/shared';
+import { epochFromJson, epochToJson, type EpochParams, type EpochParamsJson } from '@micromint/shared';
 import type { Slots } from '@micromint/shared/testing';
 import { startBroker } from '../middleware/test/broker.ts';
-import { ChainWallet, offerOf } from '../middleware/test/chains.ts';
 import type { HttpRow } from './http.ts';
-import { coinsFor } from './verify.ts';
 
 /** A row of the table: requests per second, and the site's main-thread CPU per request (µs). */
 export interface VendorPathRow extends HttpRow {
@@ -238,30 +228,12 @@ const ratio = (paid: HttpRow, free: number): number => Math.round((paid.requests
 const mean = (a: HttpRow, b: HttpRow): number => (a.requestsPerSecond + b.requestsPerSecond) / 2;
 const perCoin = (grown: number, n: number): number => Math.round(grown / n);
 
-/** 1-coin payment headers for `paidUrl`, `n` of them, for as many users as it takes (no coin twice). */
-function coinHeaders(epoch: EpochParams, slots: Slots, vendorId: string, paidUrl: string, n: number): string[] {
-  const requirement = micromintRequirements({ price: 1, vendorId, broker: BROKER, epoch: epoch.id });
-  const headers: string[] = [];
-  const ids = new Set<string>(); // users' sets share slots: a coin whose first ball was used already is left out
-  for (let u = 0; headers.length < n && u < 64; u++) {
-    const userId = `u_${u.toString(16).padStart(16, '0')}`;
-    for (const coin of coinsFor(epoch, slots, userId, vendorId, 2 ** epoch.u / epoch.k)) {
-      const id = coinId(coin);
-      if (ids.has(id)) continue;
-      ids.add(id);
-      const payload = micromintPayload(epoch.id, userId, [coin]);
-      headers.push(encodeHeader({ x402Version: 2, resource: { url: paidUrl }, accepted: requirement, payload }));
-    }
-  }
-  return headers.slice(0, n);
-}
-
 /** The MicroMint rows and the bytes per coin. */
 async function micromintRows(epoch: EpochParams, slots: Slots, seconds: number, payments: number) {
   const site = await Site.start({ scheme: 'micromint', epoch: epochToJson(epoch), broker: BROKER });
   try {
     const paidUrl = `${site.vendorId}/paid/page.html`;
-    const [retried, ...fresh] = coinHeaders(epoch, slots, site.vendorId, paidUrl, payments + 1);
+    const [retried, ...fresh] = coinHeaders(epoch, slots, { vendorId: site.vendorId, broker: BROKER, url: paidUrl }, payments + 1);
     const free = `${site.vendorId}/free/page.html`;
     const free1 = await site.run('free page (no payment involved)', { url: free, duration: seconds });
     const before = await site.size();
@@ -304,12 +276,7 @@ async function paywordRows(epoch: EpochParams, seconds: number, links: number) {
   try {
     site = await Site.start({ scheme: 'payword', broker: broker.url, register: (origin) => broker.register(origin) });
     const paidUrl = `${site.vendorId}/paid/page.html`;
-    const offer = await offerOf(paidUrl);
-    const chain = await new ChainWallet(broker, 'u_00000000000bench').open(offer, { length: links + 1 });
-    const first = await fetch(paidUrl, { headers: { 'payment-signature': chain.pay(paidUrl).header } });
-    await first.body?.cancel();
-    if (first.status !== 200) throw new Error(`bench link refused: ${first.status}`);
-    const headers = Array.from({ length: links }, () => chain.pay(paidUrl).header);
+    const headers = await linkHeaders(broker, paidUrl, links);
     const free = `${site.vendorId}/free/page.html`;
     const free1 = await site.run('PayWord site: free page', { url: free, duration: seconds });
     const before = await site.size();
