@@ -2,7 +2,7 @@
  * Reading the vendor's answer to a paid retry, and remembering which navigation is a retry.
  * @module
  */
-import { readPaymentAnswer, type CoinRefusal, type PaywordAnswer, type ReleaseReason } from '@micromint/shared';
+import { readPaymentAnswer, type PaymentAnswer } from '@micromint/shared';
 import { stripFragment } from './challenges.ts';
 import type { KeyValueArea } from './storage-area.ts';
 
@@ -12,23 +12,18 @@ export interface HeaderLike {
   value?: string;
 }
 
+/** `T` without its receipt text, variant by variant. */
+type WithoutReceipt<T> = T extends unknown ? Omit<T, 'receipt'> : never;
+
 /**
- * What the vendor's answer means for the payment. Each scheme's own part of the answer comes
- * checked: `refused` and `released` name coins (`extensions.micromint`), `payword` is the
- * `extensions.payword` entry when there was one. The payment's scheme settles it (its
- * `SchemeHandler.settle`).
+ * What the vendor's answer means for the payment: `readPaymentAnswer`'s answer without the
+ * receipt text (the wallet keeps none). `refused` and `released` name coins
+ * (`extensions.micromint`); a `released` payment's other coins stay spent, and a chain's range
+ * stays used (a revealed link cannot be taken back); `unsettled` stays pending and is resent
+ * later; `payword` is the `extensions.payword` entry when there was one. The payment's scheme
+ * settles it (its `SchemeHandler.settle`).
  */
-export type RetryOutcome =
-  | { kind: 'paid'; transaction?: string; payword?: PaywordAnswer }
-  | { kind: 'refused'; error: string; refused: CoinRefusal[]; payword?: PaywordAnswer }
-  /**
-   * The vendor served the request without taking the payment (the URL became free, or its handler
-   * failed) and hands back the coins listed in `released`: those go back to unspent, the others
-   * of the payment stay spent (a chain's range stays used: a revealed link cannot be taken back).
-   */
-  | { kind: 'released'; reason: ReleaseReason; released: string[]; payword?: PaywordAnswer }
-  /** No verdict (a server error, no receipt): the payment stays pending and is resent later. */
-  | { kind: 'unsettled'; why: string };
+export type RetryOutcome = WithoutReceipt<PaymentAnswer>;
 
 /** The value of header `name` (case-insensitive). */
 export const headerValue = (headers: readonly HeaderLike[] | undefined, name: string): string | undefined =>
