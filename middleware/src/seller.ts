@@ -87,6 +87,13 @@ interface Sale extends SaleTerms {
   mimeType?: string;
 }
 
+/** Sets the `PAYMENT-RESPONSE` `header` on a response still to be sent: readable across origins, and never in a shared cache. */
+function setReceipt(res: Response, header: string): void {
+  res.setHeader(PAYMENT_RESPONSE_HEADER, header);
+  setCorsHeaders(res);
+  res.setHeader('Cache-Control', 'private, no-store');
+}
+
 /** The scheme's view of a sale. */
 const termsOf = (sale: Sale): SaleTerms => ({
   url: sale.url,
@@ -270,9 +277,7 @@ export class Seller {
     if (check.kind === 'unavailable') return;
     const prior = check.kind === 'refused' && check.retry !== undefined ? await scheme.findRecorded(check.retry, terms) : undefined;
     if (prior && prior.status !== 'refused') {
-      res.setHeader(PAYMENT_RESPONSE_HEADER, this.receiptOf(scheme, prior.paid));
-      res.setHeader('Cache-Control', 'private, no-store');
-      setCorsHeaders(res);
+      setReceipt(res, this.receiptOf(scheme, prior.paid));
       return;
     }
     const { payer, extension } = scheme.unclaimed(payment);
@@ -290,9 +295,7 @@ export class Seller {
 
   /** Sets a receipt that takes nothing on a response still to be sent. */
   private giveBack(res: Response, receipt: ReturnType<typeof releasedReceipt>): void {
-    res.setHeader(PAYMENT_RESPONSE_HEADER, encodeHeader(receipt));
-    res.setHeader('Cache-Control', 'private, no-store');
-    setCorsHeaders(res);
+    setReceipt(res, encodeHeader(receipt));
   }
 
   /** Step 2 for a paid URL: preflight, cookie, challenge, or the payment to check. */
@@ -412,10 +415,7 @@ export class Seller {
   private servePaid(sale: Sale, paid: Paid): void {
     const { res } = sale;
     const scheme = this.schemes.get(paid.scheme)!;
-    res.setHeader(PAYMENT_RESPONSE_HEADER, this.receiptOf(scheme, paid));
-    setCorsHeaders(res);
-    // Paid content must not land in shared caches.
-    res.setHeader('Cache-Control', 'private, no-store');
+    setReceipt(res, this.receiptOf(scheme, paid));
     const cookie = sale.safe ? this.access.issue(res, sale.url, sale.now) : undefined;
     res.locals.micromint = {
       paymentId: paid.paymentId,
