@@ -18,4 +18,20 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // The broker's store is async (SQLite and PostgreSQL behind one interface): a promise left unawaited
+    // would be a write outside its transaction, or a check that always passes.
+    files: ['broker/src/**/*.ts', 'broker/test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // node:test's describe and test return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'test', 'it', 'suite'] }] },
+      ],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
 );

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PARAMETER_SETS } from '@micromint/shared';
-import { MAX_BATCH_COINS, mintEpoch, openStore, redeemBatch, type Broker } from '@micromint/broker';
+import { MAX_BATCH_COINS, mintEpoch, openStore, redeemBatch, type Broker, type SqliteStore } from '@micromint/broker';
 import { Browser, coinsFor, decodeFundsWithdrawn, entry, postJson, startBroker, type TestBroker } from '../broker/test/helpers.ts';
 
 /** The mint database of one demo epoch. */
@@ -65,12 +65,12 @@ export async function measureMintStorage(): Promise<MintStorageRow> {
   const dir = mkdtempSync(join(tmpdir(), 'mm-bench-mint-'));
   try {
     const path = join(dir, 'mint.db');
-    openStore(path).close();
+    await openStore(path).close();
     vacuum(path);
     const emptyBytes = fileSize(path);
     const store = openStore(path);
     const s = await mintEpoch({ store, params: PARAMETER_SETS.demo });
-    store.close();
+    await store.close();
     vacuum(path);
     const fileBytes = fileSize(path);
     const balls = s.filledSlots;
@@ -133,16 +133,22 @@ const batchesOf = (entries: Entry[], size: number): Entry[][] =>
   Array.from({ length: Math.ceil(entries.length / size) }, (_, i) => entries.slice(i * size, (i + 1) * size));
 
 /** Seconds (of the clock, and of this process's CPU) to redeem `batches` through `redeemBatch`, each answer checked. */
-function redeemDirect(broker: Broker, vendorId: string, batches: Entry[][], tag: string, expect: 'credited' | 'refused') {
-  const vendor = broker.store.vendors.byId(vendorId)!;
+async function redeemDirect(broker: Broker, vendorId: string, batches: Entry[][], tag: string, expect: 'credited' | 'refused') {
+  const vendor = (await broker.store.vendors.byId(vendorId))!;
   const start = performance.now();
   const cpu = process.cpuUsage();
   for (const [i, coins] of batches.entries()) {
-    const a = redeemBatch(broker.context, vendor, { batchId: `${tag}-${i}`, coins, chains: [] });
+    const a = await redeemBatch(broker.context, vendor, { batchId: `${tag}-${i}`, coins, chains: [] });
     if (a.results.some((r) => r.status !== expect)) throw new Error(`bench redemption ${tag}-${i} failed`);
   }
   const used = process.cpuUsage(cpu);
   return { seconds: (performance.now() - start) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
+/** The bench broker's SQLite store (its file is what the storage rows measure). */
+function sqliteOf(broker: Broker): SqliteStore {
+  if (broker.store.kind !== 'sqlite') throw new Error('the bench measures the SQLite store');
+  return broker.store as SqliteStore;
 }
 
 /** The database's size in bytes, pages still in the WAL included. */
@@ -150,10 +156,10 @@ const dbBytes = (db: Database.Database): number =>
   (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
 
 /** WAL bytes per coin of one batch of first redemptions, the WAL truncated before it. */
-function walPerCoin(broker: Broker, vendorId: string, coins: Entry[]): number {
-  const { db } = broker.store;
+async function walPerCoin(broker: Broker, vendorId: string, coins: Entry[]): Promise<number> {
+  const { db } = sqliteOf(broker);
   db.pragma('wal_checkpoint(TRUNCATE)');
-  redeemDirect(broker, vendorId, [coins], 'wal', 'credited');
+  await redeemDirect(broker, vendorId, [coins], 'wal', 'credited');
   return fileSize(`${db.name}-wal`) / coins.length;
 }
 
@@ -178,18 +184,18 @@ export async function measureRedemption(batch = MAX_BATCH_COINS): Promise<Redemp
     const warmHttp = WARM_UP_COINS / 5;
     const walBatch = entries.slice(-batch);
     const timed = entries.slice(WARM_UP_COINS + warmHttp, -batch);
-    const sizeBefore = dbBytes(tb.broker.store.db);
+    const sizeBefore = dbBytes(sqliteOf(tb.broker).db);
     const half = Math.floor(timed.length / 2);
     const direct = batchesOf(timed.slice(0, half), batch);
     const http = batchesOf(timed.slice(half), batch);
-    redeemDirect(tb.broker, vendorId, batchesOf(entries.slice(0, WARM_UP_COINS), batch), 'warm', 'credited');
+    await redeemDirect(tb.broker, vendorId, batchesOf(entries.slice(0, WARM_UP_COINS), batch), 'warm', 'credited');
     await redeemHttp(tb.base, apiKey, [entries.slice(WARM_UP_COINS, WARM_UP_COINS + warmHttp)], 'warm-http');
     const coins = direct.reduce((n, b) => n + b.length, 0);
-    const first = redeemDirect(tb.broker, vendorId, direct, 'first', 'credited');
+    const first = await redeemDirect(tb.broker, vendorId, direct, 'first', 'credited');
     const overHttp = await redeemHttp(tb.base, apiKey, http, 'http');
-    const walBytesPerCoin = walPerCoin(tb.broker, vendorId, walBatch);
-    const dbBytesPerCoin = (dbBytes(tb.broker.store.db) - sizeBefore) / entries.length;
-    const again = redeemDirect(tb.broker, vendorId, direct, 'again', 'refused');
+    const walBytesPerCoin = await walPerCoin(tb.broker, vendorId, walBatch);
+    const dbBytesPerCoin = (dbBytes(sqliteOf(tb.broker).db) - sizeBefore) / entries.length;
+    const again = await redeemDirect(tb.broker, vendorId, direct, 'again', 'refused');
     return {
       coins,
       batch,

@@ -14,14 +14,19 @@
  * micromint-broker enable-vendor --db <file> --vendor <origin>
  * micromint-broker measure [--params demo] [--seconds 2] [--workers N]
  * ```
+ * Every command that opens the broker's store takes `--postgres <url> [--postgres-schema micromint_broker]`
+ * in place of `--db <file>`: `--postgres env` reads the URL (which holds a password) from
+ * `$MICROMINT_BROKER_POSTGRES_URL`, as `micromint-redeem --postgres env` does for the vendor's store.
  * @module
  */
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { MAX_CHAIN_LENGTH, PARAMETER_SETS } from '@micromint/shared';
-import { createBroker, enableVendor, epochTimeline } from './index.ts';
+import { createBroker, enableVendor, epochTimeline, type Broker } from './index.ts';
+import { brokerStoreOf, describeStore } from './cli-store.ts';
 import { measureMint } from './mint/measure.ts';
 import { MAX_FARM_RANGES, farmMintEpoch, type FarmSummary } from './mint/farm-coordinator.ts';
 import { assertFarmUrl, resolveFarmOptions, type FarmOptions } from './mint/farm-options.ts';
@@ -32,13 +37,13 @@ import type { BrokerOptions } from './options.ts';
 
 /** What `micromint-broker` takes; printed with a usage error and for `help`. */
 export const USAGE = `Usage:
-  micromint-broker mint    --db <file> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N]
+  micromint-broker mint    --db <file> | --postgres <url> --params demo|test [--epoch <id>] [--fill 0.9] [--workers N]
                            [--valid-days 30 | --valid-seconds N]
                            [--farm <postgres-url>]        hash on mint-worker processes through the farm's PostgreSQL
                            [--farm-schema micromint_farm] [--ranges N]   (the farm database holds the secret seed)
   micromint-broker mint-worker --farm <postgres-url> [--farm-schema micromint_farm] [--workers N]
                            [--lease 60] [--wait 60]       hash ranges of the farm's jobs until none is left
-  micromint-broker serve   [--port 4000] [--host 127.0.0.1] [--db .data/broker.db] [--public-url http://HOST:PORT]
+  micromint-broker serve   [--port 4000] [--host 127.0.0.1] [--db .data/broker.db | --postgres <url>] [--public-url http://HOST:PORT]
                            [--mint demo|test] [--valid-days 30 | --valid-seconds N]   (for the epoch --mint makes)
                            [--redeem-grace 604800]        seconds after expiry that vendors may still redeem; returns open then
                            [--complaint-threshold 5] [--complaint-min-spend 10] [--complaint-share 0.25] [--complaint-window-days 30]
@@ -50,8 +55,15 @@ export const USAGE = `Usage:
                            [--max-chain-length 10000]     most links in a chain (at most 100000)
                            [--chains-per-minute 30] [--chains-per-minute-per-address 120]
                            [--wallet-zip <file>]          the built wallet (dist/micromint-wallet.zip) offered at /wallet
-  micromint-broker enable-vendor --db <file> --vendor <origin>   enable a vendor disabled after complaints
-  micromint-broker measure [--params demo] [--seconds 2] [--workers N]`;
+  micromint-broker enable-vendor --db <file> | --postgres <url> --vendor <origin>   enable a vendor disabled after complaints
+  micromint-broker measure [--params demo] [--seconds 2] [--workers N]
+
+The broker's store, for every command that opens it:
+  --db <file>                     a SQLite file (serve's default .data/broker.db): one broker process
+  --postgres <url>                a PostgreSQL database, postgres://user:password@host:5432/db, or "env" to read
+                                  the URL from $MICROMINT_BROKER_POSTGRES_URL: every broker instance given the
+                                  same database is one broker (the schema is created on first start)
+  --postgres-schema <name>        the schema of the broker's tables (default micromint_broker)`;
 
 /** A command line the broker cannot run as given (no command, an unknown one): exit code 2, with the usage. */
 export class UsageError extends RangeError {
@@ -188,6 +200,8 @@ function formatWorkerEvent(e: FarmWorkerEvent): string {
 /** The options every command reads from (each takes the ones it knows; `parseArgs` refuses any other). */
 const OPTIONS = {
   db: { type: 'string' },
+  postgres: { type: 'string' },
+  'postgres-schema': { type: 'string' },
   params: { type: 'string' },
   epoch: { type: 'string' },
   fill: { type: 'string' },
@@ -241,7 +255,7 @@ interface Run {
 
 /** `mint`: mints an epoch here, or through a farm of `mint-worker`s. */
 async function mintCommand({ values, workers, mintOptions, farm }: Run): Promise<void> {
-  if (!values.db) throw new RangeError('mint needs --db <file>');
+  const store = brokerStoreOf(values, 'mint');
   if (farm && workers) throw new RangeError('mint --farm hashes on the workers: give --workers to mint-worker');
   if (!farm && (values['farm-schema'] || values.ranges)) throw new RangeError('--farm-schema and --ranges go with --farm <postgres-url>');
   if (farm) {
@@ -249,8 +263,7 @@ async function mintCommand({ values, workers, mintOptions, farm }: Run): Promise
     resolveFarmOptions(farm);
   }
   const ranges = intOption(values.ranges, 'ranges', 1, MAX_FARM_RANGES);
-  mkdirSync(dirname(values.db), { recursive: true });
-  const broker = createBroker({ dbPath: values.db, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
+  const broker = await openBroker({ ...store, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
   try {
     const name = values.params ?? 'demo';
     if (!farm) console.log(formatSummary(await mintWithBar(broker.store, name, mintOptions)));
@@ -259,8 +272,14 @@ async function mintCommand({ values, workers, mintOptions, farm }: Run): Promise
       console.log(`${formatSummary(summary, 'worker')}\n${formatFarm(summary)}`);
     }
   } finally {
-    broker.close();
+    await broker.close();
   }
+}
+
+/** Creates the broker, making the SQLite file's directory first. */
+async function openBroker(options: BrokerOptions): Promise<Broker> {
+  if (options.dbPath !== undefined) mkdirSync(dirname(options.dbPath), { recursive: true });
+  return createBroker(options);
 }
 
 /** The broker's policy options of `serve`, those given. */
@@ -284,54 +303,92 @@ function policyOf(values: Values): Partial<BrokerOptions> {
   return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined));
 }
 
-/** `serve`: the broker on HTTP (minting first with `--mint` when no epoch is current); runs until SIGINT/SIGTERM. */
-async function serveCommand({ values, mintOptions }: Run): Promise<void> {
-  const port = intOption(values.port, 'port', 0, 65535) ?? 4000;
-  const host = values.host ?? '127.0.0.1';
-  const dbPath = values.db ?? '.data/broker.db';
-  mkdirSync(dirname(dbPath), { recursive: true });
-  const broker = createBroker({
-    dbPath,
-    publicUrl: values['public-url'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    ...policyOf(values),
-    ...(values['wallet-zip'] !== undefined ? { walletZip: values['wallet-zip'] } : {}),
-  });
-  if (values.mint !== undefined && !broker.store.epochs.current(new Date())) {
-    console.error(`No current epoch: minting one with the ${values.mint} parameters first.`);
-    console.error(formatSummary(await mintWithBar(broker.store, values.mint, mintOptions)));
+/** What `serve` prints once it listens: where, on which store, the current epoch and the chain rules. */
+async function printServing(broker: Broker): Promise<void> {
+  const o = broker.options;
+  const epoch = await broker.store.epochs.current(new Date());
+  console.log(`MicroMint broker on ${o.publicUrl} (store ${describeStore(o)}, epoch ${epoch?.params.id ?? 'none: run mint'})`);
+  if (epoch) {
+    const t = await epochTimeline(broker.context, epoch);
+    console.log(`  epoch ${epoch.params.id}: expires ${t.expiresAt}, redeemable until ${t.redeemBy}, returns from ${t.returnsFrom}`);
   }
-  const server = broker.app.listen(port, host, () => {
-    const epoch = broker.store.epochs.current(new Date());
-    console.log(`MicroMint broker on ${broker.options.publicUrl} (db ${dbPath}, epoch ${epoch?.params.id ?? 'none: run mint'})`);
-    if (epoch) {
-      const t = epochTimeline(broker.context, epoch);
-      console.log(`  epoch ${epoch.params.id}: expires ${t.expiresAt}, redeemable until ${t.redeemBy}, returns from ${t.returnsFrom}`);
-    }
-    const o = broker.options;
-    console.log(
-      `  payword chains: at most ${o.maxChainLength} links, expiring within ${o.maxChainExpirySeconds} s, cleared until expiry + ${o.chainGraceSeconds} s`,
-    );
-    console.log(o.walletZip ? `  wallet download: ${o.walletZip} at ${o.publicUrl}/wallet` : '  wallet download: none (--wallet-zip)');
-  });
-  const stop = () => {
-    server.close(() => {
-      broker.close();
-      process.exit(0);
+  console.log(
+    `  payword chains: at most ${o.maxChainLength} links, expiring within ${o.maxChainExpirySeconds} s, cleared until expiry + ${o.chainGraceSeconds} s`,
+  );
+  console.log(o.walletZip ? `  wallet download: ${o.walletZip} at ${o.publicUrl}/wallet` : '  wallet download: none (--wallet-zip)');
+}
+
+/** Listens on `host`:`port`; rejects when it cannot (the port is taken, say). */
+function listen(broker: Broker, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = broker.app.listen(port, host);
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve(server);
     });
+  });
+}
+
+/**
+ * On the first SIGINT or SIGTERM: stops accepting connections, lets the requests under way finish, then
+ * closes the broker (its store once the open transaction is done) and exits. A second signal ends the
+ * process at once (the handlers are gone), losing nothing a transaction committed.
+ */
+function closeOnSignal(server: Server, broker: Broker): void {
+  const stop = (signal: NodeJS.Signals) => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    console.error(`${signal}: finishing the requests under way, then closing the store.`);
+    server.close(() => {
+      broker.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          console.error('error: closing the store failed:', e);
+          process.exit(1);
+        },
+      );
+    });
+    server.closeIdleConnections();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
+/** `serve`: the broker on HTTP (minting first with `--mint` when no epoch is current); runs until SIGINT/SIGTERM. */
+async function serveCommand({ values, mintOptions }: Run): Promise<void> {
+  const port = intOption(values.port, 'port', 0, 65535) ?? 4000;
+  const host = values.host ?? '127.0.0.1';
+  const broker = await openBroker({
+    ...brokerStoreOf(values, 'serve', '.data/broker.db'),
+    publicUrl: values['public-url'] ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    ...policyOf(values),
+    ...(values['wallet-zip'] !== undefined ? { walletZip: values['wallet-zip'] } : {}),
+  });
+  try {
+    if (values.mint !== undefined && !(await broker.store.epochs.current(new Date()))) {
+      console.error(`No current epoch: minting one with the ${values.mint} parameters first.`);
+      console.error(formatSummary(await mintWithBar(broker.store, values.mint, mintOptions)));
+    }
+    const server = await listen(broker, port, host);
+    closeOnSignal(server, broker);
+    await printServing(broker);
+  } catch (e) {
+    await broker.close();
+    throw e;
+  }
+}
+
 /** `enable-vendor`: a vendor disabled after complaints may sell again. */
 async function enableVendorCommand({ values }: Run): Promise<void> {
-  if (!values.db || !values.vendor) throw new RangeError('enable-vendor needs --db <file> and --vendor <origin>');
-  const broker = createBroker({ dbPath: values.db, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
+  const store = brokerStoreOf(values, 'enable-vendor');
+  if (!values.vendor) throw new RangeError('enable-vendor needs --vendor <origin>');
+  const broker = await openBroker({ ...store, publicUrl: values['public-url'] ?? 'http://127.0.0.1:4000' });
   try {
-    if (!enableVendor(broker.context, values.vendor)) throw new RangeError(`no vendor ${values.vendor}`);
+    if (!(await enableVendor(broker.context, values.vendor))) throw new RangeError(`no vendor ${values.vendor}`);
     console.log(`Vendor ${values.vendor} is enabled; complaints filed before now no longer count.`);
   } finally {
-    broker.close();
+    await broker.close();
   }
 }
 

@@ -8,6 +8,7 @@ import type { Express } from 'express';
 import type { BrokerContext } from './core/context.ts';
 import { brokerKeyPair } from './core/payword/keys.ts';
 import { startReleaseSweep } from './core/payword/sweeper.ts';
+import { openPostgresStore } from './db/pg/store.ts';
 import { openStore, type Store } from './db/store.ts';
 import { createApp } from './http/app.ts';
 import { resolveOptions, type BrokerOptions, type ResolvedOptions } from './options.ts';
@@ -21,37 +22,54 @@ export interface Broker {
   options: ResolvedOptions;
   /** The context the operations run with (for scripts and tests that call them directly). */
   context: BrokerContext;
-  /** Stops the release sweep and closes the database (stop the HTTP server first). */
-  close(): void;
+  /**
+   * Stops the release sweep, then closes the store once its open transaction is done (stop the HTTP server
+   * first). Calling it again gives the same promise.
+   */
+  close(): Promise<void>;
 }
 
+/** Opens the store the options name: the SQLite file, or the PostgreSQL database (its schema made or migrated). */
+const openBrokerStore = async (o: ResolvedOptions): Promise<Store> => (o.postgres ? openPostgresStore(o.postgres) : openStore(o.dbPath!));
+
 /**
- * Creates a broker over the SQLite file `dbPath`. Options are checked at once (TypeError / RangeError).
- * Makes the broker's PayWord key on first start, releases the chains that are due and keeps releasing them
- * on an unref'd timer until `close()`.
+ * Creates a broker over the SQLite file `dbPath`, or over the PostgreSQL database `postgres` (several
+ * brokers, in processes and on machines of their own, may share it). Options are checked at once, before
+ * any file or connection is opened (TypeError / RangeError). Makes the broker's PayWord key on first start,
+ * releases the chains that are due and keeps releasing them on an unref'd timer until `close()`.
  * @example
- * const broker = createBroker({ dbPath: 'broker.db', publicUrl: 'http://127.0.0.1:4000' });
- * if (!broker.store.epochs.current(new Date())) await mintEpoch({ store: broker.store, params: PARAMETER_SETS.demo });
+ * const broker = await createBroker({ dbPath: 'broker.db', publicUrl: 'http://127.0.0.1:4000' });
+ * // or: await createBroker({ postgres: { connectionString: process.env.DATABASE_URL! }, publicUrl: 'https://broker.example' });
+ * if (!(await broker.store.epochs.current(new Date()))) await mintEpoch({ store: broker.store, params: PARAMETER_SETS.demo });
  * const server = broker.app.listen(4000, '127.0.0.1');
  */
-export function createBroker(options: BrokerOptions): Broker {
+export async function createBroker(options: BrokerOptions): Promise<Broker> {
   const resolved = resolveOptions(options);
-  const store = openStore(resolved.dbPath);
-  const { dbPath: _dbPath, ...settings } = resolved;
+  const store = await openBrokerStore(resolved);
+  const { dbPath: _dbPath, postgres: _postgres, ...settings } = resolved;
   const context: BrokerContext = { store, ...settings };
-  brokerKeyPair(store, context.now());
+  try {
+    await brokerKeyPair(store, context.now());
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const sweep = startReleaseSweep(context);
-  const close = (): void => {
-    sweep.stop();
-    store.close();
-  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await sweep.stop();
+      await store.close();
+    })());
   return { app: createApp(context), store, options: resolved, context, close };
 }
 
 export type { BrokerOptions, ResolvedOptions } from './options.ts';
 export type { BrokerContext } from './core/context.ts';
-export type { Store } from './db/store.ts';
+export type { Store, SqliteStore } from './db/store.ts';
 export { openStore } from './db/store.ts';
+export { openPostgresStore, type PostgresStore } from './db/pg/store.ts';
+export type { PostgresBrokerOptions } from './db/pg/options.ts';
 export type { EpochRecord, BallStatus } from './db/epochs.ts';
 export { mintEpoch, mintBalls, smallestCounters, MAX_SLOT_BITS } from './mint/mint.ts';
 export { ballOfCounter, ballsOfCounters } from './mint/balls.ts';

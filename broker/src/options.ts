@@ -5,11 +5,18 @@
 import { MAX_CHAIN_LENGTH, aint, aobject, astring } from '@micromint/shared';
 import { SandboxFunding, type FundingProvider } from './core/funding.ts';
 import { readWalletZip } from './core/wallet-zip.ts';
+import type { PgConnection } from './db/pg/database.ts';
+import { resolvePostgresBrokerOptions, type PostgresBrokerOptions } from './db/pg/options.ts';
 
-/** Options of `createBroker`. */
+/** Options of `createBroker`: where the store is (exactly one of `dbPath` and `postgres`), then the policy. */
 export interface BrokerOptions {
-  /** SQLite file (created when missing). */
-  dbPath: string;
+  /** SQLite file (created when missing): the embedded store of a broker that runs as one process. */
+  dbPath?: string;
+  /**
+   * A PostgreSQL database (its schema created on first start): for a broker that runs as several processes,
+   * on one machine or many, every one of them given the same database.
+   */
+  postgres?: PostgresBrokerOptions;
   /** The broker's public base URL, e.g. `http://127.0.0.1:4000`: named in every message it sends. */
   publicUrl: string;
   /** Ways to add funds; default `[new SandboxFunding()]`. */
@@ -70,8 +77,26 @@ export interface BrokerOptions {
   now?: () => Date;
 }
 
-/** Options with every default filled in (`walletZip` an absolute path, or undefined when none is offered). */
-export type ResolvedOptions = Required<Omit<BrokerOptions, 'walletZip'>> & { walletZip: string | undefined };
+/**
+ * Options with every default filled in: `walletZip` an absolute path, or undefined when none is offered; one
+ * of `dbPath` and `postgres` set (the latter with its defaults), the other undefined.
+ */
+export type ResolvedOptions = Required<Omit<BrokerOptions, 'walletZip' | 'dbPath' | 'postgres'>> & {
+  walletZip: string | undefined;
+  dbPath: string | undefined;
+  postgres: PgConnection | undefined;
+};
+
+/** Where the store is: exactly one of `dbPath` and `postgres`, checked (RangeError / TypeError otherwise). */
+function resolveStoreOptions(o: BrokerOptions): Pick<ResolvedOptions, 'dbPath' | 'postgres'> {
+  if ((o.dbPath === undefined) === (o.postgres === undefined))
+    throw new RangeError('give the broker exactly one store: dbPath (a SQLite file) or postgres ({ connectionString, ... })');
+  if (o.dbPath !== undefined) {
+    astring(o.dbPath, 'dbPath', 4096);
+    return { dbPath: o.dbPath, postgres: undefined };
+  }
+  return { dbPath: undefined, postgres: resolvePostgresBrokerOptions(o.postgres!) };
+}
 
 const DAY = 86_400_000;
 
@@ -92,7 +117,7 @@ export function normalizePublicUrl(url: unknown): string {
  */
 export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   aobject(o, 'options');
-  astring(o.dbPath, 'dbPath', 4096);
+  const store = resolveStoreOptions(o);
   const publicUrl = normalizePublicUrl(o.publicUrl);
   const fundingProviders = o.fundingProviders ?? [new SandboxFunding()];
   if (!Array.isArray(fundingProviders) || fundingProviders.length === 0)
@@ -148,7 +173,7 @@ export function resolveOptions(o: BrokerOptions): ResolvedOptions {
   const now = o.now ?? (() => new Date());
   if (typeof now !== 'function') throw new TypeError('now must be a function');
   return {
-    dbPath: o.dbPath,
+    ...store,
     publicUrl,
     fundingProviders,
     complaintThreshold,

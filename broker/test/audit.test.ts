@@ -20,11 +20,7 @@ describe('audit: money under concurrency', () => {
   let keyB: string;
   let coinsA: Uint8Array[];
   const clock = new TestClock();
-  const count = (sql: string, ...args: unknown[]): number =>
-    tb.broker.store.db
-      .prepare(sql)
-      .pluck()
-      .get(...args) as number;
+  const count = (sql: string, ...args: unknown[]): Promise<number> => tb.sql.value<number>(sql, ...args);
   const redeem = (key: string, body: unknown) => postJson(`${tb.base}/api/redeem`, body, auth(key));
 
   before(async () => {
@@ -49,12 +45,12 @@ describe('audit: money under concurrency', () => {
     const sold = answers.filter((a) => a.res.status === 303).length;
     assert.ok(sold >= 1 && sold < 6, `${sold} purchases went through`);
     assert.ok(answers.every((a) => a.res.status === 303 || a.res.status === 409));
-    const price = count('SELECT coalesce(sum(price_mills), 0) FROM sets WHERE user_id = ?', bobId);
-    assert.equal(count('SELECT count(*) FROM sets WHERE user_id = ?', bobId), sold);
-    assert.equal(tb.broker.store.accounts.balance('user', bobId), 150 - price);
-    assert.ok(tb.broker.store.accounts.balance('user', bobId) >= 0);
-    assert.equal(count("SELECT -sum(amount_mills) FROM ledger WHERE owner_id = ? AND kind = 'purchase'", bobId), price);
-    const superbins = tb.broker.store.db.prepare('SELECT superbin FROM set_superbins').pluck().all() as number[];
+    const price = await count('SELECT coalesce(sum(price_mills), 0) FROM sets WHERE user_id = ?', bobId);
+    assert.equal(await count('SELECT count(*) FROM sets WHERE user_id = ?', bobId), sold);
+    assert.equal(await tb.broker.store.accounts.balance('user', bobId), 150 - price);
+    assert.ok((await tb.broker.store.accounts.balance('user', bobId)) >= 0);
+    assert.equal(await count("SELECT -sum(amount_mills) FROM ledger WHERE owner_id = ? AND kind = 'purchase'", bobId), price);
+    const superbins = await tb.sql.column<number>('SELECT superbin FROM set_superbins');
     assert.equal(new Set(superbins).size, superbins.length);
   });
 
@@ -66,26 +62,28 @@ describe('audit: money under concurrency', () => {
       answers.reduce((n, a) => n + a.json.credited, 0),
       20,
     );
-    assert.equal(tb.broker.store.accounts.balance('vendor', A), 20);
+    assert.equal(await tb.broker.store.accounts.balance('vendor', A), 20);
     // 80 attempts, recorded as one row per coin and vendor with its count (resending a coin grows nothing).
-    assert.equal(count('SELECT sum(attempts) FROM double_spends WHERE vendor_id = ?', A), 80);
-    assert.equal(count('SELECT count(*) FROM double_spends WHERE vendor_id = ?', A), 20);
-    assert.equal(count('SELECT count(*) FROM redeemed_coins WHERE vendor_id = ?', A), 20);
+    assert.equal(await count('SELECT sum(attempts) FROM double_spends WHERE vendor_id = ?', A), 80);
+    assert.equal(await count('SELECT count(*) FROM double_spends WHERE vendor_id = ?', A), 20);
+    assert.equal(await count('SELECT sum(coins) FROM redeemed_batches WHERE vendor_id = ?', A), 20);
   });
 
   test('one batchId sent twice at once gets one answer, paid once', async () => {
     const coins = coinsA.slice(20, 25).map((c) => entry(fw, c, A));
-    const before = tb.broker.store.accounts.balance('vendor', A);
+    const before = await tb.broker.store.accounts.balance('vendor', A);
     const [x, y] = await Promise.all([redeem(keyA, { batchId: 'twice', coins }), redeem(keyA, { batchId: 'twice', coins })]);
     assert.equal(x.status, 200);
     assert.deepEqual(x.json, y.json);
     assert.equal(x.json.credited, 5);
-    assert.equal(tb.broker.store.accounts.balance('vendor', A), before + 5);
+    assert.equal(await tb.broker.store.accounts.balance('vendor', A), before + 5);
   });
 
   test('a coin paid to A is a double spend at B even when both redeem at once', async () => {
     const paid = new Set(coinsA.map(coinId));
-    const twins = coinsFor(fw, B).filter((c) => paid.has(coinId(c)) && !tb.broker.store.vendors.redeemedBy(fw.epoch.id, coinId(c)));
+    const twins: Uint8Array[] = [];
+    for (const c of coinsFor(fw, B))
+      if (paid.has(coinId(c)) && !(await tb.broker.store.vendors.redeemedBy(fw.epoch.id, coinId(c)))) twins.push(c);
     assert.ok(twins.length > 0);
     const twin = twins[0]!;
     const forA = coinsA.find((c) => coinId(c) === coinId(twin))!;
@@ -102,21 +100,22 @@ describe('audit: money under concurrency', () => {
         headers: { 'content-type': MICROMINT_MIME },
         body: encodeRequestCredit({ broker: tb.base, userId: aliceId, epoch: fw.epoch.id, balls: [coin.slice(0, 16)] }),
       }).then(async (res) => ({ status: res.status, json: await res.json() }));
-    const money = () => tb.broker.store.accounts.balance('user', aliceId) + tb.broker.store.accounts.balance('vendor', A);
+    const money = async () =>
+      (await tb.broker.store.accounts.balance('user', aliceId)) + (await tb.broker.store.accounts.balance('vendor', A));
     const { returnsFrom } = (await (await fetch(`${tb.base}/api/epochs/${fw.epoch.id}`)).json()).epoch as { returnsFrom: string };
     // During the redemption period: the vendor is paid, the return is refused and changes nothing.
     const early = coinsA[30]!;
-    const vendorBefore = tb.broker.store.accounts.balance('vendor', A);
-    const userBefore = tb.broker.store.accounts.balance('user', aliceId);
+    const vendorBefore = await tb.broker.store.accounts.balance('vendor', A);
+    const userBefore = await tb.broker.store.accounts.balance('user', aliceId);
     const [r, c] = await Promise.all([redeem(keyA, { batchId: 'race', coins: [entry(fw, early, A)] }), credit(early)]);
     assert.equal(r.json.credited, 1);
     assert.equal(c.status, 409);
     assert.equal(c.json.error, 'returns_not_open');
-    assert.equal(tb.broker.store.accounts.balance('vendor', A), vendorBefore + 1);
-    assert.equal(tb.broker.store.accounts.balance('user', aliceId), userBefore);
+    assert.equal(await tb.broker.store.accounts.balance('vendor', A), vendorBefore + 1);
+    assert.equal(await tb.broker.store.accounts.balance('user', aliceId), userBefore);
     // Once returns are open, redemption is closed: the ball goes back to its buyer, exactly once.
     const late = coinsA[31]!;
-    const before = money();
+    const before = await money();
     clock.set(returnsFrom);
     try {
       const [r2, c2] = await Promise.all([redeem(keyA, { batchId: 'race-late', coins: [entry(fw, late, A)] }), credit(late)]);
@@ -124,7 +123,7 @@ describe('audit: money under concurrency', () => {
       assert.equal(r2.json.results[0].reason, 'redemption-closed');
       assert.equal(c2.status, 200);
       assert.equal(c2.json.credited, 1);
-      assert.equal(money(), before + 1);
+      assert.equal(await money(), before + 1);
     } finally {
       clock.set(Date.now());
     }
@@ -159,16 +158,16 @@ describe('audit: web', () => {
 
   test('an absurdly padded amount is refused at once (no regular-expression backtracking) and changes nothing', async () => {
     const csrf = await alice.csrf('/account');
-    const before = tb.broker.store.accounts.balance('user', aliceId);
+    const before = await tb.broker.store.accounts.balance('user', aliceId);
     const began = performance.now();
     const { res } = await alice.post('/account/funds', { provider: 'sandbox', amount: `${' '.repeat(32_000)}x` }, { csrf });
     const ms = performance.now() - began;
     assert.equal(res.status, 422);
     assert.ok(ms < 300, `the request took ${ms.toFixed(0)} ms`);
-    assert.equal(tb.broker.store.accounts.balance('user', aliceId), before);
+    assert.equal(await tb.broker.store.accounts.balance('user', aliceId), before);
     // Ordinary amounts with spaces and a dollar sign still work.
     assert.equal((await alice.post('/account/funds', { provider: 'sandbox', amount: ' $0.25 ' }, { csrf })).res.status, 303);
-    assert.equal(tb.broker.store.accounts.balance('user', aliceId), before + 250);
+    assert.equal(await tb.broker.store.accounts.balance('user', aliceId), before + 250);
   });
 
   test('a complaint of several lines (a textarea) is accepted and shown escaped', async () => {
@@ -176,7 +175,7 @@ describe('audit: web', () => {
     const text = 'They took my coins.\r\nThen the page said </td><script>alert(1)</script>';
     const { res } = await alice.post('/account/complaints', { vendorId: A, text }, { csrf: await alice.csrf('/account') });
     assert.equal(res.status, 303);
-    const stored = tb.broker.store.complaints.ofUser(aliceId)[0]!;
+    const stored = (await tb.broker.store.complaints.ofUser(aliceId))[0]!;
     assert.equal(stored.text, 'They took my coins.\nThen the page said </td><script>alert(1)</script>');
     const page = (await alice.get('/account')).text;
     assert.ok(!page.includes('<script>alert(1)'));
@@ -249,14 +248,14 @@ describe('audit: web', () => {
     assert.match(session, /SameSite=Lax/i);
     assert.match(session, /Path=\//);
     const token = /^mm_session=([^;]+)/.exec(session)![1]!;
-    const rows = tb.broker.store.db.prepare('SELECT token_hash FROM sessions').pluck().all() as Buffer[];
+    const rows = await tb.sql.column<Buffer>('SELECT token_hash FROM sessions');
     assert.ok(rows.every((h) => h.length === 32 && !h.toString('latin1').includes(token)));
   });
 
   test('a hostile e-mail is shown escaped; a user sees only their own purchases', async () => {
     const mallory = new Browser(tb.base);
     await mallory.signUp('m&amp;<b>@evil.example').catch(() => undefined); // "<" is not in an e-mail address
-    assert.equal(tb.broker.store.accounts.userByEmail('m&amp;<b>@evil.example'), undefined);
+    assert.equal(await tb.broker.store.accounts.userByEmail('m&amp;<b>@evil.example'), undefined);
     await mallory.signUp('m&amp;x@evil.example');
     const page = (await mallory.get('/account')).text;
     assert.ok(page.includes('m&amp;amp;x@evil.example'));
@@ -285,7 +284,7 @@ describe('audit: vendors and hostile requests', () => {
   after(() => tb.stop());
 
   test('API keys are stored only as their SHA-256; registering an existing origin in another spelling is refused', async () => {
-    const rows = tb.broker.store.db.prepare('SELECT api_key_hash FROM vendors').pluck().all() as Buffer[];
+    const rows = await tb.sql.column<Buffer>('SELECT api_key_hash FROM vendors');
     assert.ok(rows.every((h) => h.length === 32 && !h.toString('latin1').includes(key)));
     for (const origin of [
       A,
@@ -298,14 +297,14 @@ describe('audit: vendors and hostile requests', () => {
       const { status } = await postJson(`${tb.base}/api/vendors`, { origin, name: 'Impostor' });
       assert.ok(status === 409 || status === 422, `${origin}: ${status}`);
     }
-    assert.equal(tb.broker.store.vendors.byId(A)!.name, 'Shop A');
+    assert.equal((await tb.broker.store.vendors.byId(A))!.name, 'Shop A');
   });
 
   test('a disabled vendor retrying a batch it redeemed gets the stored answer; a new batch is refused', async () => {
     const batch = { batchId: 'before-disable', coins: coins.slice(0, 3).map((c) => entry(fw, c, A)) };
     const first = await redeem(batch);
     assert.equal(first.json.credited, 3);
-    tb.broker.store.vendors.disable(A, 'test', new Date().toISOString());
+    await tb.broker.store.vendors.disable(A, 'test', new Date().toISOString());
     const retry = await redeem(batch);
     assert.equal(retry.status, 200);
     assert.deepEqual(retry.json, first.json);
@@ -314,8 +313,8 @@ describe('audit: vendors and hostile requests', () => {
     assert.equal(fresh.json.error, 'vendor_disabled');
     const other = await redeem({ ...batch, coins: coins.slice(3, 4).map((c) => entry(fw, c, A)) });
     assert.equal(other.status, 403, 'the same batchId with other coins is not a retry');
-    assert.equal(tb.broker.store.accounts.balance('vendor', A), 3);
-    assert.equal(tb.broker.store.db.prepare('SELECT count(*) FROM redemption_batches').pluck().get(), 1);
+    assert.equal(await tb.broker.store.accounts.balance('vendor', A), 3);
+    assert.equal(await tb.sql.value('SELECT count(*) FROM redemption_batches'), 1);
   });
 
   test('nothing a client sends produces a 500', async () => {

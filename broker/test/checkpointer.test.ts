@@ -28,7 +28,9 @@ test('a commit is checkpointed into the database file by the worker, not by the 
     const before = statSync(path).size;
     // 256 pages: below any auto-checkpoint threshold (SQLite's default is 1,000), so neither this commit
     // nor the connection moves them into the file; only the worker can.
-    store.transaction(() => store.db.prepare('INSERT INTO filler VALUES (randomblob(1048576))').run());
+    await store.transaction(async () => {
+      store.db.prepare('INSERT INTO filler VALUES (randomblob(1048576))').run();
+    });
     let size = before;
     for (let i = 0; i < 500 && size < before + 1_000_000; i++) {
       await sleep(20);
@@ -36,6 +38,6 @@ test('a commit is checkpointed into the database file by the worker, not by the 
     }
     assert.ok(size >= before + 1_000_000, 'the worker checkpointed the pages into the database file');
   } finally {
-    store.close();
+    await store.close();
   }
 });

@@ -97,7 +97,7 @@ describe('PayWord clearing and release', () => {
     const first = await clear(V, 'c1', [clearEntry(c, 5)]);
     assert.deepEqual(first.chains, [{ chainId: c.chainId, status: 'cleared', clearedIndex: 5, paidUnits: 5, paidMills: 10 }]);
     assert.deepEqual([first.results, first.credited, first.creditedMills], [[], 0, 0]);
-    assert.equal(vendorBalance(V), 10);
+    assert.equal(await vendorBalance(V), 10);
     const again = await clear(V, 'c2', [clearEntry(c, 5), clearEntry(c, 3)]);
     assert.deepEqual(
       again.chains.map((r: any) => [r.status, r.clearedIndex, r.paidUnits, r.paidMills]),
@@ -106,10 +106,10 @@ describe('PayWord clearing and release', () => {
         ['cleared', 5, 0, 0],
       ],
     );
-    assert.equal(vendorBalance(V), 10, 'nothing paid twice');
+    assert.equal(await vendorBalance(V), 10, 'nothing paid twice');
     const higher = await clear(V, 'c3', [clearEntry(c, 9)]);
     assert.deepEqual(higher.chains[0], { chainId: c.chainId, status: 'cleared', clearedIndex: 9, paidUnits: 4, paidMills: 8 });
-    assert.equal(vendorBalance(V), 18);
+    assert.equal(await vendorBalance(V), 18);
     const me = await (await fetch(`${tb.base}/api/vendors/me`, { headers: { authorization: `Bearer ${keys[V]}` } })).json();
     assert.deepEqual([me.clearedChains, me.clearedLinks, me.clearedMills, me.balanceMills], [1, 9, 18, 18]);
   });
@@ -128,11 +128,11 @@ describe('PayWord clearing and release', () => {
         ['refused', 'bad-link', 9, 0],
       ],
     );
-    assert.equal(vendorBalance(V), 18);
-    assert.equal(tb.broker.store.chains.byId(c.chainId)!.clearedIndex, 9);
+    assert.equal(await vendorBalance(V), 18);
+    assert.equal((await tb.broker.store.chains.byId(c.chainId))!.clearedIndex, 9);
     const right = await clear(V, 'c5', [clearEntry(c, 12)]);
     assert.deepEqual(right.chains[0], { chainId: c.chainId, status: 'cleared', clearedIndex: 12, paidUnits: 3, paidMills: 6 });
-    assert.equal(vendorBalance(V), 24);
+    assert.equal(await vendorBalance(V), 24);
   });
 
   test('refusals in the contract order: bad-commitment, bad-authorization, wrong-vendor, index-out-of-range', async () => {
@@ -174,8 +174,8 @@ describe('PayWord clearing and release', () => {
       paidUnits: 0,
       paidMills: 0,
     });
-    assert.equal(vendorBalance(W), 0);
-    assert.equal(vendorBalance(V), 24);
+    assert.equal(await vendorBalance(W), 0);
+    assert.equal(await vendorBalance(V), 24);
     // Shape faults are the batch's 400 / 422, as for coins.
     assert.equal((await redeem(V, { batchId: 'c7', chains: [{ commitment: toBase64(c.bytes), index: '3', link: 'x' }] })).status, 400);
     assert.equal((await redeem(V, { batchId: 'c7', chains: Array.from({ length: 1001 }, () => clearEntry(c, 1)) })).status, 422);
@@ -187,7 +187,7 @@ describe('PayWord clearing and release', () => {
       .slice(0, 3)
       .map((coin) => entry(fw, coin, V, { paidAt: clock.now().toISOString() }));
     const body = { batchId: 'mixed-1', coins, chains: [clearEntry(c, 14), clearEntry(c, 13), clearEntry(c, 16, c.link(15))] };
-    const before = vendorBalance(V);
+    const before = await vendorBalance(V);
     const first = await redeem(V, body);
     assert.equal(first.status, 200);
     assert.equal(first.json.credited, 3);
@@ -203,15 +203,15 @@ describe('PayWord clearing and release', () => {
         ['refused', 'bad-link', 14, 0, 0],
       ],
     );
-    assert.equal(vendorBalance(V), before + 3 + 4);
+    assert.equal(await vendorBalance(V), before + 3 + 4);
     const replay = await redeem(V, body);
     assert.equal(replay.status, 200);
     assert.deepEqual(replay.json, first.json);
-    assert.equal(vendorBalance(V), before + 7, 'a replay pays nothing');
+    assert.equal(await vendorBalance(V), before + 7, 'a replay pays nothing');
     const other = await redeem(V, { ...body, chains: [clearEntry(c, 15)] });
     assert.equal(other.status, 409);
     assert.equal(other.json.error, 'batch_mismatch');
-    assert.equal(tb.broker.store.chains.byId(c.chainId)!.clearedIndex, 14);
+    assert.equal((await tb.broker.store.chains.byId(c.chainId))!.clearedIndex, 14);
     // The dashboard shows the chains beside the coins.
     const anon = new Browser(tb.base);
     const dash = (await anon.vendorSignIn(keys[V]!)).text;
@@ -230,7 +230,7 @@ describe('PayWord clearing and release', () => {
     assert.equal(put.status, 200);
     const r = await clear(V, 'c8', [clearEntry(c, 15)]);
     assert.deepEqual(r.chains[0].paidUnits, 1);
-    assert.equal(tb.broker.store.chains.byId(c.chainId)!.clearedIndex, 15);
+    assert.equal((await tb.broker.store.chains.byId(c.chainId))!.clearedIndex, 15);
     const restore = await fetch(`${tb.base}/api/vendors/payword-key`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[V]}` },
@@ -240,11 +240,11 @@ describe('PayWord clearing and release', () => {
   });
 
   test('after expiry + grace the unspent hold comes back once; later clearings are chain-closed', async () => {
-    const chain = tb.broker.store.chains.byId(c.chainId)!;
-    const heldBefore = userBalance();
+    const chain = (await tb.broker.store.chains.byId(c.chainId))!;
+    const heldBefore = await userBalance();
     // At expiresAt + grace exactly the vendor may still clear (now <= clearBy): nothing is released.
     clock.set(chain.clearBy * 1000);
-    assert.equal(releaseDueChains(tb.broker.context).chains, 0);
+    assert.equal((await releaseDueChains(tb.broker.context)).chains, 0);
     let page = (await alice.get('/account')).text;
     assert.match(page, new RegExp(`data-chain-id="${c.chainId}" data-status="held"`));
     assert.equal((await clear(V, 'c9', [clearEntry(c, 16)])).chains[0].paidUnits, 1);
@@ -256,13 +256,13 @@ describe('PayWord clearing and release', () => {
       new RegExp(`data-chain-id="${c.chainId}" data-status="released" data-held-mills="40" data-spent-mills="32" data-released-mills="8"`),
     );
     assert.match(page, /Chain released/);
-    assert.equal(userBalance(), heldBefore + 8);
+    assert.equal(await userBalance(), heldBefore + 8);
     // Exactly once: the page again, the sweep, an authorization: nothing more.
     await alice.get('/account');
-    assert.deepEqual(releaseDueChains(tb.broker.context), { chains: 0, mills: 0 });
+    assert.deepEqual(await releaseDueChains(tb.broker.context), { chains: 0, mills: 0 });
     await open({ length: 1, value: 1 });
-    assert.equal(userBalance(), heldBefore + 8 - 1);
-    const lines = tb.broker.store.db.prepare("SELECT count(*) FROM ledger WHERE kind = 'chain-release' AND ref = ?").pluck().get(c.chainId);
+    assert.equal(await userBalance(), heldBefore + 8 - 1);
+    const lines = await tb.sql.value("SELECT count(*) FROM ledger WHERE kind = 'chain-release' AND ref = ?", c.chainId);
     assert.equal(lines, 1);
     // Closed: even the next right link pays nothing.
     const late = await clear(V, 'c10', [clearEntry(c, 18)]);
@@ -275,7 +275,7 @@ describe('PayWord clearing and release', () => {
       paidMills: 0,
     });
     // Money: the hold = what V was paid for the chain + what came back.
-    const paid = tb.broker.store.db.prepare('SELECT sum(paid_mills) FROM payword_clearings WHERE chain_id = ?').pluck().get(c.chainId);
+    const paid = await tb.sql.value('SELECT sum(paid_mills) FROM payword_clearings WHERE chain_id = ?', c.chainId);
     assert.equal(Number(paid) + 8, 40);
   });
 
@@ -283,14 +283,14 @@ describe('PayWord clearing and release', () => {
     const full = await open({ length: 4, value: 5, expiresIn: 30 });
     const idle = await open({ length: 3, value: 7, expiresIn: 30 });
     assert.equal((await clear(V, 's1', [clearEntry(full, 4)])).chains[0].paidMills, 20);
-    const before = userBalance();
+    const before = await userBalance();
     clock.advance((30 + GRACE + 1) * 1000);
-    const swept = releaseDueChains(tb.broker.context);
+    const swept = await releaseDueChains(tb.broker.context);
     assert.deepEqual(swept, { chains: 2, mills: 21 });
-    assert.equal(userBalance(), before + 21);
-    assert.equal(tb.broker.store.chains.byId(full.chainId)!.status, 'released');
-    assert.equal(tb.broker.store.chains.byId(full.chainId)!.releasedMills, 0);
-    assert.equal(tb.broker.store.chains.byId(idle.chainId)!.releasedMills, 21);
+    assert.equal(await userBalance(), before + 21);
+    assert.equal((await tb.broker.store.chains.byId(full.chainId))!.status, 'released');
+    assert.equal((await tb.broker.store.chains.byId(full.chainId))!.releasedMills, 0);
+    assert.equal((await tb.broker.store.chains.byId(idle.chainId))!.releasedMills, 21);
   });
 
   test(`a batch whose links take more than ${MAX_BATCH_LINK_HASHES} hashes is refused whole; split, it clears`, async () => {
@@ -299,12 +299,12 @@ describe('PayWord clearing and release', () => {
       await open({ length: 100_000, value: 1 }),
       await open({ length: 100_000, value: 1 }),
     ];
-    const before = vendorBalance(V);
+    const before = await vendorBalance(V);
     const all = await redeem(V, { batchId: 'long-1', chains: long.map((x) => clearEntry(x, 100_000)) });
     assert.equal(all.status, 422);
     assert.equal(all.json.error, 'too_many_links');
-    assert.equal(vendorBalance(V), before);
-    assert.equal(tb.broker.store.vendors.batch(V, 'long-1'), undefined);
+    assert.equal(await vendorBalance(V), before);
+    assert.equal(await tb.broker.store.vendors.batch(V, 'long-1'), undefined);
     const two = await clear(
       V,
       'long-1',
@@ -315,7 +315,7 @@ describe('PayWord clearing and release', () => {
       [...two.chains, ...one.chains].reduce((n: number, r: any) => n + r.paidMills, 0),
       300_000,
     );
-    assert.equal(vendorBalance(V), before + 300_000);
+    assert.equal(await vendorBalance(V), before + 300_000);
   });
 });
 
@@ -343,7 +343,7 @@ describe('PayWord clearings count as payments for the complaint rule', () => {
       const complain = async () =>
         b.post('/account/complaints', { vendorId: V, text: 'Nothing behind the paywall' }, { csrf: await b.csrf('/account') });
       assert.equal((await complain()).res.status, 303);
-      assert.equal(tb.broker.store.vendors.byId(V)!.disabled, false, 'a complaint before any payment does not count');
+      assert.equal((await tb.broker.store.vendors.byId(V))!.disabled, false, 'a complaint before any payment does not count');
       // 10 links cleared: the reader paid the site 10 mills, all of its takings; the review after the batch disables it.
       const r = await postJson(
         `${tb.base}/api/redeem`,
@@ -351,7 +351,7 @@ describe('PayWord clearings count as payments for the complaint rule', () => {
         { authorization: `Bearer ${v.apiKey}` },
       );
       assert.equal(r.json.chains[0].paidMills, 10);
-      assert.equal(tb.broker.store.vendors.byId(V)!.disabled, true);
+      assert.equal((await tb.broker.store.vendors.byId(V))!.disabled, true);
       const me = await (await fetch(`${tb.base}/api/vendors/me`, { headers: { authorization: `Bearer ${v.apiKey}` } })).json();
       assert.deepEqual([me.complaints.customers, me.complaints.takingsMills, me.complaints.counted], [1, 10, 1]);
       const refused = await postJson(`${tb.base}/api/payword/chains`, chainRequestBody(chain(), wallet));
@@ -390,11 +390,11 @@ describe('PayWord money under concurrency', () => {
       const same = await Promise.all(Array.from({ length: 5 }, () => authorize(c)));
       assert.deepEqual(same.map((r) => r.status).sort(), [200, 200, 200, 200, 201]);
       assert.equal(new Set(same.map((r) => r.json.authorization)).size, 1);
-      assert.equal(balance(), 70);
+      assert.equal(await balance(), 70);
       // Four chains of 30 at once against 70 mills: two fit, two are refused, the balance never goes below 0.
       const many = await Promise.all(Array.from({ length: 4 }, () => authorize(chain(30))));
       assert.deepEqual(many.map((r) => r.status).sort(), [201, 201, 409, 409]);
-      assert.equal(balance(), 10);
+      assert.equal(await balance(), 10);
       // Five batches clearing links of one chain at once: the vendor is paid the highest index once.
       const answers = await Promise.all(
         [3, 9, 9, 5, 7].map((j, i) =>
@@ -406,8 +406,8 @@ describe('PayWord money under concurrency', () => {
         answers.reduce((n, a) => n + a.json.chains[0].paidMills, 0),
         9,
       );
-      assert.equal(tb.broker.store.accounts.balance('vendor', V), 9);
-      assert.equal(tb.broker.store.chains.byId(c.chainId)!.clearedIndex, 9);
+      assert.equal(await tb.broker.store.accounts.balance('vendor', V), 9);
+      assert.equal((await tb.broker.store.chains.byId(c.chainId))!.clearedIndex, 9);
     } finally {
       await tb.stop();
     }

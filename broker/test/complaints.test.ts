@@ -25,7 +25,7 @@ describe('complaints cannot cheaply switch a shop off', () => {
   let key: string;
   let batch = 0;
   let people = 0;
-  const shop = () => tb.broker.store.vendors.byId(SHOP)!;
+  const shop = async () => (await tb.broker.store.vendors.byId(SHOP))!;
   const state = () => complaintState(tb.broker.context, SHOP, clock.now().toISOString());
   const redeem = (coins: unknown[]) =>
     postJson(`${tb.base}/api/redeem`, { batchId: `b${batch++}`, coins }, { authorization: `Bearer ${key}` });
@@ -64,13 +64,13 @@ describe('complaints cannot cheaply switch a shop off', () => {
       assert.equal(await complains(a), 303);
       attackers.push(a);
     }
-    assert.equal(shop().disabled, false);
-    const s = state();
+    assert.equal((await shop()).disabled, false);
+    const s = await state();
     assert.deepEqual([s.complainers, s.counted, s.customers, s.takingsMills, s.met], [5, 0, 5, 5, false]);
     // The next honest redemption goes through.
     const honest = await customer(1);
     await pays(honest, 3);
-    assert.equal(shop().disabled, false);
+    assert.equal((await shop()).disabled, false);
     // The dashboard shows where the shop stands.
     const anon = new Browser(tb.base);
     const dash = await anon.vendorSignIn(key);
@@ -90,22 +90,22 @@ describe('complaints cannot cheaply switch a shop off', () => {
       await pays(a, 10);
       assert.equal(await complains(a), 303);
     }
-    const s = state();
+    const s = await state();
     assert.equal(s.counted, 5, 'five complaints count');
     assert.equal(s.countedMills, 50);
     assert.ok(s.countedMills < s.needed.mills, `${s.countedMills} of ${s.needed.mills} mills needed`);
     assert.equal(s.met, false);
-    assert.equal(shop().disabled, false);
+    assert.equal((await shop()).disabled, false);
   });
 
   test('when a customer who pays the shop much complains too, it is disabled; it gets vendor_disabled with why and what to do', async () => {
     // The five small complaints weigh 50 mills; one big customer's makes them a quarter of the takings.
     assert.equal(await complains(honest[0]!), 303);
-    const v = shop();
+    const v = await shop();
     assert.equal(v.disabled, true);
     assert.match(v.disabledReason!, /^6 paying customers complained in the last 30 days; they are 6 of the 14 users who paid the site/);
-    const batches = () => tb.broker.store.db.prepare('SELECT count(*) FROM redemption_batches').pluck().get() as number;
-    const before = batches();
+    const batches = () => tb.sql.value<number>('SELECT count(*) FROM redemption_batches');
+    const before = await batches();
     const r = await redeem([entry(honest[0]!.fw, honest[0]!.coins[0]!, SHOP)]);
     assert.equal(r.status, 403);
     assert.equal(r.json.error, 'vendor_disabled');
@@ -114,7 +114,7 @@ describe('complaints cannot cheaply switch a shop off', () => {
     assert.equal(r.json.dashboard, `${tb.base}/vendors/dashboard`);
     assert.match(r.json.message, /API key is valid/);
     assert.match(r.json.message, /same batchId/);
-    assert.equal(batches(), before, 'nothing recorded');
+    assert.equal(await batches(), before, 'nothing recorded');
     // The key still works for everything else: the vendor can see why.
     const me = await fetch(`${tb.base}/api/vendors/me`, { headers: { authorization: `Bearer ${key}` } });
     assert.equal(me.status, 200);
@@ -130,16 +130,16 @@ describe('complaints cannot cheaply switch a shop off', () => {
 
   test('enabled again by the operator, the shop redeems, and the old complaints no longer count', async () => {
     clock.advance(1000);
-    assert.equal(enableVendor(tb.broker.context, SHOP), true);
-    assert.equal(shop().disabled, false);
+    assert.equal(await enableVendor(tb.broker.context, SHOP), true);
+    assert.equal((await shop()).disabled, false);
     clock.advance(1000);
     const late = await customer(1);
     await pays(late, 12);
-    assert.equal(shop().disabled, false, 'the review after this redemption does not count complaints from before');
-    assert.equal(state().complainers, 0);
+    assert.equal((await shop()).disabled, false, 'the review after this redemption does not count complaints from before');
+    assert.equal((await state()).complainers, 0);
     assert.equal(await complains(late), 303);
-    assert.equal(shop().disabled, false);
-    assert.equal(state().counted, 1);
+    assert.equal((await shop()).disabled, false);
+    assert.equal((await state()).counted, 1);
   });
 
   test(`a user may file ${MAX_COMPLAINTS_PER_DAY} complaints a day`, async () => {

@@ -36,10 +36,7 @@ describe('vendor dashboard', () => {
   const clock = new TestClock(Date.parse('2026-03-01T12:00:00.000Z'));
   const start = clock.now().getTime();
   const sessionRows = () =>
-    tb.broker.store.db.prepare('SELECT token_hash, sealed_key FROM vendor_sessions WHERE vendor_id = ?').all(V) as {
-      token_hash: Buffer;
-      sealed_key: Buffer;
-    }[];
+    tb.sql.rows<{ token_hash: Buffer; sealed_key: Buffer }>('SELECT token_hash, sealed_key FROM vendor_sessions WHERE vendor_id = ?', V);
   /** Redeems the next `n` unused coins, paid for `path`. */
   const redeem = async (batchId: string, path: string, n: number) => {
     const batch = coins.slice(used, used + n).map((c) => entry(fw, c, V, { url: `${V}${path}`, paidAt: clock.now().toISOString() }));
@@ -69,7 +66,7 @@ describe('vendor dashboard', () => {
     assert.equal(bad.res.status, 401);
     assert.match(bad.text, /That API key is not valid/);
     assert.equal(b.cookies.get('mm_vendor'), undefined);
-    assert.equal(sessionRows().length, 0);
+    assert.equal((await sessionRows()).length, 0);
 
     const ok = await b.post('/vendors/dashboard', { apiKey }, { csrf: await b.csrf('/vendors/dashboard') });
     assert.equal(ok.res.status, 303);
@@ -79,7 +76,7 @@ describe('vendor dashboard', () => {
     assert.match(cookie, /SameSite=Lax/i);
     assert.match(cookie, /Path=\/vendors/);
     const token = b.cookies.get('mm_vendor')!;
-    const [row] = sessionRows();
+    const [row] = await sessionRows();
     assert.deepEqual(row!.token_hash, createHash('sha256').update(token).digest());
     assert.ok(!row!.sealed_key.includes(Buffer.from(apiKey)), 'the key is sealed');
 
@@ -112,16 +109,16 @@ describe('vendor dashboard', () => {
     const b = new Browser(tb.base);
     await b.vendorSignIn(apiKey);
     const csrf = await b.csrf('/vendors/dashboard');
-    const before = sessionRows().length;
+    const before = (await sessionRows()).length;
     assert.equal((await b.post('/vendors/dashboard/sign-out', {})).res.status, 403);
     assert.equal((await b.post('/vendors/dashboard/sign-out', {}, { csrf, origin: 'http://evil.example' })).res.status, 403);
     assert.equal((await b.post('/vendors/dashboard', { apiKey }, { csrf, origin: 'http://evil.example' })).res.status, 403);
-    assert.equal(sessionRows().length, before, 'nothing changed');
+    assert.equal((await sessionRows()).length, before, 'nothing changed');
     assert.doesNotMatch((await b.get('/vendors/dashboard')).text, /id="dashboard-form"/);
 
     const out = await b.post('/vendors/dashboard/sign-out', {}, { csrf });
     assert.equal(out.res.status, 303);
-    assert.equal(sessionRows().length, before - 1);
+    assert.equal((await sessionRows()).length, before - 1);
     assert.equal(b.cookies.get('mm_vendor'), undefined);
     const page = await b.get(out.res.headers.get('location')!);
     assert.match(page.text, /You are signed out/);
@@ -132,7 +129,7 @@ describe('vendor dashboard', () => {
     const first = new Browser(tb.base);
     await first.vendorSignIn(apiKey);
     for (let i = 0; i < MAX_VENDOR_SESSIONS; i++) await new Browser(tb.base).vendorSignIn(apiKey);
-    assert.equal(sessionRows().length, MAX_VENDOR_SESSIONS);
+    assert.equal((await sessionRows()).length, MAX_VENDOR_SESSIONS);
     assert.match((await first.get('/vendors/dashboard')).text, /id="dashboard-form"/);
 
     const late = new Browser(tb.base);

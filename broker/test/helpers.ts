@@ -1,6 +1,8 @@
 /**
- * Test helpers: a broker on a real HTTP server at 127.0.0.1:<random port> over a temp SQLite file, a tiny
- * cookie-keeping browser, coin builders, and PayWord chain builders (all chain math from shared).
+ * Test helpers: a broker on a real HTTP server at 127.0.0.1:<random port> over a temp SQLite file, or, with
+ * MICROMINT_BROKER_STORE=postgres, over a fresh schema of the test PostgreSQL server (dropped when the test file
+ * ends); SQL that reads either; a tiny cookie-keeping browser, coin builders, and PayWord chain builders (all
+ * chain math from shared).
  */
 import { hash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import {
   BALL_BYTES,
   PARAMETER_SETS,
@@ -30,13 +33,90 @@ import {
   type EpochParams,
   type FundsWithdrawn,
 } from '@micromint/shared';
+import { openPostgresStore, type PostgresStore } from '../src/db/pg/store.ts';
+import { openStore, type SqliteStore, type Store } from '../src/db/store.ts';
 import { createBroker, mintEpoch, type Broker, type BrokerOptions, type MintSummary } from '../src/index.ts';
+import { PgSchemas, pgUrl } from './postgres.ts';
+
+/** The database the suite runs the broker on: MICROMINT_BROKER_STORE, `sqlite` (the default) or `postgres`. */
+export const STORE_KIND: 'sqlite' | 'postgres' = storeKind(process.env.MICROMINT_BROKER_STORE);
+
+function storeKind(value: string | undefined): 'sqlite' | 'postgres' {
+  if (value === undefined || value === '' || value === 'sqlite') return 'sqlite';
+  if (value === 'postgres') return 'postgres';
+  throw new RangeError(`MICROMINT_BROKER_STORE must be "sqlite" or "postgres", not "${value}"`);
+}
+
+const schemas = new PgSchemas();
+after(() => schemas.dropAll());
+
+/** Where a test's store is: a SQLite file, or a PostgreSQL schema. */
+export type StoreOptions = { dbPath: string } | { postgres: { connectionString: string; schema: string } };
+
+/**
+ * A new store's place for a test: `dir`/`name` on SQLite; on PostgreSQL (the switch, unless `sqlite` is
+ * asked for: tests of the SQLite file itself) a fresh schema, dropped when the test file ends.
+ */
+export function testStoreOptions(dir: string, o: { sqlite?: boolean; name?: string } = {}): StoreOptions {
+  if (STORE_KIND === 'sqlite' || o.sqlite) return { dbPath: join(dir, o.name ?? 'broker.db') };
+  return { postgres: { connectionString: pgUrl(), schema: schemas.fresh() } };
+}
+
+/** Opens (creating or migrating) the store `o` names. */
+export async function openTestStore(o: StoreOptions): Promise<Store> {
+  return 'dbPath' in o ? openStore(o.dbPath) : openPostgresStore(o.postgres);
+}
+
+/** `store` as the SQLite store it must be (for a test of the SQLite file). */
+export function sqliteOf(store: Store): SqliteStore {
+  if (store.kind !== 'sqlite') throw new TypeError(`a SQLite store was expected, not ${store.kind}`);
+  return store as SqliteStore;
+}
+
+/** SQL a test reads a store with, on either database: `?` placeholders; tables both schemas have. */
+export interface StoreSql {
+  /** Every row (none for a statement that returns none). */
+  rows<R = Record<string, unknown>>(text: string, ...args: unknown[]): Promise<R[]>;
+  /** The first column of every row. */
+  column<T = unknown>(text: string, ...args: unknown[]): Promise<T[]>;
+  /** The first column of the first row (undefined without a row). */
+  value<T = unknown>(text: string, ...args: unknown[]): Promise<T>;
+}
+
+/** {@link StoreSql} on `store`'s own database. */
+export function storeSql(store: Store): StoreSql {
+  const rows = async <R>(text: string, args: unknown[]): Promise<R[]> => {
+    if (store.kind === 'sqlite') {
+      const statement = sqliteOf(store).db.prepare(text);
+      if (!statement.reader) {
+        statement.run(...args);
+        return [];
+      }
+      return statement.all(...args) as R[];
+    }
+    let n = 0;
+    return (store as PostgresStore).database.query<R>(
+      text.replace(/\?/g, () => `$${++n}`),
+      args,
+    );
+  };
+  const first = (row: unknown): unknown => (row === undefined ? undefined : Object.values(row as object)[0]);
+  return {
+    rows: (text, ...args) => rows(text, args),
+    column: async <T>(text: string, ...args: unknown[]) => (await rows(text, args)).map(first) as T[],
+    value: async <T>(text: string, ...args: unknown[]) => first((await rows(text, args))[0]) as T,
+  };
+}
 
 export interface TestBroker {
   broker: Broker;
   base: string;
   mint?: MintSummary;
   dir: string;
+  /** Where its store is: pass them again to start another broker on the same data. */
+  storeOptions: StoreOptions;
+  /** SQL on its store. */
+  sql: StoreSql;
   stop(): Promise<void>;
 }
 
@@ -56,18 +136,25 @@ export class TestClock {
   }
 }
 
+/** A broker's settings, without where its store is (the helpers choose). */
+export type TestBrokerOptions = Partial<Omit<BrokerOptions, 'dbPath' | 'postgres'>>;
+
 /**
  * Starts a broker; its publicUrl is the real address. Mints a `test` epoch unless `mint: false`, at the
- * broker's clock, valid `validSeconds` (default 30 days).
+ * broker's clock, valid `validSeconds` (default 30 days). Its store follows MICROMINT_BROKER_STORE unless
+ * `sqlite: true` or a `dbPath` (a test that looks into the SQLite file) is given.
  */
-export async function startBroker(o: Partial<BrokerOptions> & { mint?: boolean; validSeconds?: number } = {}): Promise<TestBroker> {
+export async function startBroker(
+  o: TestBrokerOptions & { mint?: boolean; validSeconds?: number; sqlite?: boolean; dbPath?: string } = {},
+): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'mm-broker-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { mint = true, validSeconds, ...options } = o;
+  const { mint = true, validSeconds, sqlite, dbPath, ...options } = o;
+  const storeOptions = dbPath ? { dbPath } : testStoreOptions(dir, { sqlite: sqlite ?? false });
   // Tests sign many users up from one address: a generous budget unless a test sets its own.
-  const broker = createBroker({ dbPath: join(dir, 'broker.db'), publicUrl: base, authAttemptsPerMinute: 10_000, ...options });
+  const broker = await createBroker({ ...storeOptions, publicUrl: base, authAttemptsPerMinute: 10_000, ...options });
   server.on('request', broker.app);
   const summary = mint
     ? await mintEpoch({
@@ -82,11 +169,13 @@ export async function startBroker(o: Partial<BrokerOptions> & { mint?: boolean; 
     broker,
     base,
     dir,
+    storeOptions,
+    sql: storeSql(broker.store),
     ...(summary ? { mint: summary } : {}),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      broker.close();
+      await broker.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -15,9 +15,15 @@ const FLOOD = 'http://127.0.0.1:4801';
 describe("bounded storage for anyone's input", () => {
   let tb: TestBroker;
   let key: string;
-  const db = () => tb.broker.store.db;
-  const bytes = () => (db().pragma('page_count', { simple: true }) as number) * (db().pragma('page_size', { simple: true }) as number);
-  const count = (sql: string): number => db().prepare(sql).pluck().get() as number;
+  /** What the store takes on disk: the SQLite file's pages, or the schema's tables, indexes and TOAST. */
+  const bytes = (): Promise<number> =>
+    tb.broker.store.kind === 'sqlite'
+      ? tb.sql.value<number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()')
+      : tb.sql.value<number>(
+          `SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = current_schema() AND c.relkind = 'r'`,
+        );
+  const count = (sql: string): Promise<number> => tb.sql.value<number>(sql);
   const redeem = (body: unknown) => postJson(`${tb.base}/api/redeem`, body, { authorization: `Bearer ${key}` });
   /** `n` random coins, as an attacker sends them: 64 random bytes, long URLs. */
   const junk = (n: number, tag: string) =>
@@ -38,7 +44,7 @@ describe("bounded storage for anyone's input", () => {
   let first: { body: unknown; answer: unknown };
 
   test('three calls of 10,000 junk coins: every coin answered, every refusal counted, the database grows by little', async () => {
-    const start = bytes();
+    const start = await bytes();
     for (let call = 0; call < 3; call++) {
       const body = { batchId: `flood-${call}`, coins: junk(MAX_BATCH_COINS, String(call)) };
       const r = await redeem(body);
@@ -47,39 +53,39 @@ describe("bounded storage for anyone's input", () => {
       assert.equal(r.json.credited, 0);
       if (call === 0) first = { body, answer: r.json };
     }
-    const growth = bytes() - start;
+    const growth = (await bytes()) - start;
     console.log(`# flood of 30,000 junk coins: database grew ${growth} bytes (was 21,213,184 when each refusal was a row)`);
     assert.ok(growth < 512 * 1024, `the database grew ${growth} bytes`);
-    assert.equal(count('SELECT count(*) FROM rejected_coins'), 3 * KEPT_PER_BATCH);
-    assert.equal(count('SELECT sum(count) FROM refusal_counts'), 30_000);
-    assert.ok(count('SELECT max(length(answer)) FROM redemption_batches') <= MAX_BATCH_COINS + 20);
-    assert.ok(count('SELECT max(length(coin) + length(url)) FROM rejected_coins') <= 256 + 512);
+    assert.equal(await count('SELECT count(*) FROM rejected_coins'), 3 * KEPT_PER_BATCH);
+    assert.equal(await count('SELECT sum(count) FROM refusal_counts'), 30_000);
+    assert.ok((await count('SELECT max(length(answer)) FROM redemption_batches')) <= MAX_BATCH_COINS + 20);
+    assert.ok((await count('SELECT max(length(coin) + length(url)) FROM rejected_coins')) <= 256 + 512);
     const me = await (await fetch(`${tb.base}/api/vendors/me`, { headers: { authorization: `Bearer ${key}` } })).json();
     assert.equal(me.refusedCoins, 30_000);
   });
 
   test('the same batchId still replays the stored answer exactly, and storing nothing more', async () => {
-    const start = bytes();
+    const start = await bytes();
     const again = await redeem(first.body);
     assert.equal(again.status, 200);
     assert.deepEqual(again.json, first.answer);
-    assert.equal(bytes(), start);
-    assert.equal(count('SELECT sum(count) FROM refusal_counts'), 30_000, 'a replay counts nothing again');
+    assert.equal(await bytes(), start);
+    assert.equal(await count('SELECT sum(count) FROM refusal_counts'), 30_000, 'a replay counts nothing again');
   });
 
   test('more floods keep a vendor at its caps: refused coins kept in full, and answers of batches that paid nothing', async () => {
     for (let i = 0; i < KEPT_PER_VENDOR / KEPT_PER_BATCH + 2; i++)
       assert.equal((await redeem({ batchId: `more-${i}`, coins: junk(KEPT_PER_BATCH, `m${i}`) })).status, 200);
-    assert.equal(count('SELECT count(*) FROM rejected_coins'), KEPT_PER_VENDOR);
+    assert.equal(await count('SELECT count(*) FROM rejected_coins'), KEPT_PER_VENDOR);
     for (let i = 0; i < KEPT_REFUSED_BATCHES + 5; i++)
       assert.equal((await redeem({ batchId: `tiny-${i}`, coins: junk(1, `t${i}`) })).status, 200);
-    assert.equal(count('SELECT count(*) FROM redemption_batches'), KEPT_REFUSED_BATCHES);
-    assert.equal(count("SELECT count(*) FROM redemption_batches WHERE batch_id = 'flood-0'"), 0, 'the oldest went first');
+    assert.equal(await count('SELECT count(*) FROM redemption_batches'), KEPT_REFUSED_BATCHES);
+    assert.equal(await count("SELECT count(*) FROM redemption_batches WHERE batch_id = 'flood-0'"), 0, 'the oldest went first');
     // A pruned batch sent again is judged afresh: the same answer, and still nothing paid.
     const again = await redeem(first.body);
     assert.equal(again.status, 200);
     assert.deepEqual(again.json, first.answer);
-    assert.equal(tb.broker.store.accounts.balance('vendor', FLOOD), 0);
+    assert.equal(await tb.broker.store.accounts.balance('vendor', FLOOD), 0);
   });
 
   test('one real coin sent 10,000 times is paid once and recorded as one double spend with its attempts', async () => {
@@ -90,9 +96,9 @@ describe("bounded storage for anyone's input", () => {
     const coin = coinsFor(fw, FLOOD)[0]!;
     const r = await redeem({ batchId: 'one-coin', coins: Array.from({ length: MAX_BATCH_COINS }, () => entry(fw, coin, FLOOD)) });
     assert.equal(r.json.credited, 1);
-    assert.equal(tb.broker.store.accounts.balance('vendor', FLOOD), 1);
-    assert.equal(count('SELECT count(*) FROM double_spends'), 1);
-    assert.equal(count('SELECT attempts FROM double_spends'), MAX_BATCH_COINS - 1);
+    assert.equal(await tb.broker.store.accounts.balance('vendor', FLOOD), 1);
+    assert.equal(await count('SELECT count(*) FROM double_spends'), 1);
+    assert.equal(await count('SELECT attempts FROM double_spends'), MAX_BATCH_COINS - 1);
   });
 });
 
@@ -131,11 +137,11 @@ describe('rate limits per address and per key', () => {
     const page = await b.post('/vendors', { origin: 'http://d.example', name: 'D' }, { csrf: await b.csrf('/vendors') });
     assert.equal(page.res.status, 429);
     assert.match(page.text, /Too many registrations/);
-    assert.equal(tb.broker.store.vendors.all().length, 2);
+    assert.equal((await tb.broker.store.vendors.all()).length, 2);
   });
 
   test('redemption: per API key, and per address over all keys; limited requests store nothing', async () => {
-    const batches = () => tb.broker.store.db.prepare('SELECT count(*) FROM redemption_batches').pluck().get() as number;
+    const batches = () => tb.sql.value<number>('SELECT count(*) FROM redemption_batches');
     const coin = (origin: string) => ({
       epoch: tb.mint!.epoch.id,
       userId: 'u_0123456789abcdef',
@@ -156,7 +162,7 @@ describe('rate limits per address and per key', () => {
     const byAddress = await redeem(keyB, B, 'b2');
     assert.equal(byAddress.status, 429);
     assert.match(byAddress.json.message, /from one address/);
-    assert.equal(batches(), 3);
+    assert.equal(await batches(), 3);
   });
 
   test('Request-Credit: per address, with the CORS header still set', async () => {

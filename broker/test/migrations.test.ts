@@ -15,7 +15,7 @@ import { decodeAnswer } from '../src/core/batch-answer.ts';
 import { sha256 } from '../src/core/ids.ts';
 import { batchDigest, openStore } from '../src/index.ts';
 
-test('a version-1 database migrates without losing a double spend, a refusal or a stored answer', () => {
+test('a version-1 database migrates without losing a double spend, a refusal or a stored answer', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mm-migrate-'));
   try {
     const path = join(dir, 'broker.db');
@@ -70,14 +70,14 @@ test('a version-1 database migrates without losing a double spend, a refusal or 
           last_at: '2026-01-01T00:00:02.000Z',
         },
       ]);
-      assert.equal(store.vendors.counts('http://a.example').doubleSpends, 4);
-      assert.equal(store.refusals.total('http://a.example'), 3);
-      assert.deepEqual(store.refusals.byReason('http://a.example'), [
+      assert.equal((await store.vendors.counts('http://a.example')).doubleSpends, 4);
+      assert.equal(await store.refusals.total('http://a.example'), 3);
+      assert.deepEqual(await store.refusals.byReason('http://a.example'), [
         { reason: 'forged', count: 2 },
         { reason: 'malformed', count: 1 },
       ]);
       // A new attempt on c1 adds to its record.
-      store.vendors.recordDoubleSpend({
+      await store.vendors.recordDoubleSpend({
         epoch: 'e',
         coinId: 'c1',
         userId: 'u_0000000000000001',
@@ -89,17 +89,17 @@ test('a version-1 database migrates without losing a double spend, a refusal or 
       });
       assert.equal(store.db.prepare("SELECT attempts FROM double_spends WHERE coin_id = 'c1'").pluck().get(), 4);
       // The stored answer of version 1 (whole JSON) is still what a replay gets.
-      const stored = store.vendors.batch('http://a.example', 'b1')!.answer;
+      const stored = (await store.vendors.batch('http://a.example', 'b1'))!.answer;
       assert.deepEqual(decodeAnswer(stored, { batchId: 'b1', coins: [], chains: [] }), { ...legacy, chains: [] });
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('a version-2 database migrates to 3: the ledger is kept line for line, coin batches still replay', () => {
+test('a version-2 database migrates to 3: the ledger is kept line for line, coin batches still replay', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mm-migrate-'));
   try {
     const path = join(dir, 'broker.db');
@@ -141,17 +141,17 @@ test('a version-2 database migrates to 3: the ledger is kept line for line, coin
         { id: 9, amount_mills: -37, kind: 'purchase' },
         { id: 12, amount_mills: 2, kind: 'redemption' },
       ]);
-      assert.equal(store.accounts.balance('user', 'u_0000000000000001'), 4963);
-      store.accounts.post('user', 'u_0000000000000001', -10, 'chain-hold', 'c'.repeat(32), 'held', '2026-01-02T00:00:00.000Z');
-      store.accounts.post('user', 'u_0000000000000001', 4, 'chain-release', 'c'.repeat(32), 'released', '2026-01-03T00:00:00.000Z');
-      store.accounts.post('vendor', 'http://a.example', 6, 'clearing', 'b2', 'cleared', '2026-01-03T00:00:00.000Z');
-      assert.equal(store.accounts.balance('user', 'u_0000000000000001'), 4957);
-      assert.throws(() => store.accounts.post('user', 'u_0000000000000001', 1, 'gift' as never, null, 'x', '2026-01-03T00:00:00.000Z'));
+      assert.equal(await store.accounts.balance('user', 'u_0000000000000001'), 4963);
+      await store.accounts.post('user', 'u_0000000000000001', -10, 'chain-hold', 'c'.repeat(32), 'held', '2026-01-02T00:00:00.000Z');
+      await store.accounts.post('user', 'u_0000000000000001', 4, 'chain-release', 'c'.repeat(32), 'released', '2026-01-03T00:00:00.000Z');
+      await store.accounts.post('vendor', 'http://a.example', 6, 'clearing', 'b2', 'cleared', '2026-01-03T00:00:00.000Z');
+      assert.equal(await store.accounts.balance('user', 'u_0000000000000001'), 4957);
+      await assert.rejects(store.accounts.post('user', 'u_0000000000000001', 1, 'gift' as never, null, 'x', '2026-01-03T00:00:00.000Z'));
       for (const t of ['broker_keys', 'wallet_keys', 'vendor_payword_keys', 'payword_chains', 'payword_clearings'])
         assert.equal(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(t), 1, t);
       const req = { batchId: 'b1', coins, chains: [] };
       assert.deepEqual(batchDigest(req), v2Digest, 'a coin batch hashes as it did before chains');
-      const stored = store.vendors.batch('http://a.example', 'b1')!.answer;
+      const stored = (await store.vendors.batch('http://a.example', 'b1'))!.answer;
       assert.deepEqual(decodeAnswer(stored, req), {
         batchId: 'b1',
         credited: 0,
@@ -160,7 +160,7 @@ test('a version-2 database migrates to 3: the ledger is kept line for line, coin
         chains: [],
       });
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

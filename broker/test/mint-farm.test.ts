@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PARAMETER_SETS } from '@micromint/shared';
-import { openStore, type Store } from '../src/db/store.ts';
+import type { Store } from '../src/db/store.ts';
 import { FarmQueue } from '../src/mint/farm-queue.ts';
 import { decodeWinners, encodeWinners } from '../src/mint/farm-winners.ts';
 import { smallestCounters } from '../src/mint/mint.ts';
 import { runJob } from '../src/mint/worker.ts';
 import { farmMintBalls, farmMintEpoch, hashBudget, mintBalls, runFarmWorker, type MintedBalls } from '../src/index.ts';
+import { openTestStore, testStoreOptions } from './helpers.ts';
 import { PgSchemas, pgUrl } from './postgres.ts';
 
 const p = PARAMETER_SETS.test;
@@ -73,12 +74,9 @@ const worker = (schema: string, extra: string[] = [], env: Record<string, string
   cli(['mint-worker', '--farm', pgUrl(), '--farm-schema', schema, '--workers', '1', '--wait', '60', ...extra], env);
 
 /** The balls of an epoch in the mint database, as (slot, ball) in slot order. */
-function storedBalls(store: Store, epoch: string): { slots: number[]; xs: Buffer } {
-  const rows = store.db.prepare('SELECT superbin, subbin, x FROM balls WHERE epoch = ? ORDER BY superbin, subbin').all(epoch) as {
-    superbin: number;
-    subbin: number;
-    x: Buffer;
-  }[];
+async function storedBalls(store: Store, epoch: string): Promise<{ slots: number[]; xs: Buffer }> {
+  const rows = [];
+  for (let superbin = 0; superbin < 2 ** p.u; superbin++) rows.push(...(await store.epochs.ballsIn(epoch, superbin)));
   return { slots: rows.map((r) => r.superbin * 2 ** p.v + r.subbin), xs: Buffer.concat(rows.map((r) => r.x)) };
 }
 
@@ -90,11 +88,11 @@ describe('minting farm on PostgreSQL', { timeout: 180_000 }, () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mm-farm-'));
-    store = openStore(join(dir, 'mint.db'));
+    store = await openTestStore(testStoreOptions(dir, { name: 'mint.db' }));
     local = await mintBalls({ params: { ...p, fixed }, key, seed, hashes, workers: 2 });
   });
   after(async () => {
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
     await schemas.dropAll();
   });
@@ -116,13 +114,13 @@ describe('minting farm on PostgreSQL', { timeout: 180_000 }, () => {
     });
     assert.deepEqual(await Promise.all(workers.map((w) => w.exited)), [0, 0]);
 
-    const stored = storedBalls(store, 'farm-1');
+    const stored = await storedBalls(store, 'farm-1');
     assert.deepEqual(stored.slots, Array.from(local.slots));
     assert.deepEqual(new Uint8Array(stored.xs), local.xs);
     assert.equal(summary.hashes, hashes);
     assert.equal(summary.ballsCounted, local.ballsCounted);
     assert.equal(summary.filledSlots, local.slots.length);
-    assert.equal(store.epochs.get('farm-1')!.filledSlots, local.slots.length);
+    assert.equal((await store.epochs.get('farm-1'))!.filledSlots, local.slots.length);
     assert.equal(summary.ranges, 8);
     assert.equal(summary.reclaimed, 0);
     // Every range counted once, by whichever worker did it; summary.workers counts the workers that did some.

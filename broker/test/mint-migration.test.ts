@@ -108,21 +108,21 @@ test('every ball and status of a version-5 mint database converts, and the rest 
     assert.equal(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'redeemed_vendor'").pluck().get(), 0);
     assert.deepEqual(store.db.prepare<[], Row>(ROWS).all(), before, 'the view reads every ball and status as the table held them');
     for (const r of before) {
-      const b = store.epochs.ballAt(r.epoch, r.superbin, r.subbin);
+      const b = await store.epochs.ballAt(r.epoch, r.superbin, r.subbin);
       assert.deepEqual([Buffer.from(b!.x).toString('hex').toUpperCase(), b!.status], [r.x, r.status]);
     }
     for (const p of epochs) {
       const want = Object.fromEntries(counts.filter((c) => c.epoch === p.id).map((c) => [c.status, c.n]));
-      const got = Object.fromEntries(Object.entries(store.epochs.countByStatus(p.id)).filter(([, n]) => n > 0));
+      const got = Object.fromEntries(Object.entries(await store.epochs.countByStatus(p.id)).filter(([, n]) => n > 0));
       assert.deepEqual(got, want, p.id);
     }
-    assert.equal(store.vendors.redeemedBy('e1', 'c0'), 'http://a.example');
-    assert.equal(store.vendors.counts('http://a.example').redeemed, 1);
+    assert.equal(await store.vendors.redeemedBy('e1', 'c0'), 'http://a.example');
+    assert.equal((await store.vendors.counts('http://a.example')).redeemed, 1);
     // The converted epoch takes new statuses.
-    store.transaction(() => store.epochs.sellSuperbin('e1', 4));
-    assert.ok(store.epochs.ballsIn('e1', 4).every((b) => b.status === 'sold'));
+    await store.transaction(() => store.epochs.sellSuperbin('e1', 4));
+    assert.ok((await store.epochs.ballsIn('e1', 4)).every((b) => b.status === 'sold'));
   } finally {
-    store.close();
+    await store.close();
   }
 });
 

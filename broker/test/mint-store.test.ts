@@ -1,5 +1,6 @@
 /**
- * The compact mint database (db/ball-chunks.ts, db/mint-store.ts) on real SQLite files: every minted ball
+ * The compact mint database (db/ball-chunks.ts, db/mint-store.ts) on real SQLite files (or the PostgreSQL
+ * store's epochs repository, with MICROMINT_BROKER_STORE=postgres; the `balls` view is SQLite's): every minted ball
  * comes back from every way of reading it, in shapes where a chunk of 32 slots holds several superbins
  * (v = 3, 4), exactly one (v = 5) or part of one (v = 6, 8); statuses move as the thesis has them; the
  * layout's arithmetic against plain loops.
@@ -21,17 +22,17 @@ import {
   type BallStatus,
   type ChunkFlags,
 } from '../src/db/ball-chunks.ts';
-import { inTransaction } from '../src/db/open.ts';
-import { openStore, type Store } from '../src/db/store.ts';
+import type { Store } from '../src/db/store.ts';
 import { mintBalls, type MintedBalls } from '../src/index.ts';
+import { openTestStore, sqliteOf, testStoreOptions } from './helpers.ts';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function freshStore(): Store {
+function freshStore(): Promise<Store> {
   const dir = mkdtempSync(join(tmpdir(), 'mm-mintstore-'));
   dirs.push(dir);
-  return openStore(join(dir, 'broker.db'));
+  return openTestStore(testStoreOptions(dir));
 }
 
 /** Mints `shape` with a fixed key and seed into `store` as epoch `id`; returns the balls minted. */
@@ -50,14 +51,15 @@ async function mintInto(store: Store, id: string, shape: { t: number; u: number;
     workers: 1,
     redeemBy: null,
   };
-  inTransaction(store.db, () => store.epochs.insertEpoch(rec, minted.slots, minted.xs));
+  await store.transaction(() => store.epochs.insertEpoch(rec, minted.slots, minted.xs));
   return { params, minted };
 }
 
 const ballOf = (m: MintedBalls, i: number) => m.xs.subarray(i * BALL_BYTES, (i + 1) * BALL_BYTES);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** The rows of the SQLite view `balls` (PostgreSQL has no such view). */
 const viewRows = (store: Store, epoch: string) =>
-  store.db.prepare('SELECT superbin, subbin, x, status FROM balls WHERE epoch = ? ORDER BY superbin, subbin').all(epoch) as {
+  sqliteOf(store).db.prepare('SELECT superbin, subbin, x, status FROM balls WHERE epoch = ? ORDER BY superbin, subbin').all(epoch) as {
     superbin: number;
     subbin: number;
     x: Buffer;
@@ -74,7 +76,7 @@ describe('every ball round-trips, whatever the shape', () => {
   ];
   for (const shape of shapes) {
     test(`u = ${shape.u}, v = ${shape.v}: ballAt, ballsIn, countIn, lookup and the balls view give every ball and no other`, async () => {
-      const store = freshStore();
+      const store = await freshStore();
       // About 60% of the slots filled: many chunks with gaps, some full or empty.
       const { params: p, minted } = await mintInto(store, 'e', shape, Math.ceil(2 ** (shape.t + shape.u + shape.v)));
       const V = 2 ** p.v;
@@ -82,7 +84,7 @@ describe('every ball round-trips, whatever the shape', () => {
       minted.slots.forEach((slot, i) => bySlot.set(slot, ballOf(minted, i)));
       assert.ok(bySlot.size > 0.4 * 2 ** (p.u + p.v) && bySlot.size < 2 ** (p.u + p.v), `${bySlot.size} balls`);
       for (let slot = 0; slot < 2 ** (p.u + p.v); slot++) {
-        const got = store.epochs.ballAt('e', Math.floor(slot / V), slot % V);
+        const got = await store.epochs.ballAt('e', Math.floor(slot / V), slot % V);
         const want = bySlot.get(slot);
         if (!want) assert.equal(got, undefined, `slot ${slot} is empty`);
         else assert.deepEqual([hex(got!.x), got!.status], [hex(want), 'exists'], `slot ${slot}`);
@@ -90,13 +92,13 @@ describe('every ball round-trips, whatever the shape', () => {
       for (let sb = 0; sb < 2 ** p.u; sb++) {
         const want = [...bySlot].filter(([s]) => Math.floor(s / V) === sb).map(([s, x]) => [s % V, hex(x)]);
         assert.deepEqual(
-          store.epochs.ballsIn('e', sb).map((b) => [b.subbin, hex(b.x)]),
+          (await store.epochs.ballsIn('e', sb)).map((b) => [b.subbin, hex(b.x)]),
           want,
         );
-        assert.equal(store.epochs.countIn('e', sb), want.length);
+        assert.equal(await store.epochs.countIn('e', sb), want.length);
       }
       const all = [...Array(2 ** (p.u + p.v)).keys()];
-      const look = store.epochs.lookup('e', all);
+      const look = await store.epochs.lookup('e', all);
       for (const slot of all) {
         const want = bySlot.get(slot);
         assert.equal(look.statusOf(slot, want ?? new Uint8Array(16), 0), want ? 'exists' : undefined);
@@ -106,57 +108,70 @@ describe('every ball round-trips, whatever the shape', () => {
           assert.equal(look.statusOf(slot, wrong, 0), undefined, 'a ball differing in its last bit is not the minted ball');
         }
       }
-      const rows = viewRows(store, 'e');
-      assert.equal(rows.length, bySlot.size);
-      for (const r of rows) {
-        assert.equal(hex(r.x), hex(bySlot.get(r.superbin * V + r.subbin)!));
-        const s = slotOfBall(p, new Uint8Array(r.x));
-        assert.deepEqual([s.fixedOk, s.superbin, s.subbin], [true, r.superbin, r.subbin]);
+      if (store.kind === 'sqlite') {
+        const rows = viewRows(store, 'e');
+        assert.equal(rows.length, bySlot.size);
+        for (const r of rows) {
+          assert.equal(hex(r.x), hex(bySlot.get(r.superbin * V + r.subbin)!));
+          const s = slotOfBall(p, new Uint8Array(r.x));
+          assert.deepEqual([s.fixedOk, s.superbin, s.subbin], [true, r.superbin, r.subbin]);
+        }
+        assert.equal(
+          sqliteOf(store).db.prepare('SELECT count(*) FROM mint_flags').pluck().get(),
+          0,
+          'no status row before a status is set',
+        );
       }
-      assert.deepEqual(store.epochs.countByStatus('e'), { exists: bySlot.size, sold: 0, redeemed: 0, returned: 0, compromised: 0 });
-      assert.equal(store.db.prepare('SELECT count(*) FROM mint_flags').pluck().get(), 0, 'no status row before a status is set');
-      store.close();
+      assert.deepEqual(await store.epochs.countByStatus('e'), { exists: bySlot.size, sold: 0, redeemed: 0, returned: 0, compromised: 0 });
+      await store.close();
     });
   }
 
   test('two epochs keep apart; an unknown epoch holds nothing', async () => {
-    const store = freshStore();
+    const store = await freshStore();
     const a = await mintInto(store, 'a', { t: 2, u: 4, v: 4, k: 2 }, 1024);
     const b = await mintInto(store, 'b', { t: 2, u: 4, v: 4, k: 2 }, 1024);
     const s = a.minted.slots[0]!;
-    assert.equal(hex(store.epochs.ballAt('a', s >> 4, s & 15)!.x), hex(ballOf(a.minted, 0)));
+    assert.equal(hex((await store.epochs.ballAt('a', s >> 4, s & 15))!.x), hex(ballOf(a.minted, 0)));
     assert.notEqual(hex(ballOf(a.minted, 0)), hex(ballOf(b.minted, b.minted.slots.indexOf(s))));
-    assert.equal(store.epochs.ballAt('nope', 0, 0), undefined);
-    assert.equal(store.epochs.countIn('nope', 0), 0);
-    assert.deepEqual(store.epochs.ballsIn('nope', 0), []);
-    assert.equal(store.epochs.lookup('nope', [s]).statusOf(s, ballOf(a.minted, 0), 0), undefined);
-    assert.deepEqual([viewRows(store, 'a').length, viewRows(store, 'b').length], [a.minted.slots.length, b.minted.slots.length]);
-    store.close();
+    assert.equal(await store.epochs.ballAt('nope', 0, 0), undefined);
+    assert.equal(await store.epochs.countIn('nope', 0), 0);
+    assert.deepEqual(await store.epochs.ballsIn('nope', 0), []);
+    assert.equal((await store.epochs.lookup('nope', [s])).statusOf(s, ballOf(a.minted, 0), 0), undefined);
+    const count = async (epoch: string) => {
+      let n = 0;
+      for (let sb = 0; sb < 2 ** 4; sb++) n += await store.epochs.countIn(epoch, sb);
+      return n;
+    };
+    assert.deepEqual([await count('a'), await count('b')], [a.minted.slots.length, b.minted.slots.length]);
+    if (store.kind === 'sqlite')
+      assert.deepEqual([viewRows(store, 'a').length, viewRows(store, 'b').length], [a.minted.slots.length, b.minted.slots.length]);
+    await store.close();
   });
 });
 
 describe('statuses move as the thesis has them', () => {
   test('a sale flags the superbin sold and nothing beside it; redemptions, returns and compromise follow', async () => {
-    const store = freshStore();
+    const store = await freshStore();
     // v = 3: one chunk of 32 slots holds 4 superbins, so a sale must flag only its own 8 slots.
     const { params: p, minted } = await mintInto(store, 'e', { t: 2, u: 6, v: 3, k: 2 }, 4096);
     const V = 2 ** p.v;
-    const statusAtSlot = (slot: number) => store.epochs.ballAt('e', Math.floor(slot / V), slot % V)?.status;
+    const statusAtSlot = async (slot: number) => (await store.epochs.ballAt('e', Math.floor(slot / V), slot % V))?.status;
     const slotsOf = (sb: number) => [...minted.slots].filter((s) => Math.floor(s / V) === sb);
     const [one, two] = [5, 6].map(slotsOf) as [number[], number[]];
     assert.ok(one.length >= 3 && two.length >= 1);
-    inTransaction(store.db, () => store.epochs.sellSuperbin('e', 5));
-    for (const s of minted.slots) assert.equal(statusAtSlot(s), one.includes(s) ? 'sold' : 'exists', `slot ${s}`);
+    await store.transaction(() => store.epochs.sellSuperbin('e', 5));
+    for (const s of minted.slots) assert.equal(await statusAtSlot(s), one.includes(s) ? 'sold' : 'exists', `slot ${s}`);
     // Selling again changes nothing; a superbin without balls sells without a flags row.
-    inTransaction(store.db, () => store.epochs.sellSuperbin('e', 5));
-    assert.equal(store.epochs.countByStatus('e').sold, one.length);
+    await store.transaction(() => store.epochs.sellSuperbin('e', 5));
+    assert.equal((await store.epochs.countByStatus('e')).sold, one.length);
 
-    inTransaction(store.db, () => store.epochs.redeemAll('e', [one[0]!, one[1]!]));
-    inTransaction(store.db, () => store.epochs.setStatus('e', 5, one[2]! % V, 'returned'));
-    inTransaction(store.db, () => store.epochs.setStatus('e', 6, two[0]! % V, 'compromised'));
-    assert.deepEqual(one.slice(0, 3).map(statusAtSlot), ['redeemed', 'redeemed', 'returned']);
-    assert.equal(statusAtSlot(two[0]!), 'compromised');
-    const counts = store.epochs.countByStatus('e');
+    await store.transaction(() => store.epochs.redeemAll('e', [one[0]!, one[1]!]));
+    await store.transaction(() => store.epochs.setStatus('e', 5, one[2]! % V, 'returned'));
+    await store.transaction(() => store.epochs.setStatus('e', 6, two[0]! % V, 'compromised'));
+    assert.deepEqual(await Promise.all(one.slice(0, 3).map(statusAtSlot)), ['redeemed', 'redeemed', 'returned']);
+    assert.equal(await statusAtSlot(two[0]!), 'compromised');
+    const counts = await store.epochs.countByStatus('e');
     assert.deepEqual(counts, {
       exists: minted.slots.length - one.length - 1,
       sold: one.length - 3,
@@ -164,30 +179,32 @@ describe('statuses move as the thesis has them', () => {
       returned: 1,
       compromised: 1,
     });
-    // The view reads the same statuses.
-    const view = new Map(viewRows(store, 'e').map((r) => [r.superbin * V + r.subbin, r.status]));
-    for (const s of minted.slots) assert.equal(view.get(s), statusAtSlot(s));
+    // SQLite's view reads the same statuses.
+    if (store.kind === 'sqlite') {
+      const view = new Map(viewRows(store, 'e').map((r) => [r.superbin * V + r.subbin, r.status]));
+      for (const s of minted.slots) assert.equal(view.get(s), await statusAtSlot(s));
+    }
     // A compromised ball stays compromised when sold; setting a status on an empty slot does nothing.
-    inTransaction(store.db, () => store.epochs.sellSuperbin('e', 6));
-    assert.equal(statusAtSlot(two[0]!), 'compromised');
+    await store.transaction(() => store.epochs.sellSuperbin('e', 6));
+    assert.equal(await statusAtSlot(two[0]!), 'compromised');
     const empty = [...Array(2 ** (p.u + p.v)).keys()].find((s) => !minted.slots.includes(s))!;
-    inTransaction(store.db, () => store.epochs.setStatus('e', Math.floor(empty / V), empty % V, 'sold'));
-    assert.equal(statusAtSlot(empty), undefined);
+    await store.transaction(() => store.epochs.setStatus('e', Math.floor(empty / V), empty % V, 'sold'));
+    assert.equal(await statusAtSlot(empty), undefined);
     // Back to exists clears every flag but compromise.
-    inTransaction(store.db, () => store.epochs.setStatus('e', 5, one[0]! % V, 'exists'));
-    assert.equal(statusAtSlot(one[0]!), 'exists');
-    store.close();
+    await store.transaction(() => store.epochs.setStatus('e', 5, one[0]! % V, 'exists'));
+    assert.equal(await statusAtSlot(one[0]!), 'exists');
+    await store.close();
   });
 
   test('redeemAll marks many slots of many chunks in one call, the lookup sees them', async () => {
-    const store = freshStore();
+    const store = await freshStore();
     const { params: p, minted } = await mintInto(store, 'e', { t: 2, u: 4, v: 6, k: 2 }, 3000);
-    for (let sb = 0; sb < 2 ** p.u; sb++) inTransaction(store.db, () => store.epochs.sellSuperbin('e', sb));
+    for (let sb = 0; sb < 2 ** p.u; sb++) await store.transaction(() => store.epochs.sellSuperbin('e', sb));
     const chosen = [...minted.slots].filter((_, i) => i % 3 === 0);
-    inTransaction(store.db, () => store.epochs.redeemAll('e', chosen));
-    const look = store.epochs.lookup('e', [...minted.slots]);
+    await store.transaction(() => store.epochs.redeemAll('e', chosen));
+    const look = await store.epochs.lookup('e', [...minted.slots]);
     minted.slots.forEach((s, i) => assert.equal(look.statusOf(s, minted.xs, i * BALL_BYTES), i % 3 === 0 ? 'redeemed' : 'sold'));
-    store.close();
+    await store.close();
   });
 });
 

@@ -16,6 +16,7 @@ import {
   mintEpoch,
   type MintSummary,
 } from '../src/index.ts';
+import { openTestStore, testStoreOptions } from './helpers.ts';
 
 const p = PARAMETER_SETS.test;
 const slots = 2 ** (p.u + p.v);
@@ -27,11 +28,11 @@ describe('CoinMint', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mm-mint-'));
-    store = openStore(join(dir, 'mint.db'));
+    store = await openTestStore(testStoreOptions(dir, { name: 'mint.db' }));
     summary = await mintEpoch({ store, params: p, epochId: 'e1', workers: 2 });
   });
-  after(() => {
-    store.close();
+  after(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -53,15 +54,11 @@ describe('CoinMint', () => {
     assert.equal(summary.sets, 2 ** p.u / p.k);
   });
 
-  test('the database holds every filled slot, each ball hashing into its own slot', () => {
-    const rec = store.epochs.get('e1')!;
+  test('the database holds every filled slot, each ball hashing into its own slot', async () => {
+    const rec = (await store.epochs.get('e1'))!;
     assert.equal(rec.filledSlots, summary.filledSlots);
-    const rows = store.db.prepare('SELECT superbin, subbin, x, status FROM balls WHERE epoch = ?').all('e1') as {
-      superbin: number;
-      subbin: number;
-      x: Buffer;
-      status: string;
-    }[];
+    const rows = [];
+    for (let superbin = 0; superbin < 2 ** p.u; superbin++) rows.push(...(await store.epochs.ballsIn('e1', superbin)));
     assert.equal(rows.length, summary.filledSlots);
     for (const r of rows.slice(0, 500)) {
       const slot = slotOfBall(rec.params, new Uint8Array(r.x));
@@ -69,8 +66,14 @@ describe('CoinMint', () => {
       assert.deepEqual([slot.superbin, slot.subbin], [r.superbin, r.subbin]);
       assert.equal(r.status, 'exists');
     }
-    assert.deepEqual(store.epochs.countByStatus('e1'), { exists: summary.filledSlots, sold: 0, redeemed: 0, returned: 0, compromised: 0 });
-    assert.ok(store.epochs.current(new Date()));
+    assert.deepEqual(await store.epochs.countByStatus('e1'), {
+      exists: summary.filledSlots,
+      sold: 0,
+      redeemed: 0,
+      returned: 0,
+      compromised: 0,
+    });
+    assert.ok(await store.epochs.current(new Date()));
   });
 
   test('the result does not depend on the number of threads, and keeps the smallest counter per slot', async () => {
@@ -111,7 +114,7 @@ describe('CoinMint', () => {
   test('a second epoch gets its own id and key; an existing id is refused', async () => {
     const again = await mintEpoch({ store, params: p, workers: 1, fill: 0.5 });
     assert.notEqual(again.epoch.id, 'e1');
-    assert.notDeepEqual(again.epoch.key, store.epochs.get('e1')!.params.key);
+    assert.notDeepEqual(again.epoch.key, (await store.epochs.get('e1'))!.params.key);
     assert.ok(Math.abs(again.filledFraction - 0.5) < 0.03);
     await assert.rejects(mintEpoch({ store, params: p, epochId: 'e1' }), RangeError);
     await assert.rejects(mintEpoch({ store, params: { ...p, u: 20, v: 10 } }), RangeError);
@@ -133,7 +136,7 @@ describe('CoinMint', () => {
 });
 
 describe('storage', () => {
-  test('WAL, synchronous FULL, foreign keys, and versioned migrations', () => {
+  test('WAL, synchronous FULL, foreign keys, and versioned migrations', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mm-db-'));
     try {
       const path = join(dir, 'a.db');
@@ -147,7 +150,7 @@ describe('storage', () => {
         /FOREIGN KEY/,
       );
       store.db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
-      store.close();
+      await store.close();
       assert.throws(() => openStore(path), /newer than this broker/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

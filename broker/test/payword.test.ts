@@ -5,7 +5,6 @@
  * shared's functions.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   decodeCommitment,
@@ -83,11 +82,11 @@ describe('PayWord: keys, wallets and chain authorization', () => {
     );
     assert.equal(fromBase64(info.brokerKey).length, 32);
     // A second broker process on the same database signs with the same key.
-    const again = createBroker({ dbPath: join(tb.dir, 'broker.db'), publicUrl: tb.base });
+    const again = await createBroker({ ...tb.storeOptions, publicUrl: tb.base });
     try {
-      assert.equal(paywordInfo(again.context).brokerKey, info.brokerKey);
+      assert.equal((await paywordInfo(again.context)).brokerKey, info.brokerKey);
     } finally {
-      again.close();
+      await again.close();
     }
   });
 
@@ -129,7 +128,7 @@ describe('PayWord: keys, wallets and chain authorization', () => {
       'foreign origin',
     );
     assert.equal((await alice.post('/account/wallet-key', { walletKey: key }, { csrf, origin: null })).res.status, 403, 'no origin');
-    assert.deepEqual(tb.broker.store.paywordKeys.walletKeys(aliceId), []);
+    assert.deepEqual(await tb.broker.store.paywordKeys.walletKeys(aliceId), []);
     const empty = await alice.connectWallet('');
     assert.equal(empty.res.status, 422);
     assert.match(empty.text, /wallet extension fills it in/);
@@ -161,7 +160,7 @@ describe('PayWord: keys, wallets and chain authorization', () => {
 
   test('authorizing a chain: 201 with an authorization under the broker key; the hold is in the balance; a retry holds once', async () => {
     const c = chain();
-    const before = balance();
+    const before = await balance();
     const r = await chains(chainRequestBody(c, wallet));
     assert.equal(r.status, 201);
     assert.deepEqual(Object.keys(r.json).sort(), ['authorization', 'balanceMills', 'chainId', 'heldMills']);
@@ -178,12 +177,12 @@ describe('PayWord: keys, wallets and chain authorization', () => {
     const retry = await chains(chainRequestBody(c, wallet));
     assert.equal(retry.status, 200);
     assert.deepEqual(retry.json, r.json);
-    assert.equal(balance(), before - 200, 'a retry holds nothing twice');
-    assert.equal(tb.broker.store.db.prepare('SELECT count(*) FROM payword_chains').pluck().get(), 1);
+    assert.equal(await balance(), before - 200, 'a retry holds nothing twice');
+    assert.equal(await tb.sql.value('SELECT count(*) FROM payword_chains'), 1);
   });
 
   test('every refusal in the contract order: the right status and code, nothing held', async () => {
-    const before = balance();
+    const before = await balance();
     const stranger = newSigningKey();
     const c = chain();
     const expect = async (body: unknown, status: number, error: string) => {
@@ -237,23 +236,23 @@ describe('PayWord: keys, wallets and chain authorization', () => {
     // 7. funds
     const rich = await expect(chainRequestBody(chain({ length: 1000, value: 1000 }), wallet), 409, 'insufficient_funds');
     assert.equal(rich.balanceMills, before);
-    assert.equal(balance(), before, 'no refusal held anything');
-    assert.equal(tb.broker.store.db.prepare('SELECT count(*) FROM payword_chains').pluck().get(), 1);
+    assert.equal(await balance(), before, 'no refusal held anything');
+    assert.equal(await tb.sql.value('SELECT count(*) FROM payword_chains'), 1);
   });
 
   test('a disabled vendor gets no chain; a retry is answered even when the balance no longer covers the chain', async () => {
     const c = chain({ length: 10, value: 1 });
-    tb.broker.store.vendors.disable(V, 'test', clock.now().toISOString());
+    await tb.broker.store.vendors.disable(V, 'test', clock.now().toISOString());
     const r = await chains(chainRequestBody(c, wallet));
     assert.equal(r.status, 403);
     assert.equal(r.json.error, 'vendor_disabled');
-    tb.broker.store.vendors.enable(V, clock.now().toISOString());
+    await tb.broker.store.vendors.enable(V, clock.now().toISOString());
     const first = await chains(chainRequestBody(c, wallet));
     assert.equal(first.status, 201);
     // Spend the rest of the balance on a chain; the first chain's retry (step 6) still comes before the funds (step 7).
-    const rest = balance();
+    const rest = await balance();
     assert.equal((await chains(chainRequestBody(chain({ length: rest, value: 1 }), wallet))).status, 201);
-    assert.equal(balance(), 0);
+    assert.equal(await balance(), 0);
     const retry = await chains(chainRequestBody(c, wallet));
     assert.equal(retry.status, 200);
     assert.equal(retry.json.authorization, first.json.authorization);
@@ -313,7 +312,7 @@ describe('PayWord: chain requests are rate-limited per address and per proven us
       assert.equal(limited.status, 429);
       assert.equal(limited.json.error, 'rate_limited');
       assert.ok(Number(limited.json.retryAfterSeconds) >= 1);
-      assert.equal(tb.broker.store.accounts.balance('user', userId), 1000 - 20);
+      assert.equal(await tb.broker.store.accounts.balance('user', userId), 1000 - 20);
       // The address's budget (8) is spent by now too: 6 requests so far, then 2 more, then 429 before the body is read.
       await post({});
       await post({});

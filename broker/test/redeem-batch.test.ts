@@ -13,6 +13,21 @@ import { Browser, coinsFor, decodeFundsWithdrawn, entry, forgeBall, postJson, st
 const A = 'http://127.0.0.1:4801';
 const B = 'http://127.0.0.1:4802';
 
+/** A trigger that makes every write of a redeemed coin fail, as a full disk would, and its removal. */
+const FAIL_REDEMPTION = {
+  sqlite: {
+    create: ["CREATE TEMP TRIGGER fail_redemption BEFORE INSERT ON redeemed BEGIN SELECT RAISE(ABORT, 'disk full'); END"],
+    drop: ['DROP TRIGGER fail_redemption'],
+  },
+  postgres: {
+    create: [
+      "CREATE FUNCTION fail_redemption() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
+      'CREATE TRIGGER fail_redemption BEFORE INSERT ON redeemed FOR EACH ROW EXECUTE FUNCTION fail_redemption()',
+    ],
+    drop: ['DROP TRIGGER fail_redemption ON redeemed', 'DROP FUNCTION fail_redemption()'],
+  },
+};
+
 describe('redemption in batches', () => {
   let tb: TestBroker;
   let fw: FundsWithdrawn;
@@ -22,10 +37,16 @@ describe('redemption in batches', () => {
   let coinsA: Uint8Array[];
   const redeem = (key: string, batchId: string, coins: unknown[]) =>
     postJson(`${tb.base}/api/redeem`, { batchId, coins }, { authorization: `Bearer ${key}` });
-  const rows = (sql: string, ...args: unknown[]) => tb.broker.store.db.prepare(sql).all(...args) as Record<string, unknown>[];
-  const statusOfCoin = (coin: Uint8Array) => {
+  const rows = (sql: string, ...args: unknown[]) => tb.sql.rows(sql, ...args);
+  const statusOfCoin = async (coin: Uint8Array) => {
     const s = slotOfBall(fw.epoch, coin.subarray(0, BALL_BYTES));
-    return tb.broker.store.epochs.ballAt(fw.epoch.id, s.superbin, s.subbin)?.status;
+    return (await tb.broker.store.epochs.ballAt(fw.epoch.id, s.superbin, s.subbin))?.status;
+  };
+  const statusesOf = (coins: Uint8Array[]) => Promise.all(coins.map(statusOfCoin));
+  /** Checks that batch `batchId` of A redeemed exactly the coins `ids` (first balls) of `fw`'s epoch. */
+  const assertRedeemed = async (batchId: string, ids: Set<string>) => {
+    assert.equal(await tb.sql.value('SELECT sum(coins) FROM redeemed_batches WHERE vendor_id = ? AND batch_id = ?', A, batchId), ids.size);
+    for (const id of ids) assert.equal(await tb.broker.store.vendors.redeemedBy(fw.epoch.id, id), A, id);
   };
   const reasons = (json: { results: { status: string; reason?: string }[] }) => json.results.map((r) => r.reason ?? r.status);
 
@@ -56,9 +77,9 @@ describe('redemption in batches', () => {
     // A ball returned for credit, and a compromised ball, set as the broker's operations set them.
     const [returned, compromised] = [coinsA[5]!, coinsA[6]!];
     const slot = (c: Uint8Array, i: number) => slotOfBall(p, c.subarray(i * BALL_BYTES, (i + 1) * BALL_BYTES));
-    store.transaction(() => {
-      store.epochs.setStatus(p.id, slot(returned, 0).superbin, slot(returned, 0).subbin, 'returned');
-      store.epochs.setStatus(p.id, slot(compromised, 2).superbin, slot(compromised, 2).subbin, 'compromised');
+    await store.transaction(async () => {
+      await store.epochs.setStatus(p.id, slot(returned, 0).superbin, slot(returned, 0).subbin, 'returned');
+      await store.epochs.setStatus(p.id, slot(compromised, 2).superbin, slot(compromised, 2).subbin, 'compromised');
     });
     const forged = coinsA[7]!.slice();
     const check = verifyCoin(p, forged, fw.userId, A);
@@ -89,7 +110,7 @@ describe('redemption in batches', () => {
       entry(fw, coinsFor(bobFw, A)[0]!, A, { userId: bobFw.userId }),
       { ...entry(fw, coinsA[11]!, A), coin: toBase64(coinsA[11]!).replace(/.=$/, (m) => String.fromCharCode(m.charCodeAt(0) + 1) + '=') },
     ];
-    const before = store.accounts.balance('vendor', A);
+    const before = await store.accounts.balance('vendor', A);
     const { status, json } = await redeem(keyA, 'mixed', batch);
     assert.equal(status, 200);
     assert.deepEqual(reasons(json), [
@@ -114,31 +135,38 @@ describe('redemption in batches', () => {
       batch.map((e, i) => (i === batch.length - 1 ? '' : coinId(fromBase64(e.coin)))),
     );
     assert.equal(json.credited, 3);
-    assert.equal(store.accounts.balance('vendor', A), before + 3);
+    assert.equal(await store.accounts.balance('vendor', A), before + 3);
+    const credited = [batch[0]!, batch[1]!, batch[13]!];
+    await assertRedeemed('mixed', new Set(credited.map((e) => coinId(fromBase64(e.coin)))));
+    // The SQLite view `redeemed_coins` shows each coin whole.
+    if (store.kind === 'sqlite')
+      assert.deepEqual(
+        await rows("SELECT coin_id, user_id, url, paid_at FROM redeemed_coins WHERE batch_id = 'mixed' ORDER BY coin_id"),
+        credited
+          .map((e) => ({
+            coin_id: coinId(fromBase64(e.coin)),
+            user_id: e.userId,
+            url: e.url,
+            paid_at: e.paidAt,
+          }))
+          .sort((a, b) => (a.coin_id < b.coin_id ? -1 : 1)),
+      );
     assert.deepEqual(
-      rows("SELECT coin_id, user_id, url, paid_at FROM redeemed_coins WHERE batch_id = 'mixed' ORDER BY coin_id"),
-      [batch[0]!, batch[1]!, batch[13]!]
-        .map((e) => ({
-          coin_id: coinId(fromBase64(e.coin)),
-          user_id: e.userId,
-          url: e.url,
-          paid_at: e.paidAt,
-        }))
-        .sort((a, b) => (a.coin_id < b.coin_id ? -1 : 1)),
+      await rows("SELECT coin_id, first_vendor_id, reason, attempts FROM double_spends WHERE batch_id = 'mixed' ORDER BY id"),
+      [
+        { coin_id: coinId(coinsA[0]!), first_vendor_id: A, reason: 'already-spent', attempts: 1 },
+        { coin_id: coinId(twinAtA), first_vendor_id: B, reason: 'already-spent', attempts: 1 },
+        { coin_id: coinId(returned), first_vendor_id: null, reason: 'returned', attempts: 1 },
+      ],
     );
-    assert.deepEqual(rows("SELECT coin_id, first_vendor_id, reason, attempts FROM double_spends WHERE batch_id = 'mixed' ORDER BY id"), [
-      { coin_id: coinId(coinsA[0]!), first_vendor_id: A, reason: 'already-spent', attempts: 1 },
-      { coin_id: coinId(twinAtA), first_vendor_id: B, reason: 'already-spent', attempts: 1 },
-      { coin_id: coinId(returned), first_vendor_id: null, reason: 'returned', attempts: 1 },
-    ]);
     const refused = reasons(json).filter((r) => r !== 'credited');
     assert.deepEqual(
-      rows("SELECT reason FROM rejected_coins WHERE batch_id = 'mixed' ORDER BY id").map((r) => r.reason),
+      (await rows("SELECT reason FROM rejected_coins WHERE batch_id = 'mixed' ORDER BY id")).map((r) => r.reason),
       refused,
     );
-    assert.equal(store.refusals.total(A), refused.length);
-    assert.deepEqual([coinsA[0]!, coinsA[1]!, twinAtA, returned].map(statusOfCoin), ['redeemed', 'redeemed', 'redeemed', 'returned']);
-    assert.deepEqual([coinsA[2]!, coinsA[3]!, coinsA[4]!].map(statusOfCoin), ['sold', 'sold', 'sold'], 'refused coins keep their status');
+    assert.equal(await store.refusals.total(A), refused.length);
+    assert.deepEqual(await statusesOf([coinsA[0]!, coinsA[1]!, twinAtA, returned]), ['redeemed', 'redeemed', 'redeemed', 'returned']);
+    assert.deepEqual(await statusesOf([coinsA[2]!, coinsA[3]!, coinsA[4]!]), ['sold', 'sold', 'sold'], 'refused coins keep their status');
 
     // Each coin judged alone gets the same answer as in the batch (those the batch did not change).
     for (const i of [4, 5, 7, 8, 9, 10, 11, 12, 14]) {
@@ -148,52 +176,54 @@ describe('redemption in batches', () => {
     // The same batch again: the stored answer, nothing paid or recorded twice.
     const replay = await redeem(keyA, 'mixed', batch);
     assert.deepEqual(replay.json, json);
-    assert.equal(store.accounts.balance('vendor', A), before + 3);
-    assert.equal(rows("SELECT * FROM double_spends WHERE batch_id = 'mixed'").length, 3);
+    assert.equal(await store.accounts.balance('vendor', A), before + 3);
+    assert.equal((await rows("SELECT * FROM double_spends WHERE batch_id = 'mixed'")).length, 3);
   });
 
   test('every coin of the sets sent twice in one batch: each paid once, every repeat recorded', async () => {
     const fresh = coinsA.slice(20);
     const batch = [...fresh, ...fresh].map((c) => entry(fw, c, A));
-    const before = tb.broker.store.accounts.balance('vendor', A);
+    const before = await tb.broker.store.accounts.balance('vendor', A);
     const { json } = await redeem(keyA, 'twice', batch);
     const firstBalls = new Set(fresh.map(coinId));
     assert.equal(json.credited, firstBalls.size);
-    assert.equal(tb.broker.store.accounts.balance('vendor', A), before + firstBalls.size);
+    assert.equal(await tb.broker.store.accounts.balance('vendor', A), before + firstBalls.size);
     assert.equal(reasons(json).filter((r) => r === 'already-spent').length, batch.length - firstBalls.size);
-    assert.deepEqual(new Set(rows("SELECT coin_id FROM redeemed_coins WHERE batch_id = 'twice'").map((r) => r.coin_id)), firstBalls);
+    await assertRedeemed('twice', firstBalls);
   });
 
   test('a batch whose write fails changes nothing, and a retry pays', async () => {
-    const db = tb.broker.store.db;
     const coins = coinsFor(bobFw, A)
       .slice(1, 6)
       .map((c) => entry(bobFw, c, A));
-    const snapshot = () => ({
-      balance: tb.broker.store.accounts.balance('vendor', A),
-      statuses: coins.map((e) => statusOfCoin(fromBase64(e.coin))),
-      tables: [
-        'redeemed_coins',
-        'redeemed_batches',
-        'redeemed_payers',
-        'redeemed_pages',
-        'double_spends',
-        'rejected_coins',
-        'redemption_batches',
-        'ledger',
-        'mint_flags',
-      ].map((t) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number),
-      flags: db.prepare('SELECT * FROM mint_flags ORDER BY id').all(),
+    const snapshot = async () => ({
+      balance: await tb.broker.store.accounts.balance('vendor', A),
+      statuses: await statusesOf(coins.map((e) => fromBase64(e.coin))),
+      tables: await Promise.all(
+        [
+          'redeemed',
+          'redeemed_batches',
+          'redeemed_payers',
+          'redeemed_pages',
+          'double_spends',
+          'rejected_coins',
+          'redemption_batches',
+          'ledger',
+          'mint_flags',
+        ].map((t) => tb.sql.value<number>(`SELECT count(*) FROM ${t}`)),
+      ),
+      flags: await rows('SELECT * FROM mint_flags ORDER BY id'),
     });
-    const before = snapshot();
+    const before = await snapshot();
     // The coins' rows are the last of the batch's redeemed-coin writes: the batch, payer and page rows go back too.
-    db.exec("CREATE TEMP TRIGGER fail_redemption BEFORE INSERT ON redeemed BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    const fail = FAIL_REDEMPTION[tb.broker.store.kind];
+    for (const sql of fail.create) await tb.sql.rows(sql);
     try {
       assert.equal((await redeem(keyA, 'fails', coins)).status, 500);
     } finally {
-      db.exec('DROP TRIGGER fail_redemption');
+      for (const sql of fail.drop) await tb.sql.rows(sql);
     }
-    assert.deepEqual(snapshot(), before);
+    assert.deepEqual(await snapshot(), before);
     const retry = await redeem(keyA, 'fails', coins);
     assert.equal(retry.json.credited, coins.length);
   });

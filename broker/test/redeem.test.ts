@@ -35,7 +35,7 @@ describe('selling sets and redeeming coins', () => {
   const redeem = (key: string, body: unknown) => postJson(`${tb.base}/api/redeem`, body, auth(key));
   const me = async (key: string) =>
     (await fetch(`${tb.base}/api/vendors/me`, { headers: auth(key) })).json() as Promise<Record<string, number | string>>;
-  const count = (table: string): number => tb.broker.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).pluck().get() as number;
+  const count = (table: string): Promise<number> => tb.sql.value<number>(`SELECT count(*) AS n FROM ${table}`);
 
   before(async () => {
     tb = await startBroker({ now: clock.now });
@@ -76,10 +76,10 @@ describe('selling sets and redeeming coins', () => {
     for (const set of fw.sets) assert.deepEqual(set.superbins, setSuperbins(fw.epoch, aliceId, set.superbins[0]!));
     const price = fw.sets.reduce((n, s) => n + s.balls[0]!.size, 0);
     assert.equal(fw.coins, price);
-    assert.equal(tb.broker.store.accounts.balance('user', aliceId), 5000 - price);
+    assert.equal(await tb.broker.store.accounts.balance('user', aliceId), 5000 - price);
     // Every ball of the sets is marked sold in the mint database.
     const sold = fw.sets.reduce((n, s) => n + s.balls.reduce((m, b) => m + b.size, 0), 0);
-    assert.equal(tb.broker.store.epochs.countByStatus(fw.epoch.id).sold, sold);
+    assert.equal((await tb.broker.store.epochs.countByStatus(fw.epoch.id)).sold, sold);
     assert.ok(coinsA.length > 20, `${coinsA.length} coins for A`);
   });
 
@@ -90,7 +90,7 @@ describe('selling sets and redeeming coins', () => {
     const bobFw = decodeFundsWithdrawn((await bob.buy(10)).text);
     const all = [...fw.sets, ...bobFw.sets].flatMap((s) => s.superbins);
     assert.equal(new Set(all).size, all.length, 'a superbin was sold twice');
-    assert.equal(count('set_superbins'), all.length);
+    assert.equal(await count('set_superbins'), all.length);
   });
 
   let batch1: ReturnType<typeof entry>[];
@@ -153,7 +153,7 @@ describe('selling sets and redeeming coins', () => {
     const m = await me(keyA);
     assert.equal(m.balanceMills, 10);
     assert.equal(m.doubleSpends, 3);
-    const ds = tb.broker.store.db.prepare('SELECT * FROM double_spends ORDER BY id').all() as Record<string, string>[];
+    const ds = await tb.sql.rows<Record<string, string>>('SELECT * FROM double_spends ORDER BY id');
     assert.equal(ds.length, 3);
     assert.deepEqual(
       [ds[0]!.coin_id, ds[0]!.user_id, ds[0]!.vendor_id, ds[0]!.first_vendor_id, ds[0]!.batch_id, ds[0]!.reason],
@@ -167,10 +167,7 @@ describe('selling sets and redeeming coins', () => {
     assert.ok(twin, 'some first-superbin ball completes a coin for both vendors');
     const { json } = await redeem(keyB, { batchId: 'x1', coins: [entry(fw, twin, B)] });
     assert.deepEqual(json.results[0], { coinId: coinId(twin), status: 'refused', reason: 'already-spent' });
-    const row = tb.broker.store.db.prepare('SELECT first_vendor_id FROM double_spends WHERE vendor_id = ?').get(B) as {
-      first_vendor_id: string;
-    };
-    assert.equal(row.first_vendor_id, A);
+    assert.equal(await tb.sql.value('SELECT first_vendor_id FROM double_spends WHERE vendor_id = ?', B), A);
     assert.equal((await me(keyB)).balanceMills, 0);
   });
 
@@ -209,15 +206,15 @@ describe('selling sets and redeeming coins', () => {
     const stranger = 'u_00000000deadbeef';
     const uh = userOffsets(p, stranger);
     const vh = vendorOffsets(p, A);
-    const sold = store.sets.soldSuperbins(p.id);
+    const sold = await store.sets.soldSuperbins(p.id);
     let coin: Uint8Array | null = null;
     for (let sb = 0; sb < 2 ** p.u && !coin; sb++) {
       const superbins = positions(sb, uh, p.u);
       if (superbins.some((s) => sold.has(s))) continue;
-      const set = {
-        superbins,
-        balls: superbins.map((s) => new Map(store.epochs.ballsIn(p.id, s).map((b) => [b.subbin, new Uint8Array(b.x)] as const))),
-      };
+      const balls = [];
+      for (const s of superbins)
+        balls.push(new Map((await store.epochs.ballsIn(p.id, s)).map((b) => [b.subbin, new Uint8Array(b.x)] as const)));
+      const set = { superbins, balls };
       for (let s1 = 0; s1 < 2 ** p.v && !coin; s1++) coin = buildCoin(p, set, vh, s1);
     }
     assert.ok(coin, 'an unsold set holds a coin');
@@ -232,7 +229,7 @@ describe('selling sets and redeeming coins', () => {
   });
 
   test('unknown epoch, expired and malformed coins are refused and set aside', async () => {
-    const before = count('rejected_coins');
+    const before = await count('rejected_coins');
     const { json } = await redeem(keyA, {
       batchId: 'r1',
       coins: [
@@ -247,14 +244,14 @@ describe('selling sets and redeeming coins', () => {
       ['unknown-epoch', 'expired', 'malformed', 'malformed'],
     );
     assert.equal(json.results[3].coinId, '');
-    assert.equal(count('rejected_coins'), before + 4);
-    const reasons = tb.broker.store.db.prepare("SELECT reason FROM rejected_coins WHERE batch_id = 'r1' ORDER BY id").pluck().all();
+    assert.equal(await count('rejected_coins'), before + 4);
+    const reasons = await tb.sql.column("SELECT reason FROM rejected_coins WHERE batch_id = 'r1' ORDER BY id");
     assert.deepEqual(reasons, ['unknown-epoch', 'expired', 'malformed', 'malformed']);
   });
 
   test('bad requests get the right status and change nothing', async () => {
-    const snapshot = () => ['redemption_batches', 'redeemed_coins', 'rejected_coins', 'ledger', 'double_spends'].map(count);
-    const before = snapshot();
+    const snapshot = () => Promise.all(['redemption_batches', 'redeemed', 'rejected_coins', 'ledger', 'double_spends'].map(count));
+    const before = await snapshot();
     const coins = [entry(fw, coinsA[15]!, A)];
     const noKey = await postJson(`${tb.base}/api/redeem`, { batchId: 'z', coins });
     assert.equal(noKey.status, 401);
@@ -284,20 +281,22 @@ describe('selling sets and redeeming coins', () => {
     assert.equal((await postJson(`${tb.base}/api/vendors`, { origin: 'http://x.example' })).status, 400);
     assert.equal((await postJson(`${tb.base}/api/vendors`, '{oops')).status, 400);
     assert.equal((await fetch(`${tb.base}/api/vendors/me`)).status, 401);
-    assert.deepEqual(snapshot(), before);
+    assert.deepEqual(await snapshot(), before);
   });
 
   test('Request-Credit returns unspent first-superbin balls once; a returned ball cannot be spent', async () => {
     const store = tb.broker.store;
     const firstBalls = [...fw.sets[0]!.balls[0]!.values()];
-    const redeemed = new Set(store.db.prepare('SELECT coin_id FROM redeemed_coins WHERE user_id = ?').pluck().all(aliceId) as string[]);
+    // The coins (first balls) of the first set that vendors redeemed.
+    const redeemed = new Set<string>();
+    for (const b of firstBalls) if (await store.vendors.redeemedBy(fw.epoch.id, toHex(b))) redeemed.add(toHex(b));
     const spentHere = firstBalls.filter((b) => redeemed.has(toHex(b))).length;
     assert.ok(spentHere > 0);
     const otherBall = [...fw.sets[0]!.balls[1]!.values()][0]!; // not a first-superbin ball: not a coin
     const message = encodeRequestCredit({ broker: tb.base, userId: aliceId, epoch: fw.epoch.id, balls: [...firstBalls, otherBall] });
     const send = (body: string, type = MICROMINT_MIME) =>
       fetch(`${tb.base}/api/credit`, { method: 'POST', headers: { 'content-type': type }, body });
-    const balance0 = store.accounts.balance('user', aliceId);
+    const balance0 = await store.accounts.balance('user', aliceId);
     // Returns open only when vendors' redemption period is over (returns.test.ts): until then, a 409.
     const { epoch } = await (await fetch(`${tb.base}/api/epochs/${fw.epoch.id}`)).json();
     const early = await send(message);
@@ -307,7 +306,7 @@ describe('selling sets and redeeming coins', () => {
     assert.equal(refusal.error, 'returns_not_open');
     assert.equal(refusal.returnsFrom, epoch.returnsFrom);
     assert.match(refusal.message, new RegExp(`open at ${epoch.returnsFrom}`));
-    assert.equal(store.accounts.balance('user', aliceId), balance0);
+    assert.equal(await store.accounts.balance('user', aliceId), balance0);
     clock.set(epoch.returnsFrom);
     const res = await send(message);
     assert.equal(res.status, 200);
@@ -318,12 +317,12 @@ describe('selling sets and redeeming coins', () => {
       answer.refused.map((r: { reason: string }) => r.reason).sort(),
       [...Array(spentHere).fill('already-spent'), 'not-sold'].sort(),
     );
-    assert.equal(store.accounts.balance('user', aliceId), balance0 + answer.credited);
+    assert.equal(await store.accounts.balance('user', aliceId), balance0 + answer.credited);
     // Idempotent: the same message credits nothing more.
     const again = await (await send(message)).json();
     assert.equal(again.credited, 0);
     assert.equal(again.alreadyReturned, answer.credited);
-    assert.equal(store.accounts.balance('user', aliceId), balance0 + answer.credited);
+    assert.equal(await store.accounts.balance('user', aliceId), balance0 + answer.credited);
     // Returns open means redemption closed: a vendor too late is told so.
     const returnedCoin = coinsB.find((c) => !redeemed.has(coinId(c)) && firstBalls.some((b) => toHex(b) === coinId(c)))!;
     const late = await redeem(keyB, { batchId: 'ret0', coins: [entry(fw, returnedCoin, B)] });
@@ -333,14 +332,11 @@ describe('selling sets and redeeming coins', () => {
     clock.set(Date.now());
     const { json } = await redeem(keyB, { batchId: 'ret1', coins: [entry(fw, returnedCoin, B)] });
     assert.deepEqual(json.results[0], { coinId: coinId(returnedCoin), status: 'refused', reason: 'returned' });
-    const ds = store.db.prepare("SELECT reason, first_vendor_id FROM double_spends WHERE batch_id = 'ret1'").get() as Record<
-      string,
-      unknown
-    >;
+    const [ds] = await tb.sql.rows("SELECT reason, first_vendor_id FROM double_spends WHERE batch_id = 'ret1'");
     assert.deepEqual(ds, { reason: 'returned', first_vendor_id: null });
     clock.set(epoch.returnsFrom);
     // Bad Request-Credit requests change nothing.
-    const balance1 = store.accounts.balance('user', aliceId);
+    const balance1 = await store.accounts.balance('user', aliceId);
     assert.equal((await send('MicroMint-1.0\nGarbage\nEnd-MicroMint\n')).status, 400);
     assert.equal((await send(message, 'text/plain')).status, 415);
     assert.equal((await send(message.replace(tb.base, 'http://other.example'))).status, 422);
@@ -352,6 +348,6 @@ describe('selling sets and redeeming coins', () => {
       balls: firstBalls.slice(0, 1),
     });
     assert.equal((await send(stranger)).status, 422);
-    assert.equal(store.accounts.balance('user', aliceId), balance1);
+    assert.equal(await store.accounts.balance('user', aliceId), balance1);
   });
 });

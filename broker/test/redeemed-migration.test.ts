@@ -16,7 +16,7 @@ import { coinId } from '@micromint/shared';
 import { MIGRATIONS } from '../src/db/migrations.ts';
 import { paidAtValue } from '../src/db/redeemed-convert.ts';
 import { openStore, redeemBatch } from '../src/index.ts';
-import { Browser, coinsFor, decodeFundsWithdrawn, entry, postJson, startBroker } from './helpers.ts';
+import { Browser, coinsFor, decodeFundsWithdrawn, entry, postJson, sqliteOf, startBroker } from './helpers.ts';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -167,27 +167,27 @@ test('a version-6 file converts: every redeemed coin and every figure kept, conv
     );
     assert.deepEqual(
       {
-        total: store.vendors.totalRedeemed(),
-        perVendor: [A, B].map((v) => store.vendors.counts(v).redeemed),
-        perUser: users.map((u) => store.vendors.redeemedOfUser(u)),
-        pages: [A, B].map((v) => store.earnings.pageTotals(v, 100, 0)),
-        pageCount: [A, B].map((v) => store.earnings.pageCount(v)),
-        takings: [A, B].map((v) => store.complaints.takings(v, '')),
+        total: await store.vendors.totalRedeemed(),
+        perVendor: await Promise.all([A, B].map(async (v) => (await store.vendors.counts(v)).redeemed)),
+        perUser: await Promise.all(users.map((u) => store.vendors.redeemedOfUser(u))),
+        pages: await Promise.all([A, B].map((v) => store.earnings.pageTotals(v, 100, 0))),
+        pageCount: await Promise.all([A, B].map((v) => store.earnings.pageCount(v))),
+        takings: await Promise.all([A, B].map((v) => store.complaints.takings(v, ''))),
       },
       figures,
     );
-    assert.equal(store.vendors.redeemedBy(rows[0]!.epoch, rows[0]!.coin_id), rows[0]!.vendor_id);
-    assert.equal(store.vendors.redeemedBy(stray.epoch, 'c0'), A);
+    assert.equal(await store.vendors.redeemedBy(rows[0]!.epoch, rows[0]!.coin_id), rows[0]!.vendor_id);
+    assert.equal(await store.vendors.redeemedBy(stray.epoch, 'c0'), A);
   } finally {
-    store.close();
+    await store.close();
   }
 
   // A broker on the converted file: the converted coin is spent (first paid: A), a new one is credited.
   const tb2 = await startBroker({ dbPath: path, mint: false });
   try {
-    const store2 = tb2.broker.store;
-    const vendor = store2.vendors.byId(A)!;
-    const a = redeemBatch(tb2.broker.context, vendor, { batchId: 'again', coins: [spentAtA!, unspent!], chains: [] });
+    const store2 = sqliteOf(tb2.broker.store);
+    const vendor = (await store2.vendors.byId(A))!;
+    const a = await redeemBatch(tb2.broker.context, vendor, { batchId: 'again', coins: [spentAtA!, unspent!], chains: [] });
     assert.deepEqual(
       a.results.map((r) => r.reason ?? r.status),
       ['already-spent', 'credited'],
@@ -197,7 +197,7 @@ test('a version-6 file converts: every redeemed coin and every figure kept, conv
       A,
       'the vendor paid first, found by the converted coin',
     );
-    assert.equal(store2.vendors.redeemedBy(unspent!.epoch, coinId(Buffer.from(unspent!.coin, 'base64'))), A);
+    assert.equal(await store2.vendors.redeemedBy(unspent!.epoch, coinId(Buffer.from(unspent!.coin, 'base64'))), A);
     assert.equal(paidAtValue(unspent!.paidAt), Date.parse(unspent!.paidAt));
   } finally {
     await tb2.stop();

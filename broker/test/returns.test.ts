@@ -4,7 +4,6 @@
  * file, the broker's clock moved by the test.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   MICROMINT_MIME,
@@ -12,6 +11,7 @@ import {
   decodeSendExpired,
   encodeRequestCredit,
   epochFromJson,
+  slotOfBall,
   toHex,
   type FundsWithdrawn,
 } from '@micromint/shared';
@@ -40,9 +40,13 @@ describe('returns open only after the redemption period', () => {
     });
     return { status: res.status, json: await res.json() };
   };
-  const ballStatus = (coin: Uint8Array) => {
-    const row = tb.broker.store.db.prepare('SELECT status FROM balls WHERE epoch = ? AND x = ?').pluck();
-    return row.get(fw.epoch.id, Buffer.from(coin.subarray(0, 16))) as string;
+  /** The mint's status of the coin's first ball. */
+  const ballStatus = async (coin: Uint8Array) => {
+    const x = coin.subarray(0, 16);
+    const { superbin, subbin } = slotOfBall(fw.epoch, x);
+    const ball = (await tb.broker.store.epochs.ballAt(fw.epoch.id, superbin, subbin))!;
+    assert.deepEqual(new Uint8Array(ball.x), x);
+    return ball.status;
   };
 
   before(async () => {
@@ -73,11 +77,12 @@ describe('returns open only after the redemption period', () => {
     const { redeemBy: _r, returnsFrom: _f, ...old } = cur.epoch;
     assert.equal(epochFromJson(old).redeemBy, undefined);
     // The deadline was pinned when first published: a broker opened on the same file with a 1 s grace keeps it.
-    const restarted = createBroker({ dbPath: join(tb.dir, 'broker.db'), publicUrl: tb.base, redeemGraceSeconds: 1 });
+    const restarted = await createBroker({ ...tb.storeOptions, publicUrl: tb.base, redeemGraceSeconds: 1 });
     try {
-      assert.equal(publishedParams(restarted.context, restarted.store.epochs.get(fw.epoch.id)!).redeemBy, epochJson.redeemBy);
+      const epoch = (await restarted.store.epochs.get(fw.epoch.id))!;
+      assert.equal((await publishedParams(restarted.context, epoch)).redeemBy, epochJson.redeemBy);
     } finally {
-      restarted.close();
+      await restarted.close();
     }
     // The home page gives the dates.
     const home = await (await fetch(`${tb.base}/`)).text();
@@ -87,18 +92,18 @@ describe('returns open only after the redemption period', () => {
 
   test('pay, return the same ball at once: 409 returns_not_open, nothing changes; the vendor redeems and is credited', async () => {
     const coin = coins[0]!;
-    const userBefore = balance('user', aliceId);
+    const userBefore = await balance('user', aliceId);
     const ret = await credit([coin.subarray(0, 16)]);
     assert.equal(ret.status, 409);
     assert.equal(ret.json.error, 'returns_not_open');
     assert.equal(ret.json.returnsFrom, epochJson.returnsFrom);
     assert.equal(typeof ret.json.message, 'string');
-    assert.equal(ballStatus(coin), 'sold', 'the return changed nothing');
-    assert.equal(tb.broker.store.db.prepare('SELECT count(*) FROM credit_returns').pluck().get(), 0);
+    assert.equal(await ballStatus(coin), 'sold', 'the return changed nothing');
+    assert.equal(await tb.sql.value('SELECT count(*) FROM credit_returns'), 0);
     const r = await redeem({ batchId: 'paid-then-returned', coins: [entry(fw, coin, A)] });
     assert.deepEqual(r.json.results, [{ coinId: coinId(coin), status: 'credited' }]);
-    assert.equal(balance('vendor', A), 1);
-    assert.equal(balance('user', aliceId), userBefore, 'the payer was not refunded');
+    assert.equal(await balance('vendor', A), 1);
+    assert.equal(await balance('user', aliceId), userBefore, 'the payer was not refunded');
   });
 
   test('after expiry, vendors still redeem coins paid in time until redeemBy; a coin paid after expiry is refused', async () => {
@@ -110,7 +115,7 @@ describe('returns open only after the redemption period', () => {
       r.json.results.map((x: { status: string; reason?: string }) => x.reason ?? x.status),
       ['credited', 'expired'],
     );
-    assert.equal(balance('vendor', A), 2);
+    assert.equal(await balance('vendor', A), 2);
     // Returns are still closed one second before returnsFrom.
     assert.equal((await credit([coins[3]!.subarray(0, 16)])).status, 409);
   });
@@ -129,20 +134,20 @@ describe('returns open only after the redemption period', () => {
     clock.set(epochJson.returnsFrom);
     const spent = coins[0]!.subarray(0, 16);
     const unspent = coins[3]!.subarray(0, 16);
-    const userBefore = balance('user', aliceId);
-    const vendorBefore = balance('vendor', A);
+    const userBefore = await balance('user', aliceId);
+    const vendorBefore = await balance('vendor', A);
     const ret = await credit([spent, unspent]);
     assert.equal(ret.status, 200);
     assert.equal(ret.json.credited, 1);
     assert.deepEqual(ret.json.refused, [{ ball: toHex(spent), reason: 'already-spent' }]);
-    assert.equal(balance('user', aliceId), userBefore + 1);
-    assert.equal(balance('vendor', A), vendorBefore);
-    assert.equal(ballStatus(coins[0]!), 'redeemed');
-    assert.equal(ballStatus(coins[3]!), 'returned');
+    assert.equal(await balance('user', aliceId), userBefore + 1);
+    assert.equal(await balance('vendor', A), vendorBefore);
+    assert.equal(await ballStatus(coins[0]!), 'redeemed');
+    assert.equal(await ballStatus(coins[3]!), 'returned');
     // A vendor that waited past redeemBy is told why; nothing is redeemed.
     const late = await redeem({ batchId: 'late', coins: [entry(fw, coins[4]!, A)] });
     assert.deepEqual(late.json.results, [{ coinId: coinId(coins[4]!), status: 'refused', reason: 'redemption-closed' }]);
-    assert.equal(balance('vendor', A), vendorBefore);
+    assert.equal(await balance('vendor', A), vendorBefore);
   });
 
   test('from returnsFrom the account page offers the return, and the POST delivers Send-Expired as before', async () => {

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeFundsWithdrawn, decodeSendExpired, newAgreementKey, newSigningKey, toBase64 } from '@micromint/shared';
 import { MAX_TOKENS_PER_USER } from '../src/core/tokens.ts';
@@ -56,11 +55,11 @@ describe('API tokens', () => {
   const api = (path: string, o: Parameters<typeof call>[2] = {}) => call(tb.base, path, { token, ...o });
   const balance = () => tb.broker.store.accounts.balance('user', aliceId);
   /** What a refused call must leave as it was. */
-  const snapshot = () => ({
-    balance: balance(),
-    withdrawals: tb.broker.store.sets.withdrawalsOfUser(aliceId).length,
-    chains: tb.broker.store.chains.ofUser(aliceId).length,
-    tokens: tb.broker.store.tokens.ofUser(aliceId).map((t) => ({ id: t.id, spent: t.spentMills })),
+  const snapshot = async () => ({
+    balance: await balance(),
+    withdrawals: (await tb.broker.store.sets.withdrawalsOfUser(aliceId)).length,
+    chains: (await tb.broker.store.chains.ofUser(aliceId)).length,
+    tokens: (await tb.broker.store.tokens.ofUser(aliceId)).map((t) => ({ id: t.id, spent: t.spentMills })),
   });
 
   before(async () => {
@@ -81,19 +80,20 @@ describe('API tokens', () => {
     assert.equal(again.res.status, 200);
     assert.ok(!again.text.includes(token), 'the account page never shows the secret again');
     assert.match(again.text, /<tr data-token-id="t_[0-9a-f]{16}" data-limit-mills="" data-spent-mills="0">/);
-    const rows = tb.broker.store.db.prepare('SELECT secret_hash FROM api_tokens').pluck().all() as Buffer[];
+    const rows = await tb.sql.column<Buffer>('SELECT secret_hash FROM api_tokens');
     assert.equal(rows.length, 1);
-    assert.ok(!readFileSync(join(tb.dir, 'broker.db')).includes(token), 'the database file does not hold the secret');
+    if ('dbPath' in tb.storeOptions)
+      assert.ok(!readFileSync(tb.storeOptions.dbPath).includes(token), 'the database file does not hold the secret');
   });
 
   test('making a token needs the CSRF token and this site as origin, and a name', async () => {
-    const before = tb.broker.store.tokens.countOfUser(aliceId);
+    const before = await tb.broker.store.tokens.countOfUser(aliceId);
     assert.equal((await alice.post('/account/tokens', { name: 'x' })).res.status, 403, 'no CSRF token');
     const csrf = await alice.csrf('/account');
     assert.equal((await alice.post('/account/tokens', { name: 'x' }, { csrf, origin: 'http://evil.example' })).res.status, 403);
     assert.equal((await alice.post('/account/tokens', { name: '  ' }, { csrf })).res.status, 422, 'empty name');
     assert.equal((await alice.post('/account/tokens', { name: 'x', limit: 'lots' }, { csrf })).res.status, 422, 'bad limit');
-    assert.equal(tb.broker.store.tokens.countOfUser(aliceId), before);
+    assert.equal(await tb.broker.store.tokens.countOfUser(aliceId), before);
   });
 
   test('GET /api/me answers the account; a missing, malformed or unknown token is 401', async () => {
@@ -118,7 +118,7 @@ describe('API tokens', () => {
   });
 
   test('POST /api/sets buys through the page rules: the message decodes, history and the page show it', async () => {
-    const before = balance();
+    const before = await balance();
     const bought = await api('/api/sets', { body: { count: 2, requestId: 'job-1' } });
     assert.equal(bought.status, 201);
     const fw = decodeFundsWithdrawn(bought.json.message);
@@ -129,7 +129,7 @@ describe('API tokens', () => {
     assert.equal(fw.coins, bought.json.coins);
     assert.equal(bought.json.priceMills, bought.json.coins);
     assert.equal(bought.json.balanceMills, before - bought.json.priceMills);
-    assert.equal(balance(), before - bought.json.priceMills);
+    assert.equal(await balance(), before - bought.json.priceMills);
     assert.deepEqual(bought.json.token, { limitMills: null, spentMills: bought.json.priceMills, leftMills: null });
     // The same purchase the page delivers, byte for byte.
     const mm = await alice.get(`/withdrawals/${bought.json.withdrawalId}.mm`);
@@ -138,7 +138,7 @@ describe('API tokens', () => {
     const list = await api('/api/withdrawals');
     assert.equal(list.json.withdrawals[0].withdrawalId, bought.json.withdrawalId);
     const history = await api('/api/history?limit=5');
-    assert.equal(history.json.balanceMills, balance());
+    assert.equal(history.json.balanceMills, await balance());
     assert.deepEqual(
       { kind: history.json.entries[0].kind, ref: history.json.entries[0].ref, amount: history.json.entries[0].amountMills },
       { kind: 'purchase', ref: bought.json.withdrawalId, amount: -bought.json.priceMills },
@@ -146,7 +146,7 @@ describe('API tokens', () => {
     assert.ok((await alice.get('/account')).text.includes(`data-withdrawal-id="${bought.json.withdrawalId}"`));
 
     // A lost answer, sent again with its requestId: the same purchase, nothing bought twice.
-    const state = snapshot();
+    const state = await snapshot();
     const replay = await api('/api/sets', { body: { count: 2, requestId: 'job-1' } });
     assert.equal(replay.status, 200);
     assert.equal(replay.json.withdrawalId, bought.json.withdrawalId);
@@ -154,11 +154,11 @@ describe('API tokens', () => {
     const mismatch = await api('/api/sets', { body: { count: 1, requestId: 'job-1' } });
     assert.equal(mismatch.status, 409);
     assert.equal(mismatch.json.error, 'request_mismatch');
-    assert.deepEqual(snapshot(), state);
+    assert.deepEqual(await snapshot(), state);
   });
 
   test('bad input is a typed JSON error and changes nothing', async () => {
-    const state = snapshot();
+    const state = await snapshot();
     const cases: [NonNullable<Parameters<typeof call>[2]>, number, string][] = [
       [{ body: { count: 0 } }, 422, 'invalid_value'],
       [{ body: { count: 10_000 } }, 422, 'invalid_value'],
@@ -180,18 +180,18 @@ describe('API tokens', () => {
     assert.equal((await api('/api/withdrawals/w_0000000000000000')).status, 404);
     assert.equal((await api('/api/wallet-keys', { body: { walletKey: 'not a key' } })).json.error, 'invalid_wallet_key');
     assert.equal((await api('/api/wallet-keys', { body: { walletKey: 7 } })).status, 400);
-    assert.deepEqual(snapshot(), state);
+    assert.deepEqual(await snapshot(), state);
   });
 
   test('a spending limit refuses a purchase over it with 403 and changes nothing', async () => {
     const tiny = (await makeToken(alice, 'one mill', '0.001')).secret!;
-    const state = snapshot();
+    const state = await snapshot();
     const r = await call(tb.base, '/api/sets', { token: tiny, body: { count: 1 } });
     assert.equal(r.status, 403);
     assert.equal(r.json.error, 'spending_limit');
     assert.deepEqual([r.json.limitMills, r.json.spentMills, r.json.leftMills], [1, 0, 1]);
     assert.ok(r.json.neededMills > 1);
-    assert.deepEqual(snapshot(), state, 'no set sold, nothing debited, nothing spent');
+    assert.deepEqual(await snapshot(), state, 'no set sold, nothing debited, nothing spent');
 
     const capped = (await makeToken(alice, 'ten dollars', '$10')).secret!;
     const ok = await call(tb.base, '/api/sets', { token: capped, body: { count: 1 } });
@@ -220,23 +220,23 @@ describe('API tokens', () => {
 
     const chain = (length: number) =>
       makeChain({ broker: tb.base, userId: aliceId, vendorId: V, vendorKey, length, value: 1, expiresAt: seconds(clock.now()) + 600 });
-    const before = balance();
+    const before = await balance();
     const held = await postJson(`${tb.base}/api/payword/chains`, chainRequestBody(chain(60), wallet));
     assert.equal(held.status, 201);
     assert.equal(held.json.heldMills, 60);
-    assert.equal(balance(), before - 60);
+    assert.equal(await balance(), before - 60);
     assert.equal((await call(tb.base, '/api/me', { token: limited })).json.token.spentMills, 60);
 
-    const state = snapshot();
+    const state = await snapshot();
     const over = await postJson(`${tb.base}/api/payword/chains`, chainRequestBody(chain(41), wallet));
     assert.equal(over.status, 403);
     assert.equal(over.json.error, 'spending_limit');
     assert.deepEqual([over.json.leftMills, over.json.neededMills], [40, 41]);
-    assert.deepEqual(snapshot(), state, 'nothing held');
+    assert.deepEqual(await snapshot(), state, 'nothing held');
     assert.equal((await postJson(`${tb.base}/api/payword/chains`, chainRequestBody(chain(40), wallet))).status, 201);
 
     // Revoking the token disconnects the key it connected: no new chain for it.
-    const id = tb.broker.store.tokens.ofUser(aliceId).find((t) => t.name === 'agent')!.id;
+    const id = (await tb.broker.store.tokens.ofUser(aliceId)).find((t) => t.name === 'agent')!.id;
     const csrf = await alice.csrf('/account');
     const revoked = await alice.post('/account/tokens/delete', { tokenId: id }, { csrf });
     assert.equal(revoked.res.status, 303);
@@ -250,13 +250,13 @@ describe('API tokens', () => {
     const wallet = newSigningKey();
     const key = toBase64(wallet.publicKey);
     assert.equal((await call(tb.base, '/api/wallet-keys', { token: readOnly, body: { walletKey: key } })).status, 201);
-    assert.ok(tb.broker.store.tokens.tokenOfKey(aliceId, wallet.publicKey));
+    assert.ok(await tb.broker.store.tokens.tokenOfKey(aliceId, wallet.publicKey));
     let csrf = await alice.csrf('/account');
     assert.equal((await alice.post('/account/wallet-key/delete', { walletKey: key }, { csrf })).res.status, 303);
-    assert.equal(tb.broker.store.tokens.tokenOfKey(aliceId, wallet.publicKey), undefined);
+    assert.equal(await tb.broker.store.tokens.tokenOfKey(aliceId, wallet.publicKey), undefined);
     // Connected again on the page: the reader's own key, not limited by the token.
     assert.equal((await alice.connectWallet(key)).res.status, 303);
-    const vendorKey = tb.broker.store.paywordKeys.vendorKey(V)!.key;
+    const vendorKey = (await tb.broker.store.paywordKeys.vendorKey(V))!.key;
     const c = makeChain({
       broker: tb.base,
       userId: aliceId,
@@ -283,16 +283,17 @@ describe('API tokens', () => {
   });
 
   test(`an account holds at most ${MAX_TOKENS_PER_USER} tokens`, async () => {
-    while (tb.broker.store.tokens.countOfUser(aliceId) < MAX_TOKENS_PER_USER) assert.equal((await makeToken(alice, 'more')).status, 201);
+    while ((await tb.broker.store.tokens.countOfUser(aliceId)) < MAX_TOKENS_PER_USER)
+      assert.equal((await makeToken(alice, 'more')).status, 201);
     const page = await alice.get('/account');
     assert.ok(!page.text.includes('id="token-form"'), 'the form gives way to a notice');
     const csrf = await alice.csrf('/account');
     assert.equal((await alice.post('/account/tokens', { name: 'one too many' }, { csrf })).res.status, 409);
-    assert.equal(tb.broker.store.tokens.countOfUser(aliceId), MAX_TOKENS_PER_USER);
+    assert.equal(await tb.broker.store.tokens.countOfUser(aliceId), MAX_TOKENS_PER_USER);
   });
 
   test(`one token makes at most ${TOKEN_CALLS_PER_MINUTE} calls a minute`, async () => {
-    const fresh = tb.broker.store.tokens.ofUser(aliceId)[0]!;
+    const fresh = (await tb.broker.store.tokens.ofUser(aliceId))[0]!;
     const csrf = await alice.csrf('/account');
     await alice.post('/account/tokens/delete', { tokenId: fresh.id }, { csrf });
     const busy = (await makeToken(alice, 'busy')).secret!;

@@ -93,19 +93,19 @@ describe('the wallet page', () => {
     }
   });
 
-  test('walletZip is checked when the broker is made: a file, a zip, with a manifest naming a version', () => {
-    const make = (walletZip: unknown) => () =>
+  test('walletZip is checked when the broker is made: a file, a zip, with a manifest naming a version', async () => {
+    const make = (walletZip: unknown) => async () =>
       createBroker({ dbPath: join(dir, 'x.db'), publicUrl: 'http://127.0.0.1:1', walletZip } as never);
-    assert.throws(make(join(dir, 'missing.zip')), { name: 'RangeError', message: /no such file/ });
+    await assert.rejects(make(join(dir, 'missing.zip')), { name: 'RangeError', message: /no such file/ });
     mkdirSync(join(dir, 'folder.zip'));
-    assert.throws(make(join(dir, 'folder.zip')), { name: 'RangeError', message: /not a file/ });
+    await assert.rejects(make(join(dir, 'folder.zip')), { name: 'RangeError', message: /not a file/ });
     writeFileSync(join(dir, 'junk.zip'), 'not a zip');
-    assert.throws(make(join(dir, 'junk.zip')), { name: 'RangeError', message: /not a zip file/ });
+    await assert.rejects(make(join(dir, 'junk.zip')), { name: 'RangeError', message: /not a zip file/ });
     writeFileSync(join(dir, 'empty.zip'), zipSync({ 'readme.txt': strToU8('hi') }));
-    assert.throws(make(join(dir, 'empty.zip')), { name: 'RangeError', message: /no manifest\.json/ });
+    await assert.rejects(make(join(dir, 'empty.zip')), { name: 'RangeError', message: /no manifest\.json/ });
     writeFileSync(join(dir, 'nover.zip'), zipSync({ 'manifest.json': strToU8('{"name":"x"}') }));
-    assert.throws(make(join(dir, 'nover.zip')), { name: 'RangeError', message: /names no extension version/ });
-    assert.throws(make(42), { name: 'TypeError' });
+    await assert.rejects(make(join(dir, 'nover.zip')), { name: 'RangeError', message: /names no extension version/ });
+    await assert.rejects(make(42), { name: 'TypeError' });
   });
 
   test('every page links the wallet page and the icon; /favicon.ico and /favicon.svg answer it', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MICROMINT_MIME } from '@micromint/shared';
-import { createBroker, SandboxFunding } from '../src/index.ts';
+import { createBroker, SandboxFunding, type BrokerOptions } from '../src/index.ts';
 import { Browser, coinsFor, decodeFundsWithdrawn, entry, postJson, startBroker, type TestBroker } from './helpers.ts';
 
 describe('web pages', () => {
@@ -38,7 +38,7 @@ describe('web pages', () => {
     assert.equal(setCookie.status, 303);
     assert.equal((await b.get('/account')).res.status, 303, 'logged out');
     // The token is never stored, only its SHA-256.
-    const rows = tb.broker.store.db.prepare('SELECT token_hash FROM sessions').pluck().all() as Buffer[];
+    const rows = await tb.sql.column<Buffer>('SELECT token_hash FROM sessions');
     assert.ok(rows.every((h) => h.length === 32 && !h.toString('latin1').includes(cookie)));
     const wrong = await b.post('/login', { email: 'carol@example.com', password: 'wrong password' }, { csrf: await b.csrf('/login') });
     assert.equal(wrong.res.status, 401);
@@ -74,10 +74,10 @@ describe('web pages', () => {
     assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf: anonToken })).res.status, 403);
     const signupNoToken = await new Browser(tb.base).post('/signup', { email: 'eve@example.com', password: 'long enough pw' });
     assert.equal(signupNoToken.res.status, 403);
-    assert.equal(tb.broker.store.accounts.userByEmail('eve@example.com'), undefined);
-    assert.equal(balance(), 0);
+    assert.equal(await tb.broker.store.accounts.userByEmail('eve@example.com'), undefined);
+    assert.equal(await balance(), 0);
     assert.equal((await b.post('/account/funds', { provider: 'sandbox', amount: '5' }, { csrf })).res.status, 303);
-    assert.equal(balance(), 5000);
+    assert.equal(await balance(), 5000);
   });
 
   test('add funds (sandbox, clearly labelled), buy sets, delivery page DOM, .mm download for the owner only', async () => {
@@ -94,7 +94,7 @@ describe('web pages', () => {
     const tooMany = await b.post('/account/buy', { count: '20' }, { csrf: await b.csrf('/account') });
     assert.equal(tooMany.res.status, 409);
     assert.match(tooMany.text, /Add funds first/);
-    assert.equal(tb.broker.store.accounts.balance('user', id), 500);
+    assert.equal(await tb.broker.store.accounts.balance('user', id), 500);
     const bought = await b.buy(1);
     assert.match(
       bought.page,
@@ -103,7 +103,7 @@ describe('web pages', () => {
     const fw = decodeFundsWithdrawn(bought.text);
     assert.equal(fw.withdrawalId, bought.withdrawalId);
     assert.equal(fw.userId, id);
-    assert.equal(tb.broker.store.accounts.balance('user', id), 500 - fw.coins);
+    assert.equal(await tb.broker.store.accounts.balance('user', id), 500 - fw.coins);
     // History links to "send again" and the .mm file, which is the same message.
     page = (await b.get('/account')).text;
     assert.match(page, new RegExp(`href="/withdrawals/${bought.withdrawalId}">Send to wallet again`));
@@ -153,7 +153,7 @@ describe('web pages', () => {
     const loggedOut = new Browser(tb.base);
     const refused = await loggedOut.post('/vendors', { origin: 'http://x.example', name: 'x' }, { csrf: await loggedOut.csrf('/login') });
     assert.equal(refused.res.status, 401);
-    assert.equal(tb.broker.store.vendors.byId('http://x.example'), undefined);
+    assert.equal(await tb.broker.store.vendors.byId('http://x.example'), undefined);
   });
 
   test('complaints from enough paying customers disable a vendor, which then gets 403 at redemption', async () => {
@@ -177,7 +177,7 @@ describe('web pages', () => {
     assert.equal((await complain(jack.b)).res.status, 303);
     assert.equal((await complain(jack.b)).res.status, 303); // the same user twice counts once
     assert.equal((await complain(kate.b)).res.status, 303);
-    assert.equal(tb.broker.store.vendors.byId(v.vendorId)!.disabled, false);
+    assert.equal((await tb.broker.store.vendors.byId(v.vendorId))!.disabled, false);
     assert.match((await jack.b.get('/account')).text, /Took my coins, showed nothing/);
     // Redeeming their coins (at least the minimum spend, 10 mills each) makes them paying customers: their
     // complaints now count, and they are all of the site's customers and takings.
@@ -189,7 +189,7 @@ describe('web pages', () => {
     );
     assert.equal(paid.status, 200);
     assert.equal(paid.json.credited, 20);
-    assert.equal(tb.broker.store.vendors.byId(v.vendorId)!.disabled, true);
+    assert.equal((await tb.broker.store.vendors.byId(v.vendorId))!.disabled, true);
     const r = await postJson(
       `${tb.base}/api/redeem`,
       { batchId: 'd1', coins: [entry(jack.fw, jack.coins[10]!, v.vendorId)] },
@@ -198,7 +198,7 @@ describe('web pages', () => {
     assert.equal(r.status, 403);
     assert.equal(r.json.error, 'vendor_disabled');
     assert.match(r.json.reason, /2 paying customers complained/);
-    assert.equal(tb.broker.store.db.prepare("SELECT count(*) FROM redemption_batches WHERE batch_id = 'd1'").pluck().get(), 0);
+    assert.equal(await tb.sql.value("SELECT count(*) FROM redemption_batches WHERE batch_id = 'd1'"), 0);
     const unknown = await kate.b.post(
       '/account/complaints',
       { vendorId: 'http://nobody.example', text: 'x' },
@@ -209,22 +209,40 @@ describe('web pages', () => {
 });
 
 describe('createBroker options', () => {
-  test('wrong options throw at construction', () => {
+  test('wrong options throw at construction', async () => {
     const dbPath = ':memory:';
-    assert.throws(() => createBroker({ dbPath, publicUrl: 'not a url' }), RangeError);
-    assert.throws(() => createBroker({ dbPath, publicUrl: 'ftp://x.example' }), RangeError);
-    assert.throws(() => createBroker({ dbPath: 42 as unknown as string, publicUrl: 'http://127.0.0.1:4000' }), TypeError);
-    assert.throws(() => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', complaintThreshold: 0 }), RangeError);
-    assert.throws(() => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', sessionTtl: 1.5 }), TypeError);
-    assert.throws(() => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', fundingProviders: [] }), RangeError);
-    assert.throws(
-      () => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', fundingProviders: [new SandboxFunding(), new SandboxFunding()] }),
+    await assert.rejects(async () => createBroker({ dbPath, publicUrl: 'not a url' }), RangeError);
+    await assert.rejects(async () => createBroker({ dbPath, publicUrl: 'ftp://x.example' }), RangeError);
+    await assert.rejects(async () => createBroker({ dbPath: 42 as unknown as string, publicUrl: 'http://127.0.0.1:4000' }), TypeError);
+    await assert.rejects(async () => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', complaintThreshold: 0 }), RangeError);
+    await assert.rejects(async () => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', sessionTtl: 1.5 }), TypeError);
+    await assert.rejects(async () => createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', fundingProviders: [] }), RangeError);
+    await assert.rejects(
+      async () =>
+        createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000', fundingProviders: [new SandboxFunding(), new SandboxFunding()] }),
       RangeError,
     );
-    const ok = createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000/' });
+    // Exactly one store: a SQLite file or a PostgreSQL database, its URL never echoed in the error.
+    const publicUrl = 'http://127.0.0.1:4000';
+    const postgres = { connectionString: 'postgres://broker:hunter2@127.0.0.1:1/broker' };
+    await assert.rejects(async () => createBroker({ publicUrl } as BrokerOptions), /dbPath|postgres/);
+    await assert.rejects(async () => createBroker({ dbPath, postgres, publicUrl }), RangeError);
+    await assert.rejects(async () => createBroker({ postgres: { connectionString: 'mysql://x' }, publicUrl }), RangeError);
+    await assert.rejects(
+      async () => createBroker({ postgres: { ...postgres, schema: 'Broker' }, publicUrl }),
+      (e: Error) => e instanceof RangeError && !e.message.includes('hunter2'),
+    );
+    await assert.rejects(async () => createBroker({ postgres: { ...postgres, poolSize: 0 }, publicUrl }), RangeError);
+    await assert.rejects(async () => createBroker({ postgres: { ...postgres, ssl: true } as never, publicUrl }), /unknown option "ssl"/);
+    // A server that is not there: the promise rejects, nothing is left open.
+    await assert.rejects(
+      async () => createBroker({ postgres, publicUrl }),
+      (e: Error) => !e.message.includes('hunter2'),
+    );
+    const ok = await createBroker({ dbPath, publicUrl: 'http://127.0.0.1:4000/' });
     assert.equal(ok.options.publicUrl, 'http://127.0.0.1:4000');
     assert.equal(ok.options.complaintThreshold, 5);
-    ok.close();
+    await ok.close();
   });
 });
 
@@ -246,7 +264,7 @@ describe('log-in and sign-up attempts are limited per address', () => {
       assert.match(limited.text, /Too many attempts/);
       assert.match(limited.text, /id="signup-form"/);
       assert.ok(limited.res.headers.get('ratelimit-policy'));
-      assert.equal(tb.broker.store.db.prepare('SELECT count(*) FROM users').pluck().get(), 0);
+      assert.equal(await tb.sql.value('SELECT count(*) FROM users'), 0);
     } finally {
       await tb.stop();
     }

@@ -19,7 +19,7 @@ describe('spending caps', () => {
   beforeEach(async () => {
     wallet?.close();
     wallet = openWallet(tempDir('caps'));
-    wallet.importFunds(world.buy(await world.reader(`caps-${Date.now()}-${Math.random()}@example.com`), 1));
+    wallet.importFunds(await world.buy(await world.reader(`caps-${Date.now()}-${Math.random()}@example.com`), 1));
   });
   after(async () => {
     wallet.close();

@@ -17,7 +17,7 @@ describe('the price catalog', () => {
   before(async () => {
     world = await startWorld();
     wallet = openWallet(tempDir('catalog'));
-    wallet.importFunds(world.buy(await world.reader('catalog@example.com'), 1));
+    wallet.importFunds(await world.buy(await world.reader('catalog@example.com'), 1));
   });
   after(async () => {
     wallet.close();

@@ -22,7 +22,7 @@ describe('micromint-wallet', () => {
 
   it('logs in with a token on stdin and buys sets', async () => {
     const userId = await world.reader('cli@example.com');
-    const login = await cli(['login', '--wallet', dir, '--broker', world.brokerUrl, '--json'], world.token(userId) + '\n');
+    const login = await cli(['login', '--wallet', dir, '--broker', world.brokerUrl, '--json'], (await world.token(userId)) + '\n');
     assert.equal(login.code, 0, login.stderr);
     assert.equal(JSON.parse(login.stdout).userId, userId);
     const bought = await cli(['buy', '--wallet', dir, '--sets', '2', '--json']);
@@ -95,11 +95,11 @@ describe('micromint-wallet return', () => {
   it('returns the unspent coins once returns open, and the broker credits them', async () => {
     const dir = tempDir('cli-return');
     const userId = await world.reader('return@example.com');
-    assert.equal((await cli(['login', '--wallet', dir, '--broker', world.brokerUrl], world.token(userId))).code, 0);
+    assert.equal((await cli(['login', '--wallet', dir, '--broker', world.brokerUrl], await world.token(userId))).code, 0);
     const bought = JSON.parse((await cli(['buy', '--wallet', dir, '--json'])).stdout) as { coins: number };
     const early = await cli(['return', '--wallet', dir]);
     assert.match(early.stdout, /returns open at /);
-    const windows = await fetch(`${world.brokerUrl}/api/returns`, { headers: { authorization: `Bearer ${world.token(userId)}` } });
+    const windows = await fetch(`${world.brokerUrl}/api/returns`, { headers: { authorization: `Bearer ${await world.token(userId)}` } });
     const [opening] = ((await windows.json()) as { returns: { open: boolean; returnsFrom: string }[] }).returns;
     assert.ok(opening && !opening.open, 'returns are not open yet');
     ahead = Date.parse(opening.returnsFrom) - Date.now() + 1000;

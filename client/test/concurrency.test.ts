@@ -25,7 +25,7 @@ describe('concurrent payments', () => {
   it('50 parallel calls in one process pay 50 different coins', async () => {
     const wallet = openWallet(tempDir('parallel-coins'));
     try {
-      wallet.importFunds(world.buy(await world.reader('parallel@example.com'), 3));
+      wallet.importFunds(await world.buy(await world.reader('parallel@example.com'), 3));
       const before = wallet.balance().coins;
       const paidFetch = wrapFetch(fetch, { wallet, caps: wide });
       const responses = await Promise.all(Array.from({ length: 50 }, () => paidFetch(`${world.shop.url}/api/quote`)));
@@ -51,8 +51,8 @@ describe('concurrent payments', () => {
     const wallet = openWallet(tempDir('parallel-links'));
     try {
       const userId = await world.reader('parallel-links@example.com');
-      wallet.importFunds(world.buy(userId, 1));
-      world.connect(wallet, userId);
+      wallet.importFunds(await world.buy(userId, 1));
+      await world.connect(wallet, userId);
       wallet.configure({ policy: { openChainAfter: 1 } });
       const paidFetch = wrapFetch(fetch, { wallet, caps: wide });
       const responses = await Promise.all(Array.from({ length: 50 }, () => paidFetch(`${world.shop.url}/api/quote`)));
@@ -79,7 +79,7 @@ describe('concurrent payments', () => {
   it('two processes on one wallet file pay 50 different coins', async () => {
     const dir = tempDir('two-processes');
     const wallet = openWallet(dir);
-    wallet.importFunds(world.buy(await world.reader('two@example.com'), 3));
+    wallet.importFunds(await world.buy(await world.reader('two@example.com'), 3));
     const before = wallet.balance().coins;
     wallet.close();
     const url = `${world.shop.url}/api/quote`;

@@ -46,7 +46,7 @@ describe('a crash between spend and answer', () => {
     it(`coins (${mode}): the rerun resends the same payment; another URL gets other coins`, async () => {
       const dir = tempDir(`crash-coins-${mode}`);
       let wallet: Wallet = openWallet(dir);
-      wallet.importFunds(world.buy(await world.reader(`crash-${mode}@example.com`), 1));
+      wallet.importFunds(await world.buy(await world.reader(`crash-${mode}@example.com`), 1));
       const before = wallet.balance().coins;
       wallet.close();
       const url = `${world.shop.url}/articles/sourdough-at-altitude.html`;
@@ -88,8 +88,8 @@ describe('a crash between spend and answer', () => {
     const dir = tempDir('crash-links');
     let wallet = openWallet(dir);
     const userId = await world.reader('crash-links@example.com');
-    wallet.importFunds(world.buy(userId, 1));
-    world.connect(wallet, userId);
+    wallet.importFunds(await world.buy(userId, 1));
+    await world.connect(wallet, userId);
     wallet.configure({ policy: { openChainAfter: 1 } });
     wallet.close();
     const url = `${world.shop.url}/articles/sourdough-at-altitude.html`;

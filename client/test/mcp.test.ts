@@ -24,7 +24,7 @@ describe('the MCP server', () => {
     world = await startWorld();
     dir = tempDir('mcp');
     const wallet = openWallet(dir);
-    wallet.importFunds(world.buy(await world.reader('agent@example.com'), 1));
+    wallet.importFunds(await world.buy(await world.reader('agent@example.com'), 1));
     wallet.close();
     const transport = new StdioClientTransport({
       command: process.execPath,

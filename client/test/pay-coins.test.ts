@@ -19,7 +19,7 @@ describe('paying the shop with coins', () => {
     world = await startWorld();
     wallet = openWallet(tempDir('wallet'));
     userId = await world.reader('coins@example.com');
-    const result = wallet.importFunds(world.buy(userId, 2));
+    const result = wallet.importFunds(await world.buy(userId, 2));
     assert.equal(result.imported, true);
     assert.ok(result.coins > 20, `bought ${result.coins} coins`);
   });
@@ -57,7 +57,7 @@ describe('paying the shop with coins', () => {
 
   it('pays a price too large for a header in the body of a POST', async () => {
     const big = await world.bigVendor(100);
-    wallet.importFunds(world.buy(userId, 8));
+    wallet.importFunds(await world.buy(userId, 8));
     const res = await wrapFetch(fetch, { wallet, caps: { perRequest: 100 } })(`${big}/long-read.html`);
     assert.equal(res.status, 200);
     assert.match(await res.text(), /long read/);

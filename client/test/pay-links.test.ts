@@ -23,8 +23,8 @@ describe('paying the shop with links', () => {
     const wallet: Wallet = openWallet(tempDir('links'));
     try {
       const userId = await world.reader('links@example.com');
-      wallet.importFunds(world.buy(userId, 1));
-      world.connect(wallet, userId);
+      wallet.importFunds(await world.buy(userId, 1));
+      await world.connect(wallet, userId);
       const paidFetch = wrapFetch(fetch, { wallet });
       const schemes: string[] = [];
       for (let i = 0; i < 4; i++) {
@@ -53,7 +53,7 @@ describe('paying the shop with links', () => {
     const wallet = openWallet(tempDir('links-only'));
     try {
       const userId = await world.reader('chains-only@example.com', 1000);
-      await login(wallet, world.brokerUrl, world.token(userId));
+      await login(wallet, world.brokerUrl, await world.token(userId));
       const res = await wrapFetch(fetch, { wallet })(`${world.shop.url}/articles/the-lighthouse-keepers-ledger.html`);
       assert.equal(res.status, 200);
       assert.equal(paymentOf(res)?.scheme, PAYWORD_SCHEME);

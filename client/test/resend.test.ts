@@ -72,7 +72,7 @@ async function startVendor(world: World): Promise<Vendor> {
   const mm = micromint({
     vendorId: url,
     broker: world.brokerUrl,
-    apiKey: registerVendor(world.broker.context, { origin: url, name: 'The resend test vendor' }).apiKey,
+    apiKey: (await registerVendor(world.broker.context, { origin: url, name: 'The resend test vendor' })).apiKey,
     prices: (req) => (req.path.startsWith('/article/') && !v.free ? 2 : undefined),
     dbPath: join(dir, 'vendor.db'),
     secret: 's'.repeat(32),
@@ -125,7 +125,7 @@ describe('resending payments awaiting an answer', () => {
   async function funded(name: string): Promise<{ dir: string; wallet: Wallet }> {
     const dir = tempDir(`resend-${name}`);
     const wallet = openWallet(dir);
-    wallet.importFunds(world.buy(await world.reader(`${name}@example.com`), 1));
+    wallet.importFunds(await world.buy(await world.reader(`${name}@example.com`), 1));
     return { dir, wallet };
   }
 
@@ -223,8 +223,8 @@ describe('resending payments awaiting an answer', () => {
     const wallet = openWallet(dir);
     try {
       const userId = await world.reader('resend-links@example.com');
-      wallet.importFunds(world.buy(userId, 1));
-      world.connect(wallet, userId);
+      wallet.importFunds(await world.buy(userId, 1));
+      await world.connect(wallet, userId);
       wallet.configure({ policy: { openChainAfter: 1 } });
       const url = `${world.shop.url}/articles/sourdough-at-altitude.html`;
       // The shop's answer is lost on the way back.

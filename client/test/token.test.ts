@@ -25,7 +25,7 @@ describe('buying with an API token', () => {
     const userId = await world.reader('token@example.com', 2000);
     const wallet = openWallet(tempDir('token'));
     try {
-      const { me, keyAdded } = await login(wallet, world.brokerUrl, world.token(userId));
+      const { me, keyAdded } = await login(wallet, world.brokerUrl, await world.token(userId));
       assert.deepEqual([me.userId, keyAdded, wallet.userId], [userId, true, userId]);
       const bought = await buy(wallet, 2);
       assert.equal(bought.sets, 2);
@@ -51,7 +51,7 @@ describe('buying with an API token', () => {
     const userId = await world.reader('limited@example.com');
     const wallet = openWallet(tempDir('limited'));
     try {
-      await login(wallet, world.brokerUrl, world.token(userId, '0.01'));
+      await login(wallet, world.brokerUrl, await world.token(userId, '0.01'));
       await assert.rejects(buy(wallet, 3), (e) => e instanceof BrokerError && e.code === 'spending_limit');
       assert.equal(wallet.balance().coins, 0);
       assert.equal((await wallet.broker().me()).balanceMills, 5000);
@@ -64,7 +64,7 @@ describe('buying with an API token', () => {
     const userId = await world.reader('lost@example.com');
     const dir = tempDir('lost');
     let wallet = openWallet(dir);
-    await login(wallet, world.brokerUrl, world.token(userId));
+    await login(wallet, world.brokerUrl, await world.token(userId));
     wallet.close();
     // A fetch that delivers the purchase to the broker and loses the answer.
     wallet = openWallet(dir, {
@@ -92,9 +92,12 @@ describe('buying with an API token', () => {
   it('refuses a token of another user for a wallet that holds coins', async () => {
     const wallet = openWallet(tempDir('other'));
     try {
-      wallet.importFunds(world.buy(await world.reader('first@example.com'), 1));
+      wallet.importFunds(await world.buy(await world.reader('first@example.com'), 1));
       const other = await world.reader('second@example.com');
-      await assert.rejects(login(wallet, world.brokerUrl, world.token(other)), (e) => e instanceof WalletError && e.code === 'wrong-user');
+      await assert.rejects(
+        login(wallet, world.brokerUrl, await world.token(other)),
+        (e) => e instanceof WalletError && e.code === 'wrong-user',
+      );
       await assert.rejects(login(wallet, world.brokerUrl, 'not-a-token'), (e) => e instanceof WalletError && e.code === 'bad-token');
     } finally {
       wallet.close();

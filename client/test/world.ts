@@ -38,15 +38,15 @@ export interface World {
   /** A reader with `dollars` of sandbox funds: their user id. */
   reader(email: string, mills?: number): Promise<string>;
   /** Buys `sets` sets for `userId` through the broker's core (the page's purchase) and returns the Funds-Withdrawn text. */
-  buy(userId: string, sets?: number): string;
+  buy(userId: string, sets?: number): Promise<string>;
   /** An API token of `userId` (what the account page's "API tokens" card makes), with an optional limit in dollars. */
-  token(userId: string, limit?: string): string;
+  token(userId: string, limit?: string): Promise<string>;
   /** Starts another shop (another vendor on another port) on the same broker; stopped with the world. */
   anotherShop(): Promise<Shop>;
   /** A one-page vendor whose page costs `price` coins (more than a header holds: paid in a POST body). */
   bigVendor(price: number): Promise<string>;
   /** Connects the wallet's key to `userId`'s account (what the account page's form does) and notes it in the wallet. */
-  connect(wallet: Wallet, userId: string): void;
+  connect(wallet: Wallet, userId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +61,7 @@ export async function startWorld(o: { validSeconds?: number; redeemGraceSeconds?
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const brokerUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const broker = createBroker({
+  const broker = await createBroker({
     dbPath: join(dir, 'broker.db'),
     publicUrl: brokerUrl,
     authAttemptsPerMinute: 10_000,
@@ -89,11 +89,11 @@ export async function startWorld(o: { validSeconds?: number; redeemGraceSeconds?
       await addFunds(broker.context, user, 'sandbox', mills);
       return user.id;
     },
-    buy(userId, sets = 1) {
-      return fundsWithdrawnText(broker.context, buySets(broker.context, userId, sets).withdrawalId);
+    async buy(userId, sets = 1) {
+      return fundsWithdrawnText(broker.context, (await buySets(broker.context, userId, sets)).withdrawalId);
     },
-    token(userId, limit) {
-      return createToken(broker.context, userId, { name: `test ${++n}`, ...(limit ? { limit } : {}) }).secret;
+    async token(userId, limit) {
+      return (await createToken(broker.context, userId, { name: `test ${++n}`, ...(limit ? { limit } : {}) })).secret;
     },
     async anotherShop() {
       const other = await createShop({ brokerUrl, dataDir: join(dir, `shop-${others.length + 2}`), accessWindowSeconds: 0, logger: quiet });
@@ -123,8 +123,8 @@ export async function startWorld(o: { validSeconds?: number; redeemGraceSeconds?
       });
       return url;
     },
-    connect(wallet, userId) {
-      connectWalletKey(broker.context, userId, toBase64(walletKey(wallet.db).publicKey));
+    async connect(wallet, userId) {
+      await connectWalletKey(broker.context, userId, toBase64(walletKey(wallet.db).publicKey));
       markConnected(wallet.db, brokerUrl);
     },
     async stop() {
@@ -133,7 +133,7 @@ export async function startWorld(o: { validSeconds?: number; redeemGraceSeconds?
       await shop.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      broker.close();
+      await broker.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -20,7 +20,7 @@ describe('x402 client plugins', () => {
     world = await startWorld();
     wallet = openWallet(tempDir('x402'));
     userId = await world.reader('x402@example.com');
-    wallet.importFunds(world.buy(userId, 1));
+    wallet.importFunds(await world.buy(userId, 1));
   });
   after(async () => {
     wallet.close();
@@ -40,7 +40,7 @@ describe('x402 client plugins', () => {
   });
 
   it('pays the per-call API with links once the wallet key is connected', async () => {
-    world.connect(wallet, userId);
+    await world.connect(wallet, userId);
     const client = new x402Client().register(micromintNetwork(world.brokerUrl) as `${string}:${string}`, paywordScheme(wallet));
     const paidFetch = wrapFetchWithPayment(fetch, client);
     for (let i = 0; i < 3; i++) {

@@ -76,8 +76,8 @@ test('the wallet key is connected through the account page and the page’s bloc
 test('a chain is authorized by the real broker, which holds its value once; its links pay as a vendor checks them', async () => {
   const chain = await opener.ensure(await ctx(), order(1, 100));
   assert.equal(chain.status, 'open');
-  assert.equal(held(), 1000 - 100);
-  const stored = tb.broker.store.chains.byId(chain.id);
+  assert.equal(await held(), 1000 - 100);
+  const stored = await tb.broker.store.chains.byId(chain.id);
   assert.ok(stored, 'the broker recorded the chain');
   assert.equal(stored.heldMills, 100);
   assert.equal((await brokerRecord(db, tb.base))?.info?.maxLength, 1000, 'the broker’s terms are cached');
@@ -94,7 +94,7 @@ test('a chain is authorized by the real broker, which holds its value once; its 
   assert.deepEqual([v.pay.index, v.linkOk, v.macOk, v.authorizationOk], [1, true, true, true]);
   // Asked again, the same chain: no second hold.
   assert.equal((await opener.ensure(await ctx(), order(1, 100))).id, chain.id);
-  assert.equal(held(), 900);
+  assert.equal(await held(), 900);
 });
 
 test('insufficient_funds at the broker is a clear outcome: nothing held, nothing kept', async () => {
@@ -103,7 +103,7 @@ test('insufficient_funds at the broker is a clear outcome: nothing held, nothing
     (e: unknown) =>
       e instanceof ChainOpenError && e.code === 'insufficient_funds' && e.detail.balanceMills === 900 && e.detail.neededMills === 2000,
   );
-  assert.equal(held(), 900);
+  assert.equal(await held(), 900);
   assert.equal((await db.getAll('chains')).length, 1);
 });
 
@@ -116,5 +116,5 @@ test('a wallet disconnected at the broker gets wallet_not_connected, and stops a
     (e: unknown) => e instanceof ChainOpenError && e.code === 'wallet_not_connected',
   );
   assert.equal((await brokerRecord(db, tb.base))?.connected, false);
-  assert.equal(held(), 900);
+  assert.equal(await held(), 900);
 });

@@ -42,17 +42,17 @@ export function batchDigest(req: RedeemRequest): Uint8Array {
  * the vendor is disabled), with different entries it is a 409 `batch_mismatch`. A disabled vendor's new
  * batches are a 403 `vendor_disabled` that says why and what to do. The clock is read inside the write lock.
  * @example
- * const answer = redeemBatch(ctx, vendor, readRedeemRequest(req.body));
+ * const answer = await redeemBatch(ctx, vendor, readRedeemRequest(req.body));
  * answer.results[0]; // { coinId: '…', status: 'credited' }
  * answer.chains[0]; // { chainId: '…', status: 'cleared', clearedIndex: 5, paidUnits: 5, paidMills: 5 }
  */
-export function redeemBatch(ctx: BrokerContext, vendor: VendorRecord, req: RedeemRequest): RedeemAnswer {
+export async function redeemBatch(ctx: BrokerContext, vendor: VendorRecord, req: RedeemRequest): Promise<RedeemAnswer> {
   const { store } = ctx;
   const digest = batchDigest(req);
-  return store.transaction(() => {
-    const current = store.vendors.byId(vendor.id);
+  return store.transaction(async () => {
+    const current = await store.vendors.byId(vendor.id);
     if (!current) throw new BrokerError(401, 'unauthorized', 'unknown vendor');
-    const prior = store.vendors.batch(vendor.id, req.batchId);
+    const prior = await store.vendors.batch(vendor.id, req.batchId);
     // A retry is answered even for a vendor disabled since: it changes nothing, and without it the vendor
     // could never learn which entries of a batch whose response it lost were paid.
     if (prior && safeEqualBytes(prior.requestDigest, digest)) return decodeAnswer(prior.answer, req);
@@ -60,8 +60,8 @@ export function redeemBatch(ctx: BrokerContext, vendor: VendorRecord, req: Redee
     if (prior) throw new BrokerError(409, 'batch_mismatch', `batch ${req.batchId} was redeemed before with other coins or chains`);
     const now = ctx.now();
     const at = now.toISOString();
-    const coins = redeemCoins(ctx, vendor.id, req.batchId, req.coins, now);
-    const chains = clearChains(ctx, vendor.id, req.batchId, req.chains, now);
+    const coins = await redeemCoins(ctx, vendor.id, req.batchId, req.coins, now);
+    const chains = await clearChains(ctx, vendor.id, req.batchId, req.chains, now);
     const answer: RedeemAnswer = {
       batchId: req.batchId,
       credited: coins.credited,
@@ -71,10 +71,10 @@ export function redeemBatch(ctx: BrokerContext, vendor: VendorRecord, req: Redee
     };
     const paid = coins.credited + chains.paidChains;
     const refused = coins.results.length - coins.credited + chains.results.filter((r) => r.status === 'refused').length;
-    store.vendors.insertBatch(vendor.id, req.batchId, digest, encodeAnswer(answer), paid, refused, at);
-    if (paid === 0) store.vendors.pruneRefusedBatches(vendor.id, KEPT_REFUSED_BATCHES);
+    await store.vendors.insertBatch(vendor.id, req.batchId, digest, encodeAnswer(answer), paid, refused, at);
+    if (paid === 0) await store.vendors.pruneRefusedBatches(vendor.id, KEPT_REFUSED_BATCHES);
     // New customers of this vendor may turn earlier complaints into enough to disable it.
-    if (paid > 0) reviewComplaints(ctx, vendor.id, at);
+    if (paid > 0) await reviewComplaints(ctx, vendor.id, at);
     return answer;
   });
 }

@@ -55,15 +55,15 @@ export interface ComplaintState {
 const atLeast = (share: number, n: number): number => Math.ceil(share * n - 1e-9);
 
 /** The complaint rule's figures for `vendorId` at `at` (ISO 8601). */
-export function complaintState(ctx: BrokerContext, vendorId: string, at: string): ComplaintState {
+export async function complaintState(ctx: BrokerContext, vendorId: string, at: string): Promise<ComplaintState> {
   const { store } = ctx;
   const since = new Date(Date.parse(at) - ctx.complaintWindowDays * DAY).toISOString();
-  const enabledAt = store.vendors.byId(vendorId)?.enabledAt ?? '';
+  const enabledAt = (await store.vendors.byId(vendorId))?.enabledAt ?? '';
   const complaintsSince = enabledAt > since ? enabledAt : since;
-  const complainers = store.complaints.complainers(vendorId, complaintsSince, since);
+  const complainers = await store.complaints.complainers(vendorId, complaintsSince, since);
   const counting = complainers.filter((c) => c.mills >= ctx.complaintMinSpendMills);
   const countedMills = counting.reduce((n, c) => n + c.mills, 0);
-  const { customers, mills: takingsMills } = store.complaints.takings(vendorId, since);
+  const { customers, mills: takingsMills } = await store.complaints.takings(vendorId, since);
   const needed = {
     complainers: Math.max(ctx.complaintThreshold, atLeast(ctx.complaintShare, customers)),
     mills: atLeast(ctx.complaintShare, takingsMills),
@@ -85,21 +85,24 @@ export function complaintState(ctx: BrokerContext, vendorId: string, at: string)
 /**
  * Disables a vendor when the complaint rule is met. Runs when a complaint is filed and after each
  * redemption batch that paid something, coins or chains (a reader usually complains before the vendor has redeemed that day's
- * coins, which is what makes the reader a paying customer). Call inside a store transaction.
+ * coins, which is what makes the reader a paying customer). Joins the caller's transaction (its reads decide the
+ * write), or is one.
  * @returns whether this call disabled the vendor
  */
-export function reviewComplaints(ctx: BrokerContext, vendorId: string, at: string): boolean {
-  const vendor = ctx.store.vendors.byId(vendorId);
-  if (!vendor || vendor.disabled) return false;
-  // The usual case, after every redemption: nobody complained lately. One indexed look-up.
-  const since = new Date(Date.parse(at) - ctx.complaintWindowDays * DAY).toISOString();
-  if (!ctx.store.complaints.anySince(vendorId, since)) return false;
-  const s = complaintState(ctx, vendorId, at);
-  if (!s.met) return false;
-  const reason =
-    `${s.counted} paying customers complained in the last ${s.windowDays} days; they are ${s.counted} of the ` +
-    `${s.customers} users who paid the site, and paid ${formatMoney(s.countedMills)} of its ${formatMoney(s.takingsMills)}`;
-  return ctx.store.vendors.disable(vendorId, reason, at);
+export async function reviewComplaints(ctx: BrokerContext, vendorId: string, at: string): Promise<boolean> {
+  return ctx.store.transaction(async () => {
+    const vendor = await ctx.store.vendors.byId(vendorId);
+    if (!vendor || vendor.disabled) return false;
+    // The usual case, after every redemption: nobody complained lately. One indexed look-up.
+    const since = new Date(Date.parse(at) - ctx.complaintWindowDays * DAY).toISOString();
+    if (!(await ctx.store.complaints.anySince(vendorId, since))) return false;
+    const s = await complaintState(ctx, vendorId, at);
+    if (!s.met) return false;
+    const reason =
+      `${s.counted} paying customers complained in the last ${s.windowDays} days; they are ${s.counted} of the ` +
+      `${s.customers} users who paid the site, and paid ${formatMoney(s.countedMills)} of its ${formatMoney(s.takingsMills)}`;
+    return ctx.store.vendors.disable(vendorId, reason, at);
+  });
 }
 
 /**
@@ -108,21 +111,21 @@ export function reviewComplaints(ctx: BrokerContext, vendorId: string, at: strin
  * {@link MAX_COMPLAINTS_PER_DAY}.
  * @returns whether this complaint disabled the vendor
  */
-export function fileComplaint(ctx: BrokerContext, userId: string, vendorId: unknown, text: unknown): { disabled: boolean } {
+export async function fileComplaint(ctx: BrokerContext, userId: string, vendorId: unknown, text: unknown): Promise<{ disabled: boolean }> {
   if (typeof vendorId !== 'string' || vendorId.length > 255) throw new TypeError('vendor must be a string');
   const body = checkText(text, 'complaint', 2000);
-  return ctx.store.transaction(() => {
-    const vendor = ctx.store.vendors.byId(vendorId);
+  return ctx.store.transaction(async () => {
+    const vendor = await ctx.store.vendors.byId(vendorId);
     if (!vendor) throw new BrokerError(404, 'unknown_vendor', 'no such vendor');
     const now = ctx.now();
     const at = now.toISOString();
-    if (ctx.store.complaints.countOfUserSince(userId, new Date(now.getTime() - DAY).toISOString()) >= MAX_COMPLAINTS_PER_DAY)
+    if ((await ctx.store.complaints.countOfUserSince(userId, new Date(now.getTime() - DAY).toISOString())) >= MAX_COMPLAINTS_PER_DAY)
       throw new BrokerError(
         429,
         'too_many_complaints',
         `you filed ${MAX_COMPLAINTS_PER_DAY} complaints in the last 24 hours: please wait before filing more`,
       );
-    ctx.store.complaints.insert(userId, vendor.id, body, at);
-    return { disabled: reviewComplaints(ctx, vendor.id, at) };
+    await ctx.store.complaints.insert(userId, vendor.id, body, at);
+    return { disabled: await reviewComplaints(ctx, vendor.id, at) };
   });
 }

@@ -28,9 +28,9 @@ export interface CreditAnswer {
  * (422 `unknown_user`); then each ball on its own. The clock is read inside the write lock, so a return
  * and a redemption are ordered by the same clock that decides which of them is open.
  * @example
- * const answer = requestCredit(ctx, encodeRequestCredit({ broker, userId, epoch: '2026-11', balls }));
+ * const answer = await requestCredit(ctx, encodeRequestCredit({ broker, userId, epoch: '2026-11', balls }));
  */
-export function requestCredit(ctx: BrokerContext, text: string): CreditAnswer {
+export async function requestCredit(ctx: BrokerContext, text: string): Promise<CreditAnswer> {
   let msg;
   try {
     msg = decodeRequestCredit(text);
@@ -41,14 +41,15 @@ export function requestCredit(ctx: BrokerContext, text: string): CreditAnswer {
   if (msg.broker.replace(/\/+$/, '') !== ctx.publicUrl)
     throw new BrokerError(422, 'wrong_broker', `this broker is ${ctx.publicUrl}, the message names ${msg.broker}`);
   const { store } = ctx;
-  const epoch = store.epochs.get(msg.epoch);
+  // An epoch's parameters and pinned timeline never change: read before the write lock.
+  const epoch = await store.epochs.get(msg.epoch);
   if (!epoch) throw new BrokerError(422, 'unknown_epoch', `no epoch ${msg.epoch}`);
-  const timeline = epochTimeline(ctx, epoch);
+  const timeline = await epochTimeline(ctx, epoch);
   const p = epoch.params;
-  return store.transaction(() => {
+  return store.transaction(async () => {
     const now = ctx.now();
     assertReturnsOpen(timeline, p.id, now);
-    if (!store.accounts.userById(msg.userId)) throw new BrokerError(422, 'unknown_user', `no user ${msg.userId}`);
+    if (!(await store.accounts.userById(msg.userId))) throw new BrokerError(422, 'unknown_user', `no user ${msg.userId}`);
     const at = now.toISOString();
     const answer: CreditAnswer = { credited: 0, creditedMills: 0, alreadyReturned: 0, refused: [] };
     for (const ball of msg.balls) {
@@ -58,22 +59,22 @@ export function requestCredit(ctx: BrokerContext, text: string): CreditAnswer {
         refuse('fixed-bits');
         continue;
       }
-      const minted = store.epochs.ballAt(p.id, slot.superbin, slot.subbin);
+      const minted = await store.epochs.ballAt(p.id, slot.superbin, slot.subbin);
       if (!minted || !safeEqualBytes(minted.x, ball) || minted.status === 'compromised') {
         refuse('forged');
         continue;
       }
       // Only balls of a set's FIRST superbin are coins (the double-spending identity); only its buyer is credited.
-      const owner = store.sets.superbinOwner(p.id, slot.superbin);
+      const owner = await store.sets.superbinOwner(p.id, slot.superbin);
       if (!owner || owner.position !== 0 || owner.userId !== msg.userId) {
         refuse('not-sold');
         continue;
       }
       if (minted.status === 'sold') {
-        store.epochs.setStatus(p.id, slot.superbin, slot.subbin, 'returned');
-        store.credits.insert(p.id, slot.superbin, slot.subbin, msg.userId, owner.setId, at);
+        await store.epochs.setStatus(p.id, slot.superbin, slot.subbin, 'returned');
+        await store.credits.insert(p.id, slot.superbin, slot.subbin, msg.userId, owner.setId, at);
         answer.credited++;
-      } else if (minted.status === 'returned' && store.credits.returnedBy(p.id, slot.superbin, slot.subbin) === msg.userId) {
+      } else if (minted.status === 'returned' && (await store.credits.returnedBy(p.id, slot.superbin, slot.subbin)) === msg.userId) {
         answer.alreadyReturned++;
       } else {
         refuse(minted.status === 'redeemed' ? 'already-spent' : 'returned');
@@ -81,7 +82,7 @@ export function requestCredit(ctx: BrokerContext, text: string): CreditAnswer {
     }
     answer.creditedMills = answer.credited;
     if (answer.credited > 0)
-      store.accounts.post(
+      await store.accounts.post(
         'user',
         msg.userId,
         answer.credited,

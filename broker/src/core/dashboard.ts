@@ -44,12 +44,12 @@ export interface Dashboard {
 /**
  * Money credited to `vendorId` on each of the last `days` UTC days, oldest first.
  * @example
- * dailyEarnings(ctx, 'https://shop.example').at(-1); // { day: '2026-11-30', coinsMills: 12, chainsMills: 8 }
+ * (await dailyEarnings(ctx, 'https://shop.example')).at(-1); // { day: '2026-11-30', coinsMills: 12, chainsMills: 8 }
  */
-export function dailyEarnings(ctx: BrokerContext, vendorId: string, days = EARNINGS_DAYS): DayEarnings[] {
+export async function dailyEarnings(ctx: BrokerContext, vendorId: string, days = EARNINGS_DAYS): Promise<DayEarnings[]> {
   const today = Date.parse(ctx.now().toISOString().slice(0, 10));
   const first = new Date(today - (days - 1) * DAY_MS).toISOString();
-  const found = new Map(ctx.store.earnings.daily(vendorId, first).map((d) => [d.day, d]));
+  const found = new Map((await ctx.store.earnings.daily(vendorId, first)).map((d) => [d.day, d]));
   return Array.from({ length: days }, (_, i) => {
     const day = new Date(today - (days - 1 - i) * DAY_MS).toISOString().slice(0, 10);
     return found.get(day) ?? { day, coinsMills: 0, chainsMills: 0 };
@@ -59,25 +59,26 @@ export function dailyEarnings(ctx: BrokerContext, vendorId: string, days = EARNI
 /**
  * View `view` (from 1; out of range is the nearest view) of the coins per page of `vendorId`, most paid first.
  * @example
- * pageTotals(ctx, 'https://shop.example', 1).rows[0]; // { url: 'https://shop.example/a', coins: 40, lastPaidAt: '…' }
+ * (await pageTotals(ctx, 'https://shop.example', 1)).rows[0]; // { url: 'https://shop.example/a', coins: 40, lastPaidAt: '…' }
  */
-export function pageTotals(ctx: BrokerContext, vendorId: string, view: number): PageTotals {
-  const pages = ctx.store.earnings.pageCount(vendorId);
+export async function pageTotals(ctx: BrokerContext, vendorId: string, view: number): Promise<PageTotals> {
+  const pages = await ctx.store.earnings.pageCount(vendorId);
   const views = Math.max(1, Math.ceil(pages / PAGES_PER_VIEW));
   const at = Math.min(Math.max(1, Number.isSafeInteger(view) ? view : 1), views);
-  return { rows: ctx.store.earnings.pageTotals(vendorId, PAGES_PER_VIEW, (at - 1) * PAGES_PER_VIEW), view: at, views, pages };
+  return { rows: await ctx.store.earnings.pageTotals(vendorId, PAGES_PER_VIEW, (at - 1) * PAGES_PER_VIEW), view: at, views, pages };
 }
 
-/** The dashboard of `vendor`, with view `view` of its per-page totals. */
-export function vendorDashboard(ctx: BrokerContext, vendor: VendorRecord, view = 1): Dashboard {
+/** The dashboard of `vendor`, with view `view` of its per-page totals (reads only). */
+export async function vendorDashboard(ctx: BrokerContext, vendor: VendorRecord, view = 1): Promise<Dashboard> {
   const { store } = ctx;
-  return {
-    summary: vendorSummary(ctx, vendor),
-    earnings: dailyEarnings(ctx, vendor.id),
-    pageTotals: pageTotals(ctx, vendor.id, view),
-    rejected: store.refusals.recent(vendor.id),
-    refusalsByReason: store.refusals.byReason(vendor.id),
-    doubleSpends: store.vendors.recentDoubleSpends(vendor.id),
-    clearings: store.chains.recentClearings(vendor.id),
-  };
+  const [summary, earnings, totals, rejected, refusalsByReason, doubleSpends, clearings] = await Promise.all([
+    vendorSummary(ctx, vendor),
+    dailyEarnings(ctx, vendor.id),
+    pageTotals(ctx, vendor.id, view),
+    store.refusals.recent(vendor.id),
+    store.refusals.byReason(vendor.id),
+    store.vendors.recentDoubleSpends(vendor.id),
+    store.chains.recentClearings(vendor.id),
+  ]);
+  return { summary, earnings, pageTotals: totals, rejected, refusalsByReason, doubleSpends, clearings };
 }

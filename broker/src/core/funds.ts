@@ -39,7 +39,7 @@ export async function addFunds(
     throw new BrokerError(422, 'invalid_amount', `the amount must be between ${formatMoney(1)} and ${formatMoney(ctx.maxDepositMills)}`);
   const result = await provider.charge({ userId: user.id, email: user.email, amountMills });
   if (!result.ok) throw new BrokerError(402, 'charge_failed', result.message);
-  ctx.store.transaction(() =>
+  await ctx.store.transaction(() =>
     ctx.store.accounts.post(
       'user',
       user.id,

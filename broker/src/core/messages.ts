@@ -8,14 +8,16 @@ import type { BrokerContext } from './context.ts';
 import { BrokerError } from './errors.ts';
 
 /** The superbin sets of a withdrawal, with every ball minted in them. */
-export function withdrawalSets(ctx: BrokerContext, withdrawalId: string): { sets: SuperbinSet[]; coins: number } {
+export async function withdrawalSets(ctx: BrokerContext, withdrawalId: string): Promise<{ sets: SuperbinSet[]; coins: number }> {
   const { store } = ctx;
-  const w = store.sets.withdrawal(withdrawalId);
+  const w = await store.sets.withdrawal(withdrawalId);
   if (!w) throw new BrokerError(404, 'not_found', 'no such withdrawal');
-  const sets = store.sets.setsOfWithdrawal(withdrawalId).map((s) => ({
-    superbins: s.superbins,
-    balls: s.superbins.map((sb) => new Map(store.epochs.ballsIn(s.epoch, sb).map((b) => [b.subbin, new Uint8Array(b.x)] as const))),
-  }));
+  // Balls never change once minted: reading them outside a transaction is consistent.
+  const ballsOf = async (epoch: string, sb: number) =>
+    new Map((await store.epochs.ballsIn(epoch, sb)).map((b) => [b.subbin, new Uint8Array(b.x)] as const));
+  const sets: SuperbinSet[] = [];
+  for (const s of await store.sets.setsOfWithdrawal(withdrawalId))
+    sets.push({ superbins: s.superbins, balls: await Promise.all(s.superbins.map((sb) => ballsOf(s.epoch, sb))) });
   return { sets, coins: sets.reduce((n, s) => n + (s.balls[0]?.size ?? 0), 0) };
 }
 
@@ -23,12 +25,12 @@ export function withdrawalSets(ctx: BrokerContext, withdrawalId: string): { sets
  * The Funds-Withdrawn message of a withdrawal. The same text every time (balls never change), so
  * "send to wallet again" and the `.mm` download deliver exactly what the purchase delivered.
  */
-export function fundsWithdrawnText(ctx: BrokerContext, withdrawalId: string): string {
-  const w = ctx.store.sets.withdrawal(withdrawalId);
+export async function fundsWithdrawnText(ctx: BrokerContext, withdrawalId: string): Promise<string> {
+  const w = await ctx.store.sets.withdrawal(withdrawalId);
   if (!w) throw new BrokerError(404, 'not_found', 'no such withdrawal');
-  const epoch = ctx.store.epochs.get(w.epoch);
+  const epoch = await ctx.store.epochs.get(w.epoch);
   if (!epoch) throw new BrokerError(404, 'unknown_epoch', `epoch ${w.epoch} is gone`);
-  const { sets, coins } = withdrawalSets(ctx, withdrawalId);
+  const { sets, coins } = await withdrawalSets(ctx, withdrawalId);
   return encodeFundsWithdrawn({ broker: ctx.publicUrl, withdrawalId, userId: w.userId, epoch: epoch.params, sets, coins });
 }
 

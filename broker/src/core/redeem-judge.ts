@@ -41,7 +41,7 @@ interface Candidate {
 }
 
 type Verifier = ReturnType<typeof coinVerifier>;
-type Owners = ReturnType<BrokerContext['store']['sets']['ownersOf']>;
+type Owners = Awaited<ReturnType<BrokerContext['store']['sets']['ownersOf']>>;
 
 /** An epoch of the batch and its candidates. */
 interface EpochGroup {
@@ -52,12 +52,17 @@ interface EpochGroup {
   candidates: Candidate[];
 }
 
-function groupOf(ctx: BrokerContext, groups: Map<string, EpochGroup | null>, id: string, now: Date): EpochGroup | null {
+async function groupOf(ctx: BrokerContext, groups: Map<string, EpochGroup | null>, id: string, now: Date): Promise<EpochGroup | null> {
   let g = groups.get(id);
   if (g === undefined) {
-    const rec = ctx.store.epochs.get(id);
+    const rec = await ctx.store.epochs.get(id);
     g = rec
-      ? { p: rec.params, open: redemptionOpen(epochTimeline(ctx, rec), now), expiresMs: Date.parse(rec.params.expiresAt), candidates: [] }
+      ? {
+          p: rec.params,
+          open: redemptionOpen(await epochTimeline(ctx, rec), now),
+          expiresMs: Date.parse(rec.params.expiresAt),
+          candidates: [],
+        }
       : null;
     groups.set(id, g);
   }
@@ -135,7 +140,7 @@ function verdictOf(
 }
 
 /** Steps 6 to 8 for the candidates of one epoch: the mint database and the sets read once. */
-function judgeGroup(ctx: BrokerContext, vendorId: string, g: EpochGroup, verdicts: Verdict[]): void {
+async function judgeGroup(ctx: BrokerContext, vendorId: string, g: EpochGroup, verdicts: Verdict[]): Promise<void> {
   const { p, candidates } = g;
   const slots = slotsOfCandidates(g, vendorId);
   const all: number[] = [];
@@ -145,21 +150,22 @@ function judgeGroup(ctx: BrokerContext, vendorId: string, g: EpochGroup, verdict
     for (const slot of s) all.push(slot);
     firstSuperbins.add(Math.floor(s[0]! / 2 ** p.v));
   }
-  const minted = ctx.store.epochs.lookup(p.id, all);
-  const owners = ctx.store.sets.ownersOf(p.id, [...firstSuperbins]);
+  const minted = await ctx.store.epochs.lookup(p.id, all);
+  const owners = await ctx.store.sets.ownersOf(p.id, [...firstSuperbins]);
   let verify: Verifier | undefined;
   const slow = () => (verify ??= coinVerifier(p, vendorId));
   for (let i = 0; i < candidates.length; i++) verdicts[candidates[i]!.index] = verdictOf(g, candidates[i]!, slots[i], minted, owners, slow);
 }
 
 /**
- * Judges the coins of a batch for `vendorId` at `now` against the mint records, changing nothing: one
- * verdict per coin, in request order.
+ * Judges the coins of a batch for `vendorId` at `now` against the mint records, changing nothing but an
+ * epoch's pinned `redeemBy` (timeline.ts): one verdict per coin, in request order. Call inside the batch's
+ * transaction: the ball statuses read here decide what it writes.
  * @example
- * const verdicts = judgeCoins(ctx, vendor.id, req.coins, ctx.now());
+ * const verdicts = await judgeCoins(ctx, vendor.id, req.coins, ctx.now());
  * verdicts[0]; // { ok: true, epoch: '2026-11', coinId: '…', slot: 4711, status: 'sold' }
  */
-export function judgeCoins(ctx: BrokerContext, vendorId: string, coins: readonly RedeemEntry[], now: Date): Verdict[] {
+export async function judgeCoins(ctx: BrokerContext, vendorId: string, coins: readonly RedeemEntry[], now: Date): Promise<Verdict[]> {
   const verdicts = new Array<Verdict>(coins.length);
   const groups = new Map<string, EpochGroup | null>();
   const origins = new Map<string, string>();
@@ -167,11 +173,11 @@ export function judgeCoins(ctx: BrokerContext, vendorId: string, coins: readonly
     const entry = coins[index]!;
     const bytes = coinBytesOf(entry);
     const coinId = coinIdOf(entry, bytes);
-    const g = groupOf(ctx, groups, entry.epoch, now);
+    const g = await groupOf(ctx, groups, entry.epoch, now);
     const reason = precheck(entry, bytes, g, vendorId, origins);
     if (reason) verdicts[index] = { ok: false, coinId, reason };
     else g!.candidates.push({ index, entry, bytes: bytes!, coinId });
   }
-  for (const g of groups.values()) if (g?.candidates.length) judgeGroup(ctx, vendorId, g, verdicts);
+  for (const g of groups.values()) if (g?.candidates.length) await judgeGroup(ctx, vendorId, g, verdicts);
   return verdicts;
 }

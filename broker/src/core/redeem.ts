@@ -66,26 +66,29 @@ function settle(coins: readonly RedeemEntry[], verdicts: readonly Verdict[], ref
  * and credited one mill, double spends recorded, refusals logged in bounded storage, and one ledger line
  * for the vendor.
  * @example
- * const { results, credited } = redeemCoins(ctx, vendor.id, req.batchId, req.coins, ctx.now());
+ * const { results, credited } = await redeemCoins(ctx, vendor.id, req.batchId, req.coins, ctx.now());
  */
-export function redeemCoins(
+export async function redeemCoins(
   ctx: BrokerContext,
   vendorId: string,
   batchId: string,
   coins: readonly RedeemEntry[],
   now: Date,
-): { results: RedeemResult[]; credited: number } {
+): Promise<{ results: RedeemResult[]; credited: number }> {
   const { store } = ctx;
   const at = now.toISOString();
   const stamp = { vendorId, batchId, at };
   const refusals = refusalLog(ctx, vendorId, batchId, at);
-  const s = settle(coins, judgeCoins(ctx, vendorId, coins, now), refusals);
-  for (const [epoch, slots] of s.spent) store.epochs.redeemAll(epoch, [...slots]);
-  store.redemptions.insertRedeemed(stamp, s.credited);
-  store.redemptions.recordDoubleSpends(stamp, s.doubles);
-  refusals.save();
-  const credited = s.credited.length;
-  if (credited > 0)
-    store.accounts.post('vendor', vendorId, credited, 'redemption', batchId, `Redeemed ${credited} coin(s), batch ${batchId}`, at);
-  return { results: s.results, credited };
+  // Joins the caller's transaction; alone, it is one: the statuses judged decide what is written.
+  return store.transaction(async () => {
+    const s = settle(coins, await judgeCoins(ctx, vendorId, coins, now), refusals);
+    for (const [epoch, slots] of s.spent) await store.epochs.redeemAll(epoch, [...slots]);
+    await store.redemptions.insertRedeemed(stamp, s.credited);
+    await store.redemptions.recordDoubleSpends(stamp, s.doubles);
+    await refusals.save();
+    const credited = s.credited.length;
+    if (credited > 0)
+      await store.accounts.post('vendor', vendorId, credited, 'redemption', batchId, `Redeemed ${credited} coin(s), batch ${batchId}`, at);
+    return { results: s.results, credited };
+  });
 }

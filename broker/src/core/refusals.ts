@@ -10,6 +10,7 @@
  * @module
  */
 import type { RefusalReason } from '@micromint/shared';
+import type { RejectedCoinRecord } from '../db/refusals.ts';
 import type { BrokerContext } from './context.ts';
 import type { RedeemEntry } from './redeem-request.ts';
 
@@ -22,10 +23,13 @@ export const STORED_COIN_CHARS = 256;
 /** Characters of a refused coin's URL kept. */
 export const STORED_URL_CHARS = 512;
 
-/** Collects a batch's refusals; {@link RefusalLog.save} writes them (call it inside the batch's transaction). */
+/**
+ * Collects a batch's refusals in memory; {@link RefusalLog.save} writes them (await it inside the batch's
+ * transaction).
+ */
 export interface RefusalLog {
   add(e: RedeemEntry, coinId: string, reason: RefusalReason): void;
-  save(): void;
+  save(): Promise<void>;
 }
 
 /**
@@ -33,18 +37,17 @@ export interface RefusalLog {
  * @example
  * const log = refusalLog(ctx, vendor.id, req.batchId, at);
  * log.add(entry, coinId, 'forged');
- * log.save();
+ * await log.save();
  */
 export function refusalLog(ctx: BrokerContext, vendorId: string, batchId: string, at: string): RefusalLog {
   const { refusals } = ctx.store;
   const counts = new Map<RefusalReason, number>();
-  let kept = 0;
+  const kept: RejectedCoinRecord[] = [];
   return {
     add(e, coinId, reason) {
       counts.set(reason, (counts.get(reason) ?? 0) + 1);
-      if (kept >= KEPT_PER_BATCH) return;
-      kept++;
-      refusals.insertRejected({
+      if (kept.length >= KEPT_PER_BATCH) return;
+      kept.push({
         vendorId,
         batchId,
         epoch: e.epoch,
@@ -56,9 +59,10 @@ export function refusalLog(ctx: BrokerContext, vendorId: string, batchId: string
         createdAt: at,
       });
     },
-    save() {
-      for (const [reason, n] of counts) refusals.count(vendorId, at.slice(0, 10), reason, n);
-      if (kept > 0) refusals.prune(vendorId, KEPT_PER_VENDOR);
+    async save() {
+      for (const r of kept) await refusals.insertRejected(r);
+      for (const [reason, n] of counts) await refusals.count(vendorId, at.slice(0, 10), reason, n);
+      if (kept.length > 0) await refusals.prune(vendorId, KEPT_PER_VENDOR);
     },
   };
 }

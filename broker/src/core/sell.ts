@@ -21,20 +21,21 @@ export interface Purchase {
 
 /**
  * Finds a first superbin whose whole set for these offsets is unsold and whose first superbin holds a ball,
- * scanning from a random start; undefined when no such set is left.
+ * scanning from a random start; undefined when no such set is left. `ballsIn` counts a superbin's balls
+ * (a store read: call inside the purchase's transaction).
  */
-export function pickSet(
+export async function pickSet(
   p: EpochParams,
   offsets: readonly number[],
   sold: ReadonlySet<number>,
-  ballsIn: (superbin: number) => number,
-): { superbins: number[]; balls: number } | undefined {
+  ballsIn: (superbin: number) => number | Promise<number>,
+): Promise<{ superbins: number[]; balls: number } | undefined> {
   const bins = 2 ** p.u;
   const start = randomInt(bins);
   for (let j = 0; j < bins; j++) {
     const superbins = positions((start + j) % bins, offsets, p.u);
     if (superbins.some((sb) => sold.has(sb))) continue;
-    const balls = ballsIn(superbins[0]!);
+    const balls = await ballsIn(superbins[0]!);
     if (balls > 0) return { superbins, balls };
   }
   return undefined;
@@ -45,35 +46,35 @@ export function pickSet(
  * non-overlapping sets, marks their balls sold, debits the ledger and records the withdrawal.
  * All or nothing: a purchase the balance cannot cover sells nothing.
  * @example
- * const purchase = buySets(ctx, user.id, 2);
- * const text = fundsWithdrawnText(ctx, purchase.withdrawalId);
+ * const purchase = await buySets(ctx, user.id, 2);
+ * const text = await fundsWithdrawnText(ctx, purchase.withdrawalId);
  */
-export function buySets(ctx: BrokerContext, userId: string, count: number): Purchase {
+export async function buySets(ctx: BrokerContext, userId: string, count: number): Promise<Purchase> {
   aint(count, 1, ctx.maxSetsPerPurchase, 'count');
   const { store } = ctx;
-  return store.transaction(() => {
+  return store.transaction(async () => {
     const now = ctx.now();
     const at = now.toISOString();
-    const epoch = store.epochs.current(now);
+    const epoch = await store.epochs.current(now);
     if (!epoch) throw new BrokerError(404, 'no_epoch', 'no epoch is on sale right now');
     const p = epoch.params;
-    if (!store.accounts.userById(userId)) throw new BrokerError(404, 'unknown_user', 'no such user');
-    const balance = store.accounts.balance('user', userId);
-    const sold = store.sets.soldSuperbins(p.id);
+    if (!(await store.accounts.userById(userId))) throw new BrokerError(404, 'unknown_user', 'no such user');
+    const balance = await store.accounts.balance('user', userId);
+    const sold = await store.sets.soldSuperbins(p.id);
     const offsets = userOffsets(p, userId);
     const withdrawalId = newWithdrawalId();
-    store.sets.insertWithdrawal(withdrawalId, userId, p.id, at);
+    await store.sets.insertWithdrawal(withdrawalId, userId, p.id, at);
     let price = 0;
     for (let n = 0; n < count; n++) {
-      const pick = pickSet(p, offsets, sold, (sb) => store.epochs.countIn(p.id, sb));
+      const pick = await pickSet(p, offsets, sold, (sb) => store.epochs.countIn(p.id, sb));
       if (!pick) throw new BrokerError(409, 'sold_out', `only ${n} more set(s) of epoch ${p.id} can be sold to you`);
       if (price + pick.balls > balance)
         throw new BrokerError(409, 'insufficient_funds', `${count} set(s) cost more than your balance of ${formatMoney(balance)}`);
       for (const sb of pick.superbins) {
         sold.add(sb);
-        store.epochs.sellSuperbin(p.id, sb);
+        await store.epochs.sellSuperbin(p.id, sb);
       }
-      store.sets.insertSet({
+      await store.sets.insertSet({
         withdrawalId,
         userId,
         epoch: p.id,
@@ -85,8 +86,8 @@ export function buySets(ctx: BrokerContext, userId: string, count: number): Purc
       });
       price += pick.balls;
     }
-    store.sets.finishWithdrawal(withdrawalId, price, price);
-    store.accounts.post('user', userId, -price, 'purchase', withdrawalId, `Bought ${count} superbin set(s): ${price} coins`, at);
+    await store.sets.finishWithdrawal(withdrawalId, price, price);
+    await store.accounts.post('user', userId, -price, 'purchase', withdrawalId, `Bought ${count} superbin set(s): ${price} coins`, at);
     return { withdrawalId, epoch: p.id, sets: count, coins: price, priceMills: price };
   });
 }

@@ -18,15 +18,14 @@ export interface PublicStats {
 }
 
 /** Figures of the current epoch and of all redemptions. */
-export function publicStats(ctx: BrokerContext): PublicStats {
+export async function publicStats(ctx: BrokerContext): Promise<PublicStats> {
   const { store } = ctx;
-  const epoch = store.epochs.current(ctx.now());
-  return {
-    epoch,
-    timeline: epoch && epochTimeline(ctx, epoch),
-    ballsMinted: epoch?.filledSlots ?? 0,
-    setsSold: epoch ? store.sets.countSetsInEpoch(epoch.params.id) : 0,
-    coinsRedeemed: store.vendors.totalRedeemed(),
-    doubleSpends: store.vendors.totalDoubleSpends(),
-  };
+  const epoch = await store.epochs.current(ctx.now());
+  const [timeline, setsSold, coinsRedeemed, doubleSpends] = await Promise.all([
+    epoch && epochTimeline(ctx, epoch),
+    epoch ? store.sets.countSetsInEpoch(epoch.params.id) : 0,
+    store.vendors.totalRedeemed(),
+    store.vendors.totalDoubleSpends(),
+  ]);
+  return { epoch, timeline, ballsMinted: epoch?.filledSlots ?? 0, setsSold, coinsRedeemed, doubleSpends };
 }

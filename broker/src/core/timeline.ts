@@ -28,22 +28,24 @@ export interface EpochTimeline {
  * the latest when the epoch is first published or used), so a broker restarted with a shorter
  * `redeemGraceSeconds` cannot shorten the time vendors were told they have.
  * @example
- * const t = epochTimeline(ctx, store.epochs.get('2026-11')!); // { expiresAt, redeemBy, returnsFrom }
+ * const t = await epochTimeline(ctx, (await store.epochs.get('2026-11'))!); // { expiresAt, redeemBy, returnsFrom }
  */
-export function epochTimeline(ctx: BrokerContext, epoch: EpochRecord): EpochTimeline {
+export async function epochTimeline(ctx: BrokerContext, epoch: EpochRecord): Promise<EpochTimeline> {
   const { expiresAt } = epoch.params;
   let redeemBy = epoch.redeemBy;
   if (redeemBy === null) {
     const due = new Date(Date.parse(expiresAt) + ctx.redeemGraceSeconds * 1000).toISOString();
-    redeemBy = ctx.store.epochs.pinRedeemBy(epoch.params.id, due);
+    // Pinned in a transaction (joined when the caller is in one): the first pin wins, every process reads it.
+    const { id } = epoch.params;
+    redeemBy = await ctx.store.transaction(() => ctx.store.epochs.pinRedeemBy(id, due));
     epoch.redeemBy = redeemBy;
   }
   return { expiresAt, redeemBy, returnsFrom: redeemBy };
 }
 
 /** The epoch's parameters as the broker publishes them (`GET /api/epochs/...`): with redeemBy and returnsFrom. */
-export function publishedParams(ctx: BrokerContext, epoch: EpochRecord): EpochParams {
-  const t = epochTimeline(ctx, epoch);
+export async function publishedParams(ctx: BrokerContext, epoch: EpochRecord): Promise<EpochParams> {
+  const t = await epochTimeline(ctx, epoch);
   return { ...epoch.params, redeemBy: t.redeemBy, returnsFrom: t.returnsFrom };
 }
 
@@ -72,13 +74,15 @@ export interface ReturnWindow {
 }
 
 /** The return windows of every epoch `userId` bought sets in, newest purchase first. */
-export function returnWindows(ctx: BrokerContext, userId: string): ReturnWindow[] {
+export async function returnWindows(ctx: BrokerContext, userId: string): Promise<ReturnWindow[]> {
   const now = ctx.now();
-  const epochs = [...new Set(ctx.store.sets.withdrawalsOfUser(userId, 1000).map((w) => w.epoch))];
-  return epochs.flatMap((id) => {
-    const rec = ctx.store.epochs.get(id);
-    if (!rec) return [];
-    const t = epochTimeline(ctx, rec);
-    return [{ epoch: id, returnsFrom: t.returnsFrom, open: returnsOpen(t, now) }];
-  });
+  const epochs = [...new Set((await ctx.store.sets.withdrawalsOfUser(userId, 1000)).map((w) => w.epoch))];
+  const out: ReturnWindow[] = [];
+  for (const id of epochs) {
+    const rec = await ctx.store.epochs.get(id);
+    if (!rec) continue;
+    const t = await epochTimeline(ctx, rec);
+    out.push({ epoch: id, returnsFrom: t.returnsFrom, open: returnsOpen(t, now) });
+  }
+  return out;
 }

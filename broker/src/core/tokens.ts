@@ -59,13 +59,13 @@ export function readLimit(text: unknown): number | null {
  * Makes a token for `userId`. The secret is returned once and stored only as its SHA-256.
  * Throws `TypeError`/`RangeError` for a bad name or limit, 409 `too_many_tokens` past {@link MAX_TOKENS_PER_USER}.
  * @example
- * const { token, secret } = createToken(ctx, user.id, { name: 'laptop', limit: '5' }); // at most $5.00
+ * const { token, secret } = await createToken(ctx, user.id, { name: 'laptop', limit: '5' }); // at most $5.00
  */
-export function createToken(
+export async function createToken(
   ctx: BrokerContext,
   userId: string,
   o: { name: unknown; limit?: unknown },
-): { token: TokenRecord; secret: string } {
+): Promise<{ token: TokenRecord; secret: string }> {
   const name = checkName(o.name, 'the token name');
   const limitMills = readLimit(o.limit);
   const secret = `mmt_${randomBytes(32).toString('base64url')}`;
@@ -79,10 +79,10 @@ export function createToken(
     createdAt: ctx.now().toISOString(),
     lastUsedAt: null,
   };
-  ctx.store.transaction(() => {
-    if (ctx.store.tokens.countOfUser(userId) >= MAX_TOKENS_PER_USER)
+  await ctx.store.transaction(async () => {
+    if ((await ctx.store.tokens.countOfUser(userId)) >= MAX_TOKENS_PER_USER)
       throw new BrokerError(409, 'too_many_tokens', `an account has at most ${MAX_TOKENS_PER_USER} API tokens: revoke one first`);
-    ctx.store.tokens.insert(token);
+    await ctx.store.tokens.insert(token);
   });
   return { token, secret };
 }
@@ -91,27 +91,34 @@ export function createToken(
  * Revokes (deletes) the user's token `tokenId` and disconnects the wallet keys it connected, in one
  * transaction; chains authorized before keep their hold. Throws 404 `unknown_token`.
  */
-export function revokeToken(ctx: BrokerContext, userId: string, tokenId: unknown): void {
+export async function revokeToken(ctx: BrokerContext, userId: string, tokenId: unknown): Promise<void> {
   const { store } = ctx;
-  store.transaction(() => {
-    const token = typeof tokenId === 'string' ? store.tokens.byId(tokenId) : undefined;
+  await store.transaction(async () => {
+    const token = typeof tokenId === 'string' ? await store.tokens.byId(tokenId) : undefined;
     if (!token || token.userId !== userId) throw new BrokerError(404, 'unknown_token', 'there is no such API token in your account');
-    for (const key of store.tokens.keysOf(token.id)) store.paywordKeys.deleteWalletKey(userId, key);
-    store.tokens.delete(token.id, userId);
+    for (const key of await store.tokens.keysOf(token.id)) await store.paywordKeys.deleteWalletKey(userId, key);
+    await store.tokens.delete(token.id, userId);
   });
 }
 
 /** The token whose secret is `secret`, or undefined; records its use (at most once a minute). */
-export function authenticateToken(ctx: BrokerContext, secret: unknown): TokenRecord | undefined {
+export async function authenticateToken(ctx: BrokerContext, secret: unknown): Promise<TokenRecord | undefined> {
   if (typeof secret !== 'string' || !TOKEN_PATTERN.test(secret)) return undefined;
   // Looked up by the hash of a 256-bit secret: nothing to compare in constant time.
-  const token = ctx.store.tokens.byHash(sha256(secret));
+  const token = await ctx.store.tokens.byHash(sha256(secret));
   if (!token) return undefined;
   const now = ctx.now();
   if (token.lastUsedAt === null || now.getTime() - Date.parse(token.lastUsedAt) >= TOUCH_EVERY_MS) {
-    token.lastUsedAt = now.toISOString();
-    ctx.store.transaction(() => ctx.store.tokens.touch(token.id, token.lastUsedAt!));
+    const at = (token.lastUsedAt = now.toISOString());
+    await ctx.store.transaction(() => ctx.store.tokens.touch(token.id, at));
   }
+  return token;
+}
+
+/** The token `tokenId` as it is now, or 401 `invalid_token` when it was revoked (since it authenticated). */
+async function liveToken(ctx: BrokerContext, tokenId: string): Promise<TokenRecord> {
+  const token = await ctx.store.tokens.byId(tokenId);
+  if (!token) throw new BrokerError(401, 'invalid_token', 'this API token was revoked');
   return token;
 }
 
@@ -120,19 +127,21 @@ export function authenticateToken(ctx: BrokerContext, secret: unknown): TokenRec
  * `spending_limit` (with the allowance and `neededMills`) when that would pass its limit, or 401
  * `invalid_token` when the token was revoked meanwhile.
  */
-export function chargeToken(ctx: BrokerContext, tokenId: string, mills: number): Allowance {
-  const token = ctx.store.tokens.byId(tokenId);
-  if (!token) throw new BrokerError(401, 'invalid_token', 'this API token was revoked');
-  const before = allowanceOf(token);
-  if (before.leftMills !== null && mills > before.leftMills)
-    throw new BrokerError(
-      403,
-      'spending_limit',
-      `this costs ${mills} mills, over what the API token "${token.name}" may still spend (${before.leftMills} of its limit of ${before.limitMills} mills); nothing was bought`,
-      { limitMills: before.limitMills, spentMills: before.spentMills, leftMills: before.leftMills, neededMills: mills },
-    );
-  ctx.store.tokens.spend(tokenId, mills);
-  return allowanceOf({ limitMills: token.limitMills, spentMills: token.spentMills + mills });
+export async function chargeToken(ctx: BrokerContext, tokenId: string, mills: number): Promise<Allowance> {
+  // Joins the caller's transaction (or is one): the limit read decides the spend.
+  return ctx.store.transaction(async () => {
+    const token = await liveToken(ctx, tokenId);
+    const before = allowanceOf(token);
+    if (before.leftMills !== null && mills > before.leftMills)
+      throw new BrokerError(
+        403,
+        'spending_limit',
+        `this costs ${mills} mills, over what the API token "${token.name}" may still spend (${before.leftMills} of its limit of ${before.limitMills} mills); nothing was bought`,
+        { limitMills: before.limitMills, spentMills: before.spentMills, leftMills: before.leftMills, neededMills: mills },
+      );
+    await ctx.store.tokens.spend(tokenId, mills);
+    return allowanceOf({ limitMills: token.limitMills, spentMills: token.spentMills + mills });
+  });
 }
 
 /**
@@ -140,9 +149,9 @@ export function chargeToken(ctx: BrokerContext, tokenId: string, mills: number):
  * connected by an API token, charges the hold to that token ({@link chargeToken}). Keys connected on the
  * account page are not limited.
  */
-export function chargeChainHold(ctx: BrokerContext, userId: string, walletKey: Uint8Array, heldMills: number): void {
-  const tokenId = ctx.store.tokens.tokenOfKey(userId, walletKey);
-  if (tokenId !== undefined) chargeToken(ctx, tokenId, heldMills);
+export async function chargeChainHold(ctx: BrokerContext, userId: string, walletKey: Uint8Array, heldMills: number): Promise<void> {
+  const tokenId = await ctx.store.tokens.tokenOfKey(userId, walletKey);
+  if (tokenId !== undefined) await chargeToken(ctx, tokenId, heldMills);
 }
 
 /** Reads a purchase's optional idempotency key; throws `TypeError`/`RangeError`. */
@@ -158,26 +167,28 @@ export function readRequestId(value: unknown): string | undefined {
  * token's spending limit; either fails and nothing is bought. A `requestId` that bought before gives
  * that purchase again (`created` false); with another count it is 409 `request_mismatch`.
  * @example
- * const { withdrawalId } = buySetsWithToken(ctx, token, 2, 'job-42');
+ * const { withdrawalId } = await buySetsWithToken(ctx, token, 2, 'job-42');
  */
-export function buySetsWithToken(
+export async function buySetsWithToken(
   ctx: BrokerContext,
   token: TokenRecord,
   count: number,
   requestId?: string,
-): { created: boolean; withdrawalId: string; allowance: Allowance } {
+): Promise<{ created: boolean; withdrawalId: string; allowance: Allowance }> {
   const { store } = ctx;
-  return store.transaction(() => {
+  return store.transaction(async () => {
+    // The token authenticated before this transaction: it may have been revoked since.
+    const current = await liveToken(ctx, token.id);
     if (requestId !== undefined) {
-      const prior = store.tokens.purchase(token.userId, requestId);
+      const prior = await store.tokens.purchase(token.userId, requestId);
       if (prior && prior.count !== count)
         throw new BrokerError(409, 'request_mismatch', `requestId ${requestId} bought ${prior.count} set(s) before, not ${count}`);
-      if (prior) return { created: false, withdrawalId: prior.withdrawalId, allowance: allowanceOf(store.tokens.byId(token.id)!) };
+      if (prior) return { created: false, withdrawalId: prior.withdrawalId, allowance: allowanceOf(current) };
     }
-    const purchase = buySets(ctx, token.userId, count);
-    const allowance = chargeToken(ctx, token.id, purchase.priceMills);
+    const purchase = await buySets(ctx, token.userId, count);
+    const allowance = await chargeToken(ctx, token.id, purchase.priceMills);
     if (requestId !== undefined)
-      store.tokens.insertPurchase(token.userId, requestId, purchase.withdrawalId, count, ctx.now().toISOString());
+      await store.tokens.insertPurchase(token.userId, requestId, purchase.withdrawalId, count, ctx.now().toISOString());
     return { created: true, withdrawalId: purchase.withdrawalId, allowance };
   });
 }
@@ -187,13 +198,19 @@ export function buySetsWithToken(
  * is bound to the token: its chain holds count against the token's limit and revoking the token
  * disconnects it. A key connected already is left as it is.
  */
-export function connectWalletKeyWithToken(ctx: BrokerContext, token: TokenRecord, text: unknown): { key: string; added: boolean } {
-  return ctx.store.transaction(() => {
-    const out = connectWalletKey(ctx, token.userId, text);
-    if (out.added) ctx.store.tokens.bindKey(token.id, token.userId, fromBase64(out.key));
+export async function connectWalletKeyWithToken(
+  ctx: BrokerContext,
+  token: TokenRecord,
+  text: unknown,
+): Promise<{ key: string; added: boolean }> {
+  return ctx.store.transaction(async () => {
+    // Revoked since it authenticated: a key it connected now would be bound to no token, so unlimited.
+    await liveToken(ctx, token.id);
+    const out = await connectWalletKey(ctx, token.userId, text);
+    if (out.added) await ctx.store.tokens.bindKey(token.id, token.userId, fromBase64(out.key));
     return out;
   });
 }
 
 /** The user's tokens, newest first. */
-export const tokensOf = (ctx: BrokerContext, userId: string): TokenRecord[] => ctx.store.tokens.ofUser(userId);
+export const tokensOf = (ctx: BrokerContext, userId: string): Promise<TokenRecord[]> => ctx.store.tokens.ofUser(userId);

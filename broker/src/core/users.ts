@@ -26,13 +26,14 @@ export function normalizeEmail(email: unknown): string {
 export async function signUp(ctx: BrokerContext, email: unknown, password: unknown): Promise<UserRecord> {
   const e = normalizeEmail(email);
   checkPassword(password);
-  if (ctx.store.accounts.userByEmail(e)) throw new BrokerError(409, 'email_taken', 'an account with that e-mail exists');
+  if (await ctx.store.accounts.userByEmail(e)) throw new BrokerError(409, 'email_taken', 'an account with that e-mail exists');
   const passwordHash = await hashPassword(password);
   const user: UserRecord = { id: newUserId(), email: e, passwordHash, createdAt: ctx.now().toISOString() };
-  ctx.store.transaction(() => {
+  // The hash is made outside the transaction (it takes about 100 ms, and a transaction holds the write lock).
+  await ctx.store.transaction(async () => {
     // Checked again inside the write lock: another request may have signed up meanwhile.
-    if (ctx.store.accounts.userByEmail(e)) throw new BrokerError(409, 'email_taken', 'an account with that e-mail exists');
-    ctx.store.accounts.insertUser(user);
+    if (await ctx.store.accounts.userByEmail(e)) throw new BrokerError(409, 'email_taken', 'an account with that e-mail exists');
+    await ctx.store.accounts.insertUser(user);
   });
   return user;
 }
@@ -45,7 +46,7 @@ export async function logIn(ctx: BrokerContext, email: unknown, password: unknow
   } catch {
     return undefined;
   }
-  const user = ctx.store.accounts.userByEmail(e);
+  const user = await ctx.store.accounts.userByEmail(e);
   const ok = await verifyPassword(typeof password === 'string' ? password : '', user?.passwordHash ?? DUMMY_HASH);
   return ok && user ? user : undefined;
 }
@@ -58,28 +59,28 @@ export interface Session {
 }
 
 /** Starts a session for `userId`; returns the cookie token (never stored) and its expiry. */
-export function startSession(ctx: BrokerContext, userId: string): { token: string; expires: Date } {
+export async function startSession(ctx: BrokerContext, userId: string): Promise<{ token: string; expires: Date }> {
   const token = newToken();
   const now = ctx.now();
   const expires = new Date(now.getTime() + ctx.sessionTtl);
-  ctx.store.transaction(() => {
-    ctx.store.accounts.purgeSessions(now);
-    ctx.store.accounts.insertSession(sha256(token), userId, newToken(), now.toISOString(), expires.toISOString());
+  await ctx.store.transaction(async () => {
+    await ctx.store.accounts.purgeSessions(now);
+    await ctx.store.accounts.insertSession(sha256(token), userId, newToken(), now.toISOString(), expires.toISOString());
   });
   return { token, expires };
 }
 
 /** The session of a cookie token, if it is live. */
-export function findSession(ctx: BrokerContext, token: string | undefined): Session | undefined {
+export async function findSession(ctx: BrokerContext, token: string | undefined): Promise<Session | undefined> {
   if (!token || token.length > 200) return undefined;
   const tokenHash = sha256(token);
-  const s = ctx.store.accounts.session(tokenHash, ctx.now());
+  const s = await ctx.store.accounts.session(tokenHash, ctx.now());
   if (!s) return undefined;
-  const user = ctx.store.accounts.userById(s.userId);
+  const user = await ctx.store.accounts.userById(s.userId);
   return user && { user, csrf: s.csrf, tokenHash };
 }
 
 /** Ends a session. */
-export function endSession(ctx: BrokerContext, tokenHash: Uint8Array): void {
-  ctx.store.transaction(() => ctx.store.accounts.deleteSession(tokenHash));
+export async function endSession(ctx: BrokerContext, tokenHash: Uint8Array): Promise<void> {
+  await ctx.store.transaction(() => ctx.store.accounts.deleteSession(tokenHash));
 }

@@ -46,38 +46,39 @@ function unseal(token: string, sealed: Uint8Array): string | undefined {
  * Signs a vendor in with its API key: a new session (expired ones purged, the vendor's oldest beyond
  * {@link MAX_VENDOR_SESSIONS} ended). Undefined when the key is not a vendor's.
  * @example
- * const s = startVendorSession(ctx, apiKey); // { token, expires, vendor } → the cookie
+ * const s = await startVendorSession(ctx, apiKey); // { token, expires, vendor } → the cookie
  */
-export function startVendorSession(
+export async function startVendorSession(
   ctx: BrokerContext,
   apiKey: unknown,
-): { token: string; expires: Date; vendor: VendorRecord } | undefined {
-  const vendor = authenticateVendor(ctx, apiKey);
+): Promise<{ token: string; expires: Date; vendor: VendorRecord } | undefined> {
+  const vendor = await authenticateVendor(ctx, apiKey);
   if (!vendor) return undefined;
   const token = newToken();
   const now = ctx.now();
   const expires = new Date(now.getTime() + ctx.sessionTtl);
-  ctx.store.transaction(() => {
+  const sealed = seal(token, apiKey as string);
+  await ctx.store.transaction(async () => {
     const sessions = ctx.store.vendorSessions;
-    sessions.purge(now);
-    sessions.insert(sha256(token), vendor.id, seal(token, apiKey as string), now.toISOString(), expires.toISOString());
-    sessions.prune(vendor.id, MAX_VENDOR_SESSIONS);
+    await sessions.purge(now);
+    await sessions.insert(sha256(token), vendor.id, sealed, now.toISOString(), expires.toISOString());
+    await sessions.prune(vendor.id, MAX_VENDOR_SESSIONS);
   });
   return { token, expires, vendor };
 }
 
 /** The live session of a cookie token: undefined if unknown, expired, or its key is no longer the vendor's. */
-export function findVendorSession(ctx: BrokerContext, token: string | undefined): VendorSession | undefined {
+export async function findVendorSession(ctx: BrokerContext, token: string | undefined): Promise<VendorSession | undefined> {
   if (!token || token.length > 200) return undefined;
   const tokenHash = sha256(token);
-  const row = ctx.store.vendorSessions.get(tokenHash, ctx.now());
+  const row = await ctx.store.vendorSessions.get(tokenHash, ctx.now());
   const apiKey = row && unseal(token, row.sealedKey);
-  const vendor = row && ctx.store.vendors.byId(row.vendorId);
+  const vendor = row && (await ctx.store.vendors.byId(row.vendorId));
   if (!apiKey || !vendor || !safeEqualBytes(vendor.apiKeyHash, sha256(apiKey))) return undefined;
   return { vendor, apiKey, tokenHash };
 }
 
 /** Ends a vendor session (signing out). */
-export function endVendorSession(ctx: BrokerContext, tokenHash: Uint8Array): void {
-  ctx.store.transaction(() => ctx.store.vendorSessions.remove(tokenHash));
+export async function endVendorSession(ctx: BrokerContext, tokenHash: Uint8Array): Promise<void> {
+  await ctx.store.transaction(() => ctx.store.vendorSessions.remove(tokenHash));
 }

@@ -28,27 +28,27 @@ export function vendorIdOf(origin: unknown): string {
 /**
  * Registers a vendor. The API key is returned once and stored only as its SHA-256.
  * @example
- * const { vendorId, apiKey } = registerVendor(ctx, { origin: 'http://127.0.0.1:4001', name: 'Demo shop' });
+ * const { vendorId, apiKey } = await registerVendor(ctx, { origin: 'http://127.0.0.1:4001', name: 'Demo shop' });
  */
-export function registerVendor(
+export async function registerVendor(
   ctx: BrokerContext,
   input: { origin: unknown; name: unknown; ownerUserId?: string | null },
-): { vendorId: string; apiKey: string } {
+): Promise<{ vendorId: string; apiKey: string }> {
   const vendorId = vendorIdOf(input.origin);
   const name = checkName(input.name);
   const apiKey = newApiKey();
-  ctx.store.transaction(() => {
-    if (ctx.store.vendors.byId(vendorId)) throw new BrokerError(409, 'vendor_exists', `${vendorId} is registered already`);
-    ctx.store.vendors.insert(vendorId, name, sha256(apiKey), input.ownerUserId ?? null, ctx.now().toISOString());
+  await ctx.store.transaction(async () => {
+    if (await ctx.store.vendors.byId(vendorId)) throw new BrokerError(409, 'vendor_exists', `${vendorId} is registered already`);
+    await ctx.store.vendors.insert(vendorId, name, sha256(apiKey), input.ownerUserId ?? null, ctx.now().toISOString());
   });
   return { vendorId, apiKey };
 }
 
 /** The vendor holding `apiKey`, or undefined. A disabled vendor still authenticates: it is told why it is refused. */
-export function authenticateVendor(ctx: BrokerContext, apiKey: unknown): VendorRecord | undefined {
+export async function authenticateVendor(ctx: BrokerContext, apiKey: unknown): Promise<VendorRecord | undefined> {
   if (typeof apiKey !== 'string' || apiKey.length < 8 || apiKey.length > 200) return undefined;
   const hash = sha256(apiKey);
-  const vendor = ctx.store.vendors.byKeyHash(hash);
+  const vendor = await ctx.store.vendors.byKeyHash(hash);
   // The lookup is by a hash of a 256-bit secret; the constant-time check keeps the comparison honest too.
   return vendor && safeEqualBytes(vendor.apiKeyHash, hash) ? vendor : undefined;
 }
@@ -81,24 +81,32 @@ export interface VendorSummary {
 }
 
 /** A vendor's balance, counts (coins and chains), payword key and complaint state. */
-export function vendorSummary(ctx: BrokerContext, v: VendorRecord): VendorSummary {
-  const counts = ctx.store.vendors.counts(v.id);
-  const chains = ctx.store.chains.vendorTotals(v.id);
+export async function vendorSummary(ctx: BrokerContext, v: VendorRecord): Promise<VendorSummary> {
+  const { store } = ctx;
+  // Reads only, shown together: each figure is as committed when it was read.
+  const [counts, chains, balanceMills, refusedCoins, paywordKey, complaints] = await Promise.all([
+    store.vendors.counts(v.id),
+    store.chains.vendorTotals(v.id),
+    store.accounts.balance('vendor', v.id),
+    store.refusals.total(v.id),
+    vendorKeyOf(ctx, v.id),
+    complaintState(ctx, v.id, ctx.now().toISOString()),
+  ]);
   return {
     vendorId: v.id,
     name: v.name,
-    balanceMills: ctx.store.accounts.balance('vendor', v.id),
+    balanceMills,
     redeemedCoins: counts.redeemed,
-    refusedCoins: ctx.store.refusals.total(v.id),
+    refusedCoins,
     doubleSpends: counts.doubleSpends,
-    paywordKey: vendorKeyOf(ctx, v.id),
+    paywordKey,
     clearedChains: chains.chains,
     clearedLinks: chains.links,
     clearedMills: chains.mills,
     disabled: v.disabled,
     disabledReason: v.disabledReason,
     disabledAt: v.disabledAt,
-    complaints: complaintState(ctx, v.id, ctx.now().toISOString()),
+    complaints,
   };
 }
 
@@ -126,6 +134,6 @@ export function vendorDisabledError(ctx: BrokerContext, v: VendorRecord): Broker
  * filed before now no longer count towards disabling it.
  * @returns false when there is no such vendor
  */
-export function enableVendor(ctx: BrokerContext, vendorId: string): boolean {
+export async function enableVendor(ctx: BrokerContext, vendorId: string): Promise<boolean> {
   return ctx.store.transaction(() => ctx.store.vendors.enable(vendorId, ctx.now().toISOString()));
 }

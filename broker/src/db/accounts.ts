@@ -31,13 +31,13 @@ export interface LedgerEntry {
   createdAt: string;
 }
 
-interface UserRow {
+export interface UserRow {
   id: string;
   email: string;
   password_hash: string;
   created_at: string;
 }
-const toUser = (r: UserRow): UserRecord => ({ id: r.id, email: r.email, passwordHash: r.password_hash, createdAt: r.created_at });
+export const toUser = (r: UserRow): UserRecord => ({ id: r.id, email: r.email, passwordHash: r.password_hash, createdAt: r.created_at });
 
 /** SQL for users, sessions and the ledger. */
 export function accountsRepo(db: Db) {

@@ -65,6 +65,48 @@ export function ballIn(chunk: Pick<Chunk, 'present' | 'xs'>, slot: number): Uint
   return at < 0 ? undefined : chunk.xs.subarray(at, at + BALL_BYTES);
 }
 
+/** The ball of `slot` in `chunk` and its status; undefined when there is no chunk or the slot is empty. */
+export function mintedIn(chunk: Chunk | undefined, slot: number): { x: Uint8Array; status: BallStatus } | undefined {
+  const x = chunk && ballIn(chunk, slot);
+  return x && { x, status: statusAt(chunk.flags, bitOf(slot)) };
+}
+
+/** Every ball of a superbin in sub-bin order; `chunkOf(slot)` is the chunk holding `slot`, if it was read. */
+export function superbinBalls(
+  v: number,
+  superbin: number,
+  chunkOf: (slot: number) => Chunk | undefined,
+): { subbin: number; x: Uint8Array; status: BallStatus }[] {
+  const start = superbin * 2 ** v;
+  const out: { subbin: number; x: Uint8Array; status: BallStatus }[] = [];
+  for (let subbin = 0; subbin < 2 ** v; subbin++) {
+    const ball = mintedIn(chunkOf(start + subbin), start + subbin);
+    if (ball) out.push({ subbin, ...ball });
+  }
+  return out;
+}
+
+/**
+ * The status of the ball of `slot` in `chunk` when the 16 bytes at `bytes[at]` are that ball (see
+ * {@link sameBall}); undefined when they are not, or there is no chunk or the slot is empty.
+ */
+export function statusIfSame(chunk: Chunk | undefined, slot: number, bytes: Uint8Array, at: number): BallStatus | undefined {
+  return chunk && sameBall(chunk.xs, ballOffset(chunk, slot), bytes, at) ? statusAt(chunk.flags, bitOf(slot)) : undefined;
+}
+
+/** Per chunk id of the epoch numbered `no`, the mask of the given slots in it. */
+export function chunkMasks(no: number, slots: readonly number[]): Map<number, number> {
+  const masks = new Map<number, number>();
+  for (const s of slots) masks.set(chunkIdOf(no, s), (masks.get(chunkIdOf(no, s)) ?? 0) | bitOf(s));
+  return masks;
+}
+
+/** Checks minted balls before they are stored: one 16-byte ball per slot, every slot below 2^29. */
+export function assertMinted(slots: Uint32Array, xs: Uint8Array): void {
+  if (xs.length !== slots.length * BALL_BYTES) throw new RangeError('one 16-byte ball per slot is required');
+  if (slots.length > 0 && slots[slots.length - 1]! >= FILE_STRIDE * CHUNK_SLOTS) throw new RangeError('a slot is beyond 2^29');
+}
+
 /**
  * True when the 16 bytes at `a[ai]` and `b[bi]` are equal, in time that does not depend on where they
  * differ (so a stream of guesses cannot learn an unsold ball byte by byte), and without a view per ball.

@@ -52,7 +52,8 @@ export interface ClearingRecord {
   createdAt: string;
 }
 
-interface ChainRow {
+/** A row of `payword_chains` as both databases give it. */
+export interface ChainRow {
   id: string;
   commitment: Buffer;
   user_id: string;
@@ -72,7 +73,8 @@ interface ChainRow {
   released_at: string | null;
 }
 
-const toChain = (r: ChainRow): ChainRecord => ({
+/** A chain row as a {@link ChainRecord} (its blobs as plain Uint8Arrays). */
+export const toChain = (r: ChainRow): ChainRecord => ({
   id: r.id,
   commitment: new Uint8Array(r.commitment),
   userId: r.user_id,

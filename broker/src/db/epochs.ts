@@ -31,7 +31,8 @@ export interface EpochRecord {
   redeemBy: string | null;
 }
 
-interface EpochRow {
+/** An epochs row (both stores). */
+export interface EpochRow {
   id: string;
   key: Buffer;
   t: number;
@@ -50,7 +51,8 @@ interface EpochRow {
   redeem_by: string | null;
 }
 
-const toRecord = (r: EpochRow): EpochRecord => ({
+/** An epochs row as a record. */
+export const toEpochRecord = (r: EpochRow): EpochRecord => ({
   params: { id: r.id, key: new Uint8Array(r.key), t: r.t, u: r.u, v: r.v, k: r.k, fixed: r.fixed, expiresAt: r.expires_at },
   createdAt: r.created_at,
   fill: r.fill,
@@ -127,15 +129,15 @@ export function epochsRepo(db: Db) {
     },
     get: (id: string): EpochRecord | undefined => {
       const r = q.get.get(id);
-      return r && toRecord(r);
+      return r && toEpochRecord(r);
     },
     exists: (id: string): boolean => q.exists.get(id) !== undefined,
     /** The newest epoch that has not expired at `now`. */
     current: (now: Date): EpochRecord | undefined => {
       const r = q.current.get(now.toISOString());
-      return r && toRecord(r);
+      return r && toEpochRecord(r);
     },
-    all: (): EpochRecord[] => q.all.all().map(toRecord),
+    all: (): EpochRecord[] => q.all.all().map(toEpochRecord),
     ballAt(epoch: string, superbin: number, subbin: number): MintedBall | undefined {
       return mint.ballAt(epoch, slotOf(epoch, superbin, subbin));
     },

@@ -6,16 +6,17 @@
  */
 import { BALL_BYTES } from '@micromint/shared';
 import {
-  CHUNK_SLOTS,
   FILE_STRIDE,
+  assertMinted,
   ballIn,
-  ballOffset,
   bitOf,
   chunkIdOf,
+  chunkMasks,
   chunkRanges,
+  mintedIn,
   popcount32,
-  sameBall,
-  statusAt,
+  statusIfSame,
+  superbinBalls,
   superbinChunks,
   withStatus,
   type BallStatus,
@@ -39,17 +40,20 @@ export interface MintLookup {
   statusOf(slot: number, bytes: Uint8Array, at: number): BallStatus | undefined;
 }
 
-interface ChunkRow extends ChunkFlags {
+/** A chunk row with its flags, as {@link CHUNK_COLUMNS} read it (both stores). */
+export interface ChunkRow extends ChunkFlags {
   id: number;
   present: number;
   xs: Buffer;
 }
 
-const CHUNK_COLUMNS = `b.id, b.present, b.xs, coalesce(f.sold, 0) AS sold, coalesce(f.redeemed, 0) AS redeemed,
+/** The columns of a chunk and its flags (0 without a flags row), and the join they come from (both stores). */
+export const CHUNK_COLUMNS = `b.id, b.present, b.xs, coalesce(f.sold, 0) AS sold, coalesce(f.redeemed, 0) AS redeemed,
   coalesce(f.returned, 0) AS returned, coalesce(f.compromised, 0) AS compromised
   FROM mint_balls b LEFT JOIN mint_flags f ON f.id = b.id`;
 
-const toChunk = (r: ChunkRow): Chunk => ({
+/** A chunk row as the layout reads it. */
+export const toChunk = (r: ChunkRow): Chunk => ({
   present: r.present,
   xs: r.xs,
   flags: { sold: r.sold, redeemed: r.redeemed, returned: r.returned, compromised: r.compromised },
@@ -104,8 +108,7 @@ export function mintStore(db: Db) {
      * `exists`. Call inside the transaction that inserts the epoch.
      */
     insert(epoch: string, slots: Uint32Array, xs: Uint8Array): void {
-      if (xs.length !== slots.length * BALL_BYTES) throw new RangeError('one 16-byte ball per slot is required');
-      if (slots.length > 0 && slots[slots.length - 1]! >= FILE_STRIDE * CHUNK_SLOTS) throw new RangeError('a slot is beyond 2^29');
+      assertMinted(slots, xs);
       const no = q.newFile.get(epoch)!;
       const xb = Buffer.from(xs.buffer, xs.byteOffset, xs.byteLength);
       for (const c of chunkRanges(slots))
@@ -114,9 +117,7 @@ export function mintStore(db: Db) {
     /** The ball minted into `slot` of `epoch` and its status, if the slot holds one. */
     ballAt(epoch: string, slot: number): MintedBall | undefined {
       const no = noOf(epoch);
-      const c = no === undefined ? undefined : chunkAt(no, slot);
-      const x = c && ballIn(c, slot);
-      return x && { x, status: statusAt(c.flags, bitOf(slot)) };
+      return no === undefined ? undefined : mintedIn(chunkAt(no, slot), slot);
     },
     /**
      * The balls of many slots of `epoch`, read in one statement (a JSON list of their chunks).
@@ -131,8 +132,7 @@ export function mintStore(db: Db) {
       const chunks = new Map(ids.size ? q.chunks.all(JSON.stringify([...ids])).map((r) => [r.id, toChunk(r)]) : []);
       return {
         statusOf(slot, bytes, at) {
-          const c = no === undefined ? undefined : chunks.get(chunkIdOf(no, slot));
-          return c && sameBall(c.xs, ballOffset(c, slot), bytes, at) ? statusAt(c.flags, bitOf(slot)) : undefined;
+          return no === undefined ? undefined : statusIfSame(chunks.get(chunkIdOf(no, slot)), slot, bytes, at);
         },
       };
     },
@@ -141,15 +141,8 @@ export function mintStore(db: Db) {
       const no = noOf(epoch);
       if (no === undefined) return [];
       const { first, last } = superbinChunks(v, superbin);
-      const start = superbin * 2 ** v;
-      const out: { subbin: number; x: Uint8Array; status: BallStatus }[] = [];
       const rows = new Map(q.range.all(no * FILE_STRIDE + first, no * FILE_STRIDE + last).map((r) => [r.id, toChunk(r)]));
-      for (let subbin = 0; subbin < 2 ** v; subbin++) {
-        const c = rows.get(chunkIdOf(no, start + subbin));
-        const x = c && ballIn(c, start + subbin);
-        if (x) out.push({ subbin, x, status: statusAt(c.flags, bitOf(start + subbin)) });
-      }
-      return out;
+      return superbinBalls(v, superbin, (slot) => rows.get(chunkIdOf(no, slot)));
     },
     /** Balls minted into a superbin. */
     countIn(epoch: string, v: number, superbin: number): number {
@@ -176,9 +169,7 @@ export function mintStore(db: Db) {
     redeemAll(epoch: string, slots: readonly number[]): void {
       const no = noOf(epoch);
       if (no === undefined || slots.length === 0) return;
-      const masks = new Map<number, number>();
-      for (const s of slots) masks.set(chunkIdOf(no, s), (masks.get(chunkIdOf(no, s)) ?? 0) | bitOf(s));
-      q.redeem.run(JSON.stringify([...masks]));
+      q.redeem.run(JSON.stringify([...chunkMasks(no, slots)]));
     },
     /** Balls of `epoch` per status. */
     countByStatus(epoch: string): Record<BallStatus, number> {

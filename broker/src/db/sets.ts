@@ -29,7 +29,8 @@ export interface WithdrawalRecord {
   setIds: number[];
 }
 
-interface SetRow {
+/** A sets row (both stores). */
+export interface SetRow {
   id: number;
   withdrawal_id: string;
   user_id: string;
@@ -40,7 +41,8 @@ interface SetRow {
   price_mills: number;
   created_at: string;
 }
-const toSet = (r: SetRow): SetRecord => ({
+/** A sets row as a record. */
+export const toSet = (r: SetRow): SetRecord => ({
   id: r.id,
   withdrawalId: r.withdrawal_id,
   userId: r.user_id,
@@ -52,7 +54,8 @@ const toSet = (r: SetRow): SetRecord => ({
   createdAt: r.created_at,
 });
 
-interface WithdrawalRow {
+/** A withdrawals row with its set ids, comma-separated in order (both stores). */
+export interface WithdrawalRow {
   id: string;
   user_id: string;
   epoch: string;
@@ -61,7 +64,8 @@ interface WithdrawalRow {
   created_at: string;
   set_ids: string | null;
 }
-const toWithdrawal = (r: WithdrawalRow): WithdrawalRecord => ({
+/** A withdrawals row as a record. */
+export const toWithdrawal = (r: WithdrawalRow): WithdrawalRecord => ({
   id: r.id,
   userId: r.user_id,
   epoch: r.epoch,

@@ -20,7 +20,7 @@ export interface TokenRecord {
   lastUsedAt: string | null;
 }
 
-interface TokenRow {
+export interface TokenRow {
   id: string;
   user_id: string;
   name: string;
@@ -31,7 +31,7 @@ interface TokenRow {
   last_used_at: string | null;
 }
 
-const toToken = (r: TokenRow): TokenRecord => ({
+export const toToken = (r: TokenRow): TokenRecord => ({
   id: r.id,
   userId: r.user_id,
   name: r.name,

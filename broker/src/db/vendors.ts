@@ -36,7 +36,7 @@ export interface DoubleSpendRecord {
   attempts?: number;
 }
 
-interface VendorRow {
+export interface VendorRow {
   id: string;
   name: string;
   api_key_hash: Buffer;
@@ -47,7 +47,7 @@ interface VendorRow {
   enabled_at: string | null;
   created_at: string;
 }
-const toVendor = (r: VendorRow): VendorRecord => ({
+export const toVendor = (r: VendorRow): VendorRecord => ({
   id: r.id,
   name: r.name,
   apiKeyHash: r.api_key_hash,

@@ -23,9 +23,9 @@ export const vendorOf = (res: Response): VendorRecord => res.locals.vendor as Ve
 /** Requires `Authorization: Bearer <API key>` of a registered vendor (401 `unauthorized` otherwise). */
 export const bearer =
   (ctx: BrokerContext): RequestHandler =>
-  (req, res, next) => {
+  async (req, res, next) => {
     const m = /^Bearer +(\S+)$/i.exec(req.get('authorization') ?? '');
-    const vendor = m ? authenticateVendor(ctx, m[1]) : undefined;
+    const vendor = m ? await authenticateVendor(ctx, m[1]) : undefined;
     if (!vendor) return next(new BrokerError(401, 'unauthorized', 'a valid vendor API key is required (Authorization: Bearer <key>)'));
     res.locals.vendor = vendor;
     next();

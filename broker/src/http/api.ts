@@ -33,8 +33,8 @@ export function apiRouter(ctx: BrokerContext, limits: Limits): express.Router {
   const json = jsonBody;
   const bearer = bearerOf(ctx);
   // The epoch JSON carries redeemBy and returnsFrom: vendors learn by when to redeem, wallets when to return.
-  const epochAnswer = (e: EpochRecord) => ({
-    epoch: epochToJson(publishedParams(ctx, e)),
+  const epochAnswer = async (e: EpochRecord) => ({
+    epoch: epochToJson(await publishedParams(ctx, e)),
     broker: ctx.publicUrl,
     coinValueMills: 1,
   });
@@ -44,20 +44,20 @@ export function apiRouter(ctx: BrokerContext, limits: Limits): express.Router {
     next();
   });
 
-  r.get('/epochs/current', (_req, res) => {
-    const e = ctx.store.epochs.current(ctx.now());
+  r.get('/epochs/current', async (_req, res) => {
+    const e = await ctx.store.epochs.current(ctx.now());
     if (!e) throw new BrokerError(404, 'no_epoch', 'no epoch is current');
-    res.set('Access-Control-Allow-Origin', '*').json(epochAnswer(e));
+    res.set('Access-Control-Allow-Origin', '*').json(await epochAnswer(e));
   });
 
-  r.get('/epochs/:id', (req, res) => {
-    const e = ctx.store.epochs.get(String(req.params.id));
+  r.get('/epochs/:id', async (req, res) => {
+    const e = await ctx.store.epochs.get(String(req.params.id));
     if (!e) throw new BrokerError(404, 'unknown_epoch', `no epoch ${req.params.id}`);
-    res.set('Access-Control-Allow-Origin', '*').json(epochAnswer(e));
+    res.set('Access-Control-Allow-Origin', '*').json(await epochAnswer(e));
   });
 
-  r.get('/stats', (_req, res) => {
-    const s = publicStats(ctx);
+  r.get('/stats', async (_req, res) => {
+    const s = await publicStats(ctx);
     res.set('Access-Control-Allow-Origin', '*').json({
       epoch: s.epoch?.params.id ?? null,
       ballsMinted: s.ballsMinted,
@@ -67,25 +67,25 @@ export function apiRouter(ctx: BrokerContext, limits: Limits): express.Router {
     });
   });
 
-  r.post('/vendors', limits.registration(jsonLimited), ...json('16kb'), (req, res) => {
+  r.post('/vendors', limits.registration(jsonLimited), ...json('16kb'), async (req, res) => {
     const body = validate(() => {
       const b = req.body as unknown;
       if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new TypeError('body must be a JSON object');
       return b as Record<string, unknown>;
     });
-    const out = validate(() => registerVendor(ctx, { origin: body.origin, name: body.name }));
+    const out = await validate(() => registerVendor(ctx, { origin: body.origin, name: body.name }));
     res.status(201).json(out);
   });
 
-  r.get('/vendors/me', bearer, (_req, res) => {
-    res.json(vendorSummary(ctx, vendorOf(res)));
+  r.get('/vendors/me', bearer, async (_req, res) => {
+    res.json(await vendorSummary(ctx, vendorOf(res)));
   });
 
   // A disabled vendor is refused (403 vendor_disabled) inside redeemBatch, after its stored answers: a retry
   // still gets one. Limits: per address before the key is looked up, per key after; both before the body is read.
-  r.post('/redeem', limits.redeemByAddress, bearer, limits.redeemByKey, ...json(REDEEM_LIMIT), (req, res) => {
+  r.post('/redeem', limits.redeemByAddress, bearer, limits.redeemByKey, ...json(REDEEM_LIMIT), async (req, res) => {
     const request = validate(() => readRedeemRequest(req.body));
-    res.json(redeemBatch(ctx, vendorOf(res), request));
+    res.json(await redeemBatch(ctx, vendorOf(res), request));
   });
 
   // Request-Credit needs no credentials (credit always goes to the buyer of the balls), so any origin may send it.
@@ -102,9 +102,9 @@ export function apiRouter(ctx: BrokerContext, limits: Limits): express.Router {
       next();
     },
     express.text({ type: MICROMINT_MIME, limit: CREDIT_LIMIT }),
-    (req, res) => {
+    async (req, res) => {
       if (typeof req.body !== 'string') throw new BrokerError(400, 'invalid_message', 'a Request-Credit message is required');
-      res.json(requestCredit(ctx, req.body));
+      res.json(await requestCredit(ctx, req.body));
     },
   );
 

@@ -5,17 +5,27 @@
 import type { NextFunction, Request, Response } from 'express';
 import { BrokerError } from '../core/errors.ts';
 
+/** Throws a validator's `TypeError` as a 400 and its `RangeError` as a 422 {@link BrokerError}; any other error as it is. */
+function rethrowAsBadInput(e: unknown): never {
+  if (e instanceof TypeError) throw new BrokerError(400, 'invalid_request', e.message);
+  if (e instanceof RangeError) throw new BrokerError(422, 'invalid_value', e.message);
+  throw e;
+}
+
 /**
  * Runs a validator and turns its `TypeError` into a 400 and its `RangeError` into a 422 {@link BrokerError},
- * so that bugs elsewhere (also TypeErrors) are never mistaken for bad input.
+ * so that bugs elsewhere (also TypeErrors) are never mistaken for bad input. An async validator (an
+ * operation on the store that checks its input) gives a promise whose rejection is turned the same way.
+ * @example
+ * const body = validate(() => objectBody(req.body));
+ * const out = await validate(() => registerVendor(ctx, body));
  */
 export function validate<T>(fn: () => T): T {
   try {
-    return fn();
+    const out = fn();
+    return (out instanceof Promise ? out.catch(rethrowAsBadInput) : out) as T;
   } catch (e) {
-    if (e instanceof TypeError) throw new BrokerError(400, 'invalid_request', e.message);
-    if (e instanceof RangeError) throw new BrokerError(422, 'invalid_value', e.message);
-    throw e;
+    return rethrowAsBadInput(e);
   }
 }
 

@@ -22,8 +22,11 @@ const HOUR = 60 * MINUTE;
 /** `PUT /api/vendors/payword-key` calls one API key may make per hour: a key is replaced rarely. */
 export const PAYWORD_KEY_UPDATES_PER_HOUR = 10;
 
-/** What to answer a request over its limit: `what` is the limit in words, `retryAfterSeconds` when to try again. */
-export type LimitHandler = (req: Request, res: Response, what: string, retryAfterSeconds: number) => void;
+/**
+ * What to answer a request over its limit: `what` is the limit in words, `retryAfterSeconds` when to try again.
+ * A handler that reads the store returns its promise; its rejection goes to the error handler (`next`).
+ */
+export type LimitHandler = (req: Request, res: Response, what: string, retryAfterSeconds: number) => void | Promise<void>;
 
 /** The JSON 429 of the API. */
 export const jsonLimited: LimitHandler = (_req, res, what, retryAfterSeconds) => {
@@ -71,10 +74,10 @@ export function limiter(o: {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: o.key,
-    handler: (req, res) => {
+    handler: (req, res, next) => {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const retryAfterSeconds = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + o.windowMs) - Date.now()) / 1000));
-      o.onLimit(req, res, o.what, retryAfterSeconds);
+      Promise.resolve(o.onLimit(req, res, o.what, retryAfterSeconds)).catch(next);
     },
   });
 }

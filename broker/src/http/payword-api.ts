@@ -50,18 +50,25 @@ const chainBody = (): RequestHandler => {
 
 /** Adds the PayWord routes to the `/api` router `r`. */
 export function addPaywordRoutes(r: express.Router, ctx: BrokerContext, limits: Limits): void {
-  r.get('/payword', anyOrigin, (_req, res) => {
-    res.json(paywordInfo(ctx));
+  r.get('/payword', anyOrigin, async (_req, res) => {
+    res.json(await paywordInfo(ctx));
   });
 
-  r.put('/vendors/payword-key', limits.paywordKeyByAddress, bearer(ctx), limits.paywordKeyByVendor, ...jsonBody('1kb'), (req, res) => {
-    const key = validate(() => {
-      const b = req.body as unknown;
-      if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new TypeError('body must be a JSON object { key }');
-      return (b as Record<string, unknown>).key;
-    });
-    res.json(validate(() => setVendorKey(ctx, vendorOf(res), key)));
-  });
+  r.put(
+    '/vendors/payword-key',
+    limits.paywordKeyByAddress,
+    bearer(ctx),
+    limits.paywordKeyByVendor,
+    ...jsonBody('1kb'),
+    async (req, res) => {
+      const key = validate(() => {
+        const b = req.body as unknown;
+        if (typeof b !== 'object' || b === null || Array.isArray(b)) throw new TypeError('body must be a JSON object { key }');
+        return (b as Record<string, unknown>).key;
+      });
+      res.json(await validate(() => setVendorKey(ctx, vendorOf(res), key)));
+    },
+  );
 
   r.options('/payword/chains', anyOriginPreflight);
   // Per address before the body is read; per user once the wallet's signature proved the user (so junk
@@ -71,13 +78,13 @@ export function addPaywordRoutes(r: express.Router, ctx: BrokerContext, limits: 
     anyOrigin,
     limits.chainsByAddress,
     chainBody(),
-    (req, res, next) => {
-      res.locals.chainRequest = authenticateChainRequest(ctx, req.body);
+    async (req, res, next) => {
+      res.locals.chainRequest = await authenticateChainRequest(ctx, req.body);
       next();
     },
     limits.chainsByUser,
-    (_req, res) => {
-      const { created, answer } = authorizeChain(ctx, res.locals.chainRequest as ChainRequest);
+    async (_req, res) => {
+      const { created, answer } = await authorizeChain(ctx, res.locals.chainRequest as ChainRequest);
       res.status(created ? 201 : 200).json(answer);
     },
   );

@@ -56,14 +56,14 @@ export const clearVendorCookie = (ctx: BrokerContext, res: Response): void =>
  * The vendor signed in to the dashboard from this browser, if any. Its POSTs are CSRF-checked like every
  * page POST (the visitor's token, and the Origin), before any vendor route runs.
  */
-export const vendorSessionOf = (ctx: BrokerContext, req: Request): VendorSession | undefined =>
+export const vendorSessionOf = (ctx: BrokerContext, req: Request): Promise<VendorSession | undefined> =>
   findVendorSession(ctx, parseCookies(req.headers.cookie)[VENDOR_COOKIE]);
 
 /** Middleware: reads the session cookie and settles the visitor's CSRF token. */
 export function sessions(ctx: BrokerContext) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const cookies = parseCookies(req.headers.cookie);
-    const session = findSession(ctx, cookies[SESSION_COOKIE]);
+    const session = await findSession(ctx, cookies[SESSION_COOKIE]);
     let csrf = session?.csrf;
     if (!csrf) {
       const anon = cookies[CSRF_COOKIE];

@@ -36,7 +36,7 @@ export function siteRouter(ctx: BrokerContext, limits: Limits): express.Router {
     );
   });
 
-  r.get('/', (_req, res) => send(res, 200, 'MicroMint', homeView(visitor(res), publicStats(ctx))));
+  r.get('/', async (_req, res) => send(res, 200, 'MicroMint', homeView(visitor(res), await publicStats(ctx))));
   r.use(authRoutes(ctx));
   r.use(accountRoutes(ctx));
   r.use(walletRoutes(ctx));

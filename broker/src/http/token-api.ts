@@ -42,9 +42,9 @@ const tokenOf = (res: Response): TokenRecord => res.locals.apiToken as TokenReco
 /** Requires `Authorization: Bearer <API token>` (401 `invalid_token` otherwise). */
 const tokenAuth =
   (ctx: BrokerContext): RequestHandler =>
-  (req, res, next) => {
+  async (req, res, next) => {
     const m = /^Bearer +(\S+)$/i.exec(req.get('authorization') ?? '');
-    const token = m ? authenticateToken(ctx, m[1]) : undefined;
+    const token = m ? await authenticateToken(ctx, m[1]) : undefined;
     if (!token)
       return next(
         new BrokerError(
@@ -77,22 +77,25 @@ const purchaseJson = (w: WithdrawalRecord) => ({
 });
 
 /** A purchase with its Funds-Withdrawn message. */
-const deliveryJson = (ctx: BrokerContext, w: WithdrawalRecord) => ({ ...purchaseJson(w), message: fundsWithdrawnText(ctx, w.id) });
+const deliveryJson = async (ctx: BrokerContext, w: WithdrawalRecord) => ({
+  ...purchaseJson(w),
+  message: await fundsWithdrawnText(ctx, w.id),
+});
 
 /** What `GET /api/me` answers. */
-function meJson(ctx: BrokerContext, token: TokenRecord) {
+async function meJson(ctx: BrokerContext, token: TokenRecord) {
   const { store } = ctx;
-  releaseDueChains(ctx, token.userId);
-  const user = store.accounts.userById(token.userId)!;
-  const epoch = store.epochs.current(ctx.now());
+  await releaseDueChains(ctx, token.userId);
+  const user = (await store.accounts.userById(token.userId))!;
+  const epoch = await store.epochs.current(ctx.now());
   return {
     userId: user.id,
     email: user.email,
     broker: ctx.publicUrl,
-    balanceMills: store.accounts.balance('user', user.id),
+    balanceMills: await store.accounts.balance('user', user.id),
     maxSetsPerPurchase: ctx.maxSetsPerPurchase,
     epoch: epoch ? { id: epoch.params.id, expiresAt: epoch.params.expiresAt } : null,
-    walletKeys: walletKeysOf(ctx, user.id),
+    walletKeys: await walletKeysOf(ctx, user.id),
     token: { id: token.id, name: token.name, ...allowanceOf(token), createdAt: token.createdAt, lastUsedAt: token.lastUsedAt },
   };
 }
@@ -127,64 +130,70 @@ export function addTokenRoutes(r: express.Router, ctx: BrokerContext): void {
     }),
   );
 
-  r.get('/me', (_req, res) => {
-    res.json(meJson(ctx, tokenOf(res)));
+  r.get('/me', async (_req, res) => {
+    res.json(await meJson(ctx, tokenOf(res)));
   });
 
-  r.post('/sets', ...json, (req, res) => {
+  r.post('/sets', ...json, async (req, res) => {
     const token = tokenOf(res);
     const { count, requestId } = validate(() => {
       const b = objectBody(req.body);
       aint(b.count, 1, ctx.maxSetsPerPurchase, 'count');
       return { count: b.count, requestId: readRequestId(b.requestId) };
     });
-    const out = buySetsWithToken(ctx, token, count, requestId);
-    const w = ctx.store.sets.withdrawal(out.withdrawalId)!;
+    const out = await buySetsWithToken(ctx, token, count, requestId);
+    const w = (await ctx.store.sets.withdrawal(out.withdrawalId))!;
     res.status(out.created ? 201 : 200).json({
-      ...deliveryJson(ctx, w),
-      balanceMills: ctx.store.accounts.balance('user', token.userId),
+      ...(await deliveryJson(ctx, w)),
+      balanceMills: await ctx.store.accounts.balance('user', token.userId),
       token: out.allowance,
     });
   });
 
-  r.get('/withdrawals', (req, res) => {
+  r.get('/withdrawals', async (req, res) => {
     const limit = validate(() => listLimit(req.query.limit));
-    res.json({ withdrawals: ctx.store.sets.withdrawalsOfUser(tokenOf(res).userId, limit).map(purchaseJson) });
+    res.json({ withdrawals: (await ctx.store.sets.withdrawalsOfUser(tokenOf(res).userId, limit)).map(purchaseJson) });
   });
 
-  r.get('/withdrawals/:id', (req, res) => {
-    const w = ctx.store.sets.withdrawal(String(req.params.id));
+  r.get('/withdrawals/:id', async (req, res) => {
+    const w = await ctx.store.sets.withdrawal(String(req.params.id));
     if (!w || w.userId !== tokenOf(res).userId) throw new BrokerError(404, 'not_found', 'there is no such purchase in this account');
-    res.json(deliveryJson(ctx, w));
+    res.json(await deliveryJson(ctx, w));
   });
 
-  r.post('/wallet-keys', ...json, (req, res) => {
+  r.post('/wallet-keys', ...json, async (req, res) => {
     const walletKey = validate(() => {
       const b = objectBody(req.body);
       if (typeof b.walletKey !== 'string') throw new TypeError('walletKey must be a string: base64 of the Ed25519 public key');
       return b.walletKey;
     });
-    const out = connectWalletKeyWithToken(ctx, tokenOf(res), walletKey);
+    const out = await connectWalletKeyWithToken(ctx, tokenOf(res), walletKey);
     res.status(out.added ? 201 : 200).json({ walletKey: out.key, added: out.added });
   });
 
-  r.get('/history', (req, res) => {
+  r.get('/history', async (req, res) => {
     const limit = validate(() => listLimit(req.query.limit));
     const userId = tokenOf(res).userId;
-    releaseDueChains(ctx, userId);
-    res.json({ balanceMills: ctx.store.accounts.balance('user', userId), entries: ctx.store.accounts.history('user', userId, limit) });
-  });
-
-  r.get('/returns', (_req, res) => {
-    const userId = tokenOf(res).userId;
+    await releaseDueChains(ctx, userId);
     res.json({
-      returns: returnWindows(ctx, userId).map((w) => ({ ...w, sendExpired: w.open ? sendExpiredText(ctx, userId, w.epoch) : null })),
+      balanceMills: await ctx.store.accounts.balance('user', userId),
+      entries: await ctx.store.accounts.history('user', userId, limit),
     });
   });
 
-  r.delete('/token', (_req, res) => {
+  r.get('/returns', async (_req, res) => {
+    const userId = tokenOf(res).userId;
+    res.json({
+      returns: (await returnWindows(ctx, userId)).map((w) => ({
+        ...w,
+        sendExpired: w.open ? sendExpiredText(ctx, userId, w.epoch) : null,
+      })),
+    });
+  });
+
+  r.delete('/token', async (_req, res) => {
     const token = tokenOf(res);
-    revokeToken(ctx, token.userId, token.id);
+    await revokeToken(ctx, token.userId, token.id);
     res.status(204).end();
   });
 }

@@ -155,7 +155,7 @@ export interface FarmSummary extends MintSummary {
 }
 
 /**
- * Mints a new epoch into the broker's database as `mintEpoch` does, the hashing done by the farm's workers.
+ * Mints a new epoch into the broker's store as `mintEpoch` does, the hashing done by the farm's workers.
  * @example
  * const summary = await farmMintEpoch({ store, params: PARAMETER_SETS.demo, farm: { connectionString: url } });
  * console.log(summary.filledFraction, summary.workers, summary.reclaimed);
@@ -163,7 +163,7 @@ export interface FarmSummary extends MintSummary {
 export async function farmMintEpoch(o: FarmMintEpochOptions): Promise<FarmSummary> {
   aobject(o, 'options');
   resolveFarmOptions(o.farm);
-  const plan = planEpoch(o);
+  const plan = await planEpoch(o);
   const minted = await farmMintBalls({
     farm: o.farm,
     params: plan.epoch,
@@ -175,5 +175,5 @@ export async function farmMintEpoch(o: FarmMintEpochOptions): Promise<FarmSummar
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });
-  return { ...storeMinted(plan, minted), job: minted.job, ranges: minted.ranges, reclaimed: minted.reclaimed };
+  return { ...(await storeMinted(plan, minted)), job: minted.job, ranges: minted.ranges, reclaimed: minted.reclaimed };
 }

@@ -9,8 +9,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BALL_BYTES, EPOCH_KEY_BYTES, abytes, aint, aobject, slotOfBall, validateParams, type EpochParams } from '@micromint/shared';
-import { epochsRepo, type EpochRecord } from '../db/epochs.ts';
-import { inTransaction, type Db } from '../db/open.ts';
+import type { EpochRecord } from '../db/epochs.ts';
 import type { Store } from '../db/store.ts';
 import { SEED_BYTES, ballsOfCounters } from './balls.ts';
 import { resolveKernel, type MintKernel } from './native.ts';
@@ -140,9 +139,8 @@ export async function mintBalls(o: MintBallsOptions): Promise<MintedBalls> {
 
 /** What an epoch to mint is: where it goes, its shape, name, key, fixed bits and validity (see {@link planEpoch}). */
 export interface EpochPlanOptions {
-  /** Where the epoch goes: a store (e.g. `createBroker(...).store`) or a raw database handle. */
-  store?: Pick<Store, 'db'>;
-  db?: Db;
+  /** Where the epoch goes: a broker's store (`broker.store`, `openStore(path)`, `openPostgresStore(...)`). */
+  store: Store;
   params: Shape;
   /** Epoch name; default `YYYY-MM` of now, with `.2`, `.3`... when taken. */
   epochId?: string;
@@ -190,16 +188,19 @@ export interface MintSummary extends CoinEstimate {
   kernel: MintKernel;
 }
 
-function defaultEpochId(db: Db, now: Date): string {
+async function defaultEpochId(store: Store, now: Date): Promise<string> {
   const base = now.toISOString().slice(0, 7);
-  const exists = db.prepare<[string], number>('SELECT 1 FROM epochs WHERE id = ?').pluck();
-  if (exists.get(base) === undefined) return base;
-  for (let n = 2; ; n++) if (exists.get(`${base}.${n}`) === undefined) return `${base}.${n}`;
+  if (!(await store.epochs.exists(base))) return base;
+  for (let n = 2; ; n++) if (!(await store.epochs.exists(`${base}.${n}`))) return `${base}.${n}`;
+}
+
+async function assertNewEpoch(store: Store, id: string): Promise<void> {
+  if (await store.epochs.exists(id)) throw new RangeError(`epoch ${id} exists already`);
 }
 
 /** An epoch checked and named, not minted yet: made by {@link planEpoch}, stored by {@link storeMinted}. */
 export interface EpochPlan {
-  db: Db;
+  store: Store;
   epoch: EpochParams;
   fill: number;
   /** The hash budget: counters 0 .. hashes-1. */
@@ -211,14 +212,14 @@ export interface EpochPlan {
  * Checks what an epoch is to be and names it: random key and fixed bits unless given, expiry, a free id,
  * and the hash budget ceil(-ln(1-fill) * 2^(u+v) * 2^t). Nothing is written yet.
  * @example
- * const plan = planEpoch({ store, params: PARAMETER_SETS.test });
+ * const plan = await planEpoch({ store, params: PARAMETER_SETS.test });
  * const minted = await mintBalls({ params: plan.epoch, key: plan.epoch.key, hashes: plan.hashes });
- * storeMinted(plan, minted);
+ * await storeMinted(plan, minted);
  */
-export function planEpoch(o: EpochPlanOptions): EpochPlan {
+export async function planEpoch(o: EpochPlanOptions): Promise<EpochPlan> {
   aobject(o, 'options');
-  const db = o.db ?? o.store?.db;
-  if (!db) throw new TypeError('mintEpoch needs a store or a db');
+  const { store } = o;
+  if (typeof store?.transaction !== 'function') throw new TypeError('mintEpoch needs a store');
   aobject(o.params, 'params');
   const { t, u, v, k } = o.params;
   const fill = o.fill ?? 0.9;
@@ -231,7 +232,7 @@ export function planEpoch(o: EpochPlanOptions): EpochPlan {
   if (o.validSeconds !== undefined) aint(o.validSeconds, 1, 3660 * 86_400, 'validSeconds');
   const validMs = o.validSeconds !== undefined ? o.validSeconds * 1000 : validDays * 86_400_000;
   const epoch = validateParams({
-    id: o.epochId ?? defaultEpochId(db, now),
+    id: o.epochId ?? (await defaultEpochId(store, now)),
     key,
     t,
     u,
@@ -241,18 +242,19 @@ export function planEpoch(o: EpochPlanOptions): EpochPlan {
     expiresAt: o.expiresAt ?? new Date(now.getTime() + validMs).toISOString(),
   });
   assertMintShape(epoch);
-  if (epochsRepo(db).exists(epoch.id)) throw new RangeError(`epoch ${epoch.id} exists already`);
-  return { db, epoch, fill, hashes: hashBudget(epoch, fill), now };
+  await assertNewEpoch(store, epoch.id);
+  return { store, epoch, fill, hashes: hashBudget(epoch, fill), now };
 }
 
 /**
  * Stores the balls minted for a plan, wherever they were hashed: checks a sample against the reference hash,
- * inserts the epoch and its balls in one transaction, and sums the run up.
+ * inserts the epoch and its balls in one transaction (refused with a RangeError when another minter took the
+ * epoch's id meanwhile), and sums the run up.
  * @example
- * const summary = storeMinted(plan, await mintBalls({ params: plan.epoch, key: plan.epoch.key, hashes: plan.hashes }));
+ * const summary = await storeMinted(plan, await mintBalls({ params: plan.epoch, key: plan.epoch.key, hashes: plan.hashes }));
  */
-export function storeMinted(plan: EpochPlan, minted: MintedBalls): MintSummary {
-  const { db, epoch, fill, now } = plan;
+export async function storeMinted(plan: EpochPlan, minted: MintedBalls): Promise<MintSummary> {
+  const { store, epoch, fill, now } = plan;
   const { u, v } = epoch;
   // A cheap cross-check of the threads against the reference hash (noble) before anything is stored.
   for (let n = 0; n < Math.min(32, minted.slots.length); n++) {
@@ -273,7 +275,10 @@ export function storeMinted(plan: EpochPlan, minted: MintedBalls): MintSummary {
     redeemBy: null,
   };
   const insertStart = performance.now();
-  inTransaction(db, () => epochsRepo(db).insertEpoch(record, minted.slots, minted.xs));
+  await store.transaction(async () => {
+    await assertNewEpoch(store, epoch.id);
+    await store.epochs.insertEpoch(record, minted.slots, minted.xs);
+  });
   const storeMs = performance.now() - insertStart;
   const slotCount = 2 ** (u + v);
   const filledFraction = minted.slots.length / slotCount;
@@ -294,14 +299,14 @@ export function storeMinted(plan: EpochPlan, minted: MintedBalls): MintSummary {
 }
 
 /**
- * Mints a new epoch into the broker's database: random key, fixed bits and secret ball seed, hash budget
+ * Mints a new epoch into the broker's store (SQLite or PostgreSQL): random key, fixed bits and secret ball seed, hash budget
  * ceil(-ln(1-fill) * 2^(u+v) * 2^t), one ball per slot, all inserted in one transaction.
  * @example
  * const summary = await mintEpoch({ store, params: PARAMETER_SETS.test });
  * console.log(summary.filledFraction, summary.hashesPerSecond);
  */
 export async function mintEpoch(o: MintEpochOptions): Promise<MintSummary> {
-  const plan = planEpoch(o);
+  const plan = await planEpoch(o);
   const minted = await mintBalls({
     params: plan.epoch,
     key: plan.epoch.key,

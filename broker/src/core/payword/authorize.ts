@@ -91,7 +91,7 @@ function readCommitment(text: string): { bytes: Uint8Array; commitment: Commitme
  * names this broker (400 `wrong_broker`), the wallet key is connected to the commitment's user (403
  * `wallet_not_connected`) and signed the request (403 `bad_signature`). Reads only.
  */
-export function authenticateChainRequest(ctx: BrokerContext, body: unknown): ChainRequest {
+export async function authenticateChainRequest(ctx: BrokerContext, body: unknown): Promise<ChainRequest> {
   try {
     aobject(body, 'body');
   } catch {
@@ -109,15 +109,20 @@ export function authenticateChainRequest(ctx: BrokerContext, body: unknown): Cha
       'bad_commitment',
       'the chain key of the commitment is a low-order X25519 point: no vendor could check its MACs',
     );
-  if (!ctx.store.paywordKeys.hasWalletKey(commitment.userId, walletKey))
+  await checkConnected(ctx, commitment.userId, walletKey);
+  if (!verifyRequest(walletKey, signature, bytes))
+    throw new BrokerError(403, 'bad_signature', "the signature is not the wallet key's request for this commitment");
+  return { commitmentBytes: bytes, commitment, chainId: chainIdOf(bytes), walletKey };
+}
+
+/** Step 3's first half: 403 `wallet_not_connected` unless `walletKey` is connected to `userId`. */
+async function checkConnected(ctx: BrokerContext, userId: string, walletKey: Uint8Array): Promise<void> {
+  if (!(await ctx.store.paywordKeys.hasWalletKey(userId, walletKey)))
     throw new BrokerError(
       403,
       'wallet_not_connected',
       "this wallet key is not connected to the commitment's user: connect the wallet on the broker's account page",
     );
-  if (!verifyRequest(walletKey, signature, bytes))
-    throw new BrokerError(403, 'bad_signature', "the signature is not the wallet key's request for this commitment");
-  return { commitmentBytes: bytes, commitment, chainId: chainIdOf(bytes), walletKey };
 }
 
 /**
@@ -134,12 +139,12 @@ function agreesKeys(publicKey: Uint8Array): boolean {
 }
 
 /** Step 4: the vendor is registered, enabled, and the commitment names the key it registered. */
-function checkVendor(ctx: BrokerContext, c: Commitment): void {
-  const vendor = ctx.store.vendors.byId(c.vendorId);
+async function checkVendor(ctx: BrokerContext, c: Commitment): Promise<void> {
+  const vendor = await ctx.store.vendors.byId(c.vendorId);
   if (!vendor) throw new BrokerError(404, 'unknown_vendor', `no vendor ${c.vendorId} is registered at this broker`);
   if (vendor.disabled)
     throw new BrokerError(403, 'vendor_disabled', `vendor ${vendor.id} is disabled by the broker: no chain is authorized to it`);
-  const key = ctx.store.paywordKeys.vendorKey(vendor.id);
+  const key = await ctx.store.paywordKeys.vendorKey(vendor.id);
   if (!key || !safeEqualBytes(key.key, c.vendorKey))
     throw new BrokerError(
       409,
@@ -159,8 +164,8 @@ function checkBounds(ctx: BrokerContext, c: Commitment, now: Date): void {
 }
 
 /** Step 6: the stored authorization of a chain authorized before, or undefined. Holds nothing. */
-function priorAuthorization(ctx: BrokerContext, r: ChainRequest): ChainAuthorization | undefined {
-  const prior = ctx.store.chains.byId(r.chainId);
+async function priorAuthorization(ctx: BrokerContext, r: ChainRequest): Promise<ChainAuthorization | undefined> {
+  const prior = await ctx.store.chains.byId(r.chainId);
   if (!prior) return undefined;
   if (!safeEqualBytes(prior.commitment, r.commitmentBytes))
     throw new BrokerError(400, 'bad_commitment', 'another commitment has this chain id');
@@ -168,7 +173,7 @@ function priorAuthorization(ctx: BrokerContext, r: ChainRequest): ChainAuthoriza
     chainId: prior.id,
     authorization: toBase64(prior.authorization),
     heldMills: prior.heldMills,
-    balanceMills: ctx.store.accounts.balance('user', prior.userId),
+    balanceMills: await ctx.store.accounts.balance('user', prior.userId),
   };
 }
 
@@ -176,24 +181,24 @@ function priorAuthorization(ctx: BrokerContext, r: ChainRequest): ChainAuthoriza
  * Steps 7 and 8 (inside the caller's transaction): the balance covers the hold, and so does the spending
  * limit of the API token that connected the wallet key, if one did (403 `spending_limit`); hold, record, sign.
  */
-function hold(ctx: BrokerContext, r: ChainRequest, now: Date): ChainAuthorization {
+async function hold(ctx: BrokerContext, r: ChainRequest, now: Date): Promise<ChainAuthorization> {
   const { store } = ctx;
   const c = r.commitment;
-  if (store.chains.countHeldOfUser(c.userId) >= MAX_HELD_CHAINS_PER_USER)
+  if ((await store.chains.countHeldOfUser(c.userId)) >= MAX_HELD_CHAINS_PER_USER)
     throw new BrokerError(409, 'too_many_chains', `a user holds at most ${MAX_HELD_CHAINS_PER_USER} chains at once`, {
       maxHeldChains: MAX_HELD_CHAINS_PER_USER,
     });
   const held = chainMills(c);
-  const balance = store.accounts.balance('user', c.userId);
+  const balance = await store.accounts.balance('user', c.userId);
   if (balance < held)
     throw new BrokerError(409, 'insufficient_funds', `the chain holds ${held} mills; the balance is ${balance} mills`, {
       balanceMills: balance,
       neededMills: held,
     });
-  chargeChainHold(ctx, c.userId, r.walletKey, held);
+  await chargeChainHold(ctx, c.userId, r.walletKey, held);
   const at = now.toISOString();
-  const authorization = signAuthorization(brokerKeyPair(store, now).secretKey, r.commitmentBytes);
-  store.chains.insert({
+  const authorization = signAuthorization((await brokerKeyPair(store, now)).secretKey, r.commitmentBytes);
+  await store.chains.insert({
     id: r.chainId,
     commitment: r.commitmentBytes,
     userId: c.userId,
@@ -209,31 +214,34 @@ function hold(ctx: BrokerContext, r: ChainRequest, now: Date): ChainAuthorizatio
     createdAt: at,
   });
   const memo = `PayWord chain ${r.chainId.slice(0, 12)}… for ${c.vendorId}: ${c.length} link(s) of ${c.value} mill(s) held`;
-  store.accounts.post('user', c.userId, -held, 'chain-hold', r.chainId, memo, at);
+  await store.accounts.post('user', c.userId, -held, 'chain-hold', r.chainId, memo, at);
   return { chainId: r.chainId, authorization: toBase64(authorization), heldMills: held, balanceMills: balance - held };
 }
 
 /**
- * Steps 4 to 8 for an authenticated request, in one transaction (the clock is read inside it): vendor
+ * Steps 4 to 8 for an authenticated request, in one transaction (the clock is read inside it), which
+ * first checks again that the wallet key is connected (403 `wallet_not_connected`: it may have been
+ * disconnected, or its API token revoked, since the request was authenticated); then vendor
  * (404 `unknown_vendor`, 403 `vendor_disabled`, 409 `vendor_key_mismatch`), bounds (400 `bad_commitment`,
  * 400 `bad_expiry`), a retry gets the stored authorization, 409 `too_many_chains`, 409
  * `insufficient_funds` (with `balanceMills`), then the hold. The user's due releases run first, so a hold
  * that came back can pay for the new chain.
  * @example
- * const { created, answer } = authorizeChain(ctx, authenticateChainRequest(ctx, req.body));
+ * const { created, answer } = await authorizeChain(ctx, await authenticateChainRequest(ctx, req.body));
  */
-export function authorizeChain(ctx: BrokerContext, r: ChainRequest): { created: boolean; answer: ChainAuthorization } {
-  releaseDueChains(ctx, r.commitment.userId);
-  return ctx.store.transaction(() => {
+export async function authorizeChain(ctx: BrokerContext, r: ChainRequest): Promise<{ created: boolean; answer: ChainAuthorization }> {
+  await releaseDueChains(ctx, r.commitment.userId);
+  return ctx.store.transaction(async () => {
     const now = ctx.now();
-    checkVendor(ctx, r.commitment);
+    await checkConnected(ctx, r.commitment.userId, r.walletKey);
+    await checkVendor(ctx, r.commitment);
     checkBounds(ctx, r.commitment, now);
-    const prior = priorAuthorization(ctx, r);
+    const prior = await priorAuthorization(ctx, r);
     if (prior) return { created: false, answer: prior };
-    return { created: true, answer: hold(ctx, r, now) };
+    return { created: true, answer: await hold(ctx, r, now) };
   });
 }
 
 /** All eight steps at once, for callers without a per-user rate limit in between (scripts, tests). */
-export const requestChain = (ctx: BrokerContext, body: unknown): { created: boolean; answer: ChainAuthorization } =>
-  authorizeChain(ctx, authenticateChainRequest(ctx, body));
+export const requestChain = async (ctx: BrokerContext, body: unknown): Promise<{ created: boolean; answer: ChainAuthorization }> =>
+  authorizeChain(ctx, await authenticateChainRequest(ctx, body));

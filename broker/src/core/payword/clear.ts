@@ -51,7 +51,7 @@ type Verdict =
   | { ok: true; chain: ChainRecord; salt: Uint8Array; link: Uint8Array | undefined };
 
 /** Steps 1 to 5 for one entry at `now`, without changing anything. `link` is undefined when j <= c. */
-function judge(ctx: BrokerContext, vendorId: string, e: ClearEntry, now: Date): Verdict {
+async function judge(ctx: BrokerContext, vendorId: string, e: ClearEntry, now: Date): Promise<Verdict> {
   const bytes = commitmentBytesOf(e);
   let salt: Uint8Array;
   try {
@@ -59,7 +59,7 @@ function judge(ctx: BrokerContext, vendorId: string, e: ClearEntry, now: Date): 
   } catch {
     return { ok: false, reason: 'bad-commitment', clearedIndex: 0 };
   }
-  const chain = ctx.store.chains.byId(chainIdOfEntry(e, bytes));
+  const chain = await ctx.store.chains.byId(chainIdOfEntry(e, bytes));
   if (!chain || !safeEqualBytes(chain.commitment, bytes!)) return { ok: false, reason: 'bad-authorization', clearedIndex: 0 };
   if (chain.vendorId !== vendorId) return { ok: false, reason: 'wrong-vendor', clearedIndex: 0 };
   const c = chain.clearedIndex;
@@ -77,24 +77,35 @@ function judge(ctx: BrokerContext, vendorId: string, e: ClearEntry, now: Date): 
 }
 
 /**
- * Clears `entries` for `vendorId` (call inside the batch's transaction): steps 1 to 7 of the contract for
+ * Clears `entries` for `vendorId` (joining the batch's transaction, or in one): steps 1 to 7 of the contract for
  * each entry in order, so the same chain twice in a batch pays only above what the first paid. Credits the
  * vendor one ledger line for the batch. Throws 422 `too_many_links` (and, the transaction being the
  * batch's, nothing is kept) when verifying would cost more than {@link MAX_BATCH_LINK_HASHES} hashes.
  */
-export function clearChains(
+export async function clearChains(
   ctx: BrokerContext,
   vendorId: string,
   batchId: string,
   entries: readonly ClearEntry[],
   now: Date,
-): ChainClearing {
+): Promise<ChainClearing> {
+  // The cleared index read decides what is paid: the reads and the writes are one transaction.
+  return ctx.store.transaction(() => clearInOrder(ctx, vendorId, batchId, entries, now));
+}
+
+async function clearInOrder(
+  ctx: BrokerContext,
+  vendorId: string,
+  batchId: string,
+  entries: readonly ClearEntry[],
+  now: Date,
+): Promise<ChainClearing> {
   const at = now.toISOString();
   const out: ChainClearing = { results: [], paidMills: 0, paidChains: 0 };
   let hashes = 0;
   for (const e of entries) {
     const chainId = chainIdOfEntry(e);
-    const v = judge(ctx, vendorId, e, now);
+    const v = await judge(ctx, vendorId, e, now);
     if (!v.ok) {
       out.results.push({ chainId, status: 'refused', reason: v.reason, clearedIndex: v.clearedIndex, paidUnits: 0, paidMills: 0 });
       continue;
@@ -118,8 +129,8 @@ export function clearChains(
     }
     const paidUnits = e.index - c;
     const paidMills = paidUnits * chain.valueMills;
-    if (!ctx.store.chains.setCleared(chain.id, e.index, v.link)) throw new Error(`chain ${chain.id} changed under its write lock`);
-    ctx.store.chains.insertClearing({
+    if (!(await ctx.store.chains.setCleared(chain.id, e.index, v.link))) throw new Error(`chain ${chain.id} changed under its write lock`);
+    await ctx.store.chains.insertClearing({
       chainId: chain.id,
       vendorId,
       userId: chain.userId,
@@ -134,7 +145,7 @@ export function clearChains(
     out.paidChains++;
   }
   if (out.paidMills > 0)
-    ctx.store.accounts.post(
+    await ctx.store.accounts.post(
       'vendor',
       vendorId,
       out.paidMills,

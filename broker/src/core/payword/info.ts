@@ -12,11 +12,12 @@ import { brokerKeyPair } from './keys.ts';
 export type { PaywordInfo };
 
 /** The broker's PayWord parameters and key. */
-export function paywordInfo(ctx: BrokerContext): PaywordInfo {
+export async function paywordInfo(ctx: BrokerContext): Promise<PaywordInfo> {
+  const { publicKey } = await brokerKeyPair(ctx.store, ctx.now());
   return {
     broker: ctx.publicUrl,
     network: micromintNetwork(ctx.publicUrl),
-    brokerKey: toBase64(brokerKeyPair(ctx.store, ctx.now()).publicKey),
+    brokerKey: toBase64(publicKey),
     maxLength: ctx.maxChainLength,
     maxValue: MAX_LINK_VALUE,
     maxExpirySeconds: ctx.maxChainExpirySeconds,

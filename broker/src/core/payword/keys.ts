@@ -18,14 +18,14 @@ export interface BrokerKeyPair {
  * The broker's authorization key pair, made and stored the first time it is asked for. Two processes
  * that start at once both insert-or-ignore and then read the one row that won.
  * @example
- * const { publicKey } = brokerKeyPair(ctx.store, ctx.now());
+ * const { publicKey } = await brokerKeyPair(ctx.store, ctx.now());
  */
-export function brokerKeyPair(store: Store, now: Date): BrokerKeyPair {
-  const stored = store.paywordKeys.brokerKey();
+export async function brokerKeyPair(store: Store, now: Date): Promise<BrokerKeyPair> {
+  const stored = await store.paywordKeys.brokerKey();
   if (stored) return stored;
-  return store.transaction(() => {
+  return store.transaction(async () => {
     const fresh = newSigningKey();
-    store.paywordKeys.insertBrokerKey(fresh.secretKey, fresh.publicKey, now.toISOString());
-    return store.paywordKeys.brokerKey()!;
+    await store.paywordKeys.insertBrokerKey(fresh.secretKey, fresh.publicKey, now.toISOString());
+    return (await store.paywordKeys.brokerKey())!;
   });
 }

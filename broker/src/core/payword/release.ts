@@ -21,12 +21,12 @@ export const unixSeconds = (d: Date): number => d.getTime() / 1000;
 /** True once no vendor may clear `chain` any more: now > expiresAt + grace. */
 export const clearingClosed = (chain: Pick<ChainRecord, 'clearBy'>, now: Date): boolean => unixSeconds(now) > chain.clearBy;
 
-function releaseOne(ctx: BrokerContext, chain: ChainRecord, at: string): number {
+async function releaseOne(ctx: BrokerContext, chain: ChainRecord, at: string): Promise<number> {
   const unspent = (chain.links - chain.clearedIndex) * chain.valueMills;
-  if (!ctx.store.chains.release(chain.id, unspent, at)) return 0;
+  if (!(await ctx.store.chains.release(chain.id, unspent, at))) return 0;
   if (unspent > 0) {
     const memo = `PayWord chain ${chain.id.slice(0, 12)}… for ${chain.vendorId} closed: ${chain.links - chain.clearedIndex} unspent link(s) of ${chain.links} returned`;
-    ctx.store.accounts.post('user', chain.userId, unspent, 'chain-release', chain.id, memo, at);
+    await ctx.store.accounts.post('user', chain.userId, unspent, 'chain-release', chain.id, memo, at);
   }
   return unspent;
 }
@@ -36,15 +36,17 @@ function releaseOne(ctx: BrokerContext, chain: ChainRecord, at: string): number 
  * inside each write lock, the same lock a clearing takes, so a chain is either cleared or released.
  * @returns chains released and mills given back
  * @example
- * releaseDueChains(ctx, user.id); // before showing the balance
+ * await releaseDueChains(ctx, user.id); // before showing the balance
  */
-export function releaseDueChains(ctx: BrokerContext, userId?: string): { chains: number; mills: number } {
+export async function releaseDueChains(ctx: BrokerContext, userId?: string): Promise<{ chains: number; mills: number }> {
   const total = { chains: 0, mills: 0 };
   for (;;) {
-    const n = ctx.store.transaction(() => {
+    const n = await ctx.store.transaction(async () => {
       const now = ctx.now();
-      const due = ctx.store.chains.due(unixSeconds(now), RELEASE_BATCH, userId);
-      for (const chain of due) total.mills += releaseOne(ctx, chain, now.toISOString());
+      // clear_by is whole seconds: clear_by < now exactly when clear_by < ceil(now), and a whole number
+      // suits an integer column on every database.
+      const due = await ctx.store.chains.due(Math.ceil(unixSeconds(now)), RELEASE_BATCH, userId);
+      for (const chain of due) total.mills += await releaseOne(ctx, chain, now.toISOString());
       return due.length;
     });
     total.chains += n;

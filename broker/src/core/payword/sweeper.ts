@@ -13,7 +13,8 @@ import { releaseDueChains } from './release.ts';
 
 /** A running sweep. */
 export interface Sweep {
-  stop(): void;
+  /** Stops the timer; resolves once the sweep running now, if any, has finished (then close the store). */
+  stop(): Promise<void>;
 }
 
 /** The sweep's interval in ms for a clearing grace of `graceSeconds`. */
@@ -21,18 +22,34 @@ export const sweepIntervalMs = (graceSeconds: number): number => Math.min(60_000
 
 /**
  * Releases what is due now, then every {@link sweepIntervalMs}. A failed sweep is logged and tried again
- * at the next tick (nothing is half done: each release is one transaction).
+ * at the next tick (nothing is half done: each release is one transaction). Sweeps never overlap: a tick
+ * while one runs is skipped. Once stopped, nothing more is logged (a sweep the closing store cut short).
+ * @example
+ * const sweep = startReleaseSweep(ctx);
+ * await sweep.stop(); // before `await ctx.store.close()`
  */
 export function startReleaseSweep(ctx: BrokerContext): Sweep {
+  let running: Promise<void> | undefined;
+  let stopped = false;
   const run = (): void => {
-    try {
-      releaseDueChains(ctx);
-    } catch (e) {
-      console.error('[broker] release sweep failed:', e);
-    }
+    if (running || stopped) return;
+    running = releaseDueChains(ctx)
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          if (!stopped) console.error('[broker] release sweep failed:', e);
+        },
+      )
+      .finally(() => (running = undefined));
   };
   run();
   const timer = setInterval(run, sweepIntervalMs(ctx.chainGraceSeconds));
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

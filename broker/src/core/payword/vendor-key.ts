@@ -35,16 +35,16 @@ export function readVendorKey(text: unknown): Uint8Array {
 /**
  * Registers (or replaces) `vendor`'s payword key.
  * @example
- * setVendorKey(ctx, vendor, toBase64(newAgreementKey().publicKey)); // { vendorId, key }
+ * await setVendorKey(ctx, vendor, toBase64(newAgreementKey().publicKey)); // { vendorId, key }
  */
-export function setVendorKey(ctx: BrokerContext, vendor: VendorRecord, text: unknown): { vendorId: string; key: string } {
+export async function setVendorKey(ctx: BrokerContext, vendor: VendorRecord, text: unknown): Promise<{ vendorId: string; key: string }> {
   const key = readVendorKey(text);
-  ctx.store.transaction(() => ctx.store.paywordKeys.setVendorKey(vendor.id, key, ctx.now().toISOString()));
+  await ctx.store.transaction(() => ctx.store.paywordKeys.setVendorKey(vendor.id, key, ctx.now().toISOString()));
   return { vendorId: vendor.id, key: toBase64(key) };
 }
 
 /** The vendor's registered payword key, base64, or null. */
-export const vendorKeyOf = (ctx: BrokerContext, vendorId: string): string | null => {
-  const k = ctx.store.paywordKeys.vendorKey(vendorId);
+export async function vendorKeyOf(ctx: BrokerContext, vendorId: string): Promise<string | null> {
+  const k = await ctx.store.paywordKeys.vendorKey(vendorId);
   return k ? toBase64(k.key) : null;
-};
+}

@@ -38,16 +38,16 @@ export function readWalletKey(text: unknown): Uint8Array {
  * Throws 422 `invalid_wallet_key`, 409 `too_many_wallet_keys`.
  * @returns the key (base64) and whether it was new
  * @example
- * connectWalletKey(ctx, user.id, toBase64(signingPublicKey(walletSecret)));
+ * await connectWalletKey(ctx, user.id, toBase64(signingPublicKey(walletSecret)));
  */
-export function connectWalletKey(ctx: BrokerContext, userId: string, text: unknown): { key: string; added: boolean } {
+export async function connectWalletKey(ctx: BrokerContext, userId: string, text: unknown): Promise<{ key: string; added: boolean }> {
   const key = readWalletKey(text);
   const keys = ctx.store.paywordKeys;
-  return ctx.store.transaction(() => {
-    if (keys.hasWalletKey(userId, key)) return { key: toBase64(key), added: false };
-    if (keys.countWalletKeys(userId) >= MAX_WALLET_KEYS)
+  return ctx.store.transaction(async () => {
+    if (await keys.hasWalletKey(userId, key)) return { key: toBase64(key), added: false };
+    if ((await keys.countWalletKeys(userId)) >= MAX_WALLET_KEYS)
       throw new BrokerError(409, 'too_many_wallet_keys', `an account connects at most ${MAX_WALLET_KEYS} wallets: disconnect one first`);
-    keys.insertWalletKey(userId, key, ctx.now().toISOString());
+    await keys.insertWalletKey(userId, key, ctx.now().toISOString());
     return { key: toBase64(key), added: true };
   });
 }
@@ -56,12 +56,12 @@ export function connectWalletKey(ctx: BrokerContext, userId: string, text: unkno
  * Disconnects a wallet key: the broker authorizes no new chain it signs. Chains authorized before keep
  * their hold and are cleared and released as usual. Throws 422 `invalid_wallet_key`, 404 `unknown_wallet_key`.
  */
-export function disconnectWalletKey(ctx: BrokerContext, userId: string, text: unknown): void {
+export async function disconnectWalletKey(ctx: BrokerContext, userId: string, text: unknown): Promise<void> {
   const key = readWalletKey(text);
-  const removed = ctx.store.transaction(() => ctx.store.paywordKeys.deleteWalletKey(userId, key));
+  const removed = await ctx.store.transaction(() => ctx.store.paywordKeys.deleteWalletKey(userId, key));
   if (!removed) throw new BrokerError(404, 'unknown_wallet_key', 'that wallet is not connected to your account');
 }
 
 /** The wallet keys connected to `userId`, base64, oldest first. */
-export const walletKeysOf = (ctx: BrokerContext, userId: string): string[] =>
-  ctx.store.paywordKeys.walletKeys(userId).map((k) => toBase64(k.key));
+export const walletKeysOf = async (ctx: BrokerContext, userId: string): Promise<string[]> =>
+  (await ctx.store.paywordKeys.walletKeys(userId)).map((k) => toBase64(k.key));

@@ -26,35 +26,41 @@ export const MESSAGES: Record<string, string> = {
 };
 
 /** Everything the account page shows about `user`. */
-export function accountData(ctx: BrokerContext, user: UserRecord): AccountData {
+export async function accountData(ctx: BrokerContext, user: UserRecord): Promise<AccountData> {
   const { store } = ctx;
-  releaseDueChains(ctx, user.id);
+  await releaseDueChains(ctx, user.id);
   return {
     user,
     broker: ctx.publicUrl,
-    balanceMills: store.accounts.balance('user', user.id),
-    epoch: store.epochs.current(ctx.now()),
+    balanceMills: await store.accounts.balance('user', user.id),
+    epoch: await store.epochs.current(ctx.now()),
     providers: ctx.fundingProviders,
-    withdrawals: store.sets.withdrawalsOfUser(user.id),
-    ledger: store.accounts.history('user', user.id, 100),
-    complaints: store.complaints.ofUser(user.id),
-    vendors: store.vendors.all(),
+    withdrawals: await store.sets.withdrawalsOfUser(user.id),
+    ledger: await store.accounts.history('user', user.id, 100),
+    complaints: await store.complaints.ofUser(user.id),
+    vendors: await store.vendors.all(),
     coins: {
-      bought: store.sets.coinsBought(user.id),
-      spent: store.vendors.redeemedOfUser(user.id),
-      returned: store.credits.countOfUser(user.id),
+      bought: await store.sets.coinsBought(user.id),
+      spent: await store.vendors.redeemedOfUser(user.id),
+      returned: await store.credits.countOfUser(user.id),
     },
     maxSets: ctx.maxSetsPerPurchase,
     maxDepositMills: ctx.maxDepositMills,
-    returns: returnWindows(ctx, user.id),
-    walletKeys: walletKeysOf(ctx, user.id),
-    tokens: { tokens: tokensOf(ctx, user.id) },
-    chains: store.chains.ofUser(user.id),
+    returns: await returnWindows(ctx, user.id),
+    walletKeys: await walletKeysOf(ctx, user.id),
+    tokens: { tokens: await tokensOf(ctx, user.id) },
+    chains: await store.chains.ofUser(user.id),
     now: ctx.now(),
   };
 }
 
 /** Sends the account page of `user` with `status` and an optional notice. */
-export function accountPage(ctx: BrokerContext, res: Response, user: UserRecord, status: number, o: { ok?: string; error?: string }): void {
-  send(res, status, 'Account', accountView(visitor(res), accountData(ctx, user), o));
+export async function accountPage(
+  ctx: BrokerContext,
+  res: Response,
+  user: UserRecord,
+  status: number,
+  o: { ok?: string; error?: string },
+): Promise<void> {
+  send(res, status, 'Account', accountView(visitor(res), await accountData(ctx, user), o));
 }

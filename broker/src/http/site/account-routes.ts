@@ -30,11 +30,11 @@ function setCount(text: unknown, max: number): number {
 export function accountRoutes(ctx: BrokerContext): express.Router {
   const r = express.Router();
 
-  r.get('/account', loggedIn, (req, res) => {
+  r.get('/account', loggedIn, async (req, res) => {
     // Own keys only: `?msg=__proto__` or `?msg=constructor` would otherwise reach Object.prototype.
     const key = req.query.msg;
     const msg = typeof key === 'string' && Object.hasOwn(MESSAGES, key) ? MESSAGES[key] : undefined;
-    accountPage(ctx, res, userOf(res)!, 200, msg ? { ok: msg } : {});
+    await accountPage(ctx, res, userOf(res)!, 200, msg ? { ok: msg } : {});
   });
   r.post('/account/funds', loggedIn, async (req, res) => {
     const user = userOf(res)!;
@@ -49,17 +49,19 @@ export function accountRoutes(ctx: BrokerContext): express.Router {
       res.redirect(303, '/account?msg=funds');
     } catch (e) {
       const d = describeError(e);
-      accountPage(ctx, res, user, d.status, { error: d.message });
+      await accountPage(ctx, res, user, d.status, { error: d.message });
     }
   });
-  r.post('/account/buy', loggedIn, (req, res) => {
+  r.post('/account/buy', loggedIn, async (req, res) => {
     const user = userOf(res)!;
     try {
-      const purchase = buySets(ctx, user.id, setCount(str(req.body, 'count'), ctx.maxSetsPerPurchase));
+      const purchase = await buySets(ctx, user.id, setCount(str(req.body, 'count'), ctx.maxSetsPerPurchase));
       res.redirect(303, `/withdrawals/${purchase.withdrawalId}?new=1`);
     } catch (e) {
       const d = describeError(e);
-      accountPage(ctx, res, user, d.status, { error: d.code === 'insufficient_funds' ? `${d.message}. Add funds first.` : d.message });
+      await accountPage(ctx, res, user, d.status, {
+        error: d.code === 'insufficient_funds' ? `${d.message}. Add funds first.` : d.message,
+      });
     }
   });
   // The wallet extension returns every unspent coin as soon as a Send-Expired script is on a broker page, so
@@ -67,12 +69,12 @@ export function accountRoutes(ctx: BrokerContext): express.Router {
   // link, and which carries the SameSite=Lax cookie) gets the button that sends that POST.
   // Only epochs whose returns are open get a Send-Expired: before returnsFrom the broker would refuse the
   // return (vendors may still redeem those coins), so the page gives the date instead.
-  r.get('/account/return', loggedIn, (_req, res) =>
-    send(res, 200, 'Return unspent coins', returnConfirmView(visitor(res), returnWindows(ctx, userOf(res)!.id))),
+  r.get('/account/return', loggedIn, async (_req, res) =>
+    send(res, 200, 'Return unspent coins', returnConfirmView(visitor(res), await returnWindows(ctx, userOf(res)!.id))),
   );
-  r.post('/account/return', loggedIn, (_req, res) => {
+  r.post('/account/return', loggedIn, async (_req, res) => {
     const user = userOf(res)!;
-    const windows = returnWindows(ctx, user.id);
+    const windows = await returnWindows(ctx, user.id);
     const messages = windows.filter((w) => w.open).map((w) => ({ epoch: w.epoch, text: sendExpiredText(ctx, user.id, w.epoch) }));
     send(
       res,
@@ -85,14 +87,14 @@ export function accountRoutes(ctx: BrokerContext): express.Router {
       ),
     );
   });
-  r.post('/account/complaints', loggedIn, (req, res) => {
+  r.post('/account/complaints', loggedIn, async (req, res) => {
     const user = userOf(res)!;
     try {
-      const out = fileComplaint(ctx, user.id, str(req.body, 'vendorId'), str(req.body, 'text'));
+      const out = await fileComplaint(ctx, user.id, str(req.body, 'vendorId'), str(req.body, 'text'));
       res.redirect(303, `/account?msg=${out.disabled ? 'complaint-disabled' : 'complaint'}#complaints`);
     } catch (e) {
       const d = formError(e);
-      accountPage(ctx, res, user, d.status, { error: d.message });
+      await accountPage(ctx, res, user, d.status, { error: d.message });
     }
   });
   return r;

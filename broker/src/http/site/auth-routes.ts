@@ -29,10 +29,10 @@ export function authRoutes(ctx: BrokerContext): express.Router {
       );
     },
   });
-  const startFor = (res: express.Response, userId: string): void => {
+  const startFor = async (res: express.Response, userId: string): Promise<void> => {
     const old = visitor(res).session;
-    if (old) endSession(ctx, old.tokenHash);
-    const s = startSession(ctx, userId);
+    if (old) await endSession(ctx, old.tokenHash);
+    const s = await startSession(ctx, userId);
     setSessionCookie(ctx, res, s.token, s.expires);
   };
 
@@ -41,7 +41,7 @@ export function authRoutes(ctx: BrokerContext): express.Router {
     const email = str(req.body, 'email');
     try {
       const user = await signUp(ctx, email, str(req.body, 'password'));
-      startFor(res, user.id);
+      await startFor(res, user.id);
       res.redirect(303, '/account?msg=welcome');
     } catch (e) {
       const d = formError(e);
@@ -61,12 +61,12 @@ export function authRoutes(ctx: BrokerContext): express.Router {
       );
       return;
     }
-    startFor(res, user.id);
+    await startFor(res, user.id);
     res.redirect(303, '/account');
   });
-  r.post('/logout', (_req, res) => {
+  r.post('/logout', async (_req, res) => {
     const s = visitor(res).session;
-    if (s) endSession(ctx, s.tokenHash);
+    if (s) await endSession(ctx, s.tokenHash);
     clearSessionCookie(ctx, res);
     res.redirect(303, '/');
   });

@@ -31,27 +31,27 @@ export function keyPage(res: Response): void {
 /** `GET` and `POST /vendors/dashboard`, `POST /vendors/dashboard/sign-out`. */
 export function dashboardRoutes(ctx: BrokerContext): express.Router {
   const r = express.Router();
-  r.get(DASHBOARD, (req, res) => {
-    const session = vendorSessionOf(ctx, req);
+  r.get(DASHBOARD, async (req, res) => {
+    const session = await vendorSessionOf(ctx, req);
     if (!session) {
       const ok = req.query.out === '1' ? 'You are signed out of the vendor dashboard.' : undefined;
       return send(res, 200, 'Vendor dashboard', dashboardLoginView(visitor(res), ok ? { ok } : {}));
     }
     keyPage(res);
-    const d = vendorDashboard(ctx, session.vendor, viewOf(req));
+    const d = await vendorDashboard(ctx, session.vendor, viewOf(req));
     send(res, 200, session.vendor.name, dashboardView(visitor(res), d, session.apiKey, ctx.publicUrl));
   });
-  r.post(DASHBOARD, (req, res) => {
-    const started = startVendorSession(ctx, str(req.body, 'apiKey'));
+  r.post(DASHBOARD, async (req, res) => {
+    const started = await startVendorSession(ctx, str(req.body, 'apiKey'));
     if (!started) return send(res, 401, 'Vendor dashboard', dashboardLoginView(visitor(res), { error: 'That API key is not valid.' }));
-    const old = vendorSessionOf(ctx, req);
-    if (old) endVendorSession(ctx, old.tokenHash);
+    const old = await vendorSessionOf(ctx, req);
+    if (old) await endVendorSession(ctx, old.tokenHash);
     setVendorCookie(ctx, res, started.token, started.expires);
     res.redirect(303, DASHBOARD);
   });
-  r.post(`${DASHBOARD}/sign-out`, (req, res) => {
-    const session = vendorSessionOf(ctx, req);
-    if (session) endVendorSession(ctx, session.tokenHash);
+  r.post(`${DASHBOARD}/sign-out`, async (req, res) => {
+    const session = await vendorSessionOf(ctx, req);
+    if (session) await endVendorSession(ctx, session.tokenHash);
     clearVendorCookie(ctx, res);
     res.redirect(303, `${DASHBOARD}?out=1`);
   });

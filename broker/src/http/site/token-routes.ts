@@ -15,26 +15,26 @@ import { formError, loggedIn, send, str, userOf } from './common.ts';
 /** `POST /account/tokens` and `POST /account/tokens/delete`. */
 export function tokenRoutes(ctx: BrokerContext): express.Router {
   const r = express.Router();
-  r.post('/account/tokens', loggedIn, (req, res) => {
+  r.post('/account/tokens', loggedIn, async (req, res) => {
     const user = userOf(res)!;
     try {
-      const { token, secret } = createToken(ctx, user.id, { name: str(req.body, 'name'), limit: str(req.body, 'limit') });
-      const data = accountData(ctx, user);
+      const { token, secret } = await createToken(ctx, user.id, { name: str(req.body, 'name'), limit: str(req.body, 'limit') });
+      const data = await accountData(ctx, user);
       data.tokens = { ...data.tokens, created: { name: token.name, secret } };
       send(res, 201, 'Account', accountView(visitor(res), data, { ok: `API token "${token.name}" created: copy it below.` }));
     } catch (e) {
       const d = formError(e);
-      accountPage(ctx, res, user, d.status, { error: d.message });
+      await accountPage(ctx, res, user, d.status, { error: d.message });
     }
   });
-  r.post('/account/tokens/delete', loggedIn, (req, res) => {
+  r.post('/account/tokens/delete', loggedIn, async (req, res) => {
     const user = userOf(res)!;
     try {
-      revokeToken(ctx, user.id, str(req.body, 'tokenId'));
+      await revokeToken(ctx, user.id, str(req.body, 'tokenId'));
       res.redirect(303, '/account?msg=token-revoked#tokens');
     } catch (e) {
       const d = formError(e);
-      accountPage(ctx, res, user, d.status, { error: d.message });
+      await accountPage(ctx, res, user, d.status, { error: d.message });
     }
   });
   return r;

@@ -16,9 +16,10 @@ import { formError, loggedIn, send, str, userOf } from './common.ts';
 /** The routes under `/vendors`. */
 export function vendorRoutes(ctx: BrokerContext, limits: Limits): express.Router {
   const r = express.Router();
-  const vendorsPage = (res: Response, status: number, o: { error?: string; origin?: string; name?: string } = {}) => {
+  const vendorsPage = async (res: Response, status: number, o: { error?: string; origin?: string; name?: string } = {}) => {
     const user = userOf(res);
-    send(res, status, 'Vendors', vendorsView(visitor(res), ctx.store.vendors.all(), user ? ctx.store.vendors.ofOwner(user.id) : [], o));
+    const own = user ? await ctx.store.vendors.ofOwner(user.id) : [];
+    send(res, status, 'Vendors', vendorsView(visitor(res), await ctx.store.vendors.all(), own, o));
   };
   const typed = (req: Request, name: string, max: number): string => {
     const v = str(req.body, name);
@@ -33,18 +34,18 @@ export function vendorRoutes(ctx: BrokerContext, limits: Limits): express.Router
   );
 
   r.get('/vendors', (_req, res) => vendorsPage(res, 200));
-  r.post('/vendors', loggedIn, registrationLimited, (req, res) => {
+  r.post('/vendors', loggedIn, registrationLimited, async (req, res) => {
     const origin = str(req.body, 'origin');
     const name = str(req.body, 'name');
     try {
-      const out = registerVendor(ctx, { origin, name, ownerUserId: userOf(res)!.id });
-      const session = startVendorSession(ctx, out.apiKey)!;
+      const out = await registerVendor(ctx, { origin, name, ownerUserId: userOf(res)!.id });
+      const session = (await startVendorSession(ctx, out.apiKey))!;
       setVendorCookie(ctx, res, session.token, session.expires);
       keyPage(res);
       send(res, 201, 'Site registered', registeredView(out.vendorId, out.apiKey, ctx.publicUrl));
     } catch (e) {
       const d = formError(e);
-      vendorsPage(res, d.status, {
+      await vendorsPage(res, d.status, {
         error: d.message,
         origin: typeof origin === 'string' ? origin : '',
         name: typeof name === 'string' ? name : '',

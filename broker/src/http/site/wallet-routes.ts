@@ -14,24 +14,24 @@ import { formError, loggedIn, str, userOf } from './common.ts';
 /** `POST /account/wallet-key` and `POST /account/wallet-key/delete`. */
 export function walletRoutes(ctx: BrokerContext): express.Router {
   const r = express.Router();
-  r.post('/account/wallet-key', loggedIn, (req, res) => {
+  r.post('/account/wallet-key', loggedIn, async (req, res) => {
     const user = userOf(res)!;
     try {
-      connectWalletKey(ctx, user.id, str(req.body, 'walletKey'));
+      await connectWalletKey(ctx, user.id, str(req.body, 'walletKey'));
       res.redirect(303, '/account?msg=wallet-connected#wallet');
     } catch (e) {
       const d = formError(e);
-      accountPage(ctx, res, user, d.status, { error: d.message });
+      await accountPage(ctx, res, user, d.status, { error: d.message });
     }
   });
-  r.post('/account/wallet-key/delete', loggedIn, (req, res) => {
+  r.post('/account/wallet-key/delete', loggedIn, async (req, res) => {
     const user = userOf(res)!;
     try {
-      disconnectWalletKey(ctx, user.id, str(req.body, 'walletKey'));
+      await disconnectWalletKey(ctx, user.id, str(req.body, 'walletKey'));
       res.redirect(303, '/account?msg=wallet-disconnected#wallet');
     } catch (e) {
       const d = formError(e);
-      accountPage(ctx, res, user, d.status, { error: d.message });
+      await accountPage(ctx, res, user, d.status, { error: d.message });
     }
   });
   return r;

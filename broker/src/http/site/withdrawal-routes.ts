@@ -14,22 +14,23 @@ import { loggedIn, send, userOf } from './common.ts';
 /** `GET /withdrawals/<id>` and `GET /withdrawals/<id>.mm`. */
 export function withdrawalRoutes(ctx: BrokerContext): express.Router {
   const r = express.Router();
-  r.get('/withdrawals/:file', loggedIn, (req, res) => {
+  r.get('/withdrawals/:file', loggedIn, async (req, res) => {
     const user = userOf(res)!;
     const file = String(req.params.file);
     const raw = file.endsWith('.mm');
     const id = raw ? file.slice(0, -3) : file;
-    const w = /^w_[0-9a-f]{16}$/.test(id) ? ctx.store.sets.withdrawal(id) : undefined;
+    const w = /^w_[0-9a-f]{16}$/.test(id) ? await ctx.store.sets.withdrawal(id) : undefined;
     if (!w || w.userId !== user.id) {
       send(res, 404, 'Not found', messageView('Not found', 'There is no such purchase in your account.'));
       return;
     }
-    const text = fundsWithdrawnText(ctx, w.id);
+    const text = await fundsWithdrawnText(ctx, w.id);
     if (raw) {
       res.type(MICROMINT_MIME).set('Content-Disposition', `attachment; filename="${w.id}.mm"`).send(text);
       return;
     }
-    send(res, 200, 'Your coins', withdrawalView(visitor(res), w, ctx.store.sets.setsOfWithdrawal(w.id), text, req.query.new === '1'));
+    const sets = await ctx.store.sets.setsOfWithdrawal(w.id);
+    send(res, 200, 'Your coins', withdrawalView(visitor(res), w, sets, text, req.query.new === '1'));
   });
   return r;
 }
