@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PARAMETER_SETS } from '@micromint/shared';
-import { MAX_BATCH_COINS, mintEpoch, openStore, redeemBatch, type Broker, type SqliteStore } from '@micromint/broker';
+import { MAX_BATCH_COINS, mintEpoch, openStore, redeemBatch, type Broker, type PostgresStore, type SqliteStore } from '@micromint/broker';
 import { Browser, coinsFor, decodeFundsWithdrawn, entry, postJson, startBroker, type TestBroker } from '../broker/test/helpers.ts';
 
 /** The mint database of one demo epoch. */
@@ -46,10 +46,13 @@ export interface RedemptionRow {
   httpCoinsPerSecond: number;
   /** The `redeemBatch` coins again in new batches: each refused `already-spent` and recorded. */
   doubleSpendsPerSecond: number;
-  /** Growth of the database (its pages, the WAL's included) per coin credited: the figure `broker_bytes_per_coin`. */
+  /**
+   * Growth of the database per coin credited (SQLite: its pages, the WAL's included; PostgreSQL: its tables'
+   * and indexes' relations): the figure `broker_bytes_per_coin`.
+   */
   dbBytesPerCoin: number;
-  /** WAL bytes one more batch of `batch` coins wrote (WAL truncated before it), per coin. */
-  walBytesPerCoin: number;
+  /** WAL bytes one more batch of `batch` coins wrote (WAL truncated before it), per coin (SQLite only). */
+  walBytesPerCoin?: number;
 }
 
 const fileSize = (path: string): number => statSync(path).size;
@@ -151,6 +154,24 @@ function sqliteOf(broker: Broker): SqliteStore {
   return broker.store as SqliteStore;
 }
 
+/** Where a bench broker on PostgreSQL keeps its tables. */
+export interface PostgresPlace {
+  connectionString: string;
+  schema: string;
+}
+
+/** The store's size in bytes: SQLite's pages (the WAL's included), or the PostgreSQL schema's relations. */
+async function storeBytes(broker: Broker): Promise<number> {
+  if (broker.store.kind === 'sqlite') return dbBytes(sqliteOf(broker).db);
+  const { database } = broker.store as PostgresStore;
+  const [row] = await database.query<{ bytes: number }>(
+    `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+    [database.schema],
+  );
+  return row!.bytes;
+}
+
 /** The database's size in bytes, pages still in the WAL included. */
 const dbBytes = (db: Database.Database): number =>
   (db.pragma('page_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
@@ -175,8 +196,13 @@ async function redeemHttp(base: string, apiKey: string, batches: Entry[][], tag:
 }
 
 /** Sells demo epochs' sets and redeems their coins at one vendor: directly, over HTTP, then again. */
-export async function measureRedemption(batch = MAX_BATCH_COINS): Promise<RedemptionRow> {
-  const tb = await startBroker({ mint: false, redeemsPerMinute: 100_000, redeemsPerMinutePerAddress: 100_000 });
+export async function measureRedemption(batch = MAX_BATCH_COINS, o: { postgres?: PostgresPlace } = {}): Promise<RedemptionRow> {
+  const tb = await startBroker({
+    mint: false,
+    redeemsPerMinute: 100_000,
+    redeemsPerMinutePerAddress: 100_000,
+    ...(o.postgres ? { store: { postgres: o.postgres } } : { sqlite: true }),
+  });
   try {
     const vendorId = 'http://127.0.0.1:4798';
     const apiKey = (await postJson(`${tb.base}/api/vendors`, { origin: vendorId, name: 'bench' })).json.apiKey as string;
@@ -184,7 +210,7 @@ export async function measureRedemption(batch = MAX_BATCH_COINS): Promise<Redemp
     const warmHttp = WARM_UP_COINS / 5;
     const walBatch = entries.slice(-batch);
     const timed = entries.slice(WARM_UP_COINS + warmHttp, -batch);
-    const sizeBefore = dbBytes(sqliteOf(tb.broker).db);
+    const sizeBefore = await storeBytes(tb.broker);
     const half = Math.floor(timed.length / 2);
     const direct = batchesOf(timed.slice(0, half), batch);
     const http = batchesOf(timed.slice(half), batch);
@@ -193,8 +219,8 @@ export async function measureRedemption(batch = MAX_BATCH_COINS): Promise<Redemp
     const coins = direct.reduce((n, b) => n + b.length, 0);
     const first = await redeemDirect(tb.broker, vendorId, direct, 'first', 'credited');
     const overHttp = await redeemHttp(tb.base, apiKey, http, 'http');
-    const walBytesPerCoin = await walPerCoin(tb.broker, vendorId, walBatch);
-    const dbBytesPerCoin = (dbBytes(sqliteOf(tb.broker).db) - sizeBefore) / entries.length;
+    const walBytesPerCoin = o.postgres ? undefined : await walPerCoin(tb.broker, vendorId, walBatch);
+    const dbBytesPerCoin = ((await storeBytes(tb.broker)) - sizeBefore) / entries.length;
     const again = await redeemDirect(tb.broker, vendorId, direct, 'again', 'refused');
     return {
       coins,
@@ -204,7 +230,7 @@ export async function measureRedemption(batch = MAX_BATCH_COINS): Promise<Redemp
       httpCoinsPerSecond: http.reduce((n, b) => n + b.length, 0) / overHttp,
       doubleSpendsPerSecond: coins / again.seconds,
       dbBytesPerCoin,
-      walBytesPerCoin,
+      ...(walBytesPerCoin !== undefined ? { walBytesPerCoin } : {}),
     };
   } finally {
     await tb.stop();
@@ -238,7 +264,7 @@ export async function measureBrokerPath(): Promise<BrokerPathResult> {
       ['coins redeemed per second, POST /api/redeem (client in the same process)', n(r.httpCoinsPerSecond)],
       ['double spends refused and recorded per second, redeemBatch', n(r.doubleSpendsPerSecond)],
       ['broker database bytes per coin redeemed (growth, WAL pages included)', n(r.dbBytesPerCoin)],
-      [`  WAL bytes per coin of a ${n(r.batch)}-coin batch`, n(r.walBytesPerCoin)],
+      [`  WAL bytes per coin of a ${n(r.batch)}-coin batch`, n(r.walBytesPerCoin ?? NaN)],
       [`mint database bytes per ball (demo epoch, ${n(mint.balls)} balls, VACUUMed file)`, n(mint.bytesPerBall, 1)],
       ['  of which the empty schema', n(mint.emptyBytes / mint.balls, 1)],
       ['mint: hashing / database insert (ms)', `${n(mint.hashMs)} / ${n(mint.storeMs)}`],

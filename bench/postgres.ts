@@ -11,12 +11,14 @@
  * Run alone: `npx tsx --conditions=@micromint/source bench/postgres.ts`.
  * @module
  */
+import { measureRedemption, type RedemptionRow } from './broker-path.ts';
 import { coinHeaders } from './headers.ts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type EpochParams } from '@micromint/shared';
+import { MAX_BATCH_COINS } from '@micromint/broker';
 import type { Slots } from '@micromint/shared/testing';
 import { startBroker, type TestBroker } from '../middleware/test/broker.ts';
 import { freePort } from '../middleware/test/harness.ts';
@@ -34,6 +36,11 @@ export type PostgresBench =
       /** Paid requests per second, one instance and two behind nginx. */
       postgres_paid_rps_1: number;
       postgres_paid_rps_2: number;
+      /** The broker on PostgreSQL: coins redeemed per second through `redeemBatch`, and its growth per coin. */
+      postgres_redeem_coins_per_s: number;
+      postgres_broker_bytes_per_coin: number;
+      /** The broker's redemption rows on PostgreSQL, as bench/broker-path.ts measures them on SQLite. */
+      brokerRedemption: RedemptionRow;
       /** Seconds from `scripts/pg.sh` to a server taking connections (when the bench started one). */
       cluster_start_seconds?: number;
     };
@@ -124,10 +131,14 @@ export async function measurePostgres(
     const common = { broker, pg: pg.url, schemas, epoch, slots, seconds: o.seconds ?? 5, payments: o.payments ?? 8000 };
     const one = await site({ ...common, instances: 1 });
     const two = await site({ ...common, instances: 2 });
+    const redemption = await measureRedemption(MAX_BATCH_COINS, { postgres: { connectionString: pg.url, schema: schemas.fresh() } });
     return {
       rows: [...one, ...two],
       postgres_paid_rps_1: one[1]!.requestsPerSecond,
       postgres_paid_rps_2: two[1]!.requestsPerSecond,
+      postgres_redeem_coins_per_s: redemption.coinsPerSecond,
+      postgres_broker_bytes_per_coin: redemption.dbBytesPerCoin,
+      brokerRedemption: redemption,
       ...(pg.startSeconds !== undefined ? { cluster_start_seconds: pg.startSeconds } : {}),
     };
   } finally {

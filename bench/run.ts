@@ -156,7 +156,23 @@ else {
     ['request', 'requests/s', 'requests', 'non-2xx'],
     pg.rows.map((r) => [r.name, fmt(r.requestsPerSecond), fmt(r.requests), fmt(r.non2xx)]),
   );
-  Object.assign(results, { postgres_paid_rps_1: pg.postgres_paid_rps_1, postgres_paid_rps_2: pg.postgres_paid_rps_2 });
+  const r = pg.brokerRedemption;
+  table(
+    'The broker on Postgres: redemption (batches of 10,000, a transaction each)',
+    ['what', 'figure'],
+    [
+      [`coins redeemed per second, redeemBatch (${fmt(r.coins)} coins, each credited)`, fmt(r.coinsPerSecond)],
+      ['coins redeemed per second, POST /api/redeem', fmt(r.httpCoinsPerSecond)],
+      ['double spends refused and recorded per second, redeemBatch', fmt(r.doubleSpendsPerSecond)],
+      ['broker database bytes per coin redeemed (tables and indexes)', fmt(r.dbBytesPerCoin)],
+    ],
+  );
+  Object.assign(results, {
+    postgres_paid_rps_1: pg.postgres_paid_rps_1,
+    postgres_paid_rps_2: pg.postgres_paid_rps_2,
+    postgres_redeem_coins_per_s: pg.postgres_redeem_coins_per_s,
+    postgres_broker_bytes_per_coin: pg.postgres_broker_bytes_per_coin,
+  });
 }
 results.postgres = pg;
 

@@ -142,17 +142,17 @@ export type TestBrokerOptions = Partial<Omit<BrokerOptions, 'dbPath' | 'postgres
 /**
  * Starts a broker; its publicUrl is the real address. Mints a `test` epoch unless `mint: false`, at the
  * broker's clock, valid `validSeconds` (default 30 days). Its store follows MICROMINT_BROKER_STORE unless
- * `sqlite: true` or a `dbPath` (a test that looks into the SQLite file) is given.
+ * `sqlite: true` or a `dbPath` (a test that looks into the SQLite file) is given, or `store` names one.
  */
 export async function startBroker(
-  o: TestBrokerOptions & { mint?: boolean; validSeconds?: number; sqlite?: boolean; dbPath?: string } = {},
+  o: TestBrokerOptions & { mint?: boolean; validSeconds?: number; sqlite?: boolean; dbPath?: string; store?: StoreOptions } = {},
 ): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'mm-broker-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { mint = true, validSeconds, sqlite, dbPath, ...options } = o;
-  const storeOptions = dbPath ? { dbPath } : testStoreOptions(dir, { sqlite: sqlite ?? false });
+  const { mint = true, validSeconds, sqlite, dbPath, store, ...options } = o;
+  const storeOptions = store ?? (dbPath ? { dbPath } : testStoreOptions(dir, { sqlite: sqlite ?? false }));
   // Tests sign many users up from one address: a generous budget unless a test sets its own.
   const broker = await createBroker({ ...storeOptions, publicUrl: base, authAttemptsPerMinute: 10_000, ...options });
   server.on('request', broker.app);

@@ -173,7 +173,9 @@ export async function judgeCoins(ctx: BrokerContext, vendorId: string, coins: re
     const entry = coins[index]!;
     const bytes = coinBytesOf(entry);
     const coinId = coinIdOf(entry, bytes);
-    const g = await groupOf(ctx, groups, entry.epoch, now);
+    // An await only for an epoch not looked up yet: a batch is mostly one epoch.
+    const known = groups.get(entry.epoch);
+    const g = known !== undefined ? known : await groupOf(ctx, groups, entry.epoch, now);
     const reason = precheck(entry, bytes, g, vendorId, origins);
     if (reason) verdicts[index] = { ok: false, coinId, reason };
     else g!.candidates.push({ index, entry, bytes: bytes!, coinId });
