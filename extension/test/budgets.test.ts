@@ -17,6 +17,7 @@ import {
   BudgetExceededError,
   budgetOver,
   budgetsOverview,
+  chargeBudgets,
   CHART_DAYS,
   dayKey,
   daysBefore,
@@ -26,6 +27,7 @@ import {
   openWallet,
   payLink,
   readBudgetAllow,
+  readForCharge,
   readBudgetChange,
   recordConnection,
   removeBudget,
@@ -270,6 +272,33 @@ test('"allow up to" sets the budget in the payment\'s transaction; a budget is c
   assert.equal(await removeBudget(db, VENDOR), true);
   assert.equal(await removeBudget(db, VENDOR), false);
   await pay(db, 1, '/d');
+  db.close();
+});
+
+test('reads issued ahead of a charge check as reads in its place would; with "allow up to" the new budget is read', async () => {
+  const db = await wallet('ahead');
+  await setBudget(db, VENDOR, { period: 'month', limit: 4 }, NOW);
+  await db.put('spending', { site: VENDOR, day: daysBefore(NOW, 3), mills: 2, payments: 1, updatedAt: 0 });
+  const charge = async (mills: number, allow?: { scope: 'site'; period: 'day'; limit: number }) => {
+    const tx = db.transaction(['budgets', 'spending'], 'readwrite');
+    const c = { site: VENDOR, mills, now: NOW, enforce: true, ...(allow ? { allow } : {}) };
+    try {
+      await chargeBudgets(tx, c, readForCharge(tx, c));
+      await tx.done;
+    } catch (e) {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw e;
+    }
+  };
+  // Earlier days of the month count for a month's budget: 2 + 3 passes 4.
+  await assert.rejects(charge(3), (e: BudgetExceededError) => e.over.spent === 2 && e.over.limit === 4);
+  await charge(2);
+  assert.equal(await spentOn(db, VENDOR), 2);
+  // The reads went out before the allow was written, and are not what the charge checks.
+  await charge(5, { scope: 'site', period: 'day', limit: 10 });
+  assert.equal(await spentOn(db, VENDOR), 7);
+  await assert.rejects(charge(4), (e: BudgetExceededError) => e.over.period === 'day' && e.over.spent === 7);
   db.close();
 });
 

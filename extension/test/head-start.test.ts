@@ -162,6 +162,22 @@ test("a payment too large for a header is the page's to POST: it gets the body, 
   db.close();
 });
 
+test('the retry is in storage.session once its 402 is handled: a worker that restarts settles its answer', async () => {
+  const db = await openWallet(freshDbName('head-book'));
+  await importFunds(db, fundsText(epoch, sets));
+  const session = memoryArea();
+  const first = await setup({ db, session });
+  const url = `${VENDOR}/booked`;
+  await first.flow.onMainFrameResponse(TAB, url, 402, challenge402(url, 1), T402, 'r1');
+  await first.flow.onMainFrameCommitted(TAB, url, T402 + 3);
+  assert.deepEqual(first.fake.calls, [`install ${TAB} ${url}`, `navigate ${TAB} ${url}`]);
+  // The worker stops while the retry is on its way; the next one reads the retry from storage.session.
+  const restarted = await setup({ db, session });
+  assert.equal((await restarted.flow.onMainFrameResponse(TAB, url, 200, paidReceipt, later(), 'r2'))?.kind, 'paid');
+  assert.equal((await recentPayments(db))[0]?.state, 'paid');
+  db.close();
+});
+
 test('a 402 page reporting after its retry was answered gets no receipt; the paid page does', async () => {
   const { db, flow } = await setup();
   const url = `${VENDOR}/late`;

@@ -157,8 +157,9 @@ export class PaymentStep {
     const { ctx } = facts;
     const pending = pendingIn(facts.pending, challenge.url, challenge.quote.vendorId);
     if (pending) return { kind: 'send', payment: pending, resent: true, silent: false };
-    // The budgets for the price are read while the scheme is chosen.
-    void facts.over(challenge.quote.mills);
+    // A payment the reader approved reads the budgets for its price while the scheme is chosen;
+    // one made without asking is checked by its own transaction (see payWith).
+    if (o.confirmed) void facts.over(challenge.quote.mills);
     // First as if the coins were enough: a payment made without asking needs no count of them
     // first. Anything else (a question, coins short) is decided again on the coins counted.
     const result = (await this.attempt(challenge, facts, o, true)) ?? (await this.attempt(challenge, facts, o, false))!;
@@ -271,7 +272,11 @@ export class PaymentStep {
     const { offer } = plan;
     const { quote } = offer;
     const { ctx } = facts;
-    const over = await facts.over(quote.mills);
+    // First attempt, without asking: the budgets are not read first. The payment's transaction
+    // checks them, and past one refuses it (nothing written), and the step decides again with them
+    // read, to ask. A chain to open is not opened for a payment a budget will refuse.
+    const checkedByPayment = enoughCoins && !o.confirmed && !plan.openChain;
+    const over = checkedByPayment ? undefined : await facts.over(quote.mills);
     const decision = decide(quote.mills, ctx.settings.autopayThreshold, plan.funds, over);
     if (decision.kind === 'insufficient')
       return enoughCoins ? undefined : { kind: 'verdict', verdict: insufficient(o.onBrokerPage, offer, decision) };

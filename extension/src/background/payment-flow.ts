@@ -264,8 +264,9 @@ export class PaymentFlow {
   }
 
   /**
-   * Sends a recorded payment. In a header: rule first, then the book entry, then the navigation
-   * (for a payment made on a 402's headers, `on402`, once that 402's document is committed).
+   * Sends a recorded payment. In a header: rule first, then the book entry (its storage copy
+   * awaited after), then the navigation (for a payment made on a 402's headers, `on402`, once that
+   * 402's document is committed).
    * In a body: watched for on the network, then handed to the content script to POST.
    */
   private async send(tabId: number, payment: PaymentRecord, broker: boolean, resent: boolean, on402?: Headers402): Promise<PageVerdict> {
@@ -305,15 +306,19 @@ export class PaymentFlow {
       startedAt: on402?.respondedAt ?? Date.now(),
       ...(on402?.requestId ? { challengeRequestId: on402.requestId } : {}),
     };
-    // The challenge is used up at once in memory; its copy in storage.session follows.
+    // The challenge is used up at once in memory; its copy in storage.session follows. The retry is
+    // in the book at once too (the running worker answers it from memory); its storage.session
+    // copy, for a worker that restarts, is asked for before the navigation and awaited after it.
     const forgotten = this.deps.challenges.forget(tabId);
     forgotten.catch(() => undefined);
-    await this.deps.retries.expect(retry);
+    const booked = this.deps.retries
+      .expect(retry)
+      .catch((e: unknown) => this.log(`the retry of ${payment.url} is not in storage.session: ${(e as Error).message}`));
     const paying: PageVerdict = { action: 'paying', broker, price: payment.price, resent };
     const reload = () => this.reload(tabId, payment.url, ruleId);
     if (on402) await this.heads.keep(tabId, { url: payment.url, respondedAt: on402.respondedAt, verdict: paying, reload });
     else await reload();
-    await Promise.all([counted, forgotten]);
+    await Promise.all([counted, forgotten, booked]);
     return paying;
   }
 

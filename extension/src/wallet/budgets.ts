@@ -136,15 +136,30 @@ export function suggestLimit(need: number, current: number): number {
   return MAX_BUDGET_MILLS;
 }
 
-/** Mills spent at `site` in the `period` holding `day`. */
-async function siteSpent<S extends Stores>(
+/**
+ * What a payment to a site is checked against, read at once: the site's and the wallet's budgets
+ * (when `withBudgets`) and the site's spending this month, a record per day (which holds today's
+ * and the site's day or month total).
+ */
+interface SiteFacts {
+  own?: BudgetRecord;
+  all?: BudgetRecord;
+  month: SpendingRecord[];
+}
+
+function readSiteFacts<S extends Stores>(
   tx: BudgetTx<IDBTransactionMode, S>,
   site: string,
-  period: BudgetPeriod,
   day: string,
-): Promise<number> {
-  const [from, to] = periodRange(period, day);
-  return sum(await tx.objectStore('spending').getAll(IDBKeyRange.bound([site, from], [site, to])));
+  withBudgets: boolean,
+): Promise<SiteFacts> {
+  const budgets = tx.objectStore('budgets');
+  const [from, to] = periodRange('month', day);
+  return Promise.all([
+    withBudgets ? budgets.get(site) : undefined,
+    withBudgets ? budgets.get(WALLET_BUDGET) : undefined,
+    tx.objectStore('spending').getAll(IDBKeyRange.bound([site, from], [site, to])),
+  ]).then(([own, all, month]) => ({ ...(own ? { own } : {}), ...(all ? { all } : {}), month }));
 }
 
 /** Mills spent at every site in the month holding `day`. */
@@ -163,20 +178,22 @@ const overOf = (scope: BudgetScope, site: string, b: BudgetRecord, spent: number
   suggested: suggestLimit(spent + price, b.limit),
 });
 
-/** The first budget (the site's, then the wallet's) that paying `mills` to `site` on `day` would pass. */
+/**
+ * The first budget (the site's, then the wallet's) that paying `mills` to `site` on `day` would
+ * pass, from `facts` read in `tx` (the wallet's month is read only when it has a budget).
+ */
 async function firstOver<S extends Stores>(
   tx: BudgetTx<IDBTransactionMode, S>,
+  facts: SiteFacts,
   site: string,
   mills: number,
   day: string,
 ): Promise<BudgetOver | undefined> {
-  const budgets = tx.objectStore('budgets');
-  const own = await budgets.get(site);
+  const { own, all } = facts;
   if (own) {
-    const spent = await siteSpent(tx, site, own.period, day);
+    const spent = sum(own.period === 'day' ? facts.month.filter((r) => r.day === day) : facts.month);
     if (spent + mills > own.limit) return overOf('site', site, own, spent, mills);
   }
-  const all = await budgets.get(WALLET_BUDGET);
   if (all) {
     const spent = await walletSpent(tx, day);
     if (spent + mills > all.limit) return overOf('wallet', site, all, spent, mills);
@@ -220,33 +237,88 @@ async function putBudget<S extends Stores>(
   return record;
 }
 
+/** What charging one payment reads ({@link readForCharge}): the site's facts and the spending days to prune. */
+export interface ChargeReads {
+  facts: SiteFacts;
+  old: [string, string][];
+}
+
+/**
+ * Issues together every read {@link chargeBudgets} needs for `c`, in the payment's transaction:
+ * started with the payment's own reads, they cost no round trip of their own. Not for a charge
+ * with `allow` (that budget is set first, and read after).
+ * @example
+ * const reads = readForCharge(tx, { site: vendorId, now, enforce: true });
+ */
+export function readForCharge<S extends Stores>(
+  tx: BudgetTx<'readwrite', S>,
+  c: Pick<BudgetCharge, 'site' | 'now' | 'enforce'>,
+): Promise<ChargeReads> {
+  const pruned = IDBKeyRange.upperBound(daysBefore(c.now, SPENDING_KEEP_DAYS), true);
+  const reads = Promise.all([
+    readSiteFacts(tx, c.site, dayKey(c.now), c.enforce),
+    tx.objectStore('spending').index('by-day').getAllKeys(pruned),
+  ]).then(([facts, old]) => ({ facts, old }));
+  // Awaited by the charge; a payment that ends before it (one pending already) aborts or commits the transaction anyway.
+  reads.catch(() => undefined);
+  return reads;
+}
+
 /**
  * Checks and charges the budgets for one payment, inside the payment's own readwrite transaction
  * (which must cover `budgets` and `spending`): sets the reader's `allow` first, then, when
  * `enforce`, throws {@link BudgetExceededError} if the payment would pass the site's or the
  * wallet's budget (the caller aborts: nothing is written), then adds the payment to the site's
- * spending today and prunes days older than {@link SPENDING_KEEP_DAYS}.
+ * spending today and prunes days older than {@link SPENDING_KEEP_DAYS}. `reads`: what
+ * {@link readForCharge} issued for the same charge in this transaction, before anything in it
+ * wrote budgets or spending (ignored with `allow`).
  * @example
  * await chargeBudgets(tx, { site: vendorId, mills: price, now, enforce: true });
  */
-export async function chargeBudgets<S extends Stores>(tx: BudgetTx<'readwrite', S>, c: BudgetCharge): Promise<void> {
+export async function chargeBudgets<S extends Stores>(
+  tx: BudgetTx<'readwrite', S>,
+  c: BudgetCharge,
+  reads?: Promise<ChargeReads>,
+): Promise<void> {
+  await (
+    await startCharge(tx, c, reads)
+  ).written;
+}
+
+/**
+ * {@link chargeBudgets}, returning once the check is passed and the writes are asked for:
+ * `written` settles when they are done, so the payment's own writes can go out with them.
+ * @example
+ * const { written } = await startCharge(tx, charge, reads);
+ * await Promise.all([written, tx.objectStore('payments').add(payment)]);
+ */
+export async function startCharge<S extends Stores>(
+  tx: BudgetTx<'readwrite', S>,
+  c: BudgetCharge,
+  reads?: Promise<ChargeReads>,
+): Promise<{ written: Promise<unknown> }> {
   const day = dayKey(c.now);
   if (c.allow) await putBudget(tx, c.allow.scope === 'wallet' ? WALLET_BUDGET : c.site, c.allow, c.now);
+  const { facts, old } = await (c.allow || !reads ? readForCharge(tx, c) : reads);
   if (c.enforce) {
-    const over = await firstOver(tx, c.site, c.mills, day);
+    const over = await firstOver(tx, facts, c.site, c.mills, day);
     if (over) throw new BudgetExceededError(over);
   }
   const spending = tx.objectStore('spending');
-  const today = await spending.get([c.site, day]);
-  await spending.put({
-    site: c.site,
-    day,
-    mills: (today?.mills ?? 0) + c.mills,
-    payments: (today?.payments ?? 0) + 1,
-    updatedAt: c.now,
-  });
-  const old = await spending.index('by-day').getAllKeys(IDBKeyRange.upperBound(daysBefore(c.now, SPENDING_KEEP_DAYS), true));
-  await Promise.all(old.map((key) => spending.delete(key)));
+  const today = facts.month.find((r) => r.day === day);
+  const written = Promise.all([
+    spending.put({
+      site: c.site,
+      day,
+      mills: (today?.mills ?? 0) + c.mills,
+      payments: (today?.payments ?? 0) + 1,
+      updatedAt: c.now,
+    }),
+    ...old.map((key) => spending.delete(key)),
+  ]);
+  // Awaited by the caller; a failed write aborts the transaction anyway.
+  written.catch(() => undefined);
+  return { written };
 }
 
 /**
@@ -271,7 +343,8 @@ export async function refundSpending<S extends Stores>(
  */
 export async function budgetOver(db: WalletDb, q: { site: string; mills: number; now: number }): Promise<BudgetOver | undefined> {
   const tx = db.transaction(['budgets', 'spending'], 'readonly');
-  const over = await firstOver(tx, q.site, q.mills, dayKey(q.now));
+  const day = dayKey(q.now);
+  const over = await firstOver(tx, await readSiteFacts(tx, q.site, day, true), q.site, q.mills, day);
   await tx.done;
   return over;
 }

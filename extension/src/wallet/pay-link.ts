@@ -25,7 +25,7 @@ import {
   type PaymentPayload,
   type PaymentRequirements,
 } from '@micromint/shared';
-import { chargeBudgets } from './budgets.ts';
+import { readForCharge, startCharge } from './budgets.ts';
 import { usableChain, type ChainWant } from './chains.ts';
 import type { WalletDb } from './db.ts';
 import { LinkPaymentError } from './errors.ts';
@@ -83,12 +83,19 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
   const now = req.now ?? Date.now();
   const tx = db.transaction(['payments', 'chains', 'history', 'budgets', 'spending'], 'readwrite');
   try {
-    const pending = newestPending(await tx.objectStore('payments').index('by-url').getAll(req.url), req.want.vendorId);
+    const enforce = req.budget?.enforce === true;
+    // Every read goes out at once: pending payments, chains, budgets (an "allow up to" is set first, and read after).
+    const budgetReads = req.budget?.allow ? undefined : readForCharge(tx, { site: req.want.vendorId, now, enforce });
+    const [pendingNow, chains] = await Promise.all([
+      tx.objectStore('payments').index('by-url').getAll(req.url),
+      tx.objectStore('chains').index('by-vendor').getAll(req.want.vendorId),
+    ]);
+    const pending = newestPending(pendingNow, req.want.vendorId);
     if (pending) {
       await tx.done;
       return pending;
     }
-    const chain = usableChain(await tx.objectStore('chains').index('by-vendor').getAll(req.want.vendorId), req.want, now);
+    const chain = usableChain(chains, req.want, now);
     if (!chain)
       throw new LinkPaymentError(
         'no-chain',
@@ -99,13 +106,8 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
     const header = linkHeader(chain, { index, units: req.want.units, method, resourceUrl, requirement: req.requirement, withCommitment });
     if (headerTooLarge(header)) throw new LinkPaymentError('unpayable', 'the payment would be longer than a vendor takes in a header');
     const price = req.want.units * chain.value;
-    await chargeBudgets(tx, {
-      site: req.want.vendorId,
-      mills: price,
-      now,
-      enforce: req.budget?.enforce === true,
-      allow: req.budget?.allow,
-    });
+    // Checked here; its writes go out with the link's below.
+    const charged = await startCharge(tx, { site: req.want.vendorId, mills: price, now, enforce, allow: req.budget?.allow }, budgetReads);
     const payment: PaymentRecord = {
       id: crypto.randomUUID(),
       url: req.url,
@@ -125,6 +127,7 @@ export async function payLink(db: WalletDb, req: LinkPayRequest): Promise<Paymen
     };
     const reserved: ChainRecord = { ...chain, next: index + 1, status: index >= chain.length ? 'exhausted' : 'open', updatedAt: now };
     await Promise.all([
+      charged.written,
       tx.objectStore('chains').put(reserved),
       tx.objectStore('payments').add(payment),
       tx.objectStore('history').add({

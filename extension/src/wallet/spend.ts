@@ -30,7 +30,7 @@ import {
   type PaymentRequirements,
 } from '@micromint/shared';
 import type { IDBPTransaction } from 'idb';
-import { chargeBudgets, type BudgetAllow } from './budgets.ts';
+import { readForCharge, startCharge, type BudgetAllow, type BudgetCharge } from './budgets.ts';
 import { coinsForVendor, heldCoins, superbinSet, type StoredSet } from './coins.ts';
 import type { WalletDb } from './db.ts';
 import { InsufficientFundsError } from './errors.ts';
@@ -209,6 +209,15 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
   const now = req.now ?? Date.now();
   const tx = db.transaction([...SPEND_STORES], 'readwrite');
   try {
+    const charge: BudgetCharge = {
+      site: req.vendorId,
+      mills: req.price,
+      now,
+      enforce: req.budget?.enforce === true,
+      allow: req.budget?.allow,
+    };
+    // The budgets' reads go out with the coins' (an "allow up to" is set first, and read after).
+    const budgetReads = charge.allow ? undefined : readForCharge(tx, charge);
     const [pendingNow, loaded] = await Promise.all([
       tx.objectStore('payments').index('by-state').getAll('pending'),
       loadEpoch(db, tx, req.epoch, req.broker, now),
@@ -223,7 +232,8 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
     const coins = coinsForVendor(loaded.params, vh, loaded.sets, req.price);
     if (coins.length < req.price)
       throw new InsufficientFundsError(req.price, heldCoins(loaded.sets), makeable(loaded.params, vh, loaded.sets));
-    await chargeBudgets(tx, { site: req.vendorId, mills: req.price, now, enforce: req.budget?.enforce === true, allow: req.budget?.allow });
+    // Checked here; its writes go out with the coins' below.
+    const charged = await startCharge(tx, charge, budgetReads);
 
     const userId = coins[0]!.userId;
     const body: PaymentPayload = {
@@ -271,6 +281,7 @@ export async function spend(db: WalletDb, req: SpendRequest): Promise<PaymentRec
     };
     const balls = tx.objectStore('balls');
     await Promise.all([
+      charged.written,
       ...coins.map((c) => balls.put({ ...c.first, state: 'spent', paymentId: payment.id })),
       tx.objectStore('payments').add(payment),
       tx
