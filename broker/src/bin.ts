@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `micromint-broker` program: runs the broker's CLI ({@link main} in `cli.ts`) on the command line. A usage
- * error prints the usage and exits 2; a bad option value or a failure exits 1. It is its own file, with no check
+ * error prints the usage and exits 2; a bad option value or a failure prints one line (the whole error with
+ * `MICROMINT_DEBUG=1`) and exits 1. It is its own file, with no check
  * of how it was started, so that it runs the same through a `node_modules/.bin` symlink, `npx`, or
  * `node dist/bin.js`, and importing `cli.ts` runs nothing.
  * @module
@@ -17,6 +18,8 @@ main(process.argv.slice(2)).catch((e: unknown) => {
     console.error(`error: ${e.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  console.error(e instanceof RangeError || e instanceof TypeError ? `error: ${e.message}` : e);
+  // An operator reads a message, not a stack: MICROMINT_DEBUG=1 prints the whole error.
+  if (process.env.MICROMINT_DEBUG === '1' || !(e instanceof Error)) console.error(e);
+  else console.error(`error: ${e.message}`);
   process.exit(1);
 });

@@ -12,6 +12,7 @@
  *                        [--chain-grace 86400] [--max-chain-expiry 2592000] [--max-chain-length 10000]
  *                        [--chains-per-minute 30] [--chains-per-minute-per-address 120] [--wallet-zip <file>]
  * micromint-broker enable-vendor --db <file> --vendor <origin>
+ * micromint-broker copy-to-postgres --db <file> --postgres <url|env> [--postgres-schema micromint_broker]
  * micromint-broker measure [--params demo] [--seconds 2] [--workers N]
  * ```
  * Every command that opens the broker's store takes `--postgres <url> [--postgres-schema micromint_broker]`
@@ -27,6 +28,8 @@ import cliProgress from 'cli-progress';
 import { MAX_CHAIN_LENGTH, PARAMETER_SETS } from '@micromint/shared';
 import { createBroker, enableVendor, epochTimeline, type Broker } from './index.ts';
 import { brokerStoreOf, describeStore } from './cli-store.ts';
+import { copySqliteToPostgres } from './db/pg/copy.ts';
+import { resolvePostgresBrokerOptions } from './db/pg/options.ts';
 import { measureMint } from './mint/measure.ts';
 import { MAX_FARM_RANGES, farmMintEpoch, type FarmSummary } from './mint/farm-coordinator.ts';
 import { assertFarmUrl, resolveFarmOptions, type FarmOptions } from './mint/farm-options.ts';
@@ -56,6 +59,10 @@ export const USAGE = `Usage:
                            [--chains-per-minute 30] [--chains-per-minute-per-address 120]
                            [--wallet-zip <file>]          the built wallet (dist/micromint-wallet.zip) offered at /wallet
   micromint-broker enable-vendor --db <file> | --postgres <url> --vendor <origin>   enable a vendor disabled after complaints
+  micromint-broker copy-to-postgres --db <file> --postgres <url|env> [--postgres-schema <name>]
+                           copy a STOPPED broker's SQLite file into an empty PostgreSQL schema (one transaction),
+                           then check it; the file is left as it was. Stop the broker first: the copy holds the
+                           file's write lock, and fails if a broker is writing it.
   micromint-broker measure [--params demo] [--seconds 2] [--workers N]
 
 The broker's store, for every command that opens it:
@@ -406,6 +413,23 @@ async function mintWorkerCommand({ values, workers, farm }: Run): Promise<void> 
   console.log(`mint-worker ${report.id}: ${report.ranges} range(s), ${fmt(report.hashes)} hashes (${report.kernel} kernel); no job left`);
 }
 
+/** `copy-to-postgres`: a stopped broker's SQLite file into an empty PostgreSQL schema, checked; a line per table on stderr. */
+async function copyToPostgresCommand({ values }: Run): Promise<void> {
+  const { db, postgres } = values;
+  if (db === undefined || postgres === undefined)
+    throw new RangeError("copy-to-postgres needs --db <file> (the stopped broker's SQLite file) and --postgres <url|env>");
+  const target = brokerStoreOf({ postgres, 'postgres-schema': values['postgres-schema'] }, 'copy-to-postgres').postgres!;
+  const s = await copySqliteToPostgres({
+    dbPath: db,
+    postgres: target,
+    onTable: (t) => console.error(`copied ${t.table}: ${fmt(t.rows)} row(s) in ${(t.ms / 1000).toFixed(2)} s`),
+  });
+  const to = describeStore({ dbPath: undefined, postgres: resolvePostgresBrokerOptions(target) });
+  console.log(`Copied ${s.tables.length} tables, ${fmt(s.rows)} rows, from SQLite ${db} to ${to} in ${(s.ms / 1000).toFixed(2)} s.`);
+  console.log(`Checked: the row count of every table, and the ledger's sum for each of its ${fmt(s.owners)} owner(s), are the same.`);
+  console.log(`Serve with --postgres (and this --postgres-schema) from now on; ${db} was not changed.`);
+}
+
 /** `measure`: hashes/s of the minting loop on one thread and on all. */
 async function measureCommand({ values, workers }: Run): Promise<void> {
   const seconds = values.seconds ? Number(values.seconds) : 2;
@@ -420,6 +444,7 @@ const COMMANDS: Readonly<Record<string, (run: Run) => Promise<void>>> = {
   mint: mintCommand,
   serve: serveCommand,
   'enable-vendor': enableVendorCommand,
+  'copy-to-postgres': copyToPostgresCommand,
   'mint-worker': mintWorkerCommand,
   measure: measureCommand,
 };
