@@ -162,7 +162,9 @@ describe('SqliteVendorStore: the lean coin log', () => {
       'in the order they were made, the other id last',
     );
     for (const id of [...ids, 'pay_1st-of-its-kind']) assert.equal((await s.payment(id))?.id, id);
-    assert.equal(await s.payment(`${ids[0]!.slice(0, -1)}0`), undefined, 'another id of the same row is not it');
+    // The same row, another tag: the last hex digit changed (to one it is not).
+    const other = `${ids[0]!.slice(0, -1)}${ids[0]!.endsWith('0') ? '1' : '0'}`;
+    assert.equal(await s.payment(other), undefined, 'another id of the same row is not it');
     await assert.rejects(s.recordPayment(coinPayment({ id: ids[3]!, coins: [newCoin()], price: 1 })), /recorded already/);
     await assert.rejects(s.recordPayment(coinPayment({ id: 'pay_1st-of-its-kind', coins: [newCoin()], price: 1 })), /recorded already/);
     await assert.rejects(
