@@ -7,22 +7,10 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { accountsRepo } from './accounts.ts';
 import type { Async } from './async.ts';
-import { chainsRepo } from './chains.ts';
-import { complaintsRepo } from './complaints.ts';
-import { creditsRepo } from './credits.ts';
-import { earningsRepo } from './earnings.ts';
-import { epochsRepo } from './epochs.ts';
 import { closeDatabase, openDatabase, type Db } from './open.ts';
-import { paywordKeysRepo } from './payword-keys.ts';
-import { redemptionsRepo } from './redemptions.ts';
-import { refusalsRepo } from './refusals.ts';
-import { setsRepo } from './sets.ts';
+import { SQLITE_REPOS, type Repos } from './repos.ts';
 import type { Store } from './store.ts';
-import { tokensRepo } from './tokens.ts';
-import { vendorSessionsRepo } from './vendor-sessions.ts';
-import { vendorsRepo } from './vendors.ts';
 
 /** A {@link Store} on SQLite; `db` is the connection itself (migrations, tests, the mint). */
 export interface SqliteStore extends Store {
@@ -36,6 +24,8 @@ class Turns {
   readonly inside = new AsyncLocalStorage<symbol>();
   private holder: symbol | undefined;
   private tail: Promise<void> = Promise.resolve();
+  /** Turns taken and not ended: the holder's and those waiting. */
+  private turns = 0;
 
   /** True when the caller runs inside the open transaction. */
   isInside(): boolean {
@@ -45,25 +35,23 @@ class Turns {
 
   /** True when nobody holds the lock nor waits for it. */
   isFree(): boolean {
-    return this.holder === undefined && this.waiting === 0;
+    return this.turns === 0;
   }
-
-  private waiting = 0;
 
   /** Runs `fn` holding the lock, after every turn queued before it. */
   async hold<T>(fn: (turn: symbol) => Promise<T>): Promise<T> {
     const before = this.tail;
     let done!: () => void;
     this.tail = new Promise<void>((resolve) => (done = resolve));
-    this.waiting++;
+    this.turns++;
     await before;
-    this.waiting--;
     const turn = Symbol('transaction');
     this.holder = turn;
     try {
       return await fn(turn);
     } finally {
       this.holder = undefined;
+      this.turns--;
       done();
     }
   }
@@ -98,23 +86,11 @@ function gated<R extends object>(repo: R, turns: Turns): Async<R> {
 export function openSqliteStore(dbPath: string): SqliteStore {
   const db = openDatabase(dbPath);
   const turns = new Turns();
-  const g = <R extends object>(repo: R) => gated(repo, turns);
+  const repos = Object.fromEntries(Object.entries(SQLITE_REPOS).map(([name, make]) => [name, gated(make(db), turns)])) as Repos;
   return {
     kind: 'sqlite',
     db,
-    epochs: g(epochsRepo(db)),
-    accounts: g(accountsRepo(db)),
-    sets: g(setsRepo(db)),
-    vendors: g(vendorsRepo(db)),
-    complaints: g(complaintsRepo(db)),
-    credits: g(creditsRepo(db)),
-    refusals: g(refusalsRepo(db)),
-    redemptions: g(redemptionsRepo(db)),
-    paywordKeys: g(paywordKeysRepo(db)),
-    chains: g(chainsRepo(db)),
-    tokens: g(tokensRepo(db)),
-    vendorSessions: g(vendorSessionsRepo(db)),
-    earnings: g(earningsRepo(db)),
+    ...repos,
     async transaction<T>(fn: () => Promise<T>): Promise<T> {
       if (turns.isInside()) return fn();
       return turns.hold(async (turn) => {
