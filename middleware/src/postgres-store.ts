@@ -14,6 +14,7 @@
  */
 import type { Pool } from 'pg';
 import { astring } from '@micromint/shared';
+import { assertDurableCommits } from '@micromint/shared/postgres';
 import { Conflict, createPool, sqlState, transaction, UNIQUE_VIOLATION, withClient } from './postgres-db.ts';
 import { migrate, POSTGRES_SCHEMA_VERSION, quoteIdent } from './postgres-migrations.ts';
 import { resolvePostgresOptions, type PostgresStoreOptions } from './postgres-options.ts';
@@ -110,12 +111,7 @@ export class PostgresVendorStore implements VendorStore {
 
   private async prepare(): Promise<void> {
     await migrate(this.pool, this.schema);
-    const { rows } = await this.pool.query<{ s: string }>(`SELECT current_setting('synchronous_commit') AS s`);
-    if (rows[0]!.s === 'off')
-      throw new Error(
-        'PostgreSQL has synchronous_commit = off: a payment could be lost after its content was sent. ' +
-          'Turn it on for the store (ALTER ROLE <user> SET synchronous_commit = on).',
-      );
+    await assertDurableCommits(this.pool, 'a payment could be lost after its content was sent');
   }
 
   /** The pool, once ready. */

@@ -6,12 +6,13 @@
  * once is credited by the first and recorded as a double spend by the second.
  * @module
  */
-import type { Store } from '../store.ts';
+import { assertDurableCommits } from '@micromint/shared/postgres';
+import type { Repos, Store } from '../store.ts';
 import { pgAccountsRepo } from './accounts.ts';
 import { pgChainsRepo } from './chains.ts';
 import { pgComplaintsRepo } from './complaints.ts';
 import { pgCreditsRepo } from './credits.ts';
-import { openPgDatabase, type PgDatabase } from './database.ts';
+import { openPgDatabase, type PgDatabase, type Query } from './database.ts';
 import { pgEarningsRepo } from './earnings.ts';
 import { pgEpochsRepo } from './epochs.ts';
 import { resolvePostgresBrokerOptions, type PostgresBrokerOptions } from './options.ts';
@@ -24,6 +25,23 @@ import { pgTokensRepo } from './tokens.ts';
 import { pgVendorSessionsRepo } from './vendor-sessions.ts';
 import { pgVendorsRepo } from './vendors.ts';
 
+/** The PostgreSQL repositories, by the SQLite ones' names (db/repos.ts), each with the same methods. */
+const PG_REPOS: { [K in keyof Repos]: (q: Query) => Repos[K] } = {
+  epochs: pgEpochsRepo,
+  accounts: pgAccountsRepo,
+  sets: pgSetsRepo,
+  vendors: pgVendorsRepo,
+  complaints: pgComplaintsRepo,
+  credits: pgCreditsRepo,
+  refusals: pgRefusalsRepo,
+  redemptions: pgRedemptionsRepo,
+  paywordKeys: pgPaywordKeysRepo,
+  chains: pgChainsRepo,
+  tokens: pgTokensRepo,
+  vendorSessions: pgVendorSessionsRepo,
+  earnings: pgEarningsRepo,
+};
+
 /** A {@link Store} on PostgreSQL; `database` is its pool (for scripts and tests). */
 export interface PostgresStore extends Store {
   readonly kind: 'postgres';
@@ -35,40 +53,24 @@ export interface PostgresStore extends Store {
  * (`synchronous_commit` on: a credited coin must survive a crash of the server).
  * @example
  * const store = await openPostgresStore({ connectionString: process.env.DATABASE_URL! });
- * const broker = await createBroker({ store, publicUrl: 'https://broker.example' });
+ * const epoch = await store.epochs.current(new Date());
  */
 export async function openPostgresStore(options: PostgresBrokerOptions): Promise<PostgresStore> {
   const c = resolvePostgresBrokerOptions(options);
   const database = openPgDatabase(c);
   try {
     await migrateBrokerSchema(database.pool, c.schema);
-    const [row] = await database.query<{ s: string }>(`SELECT current_setting('synchronous_commit') AS s`);
-    if (row!.s === 'off')
-      throw new Error(
-        'PostgreSQL has synchronous_commit = off: a redemption could be lost after the vendor was told. ' +
-          'Turn it on for the broker (ALTER ROLE <user> SET synchronous_commit = on).',
-      );
+    await assertDurableCommits(database.pool, 'a redemption could be lost after the vendor was told');
   } catch (e) {
     await database.close();
     throw e;
   }
   const q = database.query;
+  const repos = Object.fromEntries(Object.entries(PG_REPOS).map(([name, make]) => [name, make(q)])) as Repos;
   return {
     kind: 'postgres',
     database,
-    epochs: pgEpochsRepo(q),
-    accounts: pgAccountsRepo(q),
-    sets: pgSetsRepo(q),
-    vendors: pgVendorsRepo(q),
-    complaints: pgComplaintsRepo(q),
-    credits: pgCreditsRepo(q),
-    refusals: pgRefusalsRepo(q),
-    redemptions: pgRedemptionsRepo(q),
-    paywordKeys: pgPaywordKeysRepo(q),
-    chains: pgChainsRepo(q),
-    tokens: pgTokensRepo(q),
-    vendorSessions: pgVendorSessionsRepo(q),
-    earnings: pgEarningsRepo(q),
+    ...repos,
     transaction: (fn) => database.transaction(fn),
     close: () => database.close(),
   };
