@@ -43,9 +43,7 @@ export async function releaseDueChains(ctx: BrokerContext, userId?: string): Pro
   for (;;) {
     const n = await ctx.store.transaction(async () => {
       const now = ctx.now();
-      // clear_by is whole seconds: clear_by < now exactly when clear_by < ceil(now), and a whole number
-      // suits an integer column on every database.
-      const due = await ctx.store.chains.due(Math.ceil(unixSeconds(now)), RELEASE_BATCH, userId);
+      const due = await ctx.store.chains.due(unixSeconds(now), RELEASE_BATCH, userId);
       for (const chain of due) total.mills += await releaseOne(ctx, chain, now.toISOString());
       return due.length;
     });

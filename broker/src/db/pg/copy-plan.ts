@@ -16,6 +16,7 @@ import { quoteIdent } from '@micromint/shared/postgres';
 import type { Db } from '../open.ts';
 import { paidAtValue } from '../redeemed-convert.ts';
 import type { Query } from './database.ts';
+import { paidMs, paidText } from './redemptions.ts';
 
 /** The migration runner's own table (pg-schema.ts): written by `openPostgresStore`, not copied. */
 const MIGRATIONS_TABLE = 'schema_migrations';
@@ -34,8 +35,8 @@ interface Shape {
   to: Readonly<Record<string, (value: unknown) => unknown>>;
 }
 
-/** A coin's `paid_at` as the PostgreSQL repository stores `paidAt`: milliseconds when canonical, else the text. */
-const paid = (value: unknown): unknown => (typeof value === 'string' ? paidAtValue(value) : value);
+/** A coin's SQLite `paid_at` (milliseconds, or ISO text) as the PostgreSQL repository stores `paidAt`. */
+const paid = (value: unknown): number | string => (typeof value === 'string' ? paidAtValue(value) : Number(value));
 
 /** The SQLite columns PostgreSQL keeps in another shape. */
 const SHAPES: readonly Shape[] = [
@@ -43,8 +44,8 @@ const SHAPES: readonly Shape[] = [
     table: 'redeemed',
     from: 'paid_at',
     to: {
-      paid_ms: (v) => (typeof paid(v) === 'string' ? null : paid(v)),
-      paid_text: (v) => (typeof paid(v) === 'string' ? paid(v) : null),
+      paid_ms: (v) => paidMs(paid(v)),
+      paid_text: (v) => paidText(paid(v)),
     },
   },
 ];

@@ -62,6 +62,11 @@ SELECT d.epoch, d.coin_id, d.user_id, $1,
 ON CONFLICT (epoch, coin_id, vendor_id) DO UPDATE SET attempts = ds.attempts + excluded.attempts,
   last_batch_id = excluded.last_batch_id, last_at = excluded.last_at`;
 
+/** `paid_ms` of a coin paid at `paidAtValue(paidAt)`: milliseconds since 1970 when its text was canonical, else null. */
+export const paidMs = (v: number | string): number | null => (typeof v === 'number' ? v : null);
+/** `paid_text` of a coin paid at `paidAtValue(paidAt)`: the text when it was not canonical, else null. */
+export const paidText = (v: number | string): string | null => (typeof v === 'string' ? v : null);
+
 /**
  * The batch redemption repository on PostgreSQL.
  * @example
@@ -85,8 +90,8 @@ export function pgRedemptionsRepo(q: Query): RedemptionsRepo {
         coins.map((c) => c.slot),
         coins.map((c) => c.userId),
         coins.map((c) => c.url),
-        paid.map((v) => (typeof v === 'number' ? v : null)),
-        paid.map((v) => (typeof v === 'string' ? v : null)),
+        paid.map(paidMs),
+        paid.map(paidText),
       ]);
       if (row!.missing !== null) throw new RangeError(`epoch ${row!.missing} has no mint file: its coins cannot be recorded`);
     },
